@@ -1,0 +1,99 @@
+# mgpipe: plain GNU make, no configure step.
+#   make                 build every bin/mg-* program
+#   make test            install missing packages (make deps), build, run all tests
+#   make demo            run the demonstration on data it makes itself
+#   make bench           speed and memory beside the peers, as ratios
+#   make asan=1 test     the same under -fsanitize=address,undefined
+#   make fuzz            run the libFuzzer harnesses for a bounded time
+#   make install PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+bindir  = $(PREFIX)/bin
+man1dir = $(PREFIX)/share/man/man1
+man5dir = $(PREFIX)/share/man/man5
+INSTALL ?= install
+
+PKGS      = libtiff-4 htslib libzstd openblas jansson libpng libjpeg
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN     = -Wall -Wextra -Wno-unused-parameter
+ALL_CFLAGS   = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) -pthread
+ALL_CPPFLAGS = -Icommon -I/usr/include/nifti $(PKG_CFLAGS) $(CPPFLAGS)
+LIBS     = $(PKG_LIBS) -lnifti2 -lz -lm -lpthread
+ALL_LDFLAGS  = $(SAN) -pthread -Wl,--as-needed $(LDFLAGS)
+
+ifdef asan
+SAN   = -fsanitize=address,undefined -fno-omit-frame-pointer
+BUILD = build/asan
+else
+BUILD = build/rel
+endif
+BIN = $(BUILD)/bin
+
+LIB_SRC  = $(sort $(wildcard common/*.c common/*/*.c))
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
+CMD_SRC  = $(sort $(wildcard cmd/mg-*.c))
+PROGS    = $(CMD_SRC:cmd/%.c=$(BIN)/%)
+UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
+UNITS    = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+LIBMG    = $(BUILD)/libmg.a
+
+.PHONY: all deps test demo bench fuzz install clean lint-man
+.DELETE_ON_ERROR:
+
+all: $(PROGS) bin
+
+# bin/ points at the release build so that ./bin/mg-* works after plain `make`.
+bin:
+	@[ -n "$(asan)" ] || ln -sfn $(BUILD)/bin bin
+
+$(BUILD)/%.o: %.c $(wildcard common/*.h common/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_CPPFLAGS) -MMD -c -o $@ $<
+
+$(LIBMG): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN)/%: $(BUILD)/cmd/%.o $(LIBMG)
+	@mkdir -p $(BIN)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBMG) $(LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBMG)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBMG) $(LIBS)
+
+-include $(LIB_OBJ:.o=.d) $(CMD_SRC:cmd/%.c=$(BUILD)/cmd/%.d)
+
+deps:
+	@sh deps/install.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all $(UNITS)
+	@MG_BIN="$(abspath $(BIN))" MG_UNITS="$(abspath $(UNITS))" bash tests/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@MG_BIN="$(abspath $(BIN))" bash examples/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@MG_BIN="$(abspath $(BIN))" BUILD="$(abspath $(BUILD))" bash bench/run.sh
+
+fuzz:
+	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk FUZZ_TIME=$${FUZZ_TIME:-60}
+
+lint-man:
+	@for m in man/*.[15]; do mandoc -Tlint -W warning $$m || exit 1; done
+
+install: all
+	$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(man1dir) $(DESTDIR)$(man5dir)
+	$(INSTALL) -m 755 $(PROGS) $(DESTDIR)$(bindir)
+	$(INSTALL) -m 644 $(wildcard man/*.1) $(DESTDIR)$(man1dir)
+	$(INSTALL) -m 644 $(wildcard man/*.5) $(DESTDIR)$(man5dir)
+
+clean:
+	rm -rf build bin
