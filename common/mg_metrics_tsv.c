@@ -1,0 +1,247 @@
+/* mg_metrics_tsv.c: TSV tables and the id join for mg-score. */
+#include "mg_metrics_tsv.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int slurp(const char *path, char **buf, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    if (!f) { snprintf(err, errlen, "%s", strerror(errno)); return -1; }
+    size_t cap = 1 << 16, n = 0;
+    char *b = malloc(cap + 1);
+    if (!b) goto nomem;
+    for (;;) {
+        if (n == cap) {
+            cap *= 2;
+            char *nb = realloc(b, cap + 1);
+            if (!nb) goto nomem;
+            b = nb;
+        }
+        size_t r = fread(b + n, 1, cap - n, f);
+        n += r;
+        if (r == 0) break;
+    }
+    if (ferror(f)) {
+        snprintf(err, errlen, "read error: %s", strerror(errno));
+        free(b);
+        if (f != stdin) fclose(f);
+        return -1;
+    }
+    if (f != stdin) fclose(f);
+    b[n] = 0;
+    *buf = b; *len = n;
+    return 0;
+nomem:
+    free(b);
+    if (f != stdin) fclose(f);
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
+void mg_tsv_free(mg_tsv *t)
+{
+    free(t->buf); free(t->colname); free(t->cell);
+    memset(t, 0, sizeof *t);
+}
+
+int mg_tsv_col(const mg_tsv *t, const char *name)
+{
+    for (int c = 0; c < t->ncol; c++) if (!strcmp(t->colname[c], name)) return c;
+    return -1;
+}
+
+/* Next line of buf at *pos (NUL-terminated in place, CR dropped), or NULL. */
+static char *next_line(char *buf, size_t len, size_t *pos)
+{
+    if (*pos >= len) return NULL;
+    char *s = buf + *pos;
+    char *e = memchr(s, '\n', len - *pos);
+    if (e) { *e = 0; *pos = (size_t)(e - buf) + 1; }
+    else { e = buf + len; *pos = len; }
+    if (e > s && e[-1] == '\r') e[-1] = 0;
+    return s;
+}
+
+static int split(char *line, char **out, int max)
+{
+    int n = 0;
+    for (char *p = line;;) {
+        char *tab = strchr(p, '\t');
+        if (n < max) out[n] = p;
+        n++;
+        if (!tab) break;
+        *tab = 0; p = tab + 1;
+    }
+    return n;
+}
+
+int mg_tsv_read(const char *path, mg_tsv *t, char *err, size_t errlen)
+{
+    memset(t, 0, sizeof *t);
+    if (slurp(path, &t->buf, &t->len, err, errlen) < 0) return -1;
+    if (memchr(t->buf, 0, t->len)) { snprintf(err, errlen, "binary data (NUL byte), not a TSV table"); return -1; }
+    size_t pos = 0, lineno = 0;
+    char *line;
+    while ((line = next_line(t->buf, t->len, &pos))) {
+        lineno++;
+        if (line[0] && line[0] != '#') break;
+    }
+    if (!line) { snprintf(err, errlen, "empty table (no header line)"); return -1; }
+    int nc = 1;
+    for (char *p = line; *p; p++) nc += *p == '\t';
+    t->colname = malloc((size_t)nc * sizeof *t->colname);
+    if (!t->colname) { snprintf(err, errlen, "out of memory"); return -1; }
+    t->ncol = split(line, t->colname, nc);
+    for (int c = 0; c < nc; c++) {
+        if (!t->colname[c][0]) { snprintf(err, errlen, "line %zu: empty column name", lineno); return -1; }
+        for (int d = 0; d < c; d++)
+            if (!strcmp(t->colname[c], t->colname[d])) {
+                snprintf(err, errlen, "line %zu: duplicated column '%s'", lineno, t->colname[c]);
+                return -1;
+            }
+    }
+    /* rows: at most one per remaining newline (+1) */
+    size_t maxrows = 1;
+    for (const char *p = t->buf + pos; (p = memchr(p, '\n', t->len - (size_t)(p - t->buf))); p++) maxrows++;
+    t->cell = malloc(maxrows * (size_t)nc * sizeof *t->cell);
+    if (!t->cell) { snprintf(err, errlen, "out of memory"); return -1; }
+    size_t r = 0;
+    while ((line = next_line(t->buf, t->len, &pos))) {
+        lineno++;
+        if (!line[0] || line[0] == '#') continue;
+        int k = split(line, t->cell + r * (size_t)nc, nc);
+        if (k != nc) {
+            snprintf(err, errlen, "line %zu: %d fields, header has %d", lineno, k, nc);
+            return -1;
+        }
+        r++;
+    }
+    t->nrow = r;
+    if (r == 0) { snprintf(err, errlen, "no data rows"); return -1; }
+    return 0;
+}
+
+int mg_parse_number(const char *s, double *out)
+{
+    static const double p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+        1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+    const char *p = s;
+    int neg = 0;
+    if (*p == '-' || *p == '+') { neg = *p == '-'; p++; }
+    /* Clinger's fast path: mantissa < 2^53 and at most 22 fraction digits give
+     * the correctly rounded value with one division. */
+    uint64_t m = 0;
+    int nd = 0, frac = 0, any = 0;
+    while (*p >= '0' && *p <= '9') { m = m * 10 + (uint64_t)(*p - '0'); nd += m != 0; any = 1; p++; if (nd > 15) goto slow; }
+    if (*p == '.') {
+        p++;
+        while (*p >= '0' && *p <= '9') {
+            m = m * 10 + (uint64_t)(*p - '0'); nd += m != 0; frac++; any = 1; p++;
+            if (nd > 15 || frac > 22) goto slow;
+        }
+    }
+    if (*p || !any) goto slow;
+    double v = (double)m / p10[frac];
+    *out = neg ? -v : v;
+    if (*out == 0) *out = 0;
+    return 0;
+slow:
+    if (!*s) return -1;
+    {
+        char *end;
+        errno = 0;
+        double x = strtod(s, &end);
+        if (*end || end == s || !isfinite(x)) return -1;
+        *out = x == 0 ? 0 : x;
+    }
+    return 0;
+}
+
+/* ---------------- id hash ---------------- */
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a, then a splitmix finaliser */
+    for (; *s; s++) { h ^= (unsigned char)*s; h *= 1099511628211ULL; }
+    h ^= h >> 31; h *= 0xBF58476D1CE4E5B9ULL; h ^= h >> 29;
+    return h;
+}
+
+typedef struct { size_t cap; ssize_t *slot; } idmap;
+
+/* Insert all ids of column c; -2 with the duplicate's row in *dup. */
+static int idmap_build(idmap *m, const mg_tsv *t, int c, size_t *dup)
+{
+    m->cap = 16;
+    while (m->cap < 2 * t->nrow) m->cap *= 2;
+    m->slot = malloc(m->cap * sizeof *m->slot);
+    if (!m->slot) return -1;
+    memset(m->slot, 0xff, m->cap * sizeof *m->slot);
+    for (size_t r = 0; r < t->nrow; r++) {
+        const char *id = mg_tsv_cell(t, r, c);
+        size_t h = hash_str(id) & (m->cap - 1);
+        while (m->slot[h] >= 0) {
+            if (!strcmp(mg_tsv_cell(t, (size_t)m->slot[h], c), id)) { *dup = r; return -2; }
+            h = (h + 1) & (m->cap - 1);
+        }
+        m->slot[h] = (ssize_t)r;
+    }
+    return 0;
+}
+
+static ssize_t idmap_find(const idmap *m, const mg_tsv *t, int c, const char *id)
+{
+    size_t h = hash_str(id) & (m->cap - 1);
+    while (m->slot[h] >= 0) {
+        if (!strcmp(mg_tsv_cell(t, (size_t)m->slot[h], c), id)) return m->slot[h];
+        h = (h + 1) & (m->cap - 1);
+    }
+    return -1;
+}
+
+int mg_tsv_join(const mg_tsv *a, int ida, const mg_tsv *b, int idb,
+                ssize_t *match, size_t *a_only, size_t *b_only,
+                const char **first_a_only, const char **first_b_only,
+                char *dup_side, char *err, size_t errlen)
+{
+    idmap ma = { 0, NULL }, mb = { 0, NULL };
+    uint8_t *used = NULL;
+    size_t dup = 0;
+    int rc = idmap_build(&ma, a, ida, &dup);
+    if (rc == -2) {
+        *dup_side = 'a';
+        snprintf(err, errlen, "duplicated id '%s'", mg_tsv_cell(a, dup, ida));
+    }
+    if (rc < 0) goto done;
+    rc = idmap_build(&mb, b, idb, &dup);
+    if (rc == -2) {
+        *dup_side = 'b';
+        snprintf(err, errlen, "duplicated id '%s'", mg_tsv_cell(b, dup, idb));
+    }
+    if (rc < 0) goto done;
+    used = calloc(b->nrow, 1);
+    if (!used) { rc = -1; goto done; }
+    *a_only = *b_only = 0;
+    if (first_a_only) *first_a_only = NULL;
+    if (first_b_only) *first_b_only = NULL;
+    for (size_t r = 0; r < a->nrow; r++) {
+        match[r] = idmap_find(&mb, b, idb, mg_tsv_cell(a, r, ida));
+        if (match[r] < 0) {
+            if (!*a_only && first_a_only) *first_a_only = mg_tsv_cell(a, r, ida);
+            (*a_only)++;
+        } else used[match[r]] = 1;
+    }
+    for (size_t r = 0; r < b->nrow; r++)
+        if (!used[r]) {
+            if (!*b_only && first_b_only) *first_b_only = mg_tsv_cell(b, r, idb);
+            (*b_only)++;
+        }
+done:
+    free(ma.slot); free(mb.slot); free(used);
+    return rc;
+}
