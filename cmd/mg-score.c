@@ -116,6 +116,7 @@ static int split_list(char *s, char ***out)
 static void print_value(FILE *f, double x)
 {
     if (isnan(x)) fprintf(f, " %12s", "nan");
+    else if (isinf(x)) fprintf(f, " %12s", x > 0 ? "inf" : "-inf");
     else fprintf(f, " %12.6f", x);
 }
 
@@ -509,6 +510,14 @@ static int write_table(const mg_cli *cli, json_t *root)
         print_value(fp, json_is_real(hi) ? json_real_value(hi) : NAN);
         fprintf(fp, "   se %.6f\n", json_real_value(json_object_get(dl, "se")));
     }
+    json_t *lg = json_object_get(root, "logistic");
+    if (lg) {
+        fprintf(fp, "%-28s", "or_per_sd_wald");
+        print_value(fp, exp(json_real_value(json_object_get(lg, "beta"))));
+        print_value(fp, json_real_value(json_object_get(lg, "or_per_sd_ci_low")));
+        print_value(fp, json_real_value(json_object_get(lg, "or_per_sd_ci_high")));
+        fputc('\n', fp);
+    }
     json_t *yd = json_object_get(root, "youden");
     if (yd)
         fprintf(fp, "youden: threshold %.6g, sensitivity %.6f, specificity %.6f, J %.6f\n",
@@ -698,7 +707,7 @@ static int main_classify(int argc, char **argv, int is_risk)
         if (mg_clf_init(&B, d.y, d.cls) < 0) { mg_error(&cli, NULL, "out of memory"); goto done; }
     }
     if (is_risk) {
-        mg_risk_opts ro = { .sd_controls = o.sd_controls, .ddof = o.ddof };
+        mg_risk_opts ro = { .sd_controls = o.sd_controls, .ddof = o.ddof, .z = mg_norm_ppf(1 - o.alpha / 2) };
         double *time = NULL;
         uint8_t *event = NULL;
         if (o.time_col) {

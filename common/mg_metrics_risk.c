@@ -221,7 +221,7 @@ int mg_risk_compute(const mg_risk *rc, const double *w, double *out)
         if (top) { if (y[i]) a += W(i); else bb += W(i); }
         else { if (y[i]) c += W(i); else d += W(i); }
     }
-    out[o++] = (bb * c) > 0 ? (a * d) / (bb * c) : NAN;
+    out[o++] = (bb * c) > 0 ? (a * d) / (bb * c) : (a * d) > 0 ? INFINITY : NAN;
     /* Nagelkerke: Cox-Snell R^2 over its maximum */
     double N = 0, n1 = 0;
     for (size_t i = 0; i < n; i++) { N += W(i); n1 += W(i) * y[i]; }
