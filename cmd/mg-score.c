@@ -2,12 +2,14 @@
  * intervals. Subcommands: classify, risk, report, vqa. The metric
  * definitions and their sources are in man/mg-score.1 and the library headers
  * (mg_metrics*.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "mg_cli.h"
@@ -980,7 +982,661 @@ done:
     return st;
 }
 
-#include "mg-score-text.inc"
+/* ---------------- report / vqa ---------------- */
+
+static const char usage_report[] =
+"Usage: mg-score report [options] HYP.tsv REF.tsv\n"
+"Generated reports (HYP) against references (REF; several rows with one id are\n"
+"several references), joined by id.\n"
+"\n"
+"      --id-col NAME        id column [id]\n"
+"      --text-col NAME      text column of both tables [text]\n"
+"      --tokenize M         none, simple or ptb (see mg-score(1)) [none]\n"
+"      --chexpert           HYP and REF are label tables (id + one column per\n"
+"                           finding, CheXpert codes 1, 0, -1, blank): F1 over\n"
+"                           all label columns and the 5 competition labels\n"
+"      --uncertain M        CheXpert uncertain label: positive or negative\n"
+"                           [positive]\n"
+"      --label-codes C      chexpert (1 pos, 0 neg, -1 uncertain, blank) or\n"
+"                           chexbert (1 pos, 2 neg, 3 uncertain, 0 blank)\n"
+"                           [chexpert]\n"
+"      --radgraph           HYP and REF are annotation tables (columns id, kind,\n"
+"                           tokens, label, relation, tokens2, label2): entity\n"
+"                           and relation F1 per report, averaged\n"
+"      --bootstrap B  --seed S  --alpha A  --json FILE  -o FILE  -@ N  -q\n"
+"      --no-version  -h, --help  --version   as for mg-score classify\n";
+
+static const char usage_vqa[] =
+"Usage: mg-score vqa [options] PRED.tsv TRUTH.tsv\n"
+"Answers (PRED) against gold answers (TRUTH; several rows with one id are\n"
+"alternative answers), joined by id.\n"
+"\n"
+"      --id-col NAME        id column [id]\n"
+"      --answer-col NAME    answer column of both tables [answer]\n"
+"      --type-col NAME      question type column of TRUTH, closed or open\n"
+"                           [answer_type; without it: closed when the gold\n"
+"                           answer is yes or no]\n"
+"      --compat M           closed-question rule: exact (normalised answers\n"
+"                           equal, or a yes/no gold equal to the first word of\n"
+"                           the answer) or llava-med (substring rule of\n"
+"                           LLaVA-Med run_eval.py) [exact]\n"
+"      --bootstrap B  --seed S  --alpha A  --json FILE  -o FILE  -@ N  -q\n"
+"      --no-version  -h, --help  --version   as for mg-score classify\n";
+
+typedef struct {
+    const char *id_col, *text_col, *type_col, *json;
+    int tokenize, chexpert, radgraph, uncertain_pos, chexbert_codes, compat;
+    long bootstrap;
+    unsigned long long seed;
+    double alpha;
+} text_opts;
+
+/* Rows of b grouped by id, in the order of a's ids: for each row of a, the
+ * rows of b with its id are grp[start[r] .. start[r]+count[r]). */
+typedef struct { const char *id; size_t row; } idrow;
+
+static int cmp_idrow(const void *x, const void *y)
+{
+    const idrow *a = x, *b = y;
+    int c = strcmp(a->id, b->id);
+    return c ? c : (a->row > b->row) - (a->row < b->row);
+}
+
+static idrow *group_rows(const mg_tsv *b, int idb)
+{
+    idrow *v = malloc((b->nrow ? b->nrow : 1) * sizeof *v);
+    if (!v) return NULL;
+    for (size_t r = 0; r < b->nrow; r++) { v[r].id = mg_tsv_cell(b, r, idb); v[r].row = r; }
+    qsort(v, b->nrow, sizeof *v, cmp_idrow);
+    return v;
+}
+
+/* first index of id in the sorted groups, count in *cnt */
+static size_t find_group(const idrow *v, size_t n, const char *id, size_t *cnt)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (strcmp(v[mid].id, id) < 0) lo = mid + 1; else hi = mid;
+    }
+    size_t e = lo;
+    while (e < n && !strcmp(v[e].id, id)) e++;
+    *cnt = e - lo;
+    return lo;
+}
+
+/* Per-item values (n x K, NaN = not applicable) averaged under weights. */
+typedef struct { const double *v; size_t n; int K; const mg_report *rep; const uint8_t *lh, *lg; int L; const uint8_t *use5; } mean_ctx;
+
+static int mean_stat(void *vc, const double *w, double *out)
+{
+    const mean_ctx *c = vc;
+    int o = 0;
+    if (c->rep) {
+        if (mg_report_compute(c->rep, w, out) < 0) return -1;
+        o = MG_REPORT_NMETRICS;
+    }
+    if (c->lh) {
+        mg_labels_f1(c->lh, c->lg, c->n, c->L, NULL, w, out + o);
+        o += 3;
+        if (c->use5) { mg_labels_f1(c->lh, c->lg, c->n, c->L, c->use5, w, out + o); o += 3; }
+    }
+    for (int k = 0; k < c->K; k++) {
+        double s = 0, sw = 0;
+        for (size_t i = 0; i < c->n; i++) {
+            double x = c->v[i * (size_t)c->K + (size_t)k], wi = w ? w[i] : 1.0;
+            if (isnan(x) || wi == 0) continue;
+            s += wi * x; sw += wi;
+        }
+        out[o++] = sw > 0 ? s / sw : NAN;
+    }
+    return 0;
+}
+
+/* Parse one CheXpert-coded cell to 0/1. -1 on a bad code. */
+static int chexpert_value(const char *v, const text_opts *o, uint8_t *out)
+{
+    double x;
+    if (!v[0]) { *out = 0; return 0; }
+    if (mg_parse_number(v, &x) < 0) return -1;
+    int pos, unc;
+    if (o->chexbert_codes) {
+        if (x != 0 && x != 1 && x != 2 && x != 3) return -1;
+        pos = x == 1; unc = x == 3;
+    } else {
+        if (x != 0 && x != 1 && x != -1) return -1;
+        pos = x == 1; unc = x == -1;
+    }
+    *out = (uint8_t)(pos || (unc && o->uncertain_pos));
+    return 0;
+}
+
+static int cmp_cstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* RadGraph-style keys of one report's annotation rows: entities "tokens\tlabel",
+ * entities with their relation flag, relations. Sorted, unique; strings owned
+ * by the caller (free each). */
+typedef struct { char **ent, **entr, **rel; size_t ne, ner, nr; } rg_sets;
+
+static void rg_free(rg_sets *s)
+{
+    for (size_t i = 0; i < s->ne; i++) free(s->ent[i]);
+    for (size_t i = 0; i < s->ner; i++) free(s->entr[i]);
+    for (size_t i = 0; i < s->nr; i++) free(s->rel[i]);
+    free(s->ent); free(s->entr); free(s->rel);
+    memset(s, 0, sizeof *s);
+}
+
+static size_t uniq(char **v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_cstr);
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (u > 0 && !strcmp(v[u - 1], v[i])) { free(v[i]); continue; }
+        v[u++] = v[i];
+    }
+    return u;
+}
+
+static char *lower_dup(const char *s)
+{
+    char *t = strdup(s);
+    if (t) for (char *p = t; *p; p++) *p = (char)tolower((unsigned char)*p);
+    return t;
+}
+
+static int rg_build(const mg_tsv *t, const idrow *g, size_t cnt, const int col[7], rg_sets *s,
+                    const char **bad)
+{
+    memset(s, 0, sizeof *s);
+    s->ent = calloc(cnt + 1, sizeof *s->ent);
+    s->entr = calloc(cnt + 1, sizeof *s->entr);
+    s->rel = calloc(cnt + 1, sizeof *s->rel);
+    if (!s->ent || !s->entr || !s->rel) return -1;
+    /* relations first: the entities taking part in one */
+    char **inrel = calloc(2 * cnt + 1, sizeof *inrel);
+    size_t nin = 0;
+    if (!inrel) return -1;
+    for (size_t q = 0; q < cnt; q++) {
+        size_t r = g[q].row;
+        const char *kind = mg_tsv_cell(t, r, col[1]);
+        char *tok = lower_dup(mg_tsv_cell(t, r, col[2])), *tok2 = lower_dup(mg_tsv_cell(t, r, col[5]));
+        const char *lab = mg_tsv_cell(t, r, col[3]), *lab2 = mg_tsv_cell(t, r, col[6]);
+        const char *rel = mg_tsv_cell(t, r, col[4]);
+        char *key = NULL;
+        if (!tok || !tok2) { free(tok); free(tok2); goto fail; }
+        if (!strcmp(kind, "entity")) {
+            if (asprintf(&key, "%s\t%s", tok, lab) < 0) key = NULL;
+            if (!key) { free(tok); free(tok2); goto fail; }
+            s->ent[s->ne++] = key;
+        } else if (!strcmp(kind, "relation")) {
+            char *k1 = NULL, *k2 = NULL;
+            if (asprintf(&key, "%s\t%s\t%s\t%s\t%s", tok, lab, rel, tok2, lab2) < 0) key = NULL;
+            if (asprintf(&k1, "%s\t%s", tok, lab) < 0) k1 = NULL;
+            if (asprintf(&k2, "%s\t%s", tok2, lab2) < 0) k2 = NULL;
+            if (!key || !k1 || !k2) { free(key); free(k1); free(k2); free(tok); free(tok2); goto fail; }
+            s->rel[s->nr++] = key;
+            inrel[nin++] = k1; inrel[nin++] = k2;
+        } else {
+            *bad = kind;
+            free(tok); free(tok2);
+            goto fail;
+        }
+        free(tok); free(tok2);
+    }
+    s->ne = uniq(s->ent, s->ne);
+    s->nr = uniq(s->rel, s->nr);
+    nin = uniq(inrel, nin);
+    for (size_t i = 0; i < s->ne; i++) {
+        int has = bsearch(&s->ent[i], inrel, nin, sizeof *inrel, cmp_cstr) != NULL;
+        if (asprintf(&s->entr[s->ner], "%s\t%d", s->ent[i], has) < 0) goto fail;
+        s->ner++;
+    }
+    for (size_t i = 0; i < nin; i++) free(inrel[i]);
+    free(inrel);
+    return 0;
+fail:
+    for (size_t i = 0; i < nin; i++) free(inrel[i]);
+    free(inrel);
+    return -1;
+}
+
+static int run_text_output(mg_cli *cli, const text_opts *o, const char *command, size_t n,
+                           const char *const *names, int nm, const double *vals,
+                           mean_ctx *mc, json_t *extra)
+{
+    double *res = NULL;
+    int nskip = 0, st = -1;
+    json_t *root = json_object();
+    if (o->bootstrap > 0) {
+        res = malloc((size_t)o->bootstrap * (size_t)nm * sizeof *res);
+        if (!res || mg_bootstrap(n, (int)o->bootstrap, o->seed, cli->threads, nm, mean_stat, mc, res, &nskip) < 0) {
+            mg_error(cli, NULL, "bootstrap failed (out of memory)");
+            goto done;
+        }
+    }
+    json_object_set_new(root, "program", json_string("mg-score"));
+    if (!cli->no_version) json_object_set_new(root, "version", json_string(MG_VERSION));
+    json_object_set_new(root, "command", json_string(command));
+    json_object_set_new(root, "n", json_integer((json_int_t)n));
+    if (extra) json_object_update(root, extra);
+    if (o->bootstrap > 0) {
+        json_t *bs = json_object();
+        json_object_set_new(bs, "replicates", json_integer(o->bootstrap));
+        json_object_set_new(bs, "seed", json_integer((json_int_t)o->seed));
+        json_object_set_new(bs, "skipped", json_integer(nskip));
+        json_object_set_new(bs, "alpha", json_real(o->alpha));
+        json_object_set_new(bs, "prng", json_string("xoshiro256** seeded by splitmix64(seed + replicate)"));
+        json_object_set_new(bs, "interval", json_string("percentile, linear interpolation (Hyndman-Fan type 7)"));
+        json_object_set_new(root, "bootstrap", bs);
+    }
+    json_t *mets = json_object();
+    for (int j = 0; j < nm; j++) {
+        double l = NAN, h = NAN;
+        int used;
+        if (o->bootstrap > 0) mg_boot_interval(res, (int)o->bootstrap, nm, j, o->alpha, &l, &h, &used);
+        json_object_set_new(mets, names[j], metric_obj(vals[j], l, h, o->bootstrap > 0));
+    }
+    json_object_set_new(root, "metrics", mets);
+    if (o->json && write_json(cli, o->json, root) < 0) goto done;
+    if (write_table(cli, root) < 0) goto done;
+    st = 0;
+done:
+    json_decref(root);
+    free(res);
+    return st;
+}
+
+/* Shared option parsing of report and vqa. Returns -1 to continue, else the
+ * exit status. */
+static int parse_text_opts(mg_cli *cli, int argc, char **argv, text_opts *o, int is_vqa)
+{
+    static const struct option own[] = {
+        { "id-col", required_argument, 0, O_ID }, { "text-col", required_argument, 0, O_HYPCOL },
+        { "answer-col", required_argument, 0, O_HYPCOL }, { "type-col", required_argument, 0, O_TYPECOL },
+        { "tokenize", required_argument, 0, O_TOKENIZE }, { "chexpert", no_argument, 0, O_CHEX },
+        { "radgraph", no_argument, 0, O_RADGRAPH }, { "uncertain", required_argument, 0, O_UNCERTAIN },
+        { "label-codes", required_argument, 0, O_REFCOL }, { "compat", required_argument, 0, O_COMPAT },
+        { "bootstrap", required_argument, 0, O_BOOT }, { "seed", required_argument, 0, O_SEED },
+        { "alpha", required_argument, 0, O_ALPHA }, { "json", required_argument, 0, O_JSON },
+        { 0, 0, 0, 0 }
+    };
+    static const char *const tok_names[] = { "none", "simple", "ptb" };
+    static const char *const unc_names[] = { "negative", "positive" };
+    static const char *const code_names[] = { "chexpert", "chexbert" };
+    static const char *const compat_names[] = { "exact", "llava-med" };
+    struct option *lo = mg_cli_long_options(own);
+    int c, st = -1;
+    long lv;
+    while ((c = getopt_long(argc, argv, MG_CLI_SHORT, lo, NULL)) >= 0) {
+        switch (mg_cli_common(cli, c, optarg)) {
+        case MG_CLI_HANDLED: continue;
+        case MG_CLI_EXIT_OK: st = 0; goto out;
+        case MG_CLI_USAGE: st = 2; goto out;
+        default: break;
+        }
+        int bad = 0;
+        switch (c) {
+        case O_ID: o->id_col = optarg; break;
+        case O_HYPCOL: o->text_col = optarg; break;
+        case O_TYPECOL: o->type_col = optarg; break;
+        case O_TOKENIZE: bad = (o->tokenize = parse_choice(optarg, tok_names, 3)) < 0; break;
+        case O_CHEX: o->chexpert = 1; break;
+        case O_RADGRAPH: o->radgraph = 1; break;
+        case O_UNCERTAIN: bad = (o->uncertain_pos = parse_choice(optarg, unc_names, 2)) < 0; break;
+        case O_REFCOL: bad = (o->chexbert_codes = parse_choice(optarg, code_names, 2)) < 0; break;
+        case O_COMPAT: bad = (o->compat = parse_choice(optarg, compat_names, 2)) < 0; break;
+        case O_BOOT: bad = mg_parse_long(optarg, 0, 100000000, &o->bootstrap) < 0; break;
+        case O_SEED: {
+            char *e;
+            errno = 0;
+            o->seed = strtoull(optarg, &e, 10);
+            bad = *e || e == optarg || errno || optarg[0] == '-';
+            break;
+        }
+        case O_ALPHA: bad = mg_parse_double(optarg, &o->alpha) < 0 || !(o->alpha > 0 && o->alpha < 1); break;
+        case O_JSON: o->json = optarg; break;
+        default: bad = 2;
+        }
+        if (bad) {
+            if (bad == 2) mg_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
+            else mg_usage_error(cli, "invalid value '%s' for %s", optarg, argv[optind - 1]);
+            st = 2;
+            goto out;
+        }
+        (void)lv;
+    }
+    if (argc - optind != 2) {
+        mg_usage_error(cli, is_vqa ? "expected PRED.tsv TRUTH.tsv" : "expected HYP.tsv REF.tsv");
+        st = 2;
+    }
+out:
+    free(lo);
+    return st;
+}
+
+static int main_report(int argc, char **argv)
+{
+    mg_cli cli = mg_cli_default("mg-score", argc, argv);
+    cli.usage = usage_report;
+    text_opts o = { .id_col = "id", .text_col = "text", .uncertain_pos = 1, .seed = 1, .alpha = 0.05 };
+    int st = parse_text_opts(&cli, argc, argv, &o, 0);
+    if (st >= 0) { mg_cli_free(&cli); return st; }
+    st = 1;
+    const char *hp = argv[optind], *rp = argv[optind + 1];
+    char err[512];
+    mg_tsv H, R;
+    memset(&H, 0, sizeof H); memset(&R, 0, sizeof R);
+    idrow *grp = NULL;
+    size_t *hrow = NULL, *refstart = NULL, *nref = NULL, n = 0;
+    char **htok = NULL, **rtok = NULL;
+    size_t nrt = 0;
+    mg_report *rep = NULL;
+    uint8_t *lh = NULL, *lg = NULL, *use5 = NULL;
+    double *per = NULL;
+    rg_sets *rh = NULL, *rr = NULL;
+    size_t nrep = 0;
+    const char **rids = NULL;
+    if (mg_tsv_read(hp, &H, err, sizeof err) < 0) { mg_error(&cli, hp, "%s", err); goto done; }
+    if (mg_tsv_read(rp, &R, err, sizeof err) < 0) { mg_error(&cli, rp, "%s", err); goto done; }
+    int hid = mg_tsv_col(&H, o.id_col), rid = mg_tsv_col(&R, o.id_col);
+    if (hid < 0) { mg_error(&cli, hp, "no id column '%s'", o.id_col); goto done; }
+    if (rid < 0) { mg_error(&cli, rp, "no id column '%s'", o.id_col); goto done; }
+
+    if (o.radgraph) {
+        static const char *const cn[7] = { "id", "kind", "tokens", "label", "relation", "tokens2", "label2" };
+        int hc[7], rc7[7];
+        for (int k = 0; k < 7; k++) {
+            hc[k] = k ? mg_tsv_col(&H, cn[k]) : hid;
+            rc7[k] = k ? mg_tsv_col(&R, cn[k]) : rid;
+            if (hc[k] < 0) { mg_error(&cli, hp, "no column '%s' (RadGraph annotation table)", cn[k]); goto done; }
+            if (rc7[k] < 0) { mg_error(&cli, rp, "no column '%s' (RadGraph annotation table)", cn[k]); goto done; }
+        }
+        idrow *gh = group_rows(&H, hid), *gr = group_rows(&R, rid);
+        rids = malloc((H.nrow + R.nrow) * sizeof *rids);
+        if (!gh || !gr || !rids) { free(gh); free(gr); mg_error(&cli, NULL, "out of memory"); goto done; }
+        /* reports: the union of ids, in sorted order */
+        size_t a = 0, b = 0;
+        while (a < H.nrow || b < R.nrow) {
+            const char *x = a < H.nrow ? gh[a].id : NULL, *y = b < R.nrow ? gr[b].id : NULL;
+            const char *id = !y || (x && strcmp(x, y) <= 0) ? x : y;
+            rids[nrep++] = id;
+            while (a < H.nrow && !strcmp(gh[a].id, id)) a++;
+            while (b < R.nrow && !strcmp(gr[b].id, id)) b++;
+        }
+        rh = calloc(nrep, sizeof *rh); rr = calloc(nrep, sizeof *rr);
+        per = malloc(nrep * 3 * sizeof *per);
+        if (!rh || !rr || !per) { free(gh); free(gr); mg_error(&cli, NULL, "out of memory"); goto done; }
+        for (size_t i = 0; i < nrep; i++) {
+            size_t ch, cr, sh = find_group(gh, H.nrow, rids[i], &ch), sr = find_group(gr, R.nrow, rids[i], &cr);
+            const char *bad = NULL;
+            if (rg_build(&H, gh + sh, ch, hc, &rh[i], &bad) < 0) {
+                if (bad) mg_error(&cli, hp, "id %s: kind '%s' is not entity or relation", rids[i], bad);
+                else mg_error(&cli, NULL, "out of memory");
+                free(gh); free(gr); goto done;
+            }
+            if (rg_build(&R, gr + sr, cr, rc7, &rr[i], &bad) < 0) {
+                if (bad) mg_error(&cli, rp, "id %s: kind '%s' is not entity or relation", rids[i], bad);
+                else mg_error(&cli, NULL, "out of memory");
+                free(gh); free(gr); goto done;
+            }
+            per[i * 3 + 0] = mg_set_f1((const char *const *)rh[i].ent, rh[i].ne, (const char *const *)rr[i].ent, rr[i].ne);
+            per[i * 3 + 1] = mg_set_f1((const char *const *)rh[i].entr, rh[i].ner, (const char *const *)rr[i].entr, rr[i].ner);
+            per[i * 3 + 2] = mg_set_f1((const char *const *)rh[i].rel, rh[i].nr, (const char *const *)rr[i].rel, rr[i].nr);
+        }
+        free(gh); free(gr);
+        static const char *const names[3] = { "radgraph_entity_f1", "radgraph_entity_relation_f1", "radgraph_relation_f1" };
+        double vals[3];
+        mean_ctx mc = { .v = per, .n = nrep, .K = 3 };
+        mean_stat(&mc, NULL, vals);
+        if (run_text_output(&cli, &o, "report", nrep, names, 3, vals, &mc, NULL) < 0) goto done;
+        st = 0;
+        goto done;
+    }
+
+    /* join: every hypothesis id needs references (text) or a label row */
+    grp = group_rows(&R, rid);
+    hrow = malloc(H.nrow * sizeof *hrow);
+    refstart = malloc(H.nrow * sizeof *refstart);
+    nref = malloc(H.nrow * sizeof *nref);
+    if (!grp || !hrow || !refstart || !nref) { mg_error(&cli, NULL, "out of memory"); goto done; }
+    {
+        ssize_t *m2 = malloc(H.nrow * sizeof *m2);
+        size_t a_only, b_only;
+        char side;
+        if (!m2) { mg_error(&cli, NULL, "out of memory"); goto done; }
+        int jr = mg_tsv_join(&H, hid, &H, hid, m2, &a_only, &b_only, NULL, NULL, &side, err, sizeof err);
+        free(m2);
+        if (jr == -2) { mg_error(&cli, hp, "%s", err); goto done; }
+        if (jr < 0) { mg_error(&cli, NULL, "out of memory"); goto done; }
+    }
+    size_t missing = 0, used_refs = 0;
+    const char *first_missing = NULL;
+    for (size_t r = 0; r < H.nrow; r++) {
+        size_t cnt, s0 = find_group(grp, R.nrow, mg_tsv_cell(&H, r, hid), &cnt);
+        if (!cnt) { if (!missing++) first_missing = mg_tsv_cell(&H, r, hid); continue; }
+        if (o.chexpert && cnt > 1) { mg_error(&cli, rp, "duplicated id '%s'", grp[s0].id); goto done; }
+        hrow[n] = r; refstart[n] = s0; nref[n] = cnt; n++;
+        used_refs += cnt;
+    }
+    if (missing) mg_warn(&cli, hp, "%zu id(s) without a reference (first: %s); left out", missing, first_missing);
+    if (used_refs < R.nrow) mg_warn(&cli, rp, "%zu reference row(s) without a hypothesis; left out", R.nrow - used_refs);
+    if (n == 0) { mg_error(&cli, rp, "no id in common with %s", hp); goto done; }
+
+    if (o.chexpert) {
+        /* label columns: every column of HYP but id, all present in REF */
+        int L = 0, *hc = malloc((size_t)H.ncol * sizeof *hc), *rc2 = malloc((size_t)H.ncol * sizeof *rc2);
+        if (!hc || !rc2) { free(hc); free(rc2); mg_error(&cli, NULL, "out of memory"); goto done; }
+        for (int c = 0; c < H.ncol; c++) {
+            if (c == hid) continue;
+            int q = mg_tsv_col(&R, H.colname[c]);
+            if (q < 0) { mg_error(&cli, rp, "no label column '%s'", H.colname[c]); free(hc); free(rc2); goto done; }
+            hc[L] = c; rc2[L] = q; L++;
+        }
+        static const char *const five[] = { "Cardiomegaly", "Edema", "Consolidation", "Atelectasis", "Pleural Effusion" };
+        lh = malloc(n * (size_t)L); lg = malloc(n * (size_t)L); use5 = calloc((size_t)L, 1);
+        if (!lh || !lg || !use5) { free(hc); free(rc2); mg_error(&cli, NULL, "out of memory"); goto done; }
+        int n5 = 0;
+        for (int l = 0; l < L; l++)
+            for (int f = 0; f < 5; f++) if (!strcmp(H.colname[hc[l]], five[f])) { use5[l] = 1; n5++; }
+        for (size_t i = 0; i < n; i++)
+            for (int l = 0; l < L; l++) {
+                const char *a = mg_tsv_cell(&H, hrow[i], hc[l]), *b = mg_tsv_cell(&R, grp[refstart[i]].row, rc2[l]);
+                if (chexpert_value(a, &o, &lh[i * (size_t)L + (size_t)l]) < 0) {
+                    mg_error(&cli, hp, "id %s: '%s' in column %s is not a %s label code",
+                             mg_tsv_cell(&H, hrow[i], hid), a, H.colname[hc[l]], o.chexbert_codes ? "CheXbert" : "CheXpert");
+                    free(hc); free(rc2); goto done;
+                }
+                if (chexpert_value(b, &o, &lg[i * (size_t)L + (size_t)l]) < 0) {
+                    mg_error(&cli, rp, "id %s: '%s' in column %s is not a %s label code",
+                             mg_tsv_cell(&H, hrow[i], hid), b, H.colname[hc[l]], o.chexbert_codes ? "CheXbert" : "CheXpert");
+                    free(hc); free(rc2); goto done;
+                }
+            }
+        free(hc); free(rc2);
+        static const char *const names[6] = { "f1_micro", "f1_macro", "f1_weighted", "f1_5_micro", "f1_5_macro", "f1_5_weighted" };
+        mean_ctx mc = { .n = n, .K = 0, .lh = lh, .lg = lg, .L = L, .use5 = n5 == 5 ? use5 : NULL };
+        double vals[6];
+        mean_stat(&mc, NULL, vals);
+        json_t *extra = json_object();
+        json_object_set_new(extra, "labels", json_integer(L));
+        json_object_set_new(extra, "uncertain", json_string(o.uncertain_pos ? "positive" : "negative"));
+        int rr2 = run_text_output(&cli, &o, "report", n, names, n5 == 5 ? 6 : 3, vals, &mc, extra);
+        json_decref(extra);
+        if (rr2 < 0) goto done;
+        st = 0;
+        goto done;
+    }
+
+    int htc = mg_tsv_col(&H, o.text_col), rtc = mg_tsv_col(&R, o.text_col);
+    if (htc < 0) { mg_error(&cli, hp, "no text column '%s'", o.text_col); goto done; }
+    if (rtc < 0) { mg_error(&cli, rp, "no text column '%s'", o.text_col); goto done; }
+    htok = calloc(n, sizeof *htok);
+    rtok = calloc(used_refs ? used_refs : 1, sizeof *rtok);
+    size_t *rs2 = malloc(n * sizeof *rs2);
+    if (!htok || !rtok || !rs2) { free(rs2); mg_error(&cli, NULL, "out of memory"); goto done; }
+    for (size_t i = 0; i < n; i++) {
+        if (!(htok[i] = mg_text_tokenize(mg_tsv_cell(&H, hrow[i], htc), o.tokenize))) { free(rs2); mg_error(&cli, NULL, "out of memory"); goto done; }
+        rs2[i] = nrt;
+        for (size_t j = 0; j < nref[i]; j++) {
+            if (!(rtok[nrt] = mg_text_tokenize(mg_tsv_cell(&R, grp[refstart[i] + j].row, rtc), o.tokenize))) { free(rs2); mg_error(&cli, NULL, "out of memory"); goto done; }
+            nrt++;
+        }
+    }
+    rep = mg_report_init(n, (const char *const *)htok, (const char *const *)rtok, rs2, nref);
+    free(rs2);
+    if (!rep) { mg_error(&cli, NULL, "out of memory"); goto done; }
+    {
+        double vals[MG_REPORT_NMETRICS];
+        mean_ctx mc = { .n = n, .K = 0, .rep = rep };
+        if (mg_report_compute(rep, NULL, vals) < 0) { mg_error(&cli, NULL, "out of memory"); goto done; }
+        static const char *const tk[] = { "none", "simple", "ptb" };
+        json_t *extra = json_object();
+        json_object_set_new(extra, "tokenize", json_string(tk[o.tokenize]));
+        json_object_set_new(extra, "references", json_integer((json_int_t)nrt));
+        int rr2 = run_text_output(&cli, &o, "report", n, (const char *const *)mg_report_names,
+                                  MG_REPORT_NMETRICS, vals, &mc, extra);
+        json_decref(extra);
+        if (rr2 < 0) goto done;
+    }
+    st = 0;
+done:
+    if (htok) for (size_t i = 0; i < n; i++) free(htok[i]);
+    if (rtok) for (size_t i = 0; i < nrt; i++) free(rtok[i]);
+    if (rh) for (size_t i = 0; i < nrep; i++) rg_free(&rh[i]);
+    if (rr) for (size_t i = 0; i < nrep; i++) rg_free(&rr[i]);
+    free(rh); free(rr); free(rids);
+    free(htok); free(rtok); free(grp); free(hrow); free(refstart); free(nref);
+    free(lh); free(lg); free(use5); free(per);
+    mg_report_free(rep);
+    mg_tsv_free(&H); mg_tsv_free(&R);
+    if (st == 0 && mg_close_stdout(&cli) < 0) st = 1;
+    mg_cli_free(&cli);
+    return st;
+}
+
+static int is_yesno(const char *s) { return !strcmp(s, "yes") || !strcmp(s, "no"); }
+
+static int main_vqa(int argc, char **argv)
+{
+    mg_cli cli = mg_cli_default("mg-score", argc, argv);
+    cli.usage = usage_vqa;
+    text_opts o = { .id_col = "id", .text_col = "answer", .type_col = NULL, .seed = 1, .alpha = 0.05 };
+    int st = parse_text_opts(&cli, argc, argv, &o, 1);
+    if (st >= 0) { mg_cli_free(&cli); return st; }
+    st = 1;
+    const char *pp = argv[optind], *tp = argv[optind + 1];
+    char err[512];
+    mg_tsv P, G;
+    memset(&P, 0, sizeof P); memset(&G, 0, sizeof G);
+    idrow *grp = NULL;
+    double *per = NULL;
+    size_t n = 0, nclosed = 0, nopen = 0, excluded = 0;
+    if (mg_tsv_read(pp, &P, err, sizeof err) < 0) { mg_error(&cli, pp, "%s", err); goto done; }
+    if (mg_tsv_read(tp, &G, err, sizeof err) < 0) { mg_error(&cli, tp, "%s", err); goto done; }
+    int pid = mg_tsv_col(&P, o.id_col), gid = mg_tsv_col(&G, o.id_col);
+    int pac = mg_tsv_col(&P, o.text_col), gac = mg_tsv_col(&G, o.text_col);
+    int gtc = mg_tsv_col(&G, o.type_col ? o.type_col : "answer_type");
+    if (pid < 0) { mg_error(&cli, pp, "no id column '%s'", o.id_col); goto done; }
+    if (gid < 0) { mg_error(&cli, tp, "no id column '%s'", o.id_col); goto done; }
+    if (pac < 0) { mg_error(&cli, pp, "no answer column '%s'", o.text_col); goto done; }
+    if (gac < 0) { mg_error(&cli, tp, "no answer column '%s'", o.text_col); goto done; }
+    if (o.type_col && gtc < 0) { mg_error(&cli, tp, "no type column '%s'", o.type_col); goto done; }
+    {
+        ssize_t *m2 = malloc(P.nrow * sizeof *m2);
+        size_t a_only, b_only;
+        char side;
+        if (!m2) { mg_error(&cli, NULL, "out of memory"); goto done; }
+        int jr = mg_tsv_join(&P, pid, &P, pid, m2, &a_only, &b_only, NULL, NULL, &side, err, sizeof err);
+        free(m2);
+        if (jr == -2) { mg_error(&cli, pp, "%s", err); goto done; }
+        if (jr < 0) { mg_error(&cli, NULL, "out of memory"); goto done; }
+    }
+    grp = group_rows(&G, gid);
+    /* per question: closed hit, open recall, token F1, exact match, F1 closed, F1 open */
+    enum { K = 6 };
+    per = malloc((P.nrow ? P.nrow : 1) * K * sizeof *per);
+    if (!grp || !per) { mg_error(&cli, NULL, "out of memory"); goto done; }
+    size_t missing = 0;
+    const char *first_missing = NULL;
+    for (size_t r = 0; r < P.nrow; r++) {
+        const char *id = mg_tsv_cell(&P, r, pid);
+        size_t cnt, s0 = find_group(grp, G.nrow, id, &cnt);
+        if (!cnt) { if (!missing++) first_missing = id; continue; }
+        double *v = per + n * K;
+        const char *pred = mg_tsv_cell(&P, r, pac);
+        char *pv = mg_vqa_normalize(pred), *ps = mg_squad_normalize(pred);
+        if (!pv || !ps) { free(pv); free(ps); mg_error(&cli, NULL, "out of memory"); goto done; }
+        int closed = -1;
+        double hit = NAN, rec = 0, f1 = 0, em = 0;
+        for (size_t j = 0; j < cnt; j++) {
+            const char *gold = mg_tsv_cell(&G, grp[s0 + j].row, gac);
+            char *gv = mg_vqa_normalize(gold), *gs = mg_squad_normalize(gold);
+            if (!gv || !gs) { free(gv); free(gs); free(pv); free(ps); mg_error(&cli, NULL, "out of memory"); goto done; }
+            if (closed < 0) {
+                if (gtc >= 0) {
+                    const char *t = mg_tsv_cell(&G, grp[s0 + j].row, gtc);
+                    if (!strcasecmp(t, "closed") || !strcasecmp(t, "yes/no")) closed = 1;
+                    else if (!strcasecmp(t, "open") || !strcasecmp(t, "other")) closed = 0;
+                    else {
+                        mg_error(&cli, tp, "id %s: question type '%s' is not closed or open", id, t);
+                        free(gv); free(gs); free(pv); free(ps);
+                        goto done;
+                    }
+                } else closed = is_yesno(gv);
+            }
+            double h;
+            if (o.compat == 1) {
+                /* LLaVA-Med: a "yes"/"no" substring in the answer decides;
+                 * a miss among those is not counted at all */
+                if (strstr(pv, "yes") || strstr(pv, "no")) h = strstr(pv, gv) ? 1.0 : NAN;
+                else h = 0.0;
+            } else {
+                size_t fl = strcspn(pv, " ");
+                h = !strcmp(pv, gv) || (is_yesno(gv) && fl == strlen(gv) && !strncmp(pv, gv, fl)) ? 1.0 : 0.0;
+            }
+            if (j == 0 || (!isnan(h) && (isnan(hit) || h > hit))) hit = h;
+            double rr2 = mg_token_recall(pv, gv), ff = mg_token_f1(ps, gs), ee = !strcmp(ps, gs);
+            if (rr2 > rec) rec = rr2;
+            if (ff > f1) f1 = ff;
+            if (ee > em) em = ee;
+            free(gv); free(gs);
+        }
+        free(pv); free(ps);
+        v[0] = closed ? hit : NAN;
+        v[1] = closed ? NAN : rec;
+        v[2] = f1; v[3] = em;
+        v[4] = closed ? f1 : NAN;
+        v[5] = closed ? NAN : f1;
+        if (closed) { nclosed++; if (isnan(hit)) excluded++; } else nopen++;
+        n++;
+    }
+    if (missing) mg_warn(&cli, pp, "%zu id(s) without a gold answer (first: %s); left out", missing, first_missing);
+    if (n == 0) { mg_error(&cli, tp, "no id in common with %s", pp); goto done; }
+    if (excluded) mg_warn(&cli, pp, "llava-med rule: %zu closed question(s) left out of the accuracy", excluded);
+    {
+        static const char *const names[K] = { "closed_accuracy", "open_recall", "token_f1", "exact_match",
+                                              "token_f1_closed", "token_f1_open" };
+        double vals[K];
+        mean_ctx mc = { .v = per, .n = n, .K = K };
+        mean_stat(&mc, NULL, vals);
+        json_t *extra = json_object();
+        json_object_set_new(extra, "closed", json_integer((json_int_t)nclosed));
+        json_object_set_new(extra, "open", json_integer((json_int_t)nopen));
+        json_object_set_new(extra, "closed_rule", json_string(o.compat ? "llava-med" : "exact"));
+        json_object_set_new(extra, "closed_left_out", json_integer((json_int_t)excluded));
+        int rr2 = run_text_output(&cli, &o, "vqa", n, names, K, vals, &mc, extra);
+        json_decref(extra);
+        if (rr2 < 0) goto done;
+    }
+    st = 0;
+done:
+    free(grp); free(per);
+    mg_tsv_free(&P); mg_tsv_free(&G);
+    if (st == 0 && mg_close_stdout(&cli) < 0) st = 1;
+    mg_cli_free(&cli);
+    return st;
+}
 
 int main(int argc, char **argv)
 {
