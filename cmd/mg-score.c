@@ -215,7 +215,8 @@ static int load_dataset(const mg_cli *cli, const clf_opts *o, const char *pred_p
         for (int c = 0; c < d->truth.ncol; c++)
             if (c != tid) lcols[nl++] = d->truth.colname[c];
     } else {
-        mg_error(cli, pred_path, "no TRUTH table: name the truth columns with --label-col");
+        mg_usage_error(cli, "no TRUTH table: name the truth columns with --label-col");
+        rc = -2;
         goto done;
     }
     if (nl == 0) { mg_error(cli, lfile, "no label column"); goto done; }
@@ -278,11 +279,11 @@ static int load_dataset(const mg_cli *cli, const clf_opts *o, const char *pred_p
                              &side, err, sizeof err);
         if (jr == -2) { mg_error(cli, side == 'a' ? pred_path : truth_path, "%s", err); free(sc); goto done; }
         if (jr < 0) { free(sc); goto nomem; }
-        if (a_only) mg_warn(cli, pred_path, "%zu id(s) not in the truth table (first: %s); left out", a_only, fa);
-        if (b_only) mg_warn(cli, truth_path, "%zu id(s) without a prediction (first: %s); left out", b_only, fb);
         for (size_t r = 0; r < d->pred.nrow; r++)
             if (match[r] >= 0) { d->row[d->n] = r; d->trow[d->n] = match[r]; d->n++; }
         if (d->n == 0) { mg_error(cli, truth_path, "no id in common with %s", pred_path); free(sc); goto done; }
+        if (a_only) mg_warn(cli, pred_path, "%zu id(s) not in the truth table (first: %s); left out", a_only, fa);
+        if (b_only) mg_warn(cli, truth_path, "%zu id(s) without a prediction (first: %s); left out", b_only, fb);
     } else {
         /* duplicates still matter without a join */
         ssize_t *m2 = malloc(d->pred.nrow * sizeof *m2);
@@ -631,7 +632,12 @@ static int main_classify(int argc, char **argv, int is_risk)
     memset(&R, 0, sizeof R);
     double *res = NULL, *vals = NULL, *vals_b = NULL;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, MG_CLI_SHORT, lo, NULL)) >= 0) {
+    int li = 0;
+    while ((c = getopt_long(argc, argv, MG_CLI_SHORT, lo, &li)) >= 0) {
+        if (c == '?' || c == ':') {
+            mg_usage_error(&cli, "unknown option or missing value: '%s'", argv[optind - 1]);
+            goto usage;
+        }
         switch (mg_cli_common(&cli, c, optarg)) {
         case MG_CLI_HANDLED: continue;
         case MG_CLI_EXIT_OK: free(lo); mg_cli_free(&cli); return 0;
@@ -695,7 +701,9 @@ static int main_classify(int argc, char **argv, int is_risk)
     if (cli.threads < 1) cli.threads = 1;
     const char *pred_path = argv[optind], *truth_path = argc - optind == 2 ? argv[optind + 1] : NULL;
 
-    if (load_dataset(&cli, &o, pred_path, truth_path, &d) < 0) goto done;
+    int lr = load_dataset(&cli, &o, pred_path, truth_path, &d);
+    if (lr == -2) goto usage;
+    if (lr < 0) goto done;
     if (is_risk && d.task != MG_TASK_BINARY) { mg_error(&cli, pred_path, "risk needs one score and one 0/1 label column"); goto done; }
     if (o.compare && load_compare(&cli, &o, o.compare, &d) < 0) goto done;
     size_t n = d.n;
@@ -1268,7 +1276,14 @@ static int parse_text_opts(mg_cli *cli, int argc, char **argv, text_opts *o, int
     struct option *lo = mg_cli_long_options(own);
     int c, st = -1;
     long lv;
-    while ((c = getopt_long(argc, argv, MG_CLI_SHORT, lo, NULL)) >= 0) {
+    opterr = 0;
+    int li = 0;
+    while ((c = getopt_long(argc, argv, MG_CLI_SHORT, lo, &li)) >= 0) {
+        if (c == '?' || c == ':') {
+            mg_usage_error(cli, "unknown option or missing value: '%s'", argv[optind - 1]);
+            st = 2;
+            goto out;
+        }
         switch (mg_cli_common(cli, c, optarg)) {
         case MG_CLI_HANDLED: continue;
         case MG_CLI_EXIT_OK: st = 0; goto out;
@@ -1300,7 +1315,7 @@ static int parse_text_opts(mg_cli *cli, int argc, char **argv, text_opts *o, int
         }
         if (bad) {
             if (bad == 2) mg_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
-            else mg_usage_error(cli, "invalid value '%s' for %s", optarg, argv[optind - 1]);
+            else mg_usage_error(cli, "invalid value '%s' for --%s", optarg, lo[li].name);
             st = 2;
             goto out;
         }
@@ -1419,9 +1434,9 @@ static int main_report(int argc, char **argv)
         hrow[n] = r; refstart[n] = s0; nref[n] = cnt; n++;
         used_refs += cnt;
     }
+    if (n == 0) { mg_error(&cli, rp, "no id in common with %s", hp); goto done; }
     if (missing) mg_warn(&cli, hp, "%zu id(s) without a reference (first: %s); left out", missing, first_missing);
     if (used_refs < R.nrow) mg_warn(&cli, rp, "%zu reference row(s) without a hypothesis; left out", R.nrow - used_refs);
-    if (n == 0) { mg_error(&cli, rp, "no id in common with %s", hp); goto done; }
 
     if (o.chexpert) {
         /* label columns: every column of HYP but id, all present in REF */
@@ -1611,8 +1626,8 @@ static int main_vqa(int argc, char **argv)
         if (closed) { nclosed++; if (isnan(hit)) excluded++; } else nopen++;
         n++;
     }
-    if (missing) mg_warn(&cli, pp, "%zu id(s) without a gold answer (first: %s); left out", missing, first_missing);
     if (n == 0) { mg_error(&cli, tp, "no id in common with %s", pp); goto done; }
+    if (missing) mg_warn(&cli, pp, "%zu id(s) without a gold answer (first: %s); left out", missing, first_missing);
     if (excluded) mg_warn(&cli, pp, "llava-med rule: %zu closed question(s) left out of the accuracy", excluded);
     {
         static const char *const names[K] = { "closed_accuracy", "open_recall", "token_f1", "exact_match",
