@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "mg_cli.h"
 #include "mg_metrics.h"
@@ -100,6 +101,13 @@ typedef struct {
 } clf_opts;
 
 /* ---------------- small helpers ---------------- */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 static json_t *jnum(double x) { return isfinite(x) ? json_real(x) : json_null(); }
 
@@ -286,13 +294,7 @@ static int load_dataset(const mg_cli *cli, const clf_opts *o, const char *pred_p
         if (b_only) mg_warn(cli, truth_path, "%zu id(s) without a prediction (first: %s); left out", b_only, fb);
     } else {
         /* duplicates still matter without a join */
-        ssize_t *m2 = malloc(d->pred.nrow * sizeof *m2);
-        if (!m2) { free(sc); goto nomem; }
-        size_t a_only, b_only;
-        char side = 0;
-        int jr = mg_tsv_join(&d->pred, pid, &d->pred, pid, m2, &a_only, &b_only, NULL, NULL,
-                             &side, err, sizeof err);
-        free(m2);
+        int jr = mg_tsv_unique(&d->pred, pid, err, sizeof err);
         if (jr == -2) { mg_error(cli, pred_path, "%s", err); free(sc); goto done; }
         if (jr < 0) { free(sc); goto nomem; }
         for (size_t r = 0; r < d->pred.nrow; r++) { d->row[d->n] = r; d->trow[d->n] = (ssize_t)r; d->n++; }
@@ -701,6 +703,7 @@ static int main_classify(int argc, char **argv, int is_risk)
     if (cli.threads < 1) cli.threads = 1;
     const char *pred_path = argv[optind], *truth_path = argc - optind == 2 ? argv[optind + 1] : NULL;
 
+    double t0 = now_s();
     int lr = load_dataset(&cli, &o, pred_path, truth_path, &d);
     if (lr == -2) goto usage;
     if (lr < 0) goto done;
@@ -745,6 +748,8 @@ static int main_classify(int argc, char **argv, int is_risk)
         if (rr < 0) { mg_error(&cli, pred_path, "risk model: %s", R.error[0] ? R.error : "out of memory"); goto done; }
     }
 
+    mg_info(&cli, "read and joined %zu cases in %.3f s", n, now_s() - t0);
+    t0 = now_s();
     /* ---- full-data metrics ---- */
     int na = A.nmetrics, nr = is_risk ? R.nmetrics : 0;
     vals = malloc((size_t)(na + nr) * sizeof *vals);
@@ -769,6 +774,8 @@ static int main_classify(int argc, char **argv, int is_risk)
         }
     }
 
+    mg_info(&cli, "sorted and computed the metrics in %.3f s", now_s() - t0);
+    t0 = now_s();
     /* ---- bootstrap ---- */
     int nout = na + nr + (o.compare ? na : 0), nskip = 0;
     if (o.bootstrap > 0) {
@@ -791,6 +798,8 @@ static int main_classify(int argc, char **argv, int is_risk)
         }
     }
 
+    if (o.bootstrap > 0) mg_info(&cli, "%ld bootstrap replicates in %.3f s", o.bootstrap, now_s() - t0);
+    t0 = now_s();
     /* ---- results ---- */
     root = json_object();
     json_object_set_new(root, "program", json_string("mg-score"));
@@ -833,7 +842,7 @@ static int main_classify(int argc, char **argv, int is_risk)
     double z = mg_norm_ppf(1 - o.alpha / 2);
     if (d.task == MG_TASK_BINARY) {
         double auc, var;
-        int dr = mg_delong(d.s, 1, A.y, n, &auc, &var);
+        int dr = mg_delong(d.s, 1, A.y, n, A.asc, &auc, &var);
         if (dr == -1) { mg_error(&cli, NULL, "out of memory"); goto done; }
         if (dr == 0) {
             json_t *dl = json_object();
@@ -858,7 +867,7 @@ static int main_classify(int argc, char **argv, int is_risk)
         int k = d.k;
         double *pcb = malloc((size_t)k * 6 * sizeof *pcb);
         double *cm = malloc((size_t)(k > 2 ? k * k : 4) * (d.task == MG_TASK_MULTILABEL ? 4 : 1) * sizeof *cm);
-        if (!pcb || !cm || mg_clf_per_class(&A, pcb, pcb + k, pcb + 2 * k, pcb + 3 * k, pcb + 4 * k, pcb + 5 * k) < 0) {
+        if (!pcb || !cm || (d.task != MG_TASK_BINARY && mg_clf_per_class(&A, pcb, pcb + k, pcb + 2 * k, pcb + 3 * k, pcb + 4 * k, pcb + 5 * k) < 0)) {
             free(pcb); free(cm);
             mg_error(&cli, NULL, "out of memory");
             goto done;
@@ -927,7 +936,7 @@ static int main_classify(int argc, char **argv, int is_risk)
             if (!s2) { mg_error(&cli, NULL, "out of memory"); goto done; }
             memcpy(s2, d.s, n * sizeof *s2);
             memcpy(s2 + n, d.s2, n * sizeof *s2);
-            int dr = mg_delong(s2, 2, A.y, n, auc2, cov);
+            int dr = mg_delong(s2, 2, A.y, n, NULL, auc2, cov);
             free(s2);
             if (dr == -1) { mg_error(&cli, NULL, "out of memory"); goto done; }
             if (dr == 0) {
@@ -965,6 +974,7 @@ static int main_classify(int argc, char **argv, int is_risk)
         }
         json_object_set_new(root, "comparison", cmp);
     }
+    mg_info(&cli, "DeLong, Youden, per-class and comparison in %.3f s", now_s() - t0);
     if (o.plot) {
         char err[512];
         mg_plot_data pd = { .s = d.s, .y = A.y, .asc = A.asc, .n = n, .probabilities = !o.raw,
@@ -1416,12 +1426,7 @@ static int main_report(int argc, char **argv)
     nref = malloc(H.nrow * sizeof *nref);
     if (!grp || !hrow || !refstart || !nref) { mg_error(&cli, NULL, "out of memory"); goto done; }
     {
-        ssize_t *m2 = malloc(H.nrow * sizeof *m2);
-        size_t a_only, b_only;
-        char side;
-        if (!m2) { mg_error(&cli, NULL, "out of memory"); goto done; }
-        int jr = mg_tsv_join(&H, hid, &H, hid, m2, &a_only, &b_only, NULL, NULL, &side, err, sizeof err);
-        free(m2);
+        int jr = mg_tsv_unique(&H, hid, err, sizeof err);
         if (jr == -2) { mg_error(&cli, hp, "%s", err); goto done; }
         if (jr < 0) { mg_error(&cli, NULL, "out of memory"); goto done; }
     }
@@ -1558,12 +1563,7 @@ static int main_vqa(int argc, char **argv)
     if (gac < 0) { mg_error(&cli, tp, "no answer column '%s'", o.text_col); goto done; }
     if (o.type_col && gtc < 0) { mg_error(&cli, tp, "no type column '%s'", o.type_col); goto done; }
     {
-        ssize_t *m2 = malloc(P.nrow * sizeof *m2);
-        size_t a_only, b_only;
-        char side;
-        if (!m2) { mg_error(&cli, NULL, "out of memory"); goto done; }
-        int jr = mg_tsv_join(&P, pid, &P, pid, m2, &a_only, &b_only, NULL, NULL, &side, err, sizeof err);
-        free(m2);
+        int jr = mg_tsv_unique(&P, pid, err, sizeof err);
         if (jr == -2) { mg_error(&cli, pp, "%s", err); goto done; }
         if (jr < 0) { mg_error(&cli, NULL, "out of memory"); goto done; }
     }

@@ -60,37 +60,44 @@ static inline uint64_t dkey(double x)
     return (u >> 63) ? ~u : (u | 0x8000000000000000ULL);
 }
 
-int mg_sort_order(const double *x, size_t n, uint32_t *order)
+int mg_sort_u64(uint64_t *key, uint32_t *order, size_t n)
 {
     enum { BITS = 11, NB = 1 << BITS, PASSES = 6 };
     if (n == 0) return 0;
-    uint64_t *key = malloc(n * sizeof *key), *key2 = malloc(n * sizeof *key2);
+    uint64_t *key2 = malloc(n * sizeof *key2);
     uint32_t *ord2 = malloc(n * sizeof *ord2);
     size_t (*hist)[NB] = calloc(PASSES, sizeof *hist);
-    if (!key || !key2 || !ord2 || !hist) goto fail;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t k = dkey(x[i]);
-        key[i] = k; order[i] = (uint32_t)i;
-        for (int p = 0; p < PASSES; p++) hist[p][(k >> (p * BITS)) & (NB - 1)]++;
-    }
+    if (!key2 || !ord2 || !hist) { free(key2); free(ord2); free(hist); return -1; }
+    for (size_t i = 0; i < n; i++)
+        for (int p = 0; p < PASSES; p++) hist[p][(key[i] >> (p * BITS)) & (NB - 1)]++;
+    uint64_t *src = key, *dst = key2;
+    uint32_t *osrc = order, *odst = ord2;
     for (int p = 0; p < PASSES; p++) {
         /* a digit shared by every key leaves the order unchanged: skip it */
-        size_t first = (key[0] >> (p * BITS)) & (NB - 1);
-        if (hist[p][first] == n) continue;
+        if (hist[p][(src[0] >> (p * BITS)) & (NB - 1)] == n) continue;
         size_t sum = 0;
         for (int b = 0; b < NB; b++) { size_t c = hist[p][b]; hist[p][b] = sum; sum += c; }
         for (size_t i = 0; i < n; i++) {
-            size_t d = hist[p][(key[i] >> (p * BITS)) & (NB - 1)]++;
-            key2[d] = key[i]; ord2[d] = order[i];
+            size_t d = hist[p][(src[i] >> (p * BITS)) & (NB - 1)]++;
+            dst[d] = src[i]; odst[d] = osrc[i];
         }
-        uint64_t *tk = key; key = key2; key2 = tk;
-        memcpy(order, ord2, n * sizeof *order);
+        uint64_t *tk = src; src = dst; dst = tk;
+        uint32_t *to = osrc; osrc = odst; odst = to;
     }
-    free(key); free(key2); free(ord2); free(hist);
+    if (src != key) { memcpy(key, src, n * sizeof *key); memcpy(order, osrc, n * sizeof *order); }
+    free(key2); free(ord2); free(hist);
     return 0;
-fail:
-    free(key); free(key2); free(ord2); free(hist);
-    return -1;
+}
+
+int mg_sort_order(const double *x, size_t n, uint32_t *order)
+{
+    if (n == 0) return 0;
+    uint64_t *key = malloc(n * sizeof *key);
+    if (!key) return -1;
+    for (size_t i = 0; i < n; i++) { key[i] = dkey(x[i]); order[i] = (uint32_t)i; }
+    int rc = mg_sort_u64(key, order, n);
+    free(key);
+    return rc;
 }
 
 /* ---------------- normal distribution ---------------- */
@@ -235,21 +242,23 @@ size_t mg_pr_points(const double *s, const uint8_t *y, const uint32_t *asc,
 int mg_youden_point(const double *s, const uint8_t *y, const uint32_t *asc,
                     size_t n, mg_youden *out)
 {
-    double *buf = malloc(3 * (n + 1) * sizeof *buf);
-    if (!buf) return -1;
-    double *fpr = buf, *tpr = buf + n + 1, *thr = buf + 2 * (n + 1);
-    size_t m = mg_roc_points(s, y, NULL, asc, n, fpr, tpr, thr);
-    size_t best = 0;
-    double bj = tpr[0] - fpr[0];
-    for (size_t i = 1; i < m; i++) {
-        double j = tpr[i] - fpr[i];
-        if (j > bj) { bj = j; best = i; }
+    /* one descending sweep over the distinct thresholds, as the ROC points */
+    double P = 0, N = 0;
+    for (size_t i = 0; i < n; i++) { if (y[i]) P++; else N++; }
+    double tp = 0, fp = 0, bj = 0, bt = INFINITY, btpr = 0, bfpr = 0;
+    size_t i = n;
+    while (i > 0) {
+        double v = s[asc[i - 1]];
+        size_t j = i;
+        for (; j > 0 && s[asc[j - 1]] == v; j--) { if (y[asc[j - 1]]) tp++; else fp++; }
+        double tpr = P > 0 ? tp / P : NAN, fpr = N > 0 ? fp / N : NAN;
+        if (tpr - fpr > bj) { bj = tpr - fpr; bt = v; btpr = tpr; bfpr = fpr; }
+        i = j;
     }
-    out->threshold = thr[best];
+    out->threshold = bt;
     out->j = bj;
-    out->sensitivity = tpr[best];
-    out->specificity = 1 - fpr[best];
-    free(buf);
+    out->sensitivity = btpr;
+    out->specificity = 1 - bfpr;
     return 0;
 }
 
@@ -265,37 +274,38 @@ static double cov_ddof1(const double *a, const double *b, size_t n)
 }
 
 int mg_delong(const double *s, int k, const uint8_t *y, size_t n,
-              double *auc, double *cov)
+              const uint32_t *asc_in, double *auc, double *cov)
 {
     size_t m = 0; /* positives */
     for (size_t i = 0; i < n; i++) m += y[i] != 0;
     size_t nn = n - m;
     if (m < 2 || nn < 2) return -2;
     int rc = -1;
-    uint32_t *asc = malloc(n * sizeof *asc);
+    uint32_t *asc = asc_in ? NULL : malloc(n * sizeof *asc);
     double *v10 = malloc((size_t)k * m * sizeof *v10);
     double *v01 = malloc((size_t)k * nn * sizeof *v01);
     size_t *slot = malloc(n * sizeof *slot); /* index among positives/negatives */
-    if (!asc || !v10 || !v01 || !slot) goto done;
+    if ((!asc_in && !asc) || !v10 || !v01 || !slot) goto done;
     {
         size_t cp = 0, cn = 0;
         for (size_t i = 0; i < n; i++) slot[i] = y[i] ? cp++ : cn++;
     }
     for (int r = 0; r < k; r++) {
         const double *x = s + (size_t)r * n;
-        if (mg_sort_order(x, n, asc) < 0) goto done;
+        const uint32_t *o = asc_in ? asc_in + (size_t)r * n : asc;
+        if (!asc_in && mg_sort_order(x, n, asc) < 0) goto done;
         double *a = v10 + (size_t)r * m, *b = v01 + (size_t)r * nn;
         double sum_tz = 0;
         size_t i = 0, cp = 0, cn = 0;
         while (i < n) {
-            double v = x[asc[i]];
+            double v = x[o[i]];
             size_t j = i, gp = 0, gn = 0;
-            for (; j < n && x[asc[j]] == v; j++) { if (y[asc[j]]) gp++; else gn++; }
+            for (; j < n && x[o[j]] == v; j++) { if (y[o[j]]) gp++; else gn++; }
             double tz = (double)(i + j + 1) / 2;            /* pooled midrank */
             double tx = (double)cp + (double)(gp + 1) / 2;  /* among positives */
             double ty = (double)cn + (double)(gn + 1) / 2;  /* among negatives */
             for (size_t t = i; t < j; t++) {
-                uint32_t q = asc[t];
+                uint32_t q = o[t];
                 if (y[q]) { a[slot[q]] = (tz - tx) / (double)nn; sum_tz += tz; }
                 else b[slot[q]] = 1.0 - (tz - ty) / (double)m;
             }

@@ -33,6 +33,9 @@ uint64_t mg_rng_next(mg_rng *r);
 uint64_t mg_rng_below(mg_rng *r, uint64_t n);
 
 /* ---------------- sorting ---------------- */
+/** Sort key[0..n) ascending in place, permuting order[] alongside (stable LSD
+ *  radix sort, 11-bit digits; digits shared by all keys are skipped). 0 or -1. */
+int mg_sort_u64(uint64_t *key, uint32_t *order, size_t n);
 /** order[0..n) = indices of x in ascending order, ties by index (stable LSD
  *  radix sort on the IEEE bits; x must not contain NaN). 0, or -1 (memory). */
 int mg_sort_order(const double *x, size_t n, uint32_t *order);
@@ -84,9 +87,10 @@ int mg_youden_point(const double *s, const uint8_t *y, const uint32_t *asc,
  * positive and negative scores; V10_i = (Tz_i - Tx_i)/n0 for positives,
  * V01_j = 1 - (Tz_j - Ty_j)/n1 for negatives; S = S10/n1 + S01/n0 with
  * covariances over cases (ddof 1, as numpy.cov). k models on the same cases. */
-/** auc[k], cov[k*k]. -1 (memory), -2 (fewer than 2 positives or negatives). */
+/** auc[k], cov[k*k]. asc: the k ascending orders (k*n), or NULL to sort
+ *  here. -1 (memory), -2 (fewer than 2 positives or negatives). */
 int mg_delong(const double *s, int k, const uint8_t *y, size_t n,
-              double *auc, double *cov);
+              const uint32_t *asc, double *auc, double *cov);
 
 /* ---------------- confusion-based metrics ---------------- */
 enum { MG_ZD_WARN = 0, MG_ZD_ZERO, MG_ZD_ONE, MG_ZD_NAN };

@@ -1,5 +1,6 @@
 /* mg_metrics_tsv.c: TSV tables and the id join for mg-score. */
 #include "mg_metrics_tsv.h"
+#include "mg_metrics.h"
 
 #include <errno.h>
 #include <math.h>
@@ -7,12 +8,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int slurp(const char *path, char **buf, size_t *len, char *err, size_t errlen)
 {
     FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
     if (!f) { snprintf(err, errlen, "%s", strerror(errno)); return -1; }
     size_t cap = 1 << 16, n = 0;
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+        cap = (size_t)st.st_size + 1; /* one read, no regrowth */
     char *b = malloc(cap + 1);
     if (!b) goto nomem;
     for (;;) {
@@ -172,34 +177,40 @@ static uint64_t hash_str(const char *s)
     return h;
 }
 
-typedef struct { size_t cap; ssize_t *slot; } idmap;
+/* Open addressing; a slot holds the upper 32 hash bits and row + 1 (0 =
+ * empty), so most probes are settled without touching the strings. */
+typedef struct { size_t cap; uint64_t *slot; } idmap;
 
-/* Insert all ids of column c; -2 with the duplicate's row in *dup. */
 static int idmap_build(idmap *m, const mg_tsv *t, int c, size_t *dup)
 {
+    if (t->nrow >= UINT32_MAX) return -1;
     m->cap = 16;
-    while (m->cap < 2 * t->nrow) m->cap *= 2;
-    m->slot = malloc(m->cap * sizeof *m->slot);
+    while (m->cap < t->nrow + t->nrow / 2) m->cap *= 2;
+    m->slot = calloc(m->cap, sizeof *m->slot);
     if (!m->slot) return -1;
-    memset(m->slot, 0xff, m->cap * sizeof *m->slot);
     for (size_t r = 0; r < t->nrow; r++) {
         const char *id = mg_tsv_cell(t, r, c);
-        size_t h = hash_str(id) & (m->cap - 1);
-        while (m->slot[h] >= 0) {
-            if (!strcmp(mg_tsv_cell(t, (size_t)m->slot[h], c), id)) { *dup = r; return -2; }
-            h = (h + 1) & (m->cap - 1);
+        uint64_t h = hash_str(id);
+        uint64_t tag = h >> 32;
+        size_t i = h & (m->cap - 1);
+        while (m->slot[i]) {
+            if ((m->slot[i] >> 32) == tag &&
+                !strcmp(mg_tsv_cell(t, (size_t)(m->slot[i] & 0xffffffffu) - 1, c), id)) { *dup = r; return -2; }
+            i = (i + 1) & (m->cap - 1);
         }
-        m->slot[h] = (ssize_t)r;
+        m->slot[i] = (tag << 32) | (uint64_t)(r + 1);
     }
     return 0;
 }
 
 static ssize_t idmap_find(const idmap *m, const mg_tsv *t, int c, const char *id)
 {
-    size_t h = hash_str(id) & (m->cap - 1);
-    while (m->slot[h] >= 0) {
-        if (!strcmp(mg_tsv_cell(t, (size_t)m->slot[h], c), id)) return m->slot[h];
-        h = (h + 1) & (m->cap - 1);
+    uint64_t h = hash_str(id), tag = h >> 32;
+    size_t i = h & (m->cap - 1);
+    while (m->slot[i]) {
+        size_t r = (size_t)(m->slot[i] & 0xffffffffu) - 1;
+        if ((m->slot[i] >> 32) == tag && !strcmp(mg_tsv_cell(t, r, c), id)) return (ssize_t)r;
+        i = (i + 1) & (m->cap - 1);
     }
     return -1;
 }
@@ -244,4 +255,28 @@ int mg_tsv_join(const mg_tsv *a, int ida, const mg_tsv *b, int idb,
 done:
     free(ma.slot); free(mb.slot); free(used);
     return rc;
+}
+
+int mg_tsv_unique(const mg_tsv *t, int col, char *err, size_t errlen)
+{
+    /* sort the id hashes (sequential passes, unlike a hash table) and compare
+     * the strings of equal neighbours; the first repeat in row order is named */
+    size_t n = t->nrow;
+    if (n >= UINT32_MAX) return -1;
+    uint64_t *h = malloc((n ? n : 1) * sizeof *h);
+    uint32_t *ord = malloc((n ? n : 1) * sizeof *ord);
+    if (!h || !ord) { free(h); free(ord); return -1; }
+    for (size_t r = 0; r < n; r++) { h[r] = hash_str(mg_tsv_cell(t, r, col)); ord[r] = (uint32_t)r; }
+    if (mg_sort_u64(h, ord, n) < 0) { free(h); free(ord); return -1; }
+    size_t dup = SIZE_MAX;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n && h[j] == h[i]; j++)
+            if (!strcmp(mg_tsv_cell(t, ord[i], col), mg_tsv_cell(t, ord[j], col))) {
+                size_t r = ord[i] > ord[j] ? ord[i] : ord[j];
+                if (r < dup) dup = r;
+            }
+    free(h); free(ord);
+    if (dup == SIZE_MAX) return 0;
+    snprintf(err, errlen, "duplicated id '%s'", mg_tsv_cell(t, dup, col));
+    return -2;
 }

@@ -31,11 +31,15 @@ static inline const char *mg_tsv_cell(const mg_tsv *t, size_t r, int c)
  *  decimals, strtod otherwise). 0, or -1. */
 int mg_parse_number(const char *s, double *out);
 
+/** 0 when column col has no repeated value; -2 with the repeated one named
+ *  in err; -1 (memory). */
+int mg_tsv_unique(const mg_tsv *t, int col, char *err, size_t errlen);
+
 /** Join two tables on id columns. match[r] = row of b with the id of row r of
  *  a, or -1. *a_only / *b_only count ids present on one side only; the first
- *  such id is copied to first_a_only / first_b_only (may be NULL). Returns 0,
- *  -1 (memory), or -2 for a duplicated id, named in err (as "TABLE_A:" or
- *  "TABLE_B:" prefixed by which, 'a' or 'b', in *dup_side). */
+ *  such id is pointed to by first_a_only / first_b_only (may be NULL). Returns
+ *  0, -1 (memory), or -2 for a duplicated id, named in err, with the table
+ *  holding it ('a' or 'b') in *dup_side. */
 int mg_tsv_join(const mg_tsv *a, int ida, const mg_tsv *b, int idb,
                 ssize_t *match, size_t *a_only, size_t *b_only,
                 const char **first_a_only, const char **first_b_only,
