@@ -483,10 +483,9 @@ static int write_table(const mg_cli *cli, json_t *root)
     FILE *fp = mg_outfile_fp(f);
     const char *key;
     json_t *v;
-    fprintf(fp, "# mg-score %s: %s task, %lld cases\n",
-            json_string_value(json_object_get(root, "command")),
-            json_string_value(json_object_get(root, "task")) ? json_string_value(json_object_get(root, "task")) : "-",
-            (long long)json_integer_value(json_object_get(root, "n")));
+    const char *task = json_string_value(json_object_get(root, "task"));
+    fprintf(fp, "# mg-score %s: %s%s%lld cases\n", json_string_value(json_object_get(root, "command")),
+            task ? task : "", task ? " task, " : "", (long long)json_integer_value(json_object_get(root, "n")));
     json_t *bs = json_object_get(root, "bootstrap");
     if (bs)
         fprintf(fp, "# bootstrap: %lld replicates, seed %llu, %lld skipped; %g%% percentile intervals\n",
