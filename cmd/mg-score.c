@@ -841,7 +841,7 @@ static int main_classify(int argc, char **argv, int is_risk)
     double z = mg_norm_ppf(1 - o.alpha / 2);
     if (d.task == MG_TASK_BINARY) {
         double auc, var;
-        int dr = mg_delong(d.s, 1, A.y, n, A.asc, &auc, &var);
+        int dr = mg_delong_sorted(A.ss, A.sy, n, &auc, &var);
         if (dr == -1) { mg_error(&cli, NULL, "out of memory"); goto done; }
         if (dr == 0) {
             json_t *dl = json_object();
@@ -854,7 +854,7 @@ static int main_classify(int argc, char **argv, int is_risk)
             json_object_set_new(root, "delong", dl);
         } else mg_warn(&cli, NULL, "DeLong variance needs at least 2 positives and 2 negatives");
         mg_youden yd;
-        if (mg_youden_point(d.s, A.y, A.asc, n, &yd) < 0) { mg_error(&cli, NULL, "out of memory"); goto done; }
+        mg_youden_sorted(A.ss, A.sy, n, &yd);
         json_t *yj = json_object();
         json_object_set_new(yj, "threshold", jnum(yd.threshold));
         json_object_set_new(yj, "sensitivity", jnum(yd.sensitivity));

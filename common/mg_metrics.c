@@ -189,6 +189,60 @@ double mg_average_precision(const double *s, const uint8_t *y, const double *w,
     return ap;
 }
 
+#define SW(i) (sw ? sw[i] : 1.0)
+
+double mg_auc_sorted(const double *ss, const uint8_t *sy, const double *sw, size_t n)
+{
+    double P = 0, N = 0, num = 0;
+    size_t i = 0;
+    while (i < n) {
+        double v = ss[i], gp = 0, gn = 0;
+        size_t j = i;
+        for (; j < n && ss[j] == v; j++) { if (sy[j]) gp += SW(j); else gn += SW(j); }
+        num += gp * N + 0.5 * gp * gn;
+        P += gp; N += gn;
+        i = j;
+    }
+    if (P <= 0 || N <= 0) return NAN;
+    return num / (P * N);
+}
+
+double mg_ap_sorted(const double *ss, const uint8_t *sy, const double *sw, size_t n)
+{
+    double P = 0;
+    for (size_t i = 0; i < n; i++) if (sy[i]) P += SW(i);
+    if (P <= 0) return 0.0;
+    double tp = 0, fp = 0, ap = 0;
+    size_t i = n;
+    while (i > 0) {
+        double v = ss[i - 1], gp = 0, gn = 0;
+        size_t j = i;
+        for (; j > 0 && ss[j - 1] == v; j--) { if (sy[j - 1]) gp += SW(j - 1); else gn += SW(j - 1); }
+        tp += gp; fp += gn;
+        if (gp > 0) ap += (gp / P) * (tp / (tp + fp));
+        i = j;
+    }
+    return ap;
+}
+
+void mg_youden_sorted(const double *ss, const uint8_t *sy, size_t n, mg_youden *out)
+{
+    double P = 0, N = 0;
+    for (size_t i = 0; i < n; i++) { if (sy[i]) P++; else N++; }
+    double tp = 0, fp = 0, bj = 0, bt = INFINITY, btpr = 0, bfpr = 0;
+    size_t i = n;
+    while (i > 0) {
+        double v = ss[i - 1];
+        size_t j = i;
+        for (; j > 0 && ss[j - 1] == v; j--) { if (sy[j - 1]) tp++; else fp++; }
+        double tpr = P > 0 ? tp / P : NAN, fpr = N > 0 ? fp / N : NAN;
+        if (tpr - fpr > bj) { bj = tpr - fpr; bt = v; btpr = tpr; bfpr = fpr; }
+        i = j;
+    }
+    out->threshold = bt; out->j = bj;
+    out->sensitivity = btpr; out->specificity = 1 - bfpr;
+}
+
 size_t mg_roc_points(const double *s, const uint8_t *y, const double *w,
                      const uint32_t *asc, size_t n,
                      double *fpr, double *tpr, double *thr)
@@ -324,6 +378,35 @@ int mg_delong(const double *s, int k, const uint8_t *y, size_t n,
 done:
     free(asc); free(v10); free(v01); free(slot);
     return rc;
+}
+
+int mg_delong_sorted(const double *ss, const uint8_t *sy, size_t n, double *auc, double *var)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) m += sy[i] != 0;
+    size_t nn = n - m;
+    if (m < 2 || nn < 2) return -2;
+    double *v10 = malloc(m * sizeof *v10), *v01 = malloc(nn * sizeof *v01);
+    if (!v10 || !v01) { free(v10); free(v01); return -1; }
+    double sum_tz = 0;
+    size_t i = 0, cp = 0, cn = 0;
+    while (i < n) {
+        double v = ss[i];
+        size_t j = i, gp = 0, gn = 0;
+        for (; j < n && ss[j] == v; j++) { if (sy[j]) gp++; else gn++; }
+        double tz = (double)(i + j + 1) / 2;
+        double a = (tz - ((double)cp + (double)(gp + 1) / 2)) / (double)nn;
+        double b = 1.0 - (tz - ((double)cn + (double)(gn + 1) / 2)) / (double)m;
+        for (size_t t = 0; t < gp; t++) v10[cp + t] = a;
+        for (size_t t = 0; t < gn; t++) v01[cn + t] = b;
+        sum_tz += tz * (double)gp;
+        cp += gp; cn += gn;
+        i = j;
+    }
+    *auc = sum_tz / ((double)m * (double)nn) - ((double)m + 1) / (2.0 * (double)nn);
+    *var = cov_ddof1(v10, v10, m) / (double)m + cov_ddof1(v01, v01, nn) / (double)nn;
+    free(v10); free(v01);
+    return 0;
 }
 
 /* ---------------- confusion-based metrics ---------------- */

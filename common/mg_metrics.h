@@ -60,6 +60,11 @@ double mg_auc(const double *s, const uint8_t *y, const double *w,
 double mg_average_precision(const double *s, const uint8_t *y, const double *w,
                             const uint32_t *asc, size_t n);
 
+/* The same on data already in ascending score order (ss sorted scores, sy
+ * their truths, sw their weights or NULL): sequential sweeps. */
+double mg_auc_sorted(const double *ss, const uint8_t *sy, const double *sw, size_t n);
+double mg_ap_sorted(const double *ss, const uint8_t *sy, const double *sw, size_t n);
+
 /** ROC curve points at distinct thresholds, highest first, preceded by the
  *  point (0,0) at threshold +inf (sklearn roc_curve, drop_intermediate=False).
  *  Arrays of at least n+1 entries; returns the number of points. Cases with
@@ -82,6 +87,9 @@ typedef struct {
 int mg_youden_point(const double *s, const uint8_t *y, const uint32_t *asc,
                     size_t n, mg_youden *out);
 
+/** mg_youden_point on sorted data. */
+void mg_youden_sorted(const double *ss, const uint8_t *sy, size_t n, mg_youden *out);
+
 /* ---------------- DeLong ----------------
  * Fast algorithm (Sun & Xu 2014, IEEE SPL 21:1389): midranks of the pooled,
  * positive and negative scores; V10_i = (Tz_i - Tx_i)/n0 for positives,
@@ -91,6 +99,9 @@ int mg_youden_point(const double *s, const uint8_t *y, const uint32_t *asc,
  *  here. -1 (memory), -2 (fewer than 2 positives or negatives). */
 int mg_delong(const double *s, int k, const uint8_t *y, size_t n,
               const uint32_t *asc, double *auc, double *cov);
+
+/** One model on sorted data (the same algorithm; no index bookkeeping). */
+int mg_delong_sorted(const double *ss, const uint8_t *sy, size_t n, double *auc, double *var);
 
 /* ---------------- confusion-based metrics ---------------- */
 enum { MG_ZD_WARN = 0, MG_ZD_ZERO, MG_ZD_ONE, MG_ZD_NAN };

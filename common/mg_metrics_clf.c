@@ -17,6 +17,7 @@ int mg_clf_init(mg_clf *c, const uint8_t *y, const int *cls)
 {
     size_t n = c->n, k = (size_t)c->k;
     c->y = NULL; c->cls = NULL; c->asc = NULL; c->asc_all = NULL;
+    c->ss = NULL; c->sy = NULL; c->ss_all = NULL; c->sy_all = NULL;
     c->nmetrics = 0;
     c->y = malloc(k * n);
     c->asc = malloc(k * n * sizeof *c->asc);
@@ -30,12 +31,24 @@ int mg_clf_init(mg_clf *c, const uint8_t *y, const int *cls)
     } else {
         memcpy(c->y, y, k * n);
     }
-    for (size_t j = 0; j < k; j++)
-        if (mg_sort_order(c->s + j * n, n, c->asc + j * n) < 0) goto fail;
+    c->ss = malloc(k * n * sizeof *c->ss);
+    c->sy = malloc(k * n);
+    if (!c->ss || !c->sy) goto fail;
+    for (size_t j = 0; j < k; j++) {
+        uint32_t *o = c->asc + j * n;
+        if (mg_sort_order(c->s + j * n, n, o) < 0) goto fail;
+        for (size_t i = 0; i < n; i++) {
+            c->ss[j * n + i] = c->s[j * n + o[i]];
+            c->sy[j * n + i] = c->y[j * n + o[i]];
+        }
+    }
     if (c->task != MG_TASK_BINARY) {
         if (k * n > UINT32_MAX) goto fail;
         c->asc_all = malloc(k * n * sizeof *c->asc_all);
-        if (!c->asc_all || mg_sort_order(c->s, k * n, c->asc_all) < 0) goto fail;
+        c->ss_all = malloc(k * n * sizeof *c->ss_all);
+        c->sy_all = malloc(k * n);
+        if (!c->asc_all || !c->ss_all || !c->sy_all || mg_sort_order(c->s, k * n, c->asc_all) < 0) goto fail;
+        for (size_t i = 0; i < k * n; i++) { c->ss_all[i] = c->s[c->asc_all[i]]; c->sy_all[i] = c->y[c->asc_all[i]]; }
     }
     if (c->task == MG_TASK_BINARY) {
         add_name(c, "auc");
@@ -76,7 +89,18 @@ fail:
 void mg_clf_free(mg_clf *c)
 {
     free(c->y); free(c->cls); free(c->asc); free(c->asc_all);
+    free(c->ss); free(c->sy); free(c->ss_all); free(c->sy_all);
     c->y = NULL; c->cls = NULL; c->asc = NULL; c->asc_all = NULL;
+    c->ss = NULL; c->sy = NULL; c->ss_all = NULL; c->sy_all = NULL;
+}
+
+/* Weights of column j's cases in its sorted order (NULL when w is NULL). */
+static const double *gather(const mg_clf *c, int j, const double *w, double *buf)
+{
+    if (!w) return NULL;
+    const uint32_t *o = c->asc + (size_t)j * c->n;
+    for (size_t i = 0; i < c->n; i++) buf[i] = w[o[i]];
+    return buf;
 }
 
 int mg_clf_argmax(const mg_clf *c, size_t i)
@@ -157,8 +181,11 @@ int mg_clf_compute(const mg_clf *c, const double *w, double *out)
     if (c->task == MG_TASK_BINARY) {
         const double *s = c->s;
         const uint8_t *y = c->y;
-        out[o++] = mg_auc(s, y, w, c->asc, n);
-        out[o++] = mg_average_precision(s, y, w, c->asc, n);
+        wbuf = w ? malloc(n * sizeof *wbuf) : NULL;
+        if (w && !wbuf) goto done;
+        const double *ws = gather(c, 0, w, wbuf);
+        out[o++] = mg_auc_sorted(c->ss, c->sy, ws, n);
+        out[o++] = mg_ap_sorted(c->ss, c->sy, ws, n);
         column_counts(c, w, tp, fp, fn, tn, present);
         double TP = tp[0], FP = fp[0], FN = fn[0], TN = tn[0];
         out[o++] = W > 0 ? (TP + TN) / W : NAN;
@@ -206,21 +233,29 @@ int mg_clf_compute(const mg_clf *c, const double *w, double *out)
         for (size_t i = 0; i < n; i++) if (y[i]) pos[j] += W(i);
     }
     double macro, weighted;
+    wbuf = malloc((size_t)k * n * sizeof *wbuf);
+    if (!wbuf) goto done;
     if (c->task == MG_TASK_MULTICLASS && c->multi_class == MG_OVO) {
-        wbuf = malloc(n * sizeof *wbuf);
-        if (!wbuf) goto done;
         double sum = 0, wsum = 0, psum = 0;
         int npairs = 0;
         for (int a = 0; a < k; a++)
             for (int b = a + 1; b < k; b++) {
-                double pw = 0;
+                /* cases of classes a and b only, in each column's sorted order */
+                double pw = 0, aa = NAN, ab = NAN;
                 for (size_t i = 0; i < n; i++) {
                     int t = c->cls[i];
-                    wbuf[i] = (t == a || t == b) ? W(i) : 0.0;
-                    pw += wbuf[i];
+                    if (t == a || t == b) pw += W(i);
                 }
-                double aa = mg_auc(c->s + (size_t)a * n, c->y + (size_t)a * n, wbuf, c->asc + (size_t)a * n, n);
-                double ab = mg_auc(c->s + (size_t)b * n, c->y + (size_t)b * n, wbuf, c->asc + (size_t)b * n, n);
+                for (int side = 0; side < 2; side++) {
+                    int col = side ? b : a;
+                    const uint32_t *or = c->asc + (size_t)col * n;
+                    for (size_t i = 0; i < n; i++) {
+                        int t = c->cls[or[i]];
+                        wbuf[i] = (t == a || t == b) ? W(or[i]) : 0.0;
+                    }
+                    double v = mg_auc_sorted(c->ss + (size_t)col * n, c->sy + (size_t)col * n, wbuf, n);
+                    if (side) ab = v; else aa = v;
+                }
                 double ps = (aa + ab) / 2, prev = pw / W;
                 sum += ps; wsum += ps * prev; psum += prev; npairs++;
             }
@@ -228,34 +263,22 @@ int mg_clf_compute(const mg_clf *c, const double *w, double *out)
         out[o++] = wsum / psum;
     } else {
         for (int j = 0; j < k; j++)
-            colv[j] = mg_auc(c->s + (size_t)j * n, c->y + (size_t)j * n, w, c->asc + (size_t)j * n, n);
+            colv[j] = mg_auc_sorted(c->ss + (size_t)j * n, c->sy + (size_t)j * n, gather(c, j, w, wbuf), n);
         average_columns(colv, pos, k, &macro, &weighted);
-        if (w) {
-            wbuf = malloc((size_t)k * n * sizeof *wbuf);
-            if (!wbuf) goto done;
-            for (int j = 0; j < k; j++) memcpy(wbuf + (size_t)j * n, w, n * sizeof *w);
-        }
-        double micro = mg_auc(c->s, c->y, wbuf, c->asc_all, (size_t)k * n);
         out[o++] = macro;
-        out[o++] = micro;
+        out[o++] = w ? NAN : mg_auc_sorted(c->ss_all, c->sy_all, NULL, (size_t)k * n);
+        if (w) {
+            for (size_t i = 0; i < (size_t)k * n; i++) wbuf[i] = w[c->asc_all[i] % n];
+            out[o - 1] = mg_auc_sorted(c->ss_all, c->sy_all, wbuf, (size_t)k * n);
+        }
         out[o++] = weighted;
     }
     for (int j = 0; j < k; j++)
-        colv[j] = mg_average_precision(c->s + (size_t)j * n, c->y + (size_t)j * n, w, c->asc + (size_t)j * n, n);
+        colv[j] = mg_ap_sorted(c->ss + (size_t)j * n, c->sy + (size_t)j * n, gather(c, j, w, wbuf), n);
     average_columns(colv, pos, k, &macro, &weighted);
-    if (w && !wbuf) {
-        wbuf = malloc((size_t)k * n * sizeof *wbuf);
-        if (!wbuf) goto done;
-    }
-    if (w) {
-        /* ovo used wbuf as n-sized pair weights: rebuild k*n copies */
-        double *nb = realloc(wbuf, (size_t)k * n * sizeof *wbuf);
-        if (!nb) goto done;
-        wbuf = nb;
-        for (int j = 0; j < k; j++) memcpy(wbuf + (size_t)j * n, w, n * sizeof *w);
-    }
     out[o++] = macro;
-    out[o++] = mg_average_precision(c->s, c->y, w ? wbuf : NULL, c->asc_all, (size_t)k * n);
+    if (w) for (size_t i = 0; i < (size_t)k * n; i++) wbuf[i] = w[c->asc_all[i] % n];
+    out[o++] = mg_ap_sorted(c->ss_all, c->sy_all, w ? wbuf : NULL, (size_t)k * n);
     out[o++] = weighted;
 
     column_counts(c, w, tp, fp, fn, tn, present);
@@ -329,11 +352,9 @@ int mg_clf_per_class(const mg_clf *c, double *support, double *auc, double *ap,
     double *fp = tp + k, *fn = fp + k, *tn = fn + k;
     column_counts(c, NULL, tp, fp, fn, tn, present);
     for (int j = 0; j < k; j++) {
-        const double *s = c->s + (size_t)j * n;
-        const uint8_t *y = c->y + (size_t)j * n;
         support[j] = tp[j] + fn[j];
-        auc[j] = mg_auc(s, y, NULL, c->asc + (size_t)j * n, n);
-        ap[j] = mg_average_precision(s, y, NULL, c->asc + (size_t)j * n, n);
+        auc[j] = mg_auc_sorted(c->ss + (size_t)j * n, c->sy + (size_t)j * n, NULL, n);
+        ap[j] = mg_ap_sorted(c->ss + (size_t)j * n, c->sy + (size_t)j * n, NULL, n);
         mg_prf r = mg_prf_label(tp[j], fp[j], fn[j], c->zero_division);
         precision[j] = r.precision; recall[j] = r.recall; f1[j] = r.f1;
     }

@@ -21,6 +21,10 @@ typedef struct {
     int *cls;            /* multiclass: class index of each case, else NULL */
     uint32_t *asc;       /* k*n ascending order of each column */
     uint32_t *asc_all;   /* k*n order of all scores (micro AUC/AP), multi only */
+    double *ss;          /* k*n scores of each column in ascending order */
+    uint8_t *sy;         /* their truths */
+    double *ss_all;      /* multi: all k*n scores in ascending order */
+    uint8_t *sy_all;
     /* options */
     double threshold;    /* binary/multilabel prediction: score >= threshold */
     int zero_division;   /* MG_ZD_* */
