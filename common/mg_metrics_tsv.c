@@ -266,7 +266,8 @@ int mg_tsv_unique(const mg_tsv *t, int col, char *err, size_t errlen)
     uint64_t *h = malloc((n ? n : 1) * sizeof *h);
     uint32_t *ord = malloc((n ? n : 1) * sizeof *ord);
     if (!h || !ord) { free(h); free(ord); return -1; }
-    for (size_t r = 0; r < n; r++) { h[r] = hash_str(mg_tsv_cell(t, r, col)); ord[r] = (uint32_t)r; }
+    /* 44 hash bits: four radix passes; equal keys are compared as strings */
+    for (size_t r = 0; r < n; r++) { h[r] = hash_str(mg_tsv_cell(t, r, col)) >> 20; ord[r] = (uint32_t)r; }
     if (mg_sort_u64(h, ord, n) < 0) { free(h); free(ord); return -1; }
     size_t dup = SIZE_MAX;
     for (size_t i = 0; i < n; i++)
