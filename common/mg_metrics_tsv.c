@@ -1,6 +1,8 @@
 /* mg_metrics_tsv.c: TSV tables and the id join for mg-score. */
 #include "mg_metrics_tsv.h"
 #include "mg_metrics.h"
+#include "mg_stream.h"
+#include "mg_tensor.h"
 
 #include <errno.h>
 #include <math.h>
@@ -85,10 +87,123 @@ static int split(char *line, char **out, int max)
     return n;
 }
 
+/* A stream of prediction records as a table: id, the scores of tensor
+ * "pred" ([] or [C]; columns named by the "classes" metadata, else pred or
+ * pred0..), then the other metadata keys of the first record. */
+static int stream_to_table(mg_tsv *t, char *err, size_t errlen)
+{
+    mg_reader *rd = mg_reader_open_mem(t->buf, t->len, err, errlen);
+    mg_record *rec = mg_record_init();
+    char *out = NULL, **names = NULL, *nbuf = NULL;
+    size_t olen = 0, ocap = 0;
+    int rc = -1, C = -1, nmeta = 0, ncol = 0;
+    size_t rows = 0;
+    if (!rd || !rec) { if (rd && !rec) snprintf(err, errlen, "out of memory"); goto done; }
+    int st;
+    while ((st = mg_reader_next(rd, rec)) == 1) {
+        mg_tensor *pt = mg_record_find_tensor(rec, "pred");
+        const char *id = mg_record_get_meta(rec, "id");
+        if (!pt || !id) {
+            snprintf(err, errlen, "record %zu: no %s", rows + 1, !id ? "id metadata" : "pred tensor");
+            goto done;
+        }
+        int64_t m = mg_tensor_numel(pt);
+        if (pt->ndim > 1 || m < 1 || m > 100000) {
+            snprintf(err, errlen, "record %zu: pred tensor must be a scalar or a vector", rows + 1);
+            goto done;
+        }
+        if (C < 0) {
+            /* header from the first record */
+            C = (int)m;
+            const char *cl = mg_record_get_meta(rec, "classes");
+            nmeta = 0;
+            for (int k = 0; k < rec->n_meta; k++)
+                if (strcmp(rec->meta[k].key, "id") && strcmp(rec->meta[k].key, "classes")) nmeta++;
+            ncol = 1 + C + nmeta;
+            names = calloc((size_t)ncol, sizeof *names);
+            size_t need = 16 + (cl ? strlen(cl) : 0) + (size_t)C * 24;
+            for (int k = 0; k < rec->n_meta; k++) need += strlen(rec->meta[k].key) + 1;
+            nbuf = malloc(need);
+            if (!names || !nbuf) { snprintf(err, errlen, "out of memory"); goto done; }
+            char *q = nbuf;
+            names[0] = q; q += sprintf(q, "id") + 1;
+            if (cl) {
+                char *copy = q;
+                strcpy(copy, cl);
+                q += strlen(cl) + 1;
+                int k = 0;
+                for (char *tok = copy, *e; tok && k < C; tok = e ? e + 1 : NULL, k++) {
+                    e = strchr(tok, ',');
+                    if (e) *e = 0;
+                    names[1 + k] = tok;
+                }
+                if (k != C) { snprintf(err, errlen, "record 1: %d classes for %d scores", k, C); goto done; }
+            } else
+                for (int k = 0; k < C; k++) {
+                    names[1 + k] = q;
+                    q += (C == 1 ? sprintf(q, "pred") : sprintf(q, "pred%d", k)) + 1;
+                }
+            int j = 1 + C;
+            for (int k = 0; k < rec->n_meta; k++)
+                if (strcmp(rec->meta[k].key, "id") && strcmp(rec->meta[k].key, "classes")) {
+                    names[j++] = q;
+                    q += sprintf(q, "%s", rec->meta[k].key) + 1;
+                }
+        } else if (m != C) {
+            snprintf(err, errlen, "record %zu: %lld scores, the first record had %d", rows + 1, (long long)m, C);
+            goto done;
+        }
+        /* append the row as TSV text */
+        size_t need = olen + strlen(id) + 2 + (size_t)C * 26;
+        for (int k = 1 + C; k < ncol; k++) {
+            const char *v = mg_record_get_meta(rec, names[k]);
+            if (!v) { snprintf(err, errlen, "record %zu: no %s metadata", rows + 1, names[k]); goto done; }
+            need += strlen(v) + 1;
+        }
+        if (need + 1 > ocap) {
+            size_t nc = ocap ? ocap : 1 << 16;
+            while (nc < need + 1) nc *= 2;
+            char *no = realloc(out, nc);
+            if (!no) { snprintf(err, errlen, "out of memory"); goto done; }
+            out = no; ocap = nc;
+        }
+        if (strpbrk(id, "\t\n")) { snprintf(err, errlen, "record %zu: id contains a tab or newline", rows + 1); goto done; }
+        olen += (size_t)sprintf(out + olen, "%s", id);
+        for (int64_t k = 0; k < m; k++) olen += (size_t)sprintf(out + olen, "\t%.17g", mg_tensor_get(pt, k));
+        for (int k = 1 + C; k < ncol; k++) olen += (size_t)sprintf(out + olen, "\t%s", mg_record_get_meta(rec, names[k]));
+        out[olen++] = '\n';
+        rows++;
+    }
+    if (st < 0) { snprintf(err, errlen, "%s", mg_reader_error(rd)); goto done; }
+    if (rows == 0) { snprintf(err, errlen, "no records"); goto done; }
+    /* rebuild t from the text */
+    {
+        size_t hl = 0;
+        for (int k = 0; k < ncol; k++) hl += strlen(names[k]) + 1;
+        char *txt = malloc(hl + olen + 1);
+        if (!txt) { snprintf(err, errlen, "out of memory"); goto done; }
+        char *q = txt;
+        for (int k = 0; k < ncol; k++) q += sprintf(q, "%s%c", names[k], k + 1 < ncol ? '\t' : '\n');
+        memcpy(q, out, olen);
+        q[olen] = 0;
+        free(t->buf);
+        t->buf = txt;
+        t->len = hl + olen;
+        rc = 0;
+    }
+done:
+    if (rd) mg_reader_close(rd);
+    if (rec) mg_record_destroy(rec);
+    free(out); free(names); free(nbuf);
+    return rc;
+}
+
 int mg_tsv_read(const char *path, mg_tsv *t, char *err, size_t errlen)
 {
     memset(t, 0, sizeof *t);
     if (slurp(path, &t->buf, &t->len, err, errlen) < 0) return -1;
+    static const unsigned char magic[8] = { 0x89, 'M', 'G', 'T', '\r', '\n', 0x1a, '\n' };
+    if (t->len >= 8 && !memcmp(t->buf, magic, 8) && stream_to_table(t, err, errlen) < 0) return -1;
     if (memchr(t->buf, 0, t->len)) { snprintf(err, errlen, "binary data (NUL byte), not a TSV table"); return -1; }
     size_t pos = 0, lineno = 0;
     char *line;

@@ -1,7 +1,14 @@
 /* mg_metrics_tsv.h: the tab-separated tables mg-score reads (predictions,
  * truth, annotations): a header line of column names, then one row per case.
  * Lines starting with '#' and empty lines are skipped; a trailing CR is
- * dropped. The whole file is read into memory and split in place. */
+ * dropped. The whole file is read into memory and split in place.
+ *
+ * An mgt stream (man mgt(5)) of prediction records is read as the table
+ * id, scores, metadata: each record needs metadata "id" and a tensor "pred"
+ * (a scalar or a [C] vector, any dtype); score columns are named by the
+ * first record's "classes" metadata (comma-separated), else "pred" or
+ * "pred0".."predC-1"; the first record's other metadata keys become columns
+ * too (so a "label" key can serve as truth). */
 #ifndef MG_METRICS_TSV_H
 #define MG_METRICS_TSV_H
 
