@@ -87,6 +87,8 @@ static int split(char *line, char **out, int max)
     return n;
 }
 
+static int parse_table(mg_tsv *t, char *err, size_t errlen);
+
 /* A stream of prediction records as a table: id, the scores of tensor
  * "pred" ([] or [C]; columns named by the "classes" metadata, else pred or
  * pred0..), then the other metadata keys of the first record. */
@@ -202,6 +204,23 @@ int mg_tsv_read(const char *path, mg_tsv *t, char *err, size_t errlen)
 {
     memset(t, 0, sizeof *t);
     if (slurp(path, &t->buf, &t->len, err, errlen) < 0) return -1;
+    return parse_table(t, err, errlen);
+}
+
+int mg_tsv_parse_mem(const void *data, size_t len, mg_tsv *t, char *err, size_t errlen)
+{
+    memset(t, 0, sizeof *t);
+    t->buf = malloc(len + 1);
+    if (!t->buf) { snprintf(err, errlen, "out of memory"); return -1; }
+    memcpy(t->buf, data, len);
+    t->buf[len] = 0;
+    t->len = len;
+    return parse_table(t, err, errlen);
+}
+
+/* Split t->buf (t->len bytes, NUL-terminated) into the table. */
+static int parse_table(mg_tsv *t, char *err, size_t errlen)
+{
     static const unsigned char magic[8] = { 0x89, 'M', 'G', 'T', '\r', '\n', 0x1a, '\n' };
     if (t->len >= 8 && !memcmp(t->buf, magic, 8) && stream_to_table(t, err, errlen) < 0) return -1;
     if (memchr(t->buf, 0, t->len)) { snprintf(err, errlen, "binary data (NUL byte), not a TSV table"); return -1; }

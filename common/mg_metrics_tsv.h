@@ -28,6 +28,8 @@ typedef struct {
  *  without a header or rows, or a row whose field count differs). Free with
  *  mg_tsv_free() in every case. */
 int mg_tsv_read(const char *path, mg_tsv *t, char *err, size_t errlen);
+/** The same on bytes in memory (copied). */
+int mg_tsv_parse_mem(const void *data, size_t len, mg_tsv *t, char *err, size_t errlen);
 void mg_tsv_free(mg_tsv *t);
 /** Column index of name, or -1. */
 int mg_tsv_col(const mg_tsv *t, const char *name);
