@@ -57,6 +57,8 @@ static const char usage_classify[] =
 "      --multi-class M      ovr or ovo multiclass AUC [ovr]\n"
 "      --zero-division Z    warn, 0, 1 or nan, as scikit-learn [warn]\n"
 "      --ece-bins M         equal-width calibration bins [15]\n"
+"      --ece-mode M         top-label or positive (binary: calibration of the\n"
+"                           positive-class probability) [top-label]\n"
 "      --raw-scores         scores are not probabilities: no [0,1] check, no\n"
 "                           Brier, ECE or calibration plot\n"
 "      --compare PRED2.tsv  a second model on the same ids: DeLong test and\n"
@@ -86,7 +88,7 @@ enum {
     O_ZD, O_BINS, O_RAW, O_CMP, O_BOOT, O_SEED, O_ALPHA, O_JSON, O_PLOT,
     O_TIME, O_EVENT, O_SDCTRL, O_DDOF,
     O_TOKENIZE, O_CHEX, O_RADGRAPH, O_UNCERTAIN, O_HYPCOL, O_REFCOL, O_QCOL, O_TYPECOL,
-    O_COMPAT
+    O_COMPAT, O_ECEMODE
 };
 
 typedef struct {
@@ -94,7 +96,7 @@ typedef struct {
     const char *json, *plot, *time_col, *event_col;
     int task;             /* -1 auto */
     double threshold, alpha;
-    int average, multi_class, zero_division, ece_bins, raw;
+    int average, multi_class, zero_division, ece_bins, ece_positive, raw;
     long bootstrap;
     unsigned long long seed;
     int sd_controls, ddof;
@@ -616,11 +618,13 @@ static int main_classify(int argc, char **argv, int is_risk)
         { "alpha", required_argument, 0, O_ALPHA }, { "json", required_argument, 0, O_JSON },
         { "plot", required_argument, 0, O_PLOT }, { "time-col", required_argument, 0, O_TIME },
         { "event-col", required_argument, 0, O_EVENT }, { "sd-controls", no_argument, 0, O_SDCTRL },
-        { "ddof", required_argument, 0, O_DDOF }, { 0, 0, 0, 0 }
+        { "ddof", required_argument, 0, O_DDOF }, { "ece-mode", required_argument, 0, O_ECEMODE },
+        { 0, 0, 0, 0 }
     };
     static const char *const avg_names[] = { "binary", "micro", "macro", "weighted" };
     static const char *const zd_names[] = { "warn", "0", "1", "nan" };
     static const char *const mc_names[] = { "ovr", "ovo" };
+    static const char *const ece_names[] = { "top-label", "positive" };
     struct option *lo = mg_cli_long_options(own);
     int c, st = 1;
     long lv;
@@ -669,6 +673,9 @@ static int main_classify(int argc, char **argv, int is_risk)
             if (mg_parse_long(optarg, 1, 100000, &lv) < 0) { mg_usage_error(&cli, "--ece-bins: an integer in [1,100000]"); goto usage; }
             o.ece_bins = (int)lv;
             break;
+        case O_ECEMODE:
+            if ((o.ece_positive = parse_choice(optarg, ece_names, 2)) < 0) { mg_usage_error(&cli, "--ece-mode: top-label or positive"); goto usage; }
+            break;
         case O_RAW: o.raw = 1; break;
         case O_CMP: o.compare = optarg; break;
         case O_BOOT:
@@ -712,6 +719,7 @@ static int main_classify(int argc, char **argv, int is_risk)
     A.task = d.task; A.n = n; A.k = d.k; A.s = d.s; A.threshold = o.threshold;
     A.zero_division = o.zero_division; A.average = d.task == MG_TASK_BINARY ? o.average : MG_AVG_MACRO;
     A.multi_class = o.multi_class; A.ece_bins = o.ece_bins; A.probabilities = !o.raw;
+    A.ece_positive = o.ece_positive;
     if (mg_clf_init(&A, d.y, d.cls) < 0) { mg_error(&cli, NULL, "out of memory"); goto done; }
     if (o.compare) {
         B = A;
@@ -816,6 +824,7 @@ static int main_classify(int argc, char **argv, int is_risk)
         json_object_set_new(opt, "multi_class", json_string(mc_names[o.multi_class]));
         json_object_set_new(opt, "zero_division", json_string(zd_names[o.zero_division]));
         json_object_set_new(opt, "ece_bins", json_integer(o.ece_bins));
+        json_object_set_new(opt, "ece_mode", json_string(ece_names[o.ece_positive]));
         json_object_set_new(opt, "probabilities", json_boolean(!o.raw));
         json_object_set_new(root, "options", opt);
     }

@@ -216,8 +216,8 @@ int mg_clf_compute(const mg_clf *c, const double *w, double *out)
             for (size_t i = 0; i < n; i++) {
                 double q = 1 - s[i];
                 int p1 = s[i] > q;
-                conf[i] = p1 ? s[i] : q;
-                bits[i] = p1 == (int)y[i];
+                conf[i] = c->ece_positive ? s[i] : p1 ? s[i] : q;
+                bits[i] = c->ece_positive ? y[i] : p1 == (int)y[i];
             }
             out[o++] = mg_ece(conf, bits, w, n, c->ece_bins);
             free(conf);

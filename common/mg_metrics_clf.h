@@ -31,6 +31,8 @@ typedef struct {
     int average;         /* P/R/F1 average for binary tasks (MG_AVG_*) */
     int multi_class;     /* MG_OVR or MG_OVO (multiclass AUC) */
     int ece_bins;
+    int ece_positive;    /* binary ECE of the positive-class probability
+                            (acc = fraction positive) instead of top-label */
     int probabilities;   /* scores are probabilities: Brier and ECE */
     /* the metric list */
     int nmetrics;

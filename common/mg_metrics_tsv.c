@@ -4,6 +4,8 @@
 #include "mg_stream.h"
 #include "mg_tensor.h"
 
+#include <jansson.h>
+
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -88,6 +90,100 @@ static int split(char *line, char **out, int max)
 }
 
 static int parse_table(mg_tsv *t, char *err, size_t errlen);
+
+/* Append s to the growing text, tabs and line breaks turned into spaces. */
+static int put_field(char **out, size_t *len, size_t *cap, const char *s, char sep)
+{
+    size_t l = strlen(s);
+    if (*len + l + 2 > *cap) {
+        size_t nc = *cap ? *cap : 1 << 16;
+        while (nc < *len + l + 2) nc *= 2;
+        char *no = realloc(*out, nc);
+        if (!no) return -1;
+        *out = no; *cap = nc;
+    }
+    for (size_t i = 0; i < l; i++) {
+        char c = s[i];
+        (*out)[(*len)++] = (c == '\t' || c == '\n' || c == '\r') ? ' ' : c;
+    }
+    (*out)[(*len)++] = sep;
+    return 0;
+}
+
+/* JSON Lines (one object per line, as report and VQA outputs often are) as a
+ * table: the keys of the first object are the columns; strings as they are
+ * (tabs and line breaks become spaces), numbers, booleans (1/0), null (""). */
+static int jsonl_to_table(mg_tsv *t, char *err, size_t errlen)
+{
+    char *out = NULL, **keys = NULL, num[64];
+    size_t len = 0, cap = 0, nk = 0, lineno = 0, pos = 0;
+    int rc = -1;
+    json_t *first = NULL;
+    while (pos < t->len) {
+        char *s = t->buf + pos, *e = memchr(s, '\n', t->len - pos);
+        size_t l = e ? (size_t)(e - s) : t->len - pos;
+        pos += l + 1;
+        lineno++;
+        size_t k = 0;
+        while (k < l && (s[k] == ' ' || s[k] == '\t' || s[k] == '\r')) k++;
+        if (k == l) continue;
+        json_error_t je;
+        json_t *o = json_loadb(s, l, JSON_REJECT_DUPLICATES, &je);
+        if (!o || !json_is_object(o)) {
+            snprintf(err, errlen, "line %zu: not a JSON object%s%s", lineno, o ? "" : ": ", o ? "" : je.text);
+            json_decref(o);
+            goto done;
+        }
+        if (!first) {
+            first = o;
+            nk = json_object_size(o);
+            keys = calloc(nk ? nk : 1, sizeof *keys);
+            if (!keys) { snprintf(err, errlen, "out of memory"); goto done; }
+            const char *key;
+            json_t *v;
+            size_t i = 0;
+            json_object_foreach(o, key, v) keys[i++] = (char *)key;
+            for (i = 0; i < nk; i++)
+                if (put_field(&out, &len, &cap, keys[i], i + 1 < nk ? '\t' : '\n') < 0) goto nomem;
+            if (!nk) { snprintf(err, errlen, "line %zu: empty object", lineno); goto done; }
+        }
+        for (size_t i = 0; i < nk; i++) {
+            json_t *v = json_object_get(o, keys[i]);
+            const char *txt;
+            if (!v) {
+                snprintf(err, errlen, "line %zu: no key \"%s\"", lineno, keys[i]);
+                if (o != first) json_decref(o);
+                goto done;
+            }
+            if (json_is_string(v)) txt = json_string_value(v);
+            else if (json_is_integer(v)) { snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v)); txt = num; }
+            else if (json_is_real(v)) { snprintf(num, sizeof num, "%.17g", json_real_value(v)); txt = num; }
+            else if (json_is_boolean(v)) txt = json_is_true(v) ? "1" : "0";
+            else if (json_is_null(v)) txt = "";
+            else {
+                snprintf(err, errlen, "line %zu: key \"%s\" is not a string, number, boolean or null", lineno, keys[i]);
+                if (o != first) json_decref(o);
+                goto done;
+            }
+            if (put_field(&out, &len, &cap, txt, i + 1 < nk ? '\t' : '\n') < 0) { if (o != first) json_decref(o); goto nomem; }
+        }
+        if (o != first) json_decref(o);
+    }
+    if (!first) { snprintf(err, errlen, "empty table (no JSON object)"); goto done; }
+    free(t->buf);
+    t->buf = out;
+    t->len = len;
+    out[len] = 0;  /* put_field keeps a spare byte */
+    out = NULL;
+    rc = 0;
+    goto done;
+nomem:
+    snprintf(err, errlen, "out of memory");
+done:
+    free(out); free(keys);
+    json_decref(first);
+    return rc;
+}
 
 /* A stream of prediction records as a table: id, the scores of tensor
  * "pred" ([] or [C]; columns named by the "classes" metadata, else pred or
@@ -223,6 +319,7 @@ static int parse_table(mg_tsv *t, char *err, size_t errlen)
 {
     static const unsigned char magic[8] = { 0x89, 'M', 'G', 'T', '\r', '\n', 0x1a, '\n' };
     if (t->len >= 8 && !memcmp(t->buf, magic, 8) && stream_to_table(t, err, errlen) < 0) return -1;
+    if (t->len > 0 && t->buf[0] == '{' && jsonl_to_table(t, err, errlen) < 0) return -1;
     if (memchr(t->buf, 0, t->len)) { snprintf(err, errlen, "binary data (NUL byte), not a TSV table"); return -1; }
     size_t pos = 0, lineno = 0;
     char *line;

@@ -149,6 +149,20 @@ ok("delong_variance_matches_direct_computation",
    "%r vs auc %r var %r" % (dl, a[0], S[0, 0]))
 
 binary_case("binary_threshold_0.3_zero_division_1", 120, 2, zd="1", thr=0.3)
+# positive-class ECE, 10 bins: reliability of p itself
+name = "binary_ece_positive_10_bins"
+o2 = run(["classify", f"{T}/binary_ties.pred.tsv", f"{T}/binary_ties.truth.tsv", "--ece-mode", "positive",
+          "--ece-bins", "10"], f"{T}/{name}.json")
+def ece_positive(p, y, bins):
+    b = np.linspace(0, 1, bins + 1)
+    e = 0.0
+    for lo, hi in zip(b[:-1], b[1:]):
+        inb = (p > lo) & (p <= hi)
+        if inb.mean() > 0:
+            e += abs(p[inb].mean() - y[inb].mean()) * inb.mean()
+    return e
+ok(name + "_matches_definition", close(o2["metrics"]["ece"]["value"], ece_positive(p, y, 10)),
+   "mg %r py %r" % (o2["metrics"]["ece"]["value"], ece_positive(p, y, 10)))
 binary_case("binary_all_predicted_negative_zero_division_0", 80, 3, zd="0", thr=0.99)
 binary_case("binary_all_predicted_negative_zero_division_1", 80, 3, zd="1", thr=0.99)
 binary_case("binary_all_predicted_negative_warn", 80, 3, zd="warn", thr=0.99)

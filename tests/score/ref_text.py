@@ -366,3 +366,11 @@ for q in cl:
 ok("vqa_llava_med_closed_rule_drops_yes_no_misses",
    close(out["metrics"]["closed_accuracy"]["value"], np.mean(hits)) and out["closed_left_out"] == len(cl) - len(hits),
    "mg %r py %r" % (out["metrics"]["closed_accuracy"]["value"], np.mean(hits)))
+
+# ---------------- JSON Lines input ----------------
+with open(f"{T}/hyp.jsonl", "w") as f:
+    for i, h in enumerate(hyps):
+        f.write(json.dumps({"id": "r%d" % i, "text": h, "score": i / 3}) + "\n")
+a = run(["report", f"{T}/hyp.jsonl", f"{T}/ref.tsv", "--no-version"], f"{T}/j1.json")
+b = run(["report", f"{T}/hyp.tsv", f"{T}/ref.tsv", "--no-version"], f"{T}/j2.json")
+ok("report_reads_json_lines_like_tsv", a["metrics"] == b["metrics"], "metrics differ")
