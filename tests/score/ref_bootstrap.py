@@ -8,54 +8,20 @@ import subprocess
 import sys
 import warnings
 
+import os
+
 import numpy as np
 from sklearn import metrics as M
 
 warnings.simplefilter("ignore")
 T = sys.argv[1]
-MASK = (1 << 64) - 1
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mgrng import Xoshiro  # noqa: E402
 
 
 def ok(name, cond, why=""):
     print(("PASS %s" % name) if cond else ("FAIL %s: %s" % (name, why)))
     sys.stdout.flush()
-
-
-def splitmix64(state):
-    state = (state + 0x9E3779B97F4A7C15) & MASK
-    z = state
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-    return state, z ^ (z >> 31)
-
-
-class Xoshiro:
-    def __init__(self, seed):
-        st = seed & MASK
-        self.s = []
-        for _ in range(4):
-            st, v = splitmix64(st)
-            self.s.append(v)
-
-    def next(self):
-        s = self.s
-        rotl = lambda x, k: ((x << k) | (x >> (64 - k))) & MASK
-        result = (rotl((s[1] * 5) & MASK, 7) * 9) & MASK
-        t = (s[1] << 17) & MASK
-        s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]
-        s[2] ^= t
-        s[3] = rotl(s[3], 45)
-        return result
-
-    def below(self, n):
-        m = self.next() * n
-        lo = m & MASK
-        if lo < n:
-            t = (-n) % n
-            while lo < t:
-                m = self.next() * n
-                lo = m & MASK
-        return m >> 64
 
 
 def write_tsv(path, header, rows):

@@ -5,6 +5,7 @@ CheXpert labels; set F1 for RadGraph-style annotations).
 Usage: ref_text.py TMPDIR"""
 import json
 import math
+import os
 import re
 import string
 import subprocess
@@ -374,3 +375,25 @@ with open(f"{T}/hyp.jsonl", "w") as f:
 a = run(["report", f"{T}/hyp.jsonl", f"{T}/ref.tsv", "--no-version"], f"{T}/j1.json")
 b = run(["report", f"{T}/hyp.tsv", f"{T}/ref.tsv", "--no-version"], f"{T}/j2.json")
 ok("report_reads_json_lines_like_tsv", a["metrics"] == b["metrics"], "metrics differ")
+
+# ---------------- report bootstrap against the formulas on each resample ----------------
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mgrng import resample
+
+B, seed = 25, 99
+out = run(["report", f"{T}/hyp.tsv", f"{T}/ref.tsv", "--bootstrap", str(B), "--seed", str(seed)], f"{T}/rbs.json")
+reps = {k: [] for k in ("bleu4", "rouge_l", "cider_d")}
+for b_ in range(B):
+    idx = resample(seed, b_, n)
+    H = [hyps[i] for i in idx]
+    Rr = [refss[i] for i in idx]
+    reps["bleu4"].append(bleu_corpus(H, Rr)[3])
+    reps["rouge_l"].append(float(np.mean([rouge_l(h, r) for h, r in zip(H, Rr)])))
+    reps["cider_d"].append(cider_d(H, Rr))  # document frequency over the resampled corpus
+bad = []
+for k, v in reps.items():
+    lo, hi = np.percentile(v, [2.5, 97.5])
+    m = out["metrics"][k]
+    if not (close(m["ci_low"], lo, 1e-10) and close(m["ci_high"], hi, 1e-10)):
+        bad.append("%s: mg [%r, %r] py [%r, %r]" % (k, m["ci_low"], m["ci_high"], lo, hi))
+ok("report_bootstrap_matches_formulas_on_each_resample", not bad, "; ".join(bad))
