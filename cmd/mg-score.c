@@ -88,7 +88,7 @@ enum {
     O_ZD, O_BINS, O_RAW, O_CMP, O_BOOT, O_SEED, O_ALPHA, O_JSON, O_PLOT,
     O_TIME, O_EVENT, O_SDCTRL, O_DDOF,
     O_TOKENIZE, O_CHEX, O_RADGRAPH, O_UNCERTAIN, O_HYPCOL, O_REFCOL, O_QCOL, O_TYPECOL,
-    O_COMPAT, O_ECEMODE
+    O_COMPAT, O_ECEMODE, O_SACRE
 };
 
 typedef struct {
@@ -1018,6 +1018,8 @@ static const char usage_report[] =
 "      --id-col NAME        id column [id]\n"
 "      --text-col NAME      text column of both tables [text]\n"
 "      --tokenize M         none, simple or ptb (see mg-score(1)) [none]\n"
+"      --sacrebleu          also sacrebleu's corpus BLEU (13a tokens, exp\n"
+"                           smoothing, 0-100) on the raw text\n"
 "      --chexpert           HYP and REF are label tables (id + one column per\n"
 "                           finding, CheXpert codes 1, 0, -1, blank): F1 over\n"
 "                           all label columns and the 5 competition labels\n"
@@ -1051,7 +1053,7 @@ static const char usage_vqa[] =
 
 typedef struct {
     const char *id_col, *text_col, *type_col, *json;
-    int tokenize, chexpert, radgraph, uncertain_pos, chexbert_codes, compat;
+    int tokenize, chexpert, radgraph, uncertain_pos, chexbert_codes, compat, sacrebleu;
     long bootstrap;
     unsigned long long seed;
     double alpha;
@@ -1092,7 +1094,11 @@ static size_t find_group(const idrow *v, size_t n, const char *id, size_t *cnt)
 }
 
 /* Per-item values (n x K, NaN = not applicable) averaged under weights. */
-typedef struct { const double *v; size_t n; int K; const mg_report *rep; const uint8_t *lh, *lg; int L; const uint8_t *use5; } mean_ctx;
+typedef struct {
+    const double *v; size_t n; int K;
+    const mg_report *rep, *rep13a;   /* report metrics; sacrebleu */
+    const uint8_t *lh, *lg; int L; const uint8_t *use5;
+} mean_ctx;
 
 static int mean_stat(void *vc, const double *w, double *out)
 {
@@ -1102,6 +1108,7 @@ static int mean_stat(void *vc, const double *w, double *out)
         if (mg_report_compute(c->rep, w, out) < 0) return -1;
         o = MG_REPORT_NMETRICS;
     }
+    if (c->rep13a) out[o++] = mg_report_sacrebleu(c->rep13a, w);
     if (c->lh) {
         mg_labels_f1(c->lh, c->lg, c->n, c->L, NULL, w, out + o);
         o += 3;
@@ -1285,7 +1292,7 @@ static int parse_text_opts(mg_cli *cli, int argc, char **argv, text_opts *o, int
         { "label-codes", required_argument, 0, O_REFCOL }, { "compat", required_argument, 0, O_COMPAT },
         { "bootstrap", required_argument, 0, O_BOOT }, { "seed", required_argument, 0, O_SEED },
         { "alpha", required_argument, 0, O_ALPHA }, { "json", required_argument, 0, O_JSON },
-        { 0, 0, 0, 0 }
+        { "sacrebleu", no_argument, 0, O_SACRE }, { 0, 0, 0, 0 }
     };
     static const char *const tok_names[] = { "none", "simple", "ptb" };
     static const char *const unc_names[] = { "negative", "positive" };
@@ -1315,6 +1322,7 @@ static int parse_text_opts(mg_cli *cli, int argc, char **argv, text_opts *o, int
         case O_TYPECOL: o->type_col = optarg; break;
         case O_TOKENIZE: bad = (o->tokenize = parse_choice(optarg, tok_names, 3)) < 0; break;
         case O_CHEX: o->chexpert = 1; break;
+        case O_SACRE: o->sacrebleu = 1; break;
         case O_RADGRAPH: o->radgraph = 1; break;
         case O_UNCERTAIN: bad = (o->uncertain_pos = parse_choice(optarg, unc_names, 2)) < 0; break;
         case O_REFCOL: bad = (o->chexbert_codes = parse_choice(optarg, code_names, 2)) < 0; break;
@@ -1364,7 +1372,7 @@ static int main_report(int argc, char **argv)
     size_t *hrow = NULL, *refstart = NULL, *nref = NULL, n = 0;
     char **htok = NULL, **rtok = NULL;
     size_t nrt = 0;
-    mg_report *rep = NULL;
+    mg_report *rep = NULL, *rep13 = NULL;
     uint8_t *lh = NULL, *lg = NULL, *use5 = NULL;
     double *per = NULL;
     rg_sets *rh = NULL, *rr = NULL;
@@ -1512,18 +1520,45 @@ static int main_report(int argc, char **argv)
         }
     }
     rep = mg_report_init(n, (const char *const *)htok, (const char *const *)rtok, rs2, nref);
+    if (rep && o.sacrebleu) {
+        /* sacrebleu tokenises the raw text itself */
+        for (size_t i = 0; i < n; i++) {
+            free(htok[i]);
+            htok[i] = mg_text_tokenize(mg_tsv_cell(&H, hrow[i], htc), MG_TOK_13A);
+            if (!htok[i]) { free(rs2); mg_error(&cli, NULL, "out of memory"); goto done; }
+            for (size_t j = 0; j < nref[i]; j++) {
+                free(rtok[rs2[i] + j]);
+                rtok[rs2[i] + j] = mg_text_tokenize(mg_tsv_cell(&R, grp[refstart[i] + j].row, rtc), MG_TOK_13A);
+                if (!rtok[rs2[i] + j]) { free(rs2); mg_error(&cli, NULL, "out of memory"); goto done; }
+            }
+        }
+        rep13 = mg_report_init(n, (const char *const *)htok, (const char *const *)rtok, rs2, nref);
+        if (!rep13) { free(rs2); mg_error(&cli, NULL, "out of memory"); goto done; }
+    }
     free(rs2);
     if (!rep) { mg_error(&cli, NULL, "out of memory"); goto done; }
     {
-        double vals[MG_REPORT_NMETRICS];
-        mean_ctx mc = { .n = n, .K = 0, .rep = rep };
+        double vals[MG_REPORT_NMETRICS + 1];
+        const char *names[MG_REPORT_NMETRICS + 1];
+        mean_ctx mc = { .n = n, .K = 0, .rep = rep, .rep13a = rep13 };
         if (mg_report_compute(rep, NULL, vals) < 0) { mg_error(&cli, NULL, "out of memory"); goto done; }
+        int nm = MG_REPORT_NMETRICS;
+        for (int j = 0; j < nm; j++) names[j] = mg_report_names[j];
+        if (rep13) { names[nm] = "sacrebleu"; vals[nm++] = mg_report_sacrebleu(rep13, NULL); }
         static const char *const tk[] = { "none", "simple", "ptb" };
         json_t *extra = json_object();
         json_object_set_new(extra, "tokenize", json_string(tk[o.tokenize]));
         json_object_set_new(extra, "references", json_integer((json_int_t)nrt));
-        int rr2 = run_text_output(&cli, &o, "report", n, (const char *const *)mg_report_names,
-                                  MG_REPORT_NMETRICS, vals, &mc, extra);
+        if (rep13) {
+            /* sacrebleu's signature fields (version: the formula, not the package) */
+            size_t mn = nref[0], mx = nref[0];
+            for (size_t i = 1; i < n; i++) { if (nref[i] < mn) mn = nref[i]; if (nref[i] > mx) mx = nref[i]; }
+            char sig[128];
+            if (mn == mx) snprintf(sig, sizeof sig, "nrefs:%zu|case:mixed|eff:no|tok:13a|smooth:exp", mn);
+            else snprintf(sig, sizeof sig, "nrefs:var|case:mixed|eff:no|tok:13a|smooth:exp");
+            json_object_set_new(extra, "sacrebleu_signature", json_string(sig));
+        }
+        int rr2 = run_text_output(&cli, &o, "report", n, names, nm, vals, &mc, extra);
         json_decref(extra);
         if (rr2 < 0) goto done;
     }
@@ -1536,7 +1571,7 @@ done:
     free(rh); free(rr); free(rids);
     free(htok); free(rtok); free(grp); free(hrow); free(refstart); free(nref);
     free(lh); free(lg); free(use5); free(per);
-    mg_report_free(rep);
+    mg_report_free(rep); mg_report_free(rep13);
     mg_tsv_free(&H); mg_tsv_free(&R);
     if (st == 0 && mg_close_stdout(&cli) < 0) st = 1;
     mg_cli_free(&cli);

@@ -19,6 +19,94 @@ static int is_ws(int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'
  * PTB turns into -LRB- etc. (also removed there) */
 static int ptb_punct(int c) { return c && strchr("'\"`.?!,:;-()[]{}", c) != NULL; }
 
+/* sacrebleu 13a, applied as the sequence of left-to-right, non-overlapping
+ * substitutions of tokenizer_13a.py / tokenizer_re.py (see the header). */
+static int sym13a(unsigned char c)
+{
+    return (c >= '{' && c <= '~') || (c >= '[' && c <= '`') || (c >= ' ' && c <= '&') ||
+           (c >= '(' && c <= '+') || (c >= ':' && c <= '@') || c == '/';
+}
+
+static char *tok13a(const char *in)
+{
+    size_t n = strlen(in);
+    /* each pass at most triples the length */
+    size_t cap = 27 * (n + 2) + 1;
+    char *a = malloc(cap), *b = malloc(cap);
+    if (!a || !b) { free(a); free(b); return NULL; }
+    /* pre-processing */
+    char *o = a;
+    *o++ = ' ';
+    for (size_t i = 0; i < n;) {
+        if (!strncmp(in + i, "<skipped>", 9)) { i += 9; continue; }
+        if (in[i] == '-' && in[i + 1] == '\n') { i += 2; continue; }
+        *o++ = in[i] == '\n' ? ' ' : in[i];
+        i++;
+    }
+    *o++ = ' ';
+    *o = 0;
+    if (strchr(a, '&')) {
+        static const char *const from[] = { "&quot;", "&amp;", "&lt;", "&gt;" };
+        static const char to[] = { '"', '&', '<', '>' };
+        for (int k = 0; k < 4; k++) {  /* one replace() after another */
+            char *p = a, *q = b;
+            size_t fl = strlen(from[k]);
+            while (*p) {
+                if (!strncmp(p, from[k], fl)) { *q++ = to[k]; p += fl; }
+                else *q++ = *p++;
+            }
+            *q = 0;
+            char *t = a; a = b; b = t;
+        }
+    }
+    /* 1: symbols */
+    o = b;
+    for (char *p = a; *p; p++) {
+        if (sym13a((unsigned char)*p)) { *o++ = ' '; *o++ = *p; *o++ = ' '; }
+        else *o++ = *p;
+    }
+    *o = 0;
+    /* 2: ([^0-9])([.,]) -> "\1 \2 " */
+    o = a;
+    for (char *p = b; *p;) {
+        if (!isdigit((unsigned char)p[0]) && (p[1] == '.' || p[1] == ',')) {
+            *o++ = p[0]; *o++ = ' '; *o++ = p[1]; *o++ = ' ';
+            p += 2;
+        } else *o++ = *p++;
+    }
+    *o = 0;
+    /* 3: ([.,])([^0-9]) -> " \1 \2" */
+    o = b;
+    for (char *p = a; *p;) {
+        if ((p[0] == '.' || p[0] == ',') && p[1] && !isdigit((unsigned char)p[1])) {
+            *o++ = ' '; *o++ = p[0]; *o++ = ' '; *o++ = p[1];
+            p += 2;
+        } else *o++ = *p++;
+    }
+    *o = 0;
+    /* 4: ([0-9])(-) -> "\1 \2 " */
+    o = a;
+    for (char *p = b; *p;) {
+        if (isdigit((unsigned char)p[0]) && p[1] == '-') {
+            *o++ = p[0]; *o++ = ' '; *o++ = '-'; *o++ = ' ';
+            p += 2;
+        } else *o++ = *p++;
+    }
+    *o = 0;
+    free(b);
+    /* split() and join with single spaces (Python whitespace, ASCII) */
+    o = a;
+    int space = 1;
+    for (char *p = a; *p; p++) {
+        if (is_ws((unsigned char)*p) || *p == '\x1c' || *p == '\x1d' || *p == '\x1e' || *p == '\x1f') {
+            if (!space) { *o++ = ' '; space = 1; }
+        } else { *o++ = *p; space = 0; }
+    }
+    if (o > a && o[-1] == ' ') o--;
+    *o = 0;
+    return a;
+}
+
 char *mg_text_tokenize(const char *s, int mode)
 {
     size_t n = strlen(s);
@@ -36,6 +124,7 @@ char *mg_text_tokenize(const char *s, int mode)
         *o = 0;
         return out;
     }
+    if (mode == MG_TOK_13A) return tok13a(s);
     /* ptb approximation */
     const char *p = s;
     while (*p) {
@@ -485,6 +574,25 @@ int mg_report_compute(const mg_report *r, const double *w, double *out)
     out[5] = cs / sw;
     free(seg);
     return 0;
+}
+
+double mg_report_sacrebleu(const mg_report *r, const double *w)
+{
+    double tot[10] = { 0 };
+    for (size_t i = 0; i < r->n; i++)
+        for (int k = 0; k < 10; k++) tot[k] += W(i) * r->bleu_stats[i][k];
+    double C = tot[0], R = tot[1], bp = 1.0;
+    if (C < R) bp = C > 0 ? exp(1 - R / C) : 0.0;
+    if (tot[6] == 0) return 0.0;
+    double smooth = 1.0, logsum = 0;
+    for (int k = 0; k < 4; k++) {
+        double total = tot[2 + k], correct = tot[6 + k], p;
+        if (total == 0) return 0.0;  /* log(0): the score is 0 */
+        if (correct == 0) { smooth *= 2; p = 100.0 / (smooth * total); }
+        else p = 100.0 * correct / total;
+        logsum += log(p);
+    }
+    return bp * exp(logsum / 4);
 }
 
 int mg_report_segments(const mg_report *r, double *rouge, double *cider)

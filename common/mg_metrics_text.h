@@ -22,14 +22,20 @@
  *  ptb     an approximation of the Stanford PTBTokenizer -lowerCase step of
  *          pycocoevalcap: lowercase, leading and trailing punctuation split
  *          off each word, and the punctuation tokens pycocoevalcap removes
- *          dropped. The Java tokenizer itself is not reproduced. */
+ *          dropped. The Java tokenizer itself is not reproduced;
+ *  13a     sacrebleu's default tokenizer (tokenizer_13a.py): <skipped> and
+ *          "-\n" removed, line breaks to spaces, &quot; &amp; &lt; &gt;
+ *          unescaped, then: the ASCII symbols { | } ~ [ \ ] ^ _ ` ! " # $ % &
+ *          ( ) * + : ; < = > ? @ / split off; '.' and ',' split off unless
+ *          preceded by a digit, then unless followed by a digit; '-' split off
+ *          after a digit; whitespace collapsed. Case is kept. */
 #ifndef MG_METRICS_TEXT_H
 #define MG_METRICS_TEXT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-enum { MG_TOK_NONE = 0, MG_TOK_SIMPLE, MG_TOK_PTB };
+enum { MG_TOK_NONE = 0, MG_TOK_SIMPLE, MG_TOK_PTB, MG_TOK_13A };
 
 /** Tokenised copy of s (tokens joined by single spaces for simple/ptb; s
  *  itself for none). Caller frees; NULL when out of memory. */
@@ -46,6 +52,13 @@ mg_report *mg_report_init(size_t n, const char *const *hyp, const char *const *r
 void mg_report_free(mg_report *r);
 /** bleu1..4, rouge_l, cider_d under case weights (NULL = 1). 0 or -1. */
 int mg_report_compute(const mg_report *r, const double *w, double *out);
+/** sacrebleu corpus BLEU (0-100) from the BLEU statistics of r (built on
+ *  13a-tokenised text): precisions 100 correct_k/total_k, "exp" smoothing (the
+ *  j-th order without a match gets 100/(2^j total_k)), 0 when no unigram
+ *  matches or an order has no n-gram, brevity penalty exp(1 - R/C) when C < R
+ *  (0 when C = 0), geometric mean over 4 orders. */
+double mg_report_sacrebleu(const mg_report *r, const double *w);
+
 /** Per-segment ROUGE-L and CIDEr-D on the full corpus (arrays of n). */
 int mg_report_segments(const mg_report *r, double *rouge, double *cider);
 
