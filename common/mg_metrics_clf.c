@@ -78,6 +78,11 @@ int mg_clf_init(mg_clf *c, const uint8_t *y, const int *cls)
         add_name(c, "precision_weighted");
         add_name(c, "recall_weighted");
         add_name(c, "f1_weighted");
+        if (c->task == MG_TASK_MULTILABEL) {
+            add_name(c, "precision_samples");
+            add_name(c, "recall_samples");
+            add_name(c, "f1_samples");
+        }
         if (c->task == MG_TASK_MULTICLASS && c->probabilities) add_name(c, "ece");
     }
     return 0;
@@ -308,6 +313,25 @@ int mg_clf_compute(const mg_clf *c, const double *w, double *out)
     out[o++] = r.precision; out[o++] = r.recall; out[o++] = r.f1;
     r = mg_prf_average(tp, fp, fn, ok, k, MG_AVG_WEIGHTED, c->zero_division, NULL);
     out[o++] = r.precision; out[o++] = r.recall; out[o++] = r.f1;
+    if (c->task == MG_TASK_MULTILABEL) {
+        /* sklearn average="samples": per case over its labels, then the mean */
+        double sp = 0, sr = 0, sf = 0, wp = 0, wr = 0, wf = 0;
+        for (size_t i = 0; i < n; i++) {
+            double wi = W(i), a = 0, b = 0, e = 0;
+            if (wi == 0) continue;
+            for (int j = 0; j < k; j++) {
+                int t = c->y[(size_t)j * n + i], p = pred_label(c, j, i);
+                a += t && p; b += !t && p; e += t && !p;
+            }
+            mg_prf x = mg_prf_label(a, b, e, c->zero_division);
+            if (!isnan(x.precision)) { sp += wi * x.precision; wp += wi; }
+            if (!isnan(x.recall)) { sr += wi * x.recall; wr += wi; }
+            if (!isnan(x.f1)) { sf += wi * x.f1; wf += wi; }
+        }
+        out[o++] = wp > 0 ? sp / wp : NAN;
+        out[o++] = wr > 0 ? sr / wr : NAN;
+        out[o++] = wf > 0 ? sf / wf : NAN;
+    }
     if (c->task == MG_TASK_MULTICLASS && c->probabilities) {
         double *conf = malloc(n * sizeof *conf);
         if (!conf) goto done;

@@ -292,6 +292,8 @@ def multilabel_case(name, n, k, seed, empty_col=None, zd="warn", thr=0.5):
     Yp = (P >= thr).astype(int)
     zdv = zd if zd == "warn" else int(zd)
     want = {"subset_accuracy": M.accuracy_score(Y, Yp)}
+    for kk in ("precision", "recall", "f1"):
+        want[kk + "_samples"] = getattr(M, kk + "_score")(Y, Yp, average="samples", zero_division=zdv)
     for avg in ("macro", "micro", "weighted"):
         want["auc_" + avg] = sk(M.roc_auc_score, Y, P, average=avg)
         want["average_precision_" + avg] = sk(M.average_precision_score, Y, P, average=avg)
