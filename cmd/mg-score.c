@@ -2,7 +2,6 @@
  * intervals. Subcommands: classify, risk, report, vqa. The metric
  * definitions and their sources are in man/mg-score.1 and the library headers
  * (mg_metrics*.h). */
-#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -1059,40 +1058,6 @@ typedef struct {
     double alpha;
 } text_opts;
 
-/* Rows of b grouped by id, in the order of a's ids: for each row of a, the
- * rows of b with its id are grp[start[r] .. start[r]+count[r]). */
-typedef struct { const char *id; size_t row; } idrow;
-
-static int cmp_idrow(const void *x, const void *y)
-{
-    const idrow *a = x, *b = y;
-    int c = strcmp(a->id, b->id);
-    return c ? c : (a->row > b->row) - (a->row < b->row);
-}
-
-static idrow *group_rows(const mg_tsv *b, int idb)
-{
-    idrow *v = malloc((b->nrow ? b->nrow : 1) * sizeof *v);
-    if (!v) return NULL;
-    for (size_t r = 0; r < b->nrow; r++) { v[r].id = mg_tsv_cell(b, r, idb); v[r].row = r; }
-    qsort(v, b->nrow, sizeof *v, cmp_idrow);
-    return v;
-}
-
-/* first index of id in the sorted groups, count in *cnt */
-static size_t find_group(const idrow *v, size_t n, const char *id, size_t *cnt)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (strcmp(v[mid].id, id) < 0) lo = mid + 1; else hi = mid;
-    }
-    size_t e = lo;
-    while (e < n && !strcmp(v[e].id, id)) e++;
-    *cnt = e - lo;
-    return lo;
-}
-
 /* Per-item values (n x K, NaN = not applicable) averaged under weights. */
 typedef struct {
     const double *v; size_t n; int K;
@@ -1124,114 +1089,6 @@ static int mean_stat(void *vc, const double *w, double *out)
         out[o++] = sw > 0 ? s / sw : NAN;
     }
     return 0;
-}
-
-/* Parse one CheXpert-coded cell to 0/1. -1 on a bad code. */
-static int chexpert_value(const char *v, const text_opts *o, uint8_t *out)
-{
-    double x;
-    if (!v[0]) { *out = 0; return 0; }
-    if (mg_parse_number(v, &x) < 0) return -1;
-    int pos, unc;
-    if (o->chexbert_codes) {
-        if (x != 0 && x != 1 && x != 2 && x != 3) return -1;
-        pos = x == 1; unc = x == 3;
-    } else {
-        if (x != 0 && x != 1 && x != -1) return -1;
-        pos = x == 1; unc = x == -1;
-    }
-    *out = (uint8_t)(pos || (unc && o->uncertain_pos));
-    return 0;
-}
-
-static int cmp_cstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* RadGraph-style keys of one report's annotation rows: entities "tokens\tlabel",
- * entities with their relation flag, relations. Sorted, unique; strings owned
- * by the caller (free each). */
-typedef struct { char **ent, **entr, **rel; size_t ne, ner, nr; } rg_sets;
-
-static void rg_free(rg_sets *s)
-{
-    for (size_t i = 0; i < s->ne; i++) free(s->ent[i]);
-    for (size_t i = 0; i < s->ner; i++) free(s->entr[i]);
-    for (size_t i = 0; i < s->nr; i++) free(s->rel[i]);
-    free(s->ent); free(s->entr); free(s->rel);
-    memset(s, 0, sizeof *s);
-}
-
-static size_t uniq(char **v, size_t n)
-{
-    qsort(v, n, sizeof *v, cmp_cstr);
-    size_t u = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (u > 0 && !strcmp(v[u - 1], v[i])) { free(v[i]); continue; }
-        v[u++] = v[i];
-    }
-    return u;
-}
-
-static char *lower_dup(const char *s)
-{
-    char *t = strdup(s);
-    if (t) for (char *p = t; *p; p++) *p = (char)tolower((unsigned char)*p);
-    return t;
-}
-
-static int rg_build(const mg_tsv *t, const idrow *g, size_t cnt, const int col[7], rg_sets *s,
-                    const char **bad)
-{
-    memset(s, 0, sizeof *s);
-    s->ent = calloc(cnt + 1, sizeof *s->ent);
-    s->entr = calloc(cnt + 1, sizeof *s->entr);
-    s->rel = calloc(cnt + 1, sizeof *s->rel);
-    if (!s->ent || !s->entr || !s->rel) return -1;
-    /* relations first: the entities taking part in one */
-    char **inrel = calloc(2 * cnt + 1, sizeof *inrel);
-    size_t nin = 0;
-    if (!inrel) return -1;
-    for (size_t q = 0; q < cnt; q++) {
-        size_t r = g[q].row;
-        const char *kind = mg_tsv_cell(t, r, col[1]);
-        char *tok = lower_dup(mg_tsv_cell(t, r, col[2])), *tok2 = lower_dup(mg_tsv_cell(t, r, col[5]));
-        const char *lab = mg_tsv_cell(t, r, col[3]), *lab2 = mg_tsv_cell(t, r, col[6]);
-        const char *rel = mg_tsv_cell(t, r, col[4]);
-        char *key = NULL;
-        if (!tok || !tok2) { free(tok); free(tok2); goto fail; }
-        if (!strcmp(kind, "entity")) {
-            if (asprintf(&key, "%s\t%s", tok, lab) < 0) key = NULL;
-            if (!key) { free(tok); free(tok2); goto fail; }
-            s->ent[s->ne++] = key;
-        } else if (!strcmp(kind, "relation")) {
-            char *k1 = NULL, *k2 = NULL;
-            if (asprintf(&key, "%s\t%s\t%s\t%s\t%s", tok, lab, rel, tok2, lab2) < 0) key = NULL;
-            if (asprintf(&k1, "%s\t%s", tok, lab) < 0) k1 = NULL;
-            if (asprintf(&k2, "%s\t%s", tok2, lab2) < 0) k2 = NULL;
-            if (!key || !k1 || !k2) { free(key); free(k1); free(k2); free(tok); free(tok2); goto fail; }
-            s->rel[s->nr++] = key;
-            inrel[nin++] = k1; inrel[nin++] = k2;
-        } else {
-            *bad = kind;
-            free(tok); free(tok2);
-            goto fail;
-        }
-        free(tok); free(tok2);
-    }
-    s->ne = uniq(s->ent, s->ne);
-    s->nr = uniq(s->rel, s->nr);
-    nin = uniq(inrel, nin);
-    for (size_t i = 0; i < s->ne; i++) {
-        int has = bsearch(&s->ent[i], inrel, nin, sizeof *inrel, cmp_cstr) != NULL;
-        if (asprintf(&s->entr[s->ner], "%s\t%d", s->ent[i], has) < 0) goto fail;
-        s->ner++;
-    }
-    for (size_t i = 0; i < nin; i++) free(inrel[i]);
-    free(inrel);
-    return 0;
-fail:
-    for (size_t i = 0; i < nin; i++) free(inrel[i]);
-    free(inrel);
-    return -1;
 }
 
 static int run_text_output(mg_cli *cli, const text_opts *o, const char *command, size_t n,
@@ -1368,14 +1225,14 @@ static int main_report(int argc, char **argv)
     char err[512];
     mg_tsv H, R;
     memset(&H, 0, sizeof H); memset(&R, 0, sizeof R);
-    idrow *grp = NULL;
+    mg_idgroup *grp = NULL;
     size_t *hrow = NULL, *refstart = NULL, *nref = NULL, n = 0;
     char **htok = NULL, **rtok = NULL;
     size_t nrt = 0;
     mg_report *rep = NULL, *rep13 = NULL;
     uint8_t *lh = NULL, *lg = NULL, *use5 = NULL;
     double *per = NULL;
-    rg_sets *rh = NULL, *rr = NULL;
+    mg_radgraph_sets *rh = NULL, *rr = NULL;
     size_t nrep = 0;
     const char **rids = NULL;
     if (mg_tsv_read(hp, &H, err, sizeof err) < 0) { mg_error(&cli, hp, "%s", err); goto done; }
@@ -1393,7 +1250,7 @@ static int main_report(int argc, char **argv)
             if (hc[k] < 0) { mg_error(&cli, hp, "no column '%s' (RadGraph annotation table)", cn[k]); goto done; }
             if (rc7[k] < 0) { mg_error(&cli, rp, "no column '%s' (RadGraph annotation table)", cn[k]); goto done; }
         }
-        idrow *gh = group_rows(&H, hid), *gr = group_rows(&R, rid);
+        mg_idgroup *gh = mg_tsv_group_ids(&H, hid), *gr = mg_tsv_group_ids(&R, rid);
         rids = malloc((H.nrow + R.nrow) * sizeof *rids);
         if (!gh || !gr || !rids) { free(gh); free(gr); mg_error(&cli, NULL, "out of memory"); goto done; }
         /* reports: the union of ids, in sorted order */
@@ -1409,21 +1266,19 @@ static int main_report(int argc, char **argv)
         per = malloc(nrep * 3 * sizeof *per);
         if (!rh || !rr || !per) { free(gh); free(gr); mg_error(&cli, NULL, "out of memory"); goto done; }
         for (size_t i = 0; i < nrep; i++) {
-            size_t ch, cr, sh = find_group(gh, H.nrow, rids[i], &ch), sr = find_group(gr, R.nrow, rids[i], &cr);
+            size_t ch, cr, sh = mg_idgroup_find(gh, H.nrow, rids[i], &ch), sr = mg_idgroup_find(gr, R.nrow, rids[i], &cr);
             const char *bad = NULL;
-            if (rg_build(&H, gh + sh, ch, hc, &rh[i], &bad) < 0) {
+            if (mg_radgraph_build(&H, gh + sh, ch, hc, &rh[i], &bad) < 0) {
                 if (bad) mg_error(&cli, hp, "id %s: kind '%s' is not entity or relation", rids[i], bad);
                 else mg_error(&cli, NULL, "out of memory");
                 free(gh); free(gr); goto done;
             }
-            if (rg_build(&R, gr + sr, cr, rc7, &rr[i], &bad) < 0) {
+            if (mg_radgraph_build(&R, gr + sr, cr, rc7, &rr[i], &bad) < 0) {
                 if (bad) mg_error(&cli, rp, "id %s: kind '%s' is not entity or relation", rids[i], bad);
                 else mg_error(&cli, NULL, "out of memory");
                 free(gh); free(gr); goto done;
             }
-            per[i * 3 + 0] = mg_set_f1((const char *const *)rh[i].ent, rh[i].ne, (const char *const *)rr[i].ent, rr[i].ne);
-            per[i * 3 + 1] = mg_set_f1((const char *const *)rh[i].entr, rh[i].ner, (const char *const *)rr[i].entr, rr[i].ner);
-            per[i * 3 + 2] = mg_set_f1((const char *const *)rh[i].rel, rh[i].nr, (const char *const *)rr[i].rel, rr[i].nr);
+            mg_radgraph_f1(&rh[i], &rr[i], per + i * 3);
         }
         free(gh); free(gr);
         static const char *const names[3] = { "radgraph_entity_f1", "radgraph_entity_relation_f1", "radgraph_relation_f1" };
@@ -1436,7 +1291,7 @@ static int main_report(int argc, char **argv)
     }
 
     /* join: every hypothesis id needs references (text) or a label row */
-    grp = group_rows(&R, rid);
+    grp = mg_tsv_group_ids(&R, rid);
     hrow = malloc(H.nrow * sizeof *hrow);
     refstart = malloc(H.nrow * sizeof *refstart);
     nref = malloc(H.nrow * sizeof *nref);
@@ -1449,7 +1304,7 @@ static int main_report(int argc, char **argv)
     size_t missing = 0, used_refs = 0;
     const char *first_missing = NULL;
     for (size_t r = 0; r < H.nrow; r++) {
-        size_t cnt, s0 = find_group(grp, R.nrow, mg_tsv_cell(&H, r, hid), &cnt);
+        size_t cnt, s0 = mg_idgroup_find(grp, R.nrow, mg_tsv_cell(&H, r, hid), &cnt);
         if (!cnt) { if (!missing++) first_missing = mg_tsv_cell(&H, r, hid); continue; }
         if (o.chexpert && cnt > 1) { mg_error(&cli, rp, "duplicated id '%s'", grp[s0].id); goto done; }
         hrow[n] = r; refstart[n] = s0; nref[n] = cnt; n++;
@@ -1478,12 +1333,12 @@ static int main_report(int argc, char **argv)
         for (size_t i = 0; i < n; i++)
             for (int l = 0; l < L; l++) {
                 const char *a = mg_tsv_cell(&H, hrow[i], hc[l]), *b = mg_tsv_cell(&R, grp[refstart[i]].row, rc2[l]);
-                if (chexpert_value(a, &o, &lh[i * (size_t)L + (size_t)l]) < 0) {
+                if (mg_chexpert_label(a, o.chexbert_codes, o.uncertain_pos, &lh[i * (size_t)L + (size_t)l]) < 0) {
                     mg_error(&cli, hp, "id %s: '%s' in column %s is not a %s label code",
                              mg_tsv_cell(&H, hrow[i], hid), a, H.colname[hc[l]], o.chexbert_codes ? "CheXbert" : "CheXpert");
                     free(hc); free(rc2); goto done;
                 }
-                if (chexpert_value(b, &o, &lg[i * (size_t)L + (size_t)l]) < 0) {
+                if (mg_chexpert_label(b, o.chexbert_codes, o.uncertain_pos, &lg[i * (size_t)L + (size_t)l]) < 0) {
                     mg_error(&cli, rp, "id %s: '%s' in column %s is not a %s label code",
                              mg_tsv_cell(&H, hrow[i], hid), b, H.colname[hc[l]], o.chexbert_codes ? "CheXbert" : "CheXpert");
                     free(hc); free(rc2); goto done;
@@ -1566,8 +1421,8 @@ static int main_report(int argc, char **argv)
 done:
     if (htok) for (size_t i = 0; i < n; i++) free(htok[i]);
     if (rtok) for (size_t i = 0; i < nrt; i++) free(rtok[i]);
-    if (rh) for (size_t i = 0; i < nrep; i++) rg_free(&rh[i]);
-    if (rr) for (size_t i = 0; i < nrep; i++) rg_free(&rr[i]);
+    if (rh) for (size_t i = 0; i < nrep; i++) mg_radgraph_free(&rh[i]);
+    if (rr) for (size_t i = 0; i < nrep; i++) mg_radgraph_free(&rr[i]);
     free(rh); free(rr); free(rids);
     free(htok); free(rtok); free(grp); free(hrow); free(refstart); free(nref);
     free(lh); free(lg); free(use5); free(per);
@@ -1577,8 +1432,6 @@ done:
     mg_cli_free(&cli);
     return st;
 }
-
-static int is_yesno(const char *s) { return !strcmp(s, "yes") || !strcmp(s, "no"); }
 
 static int main_vqa(int argc, char **argv)
 {
@@ -1592,7 +1445,7 @@ static int main_vqa(int argc, char **argv)
     char err[512];
     mg_tsv P, G;
     memset(&P, 0, sizeof P); memset(&G, 0, sizeof G);
-    idrow *grp = NULL;
+    mg_idgroup *grp = NULL;
     double *per = NULL;
     size_t n = 0, nclosed = 0, nopen = 0, excluded = 0;
     if (mg_tsv_read(pp, &P, err, sizeof err) < 0) { mg_error(&cli, pp, "%s", err); goto done; }
@@ -1610,7 +1463,7 @@ static int main_vqa(int argc, char **argv)
         if (jr == -2) { mg_error(&cli, pp, "%s", err); goto done; }
         if (jr < 0) { mg_error(&cli, NULL, "out of memory"); goto done; }
     }
-    grp = group_rows(&G, gid);
+    grp = mg_tsv_group_ids(&G, gid);
     /* per question: closed hit, open recall, token F1, exact match, F1 closed, F1 open */
     enum { K = 6 };
     per = malloc((P.nrow ? P.nrow : 1) * K * sizeof *per);
@@ -1619,48 +1472,25 @@ static int main_vqa(int argc, char **argv)
     const char *first_missing = NULL;
     for (size_t r = 0; r < P.nrow; r++) {
         const char *id = mg_tsv_cell(&P, r, pid);
-        size_t cnt, s0 = find_group(grp, G.nrow, id, &cnt);
+        size_t cnt, s0 = mg_idgroup_find(grp, G.nrow, id, &cnt);
         if (!cnt) { if (!missing++) first_missing = id; continue; }
         double *v = per + n * K;
         const char *pred = mg_tsv_cell(&P, r, pac);
-        char *pv = mg_vqa_normalize(pred), *ps = mg_squad_normalize(pred);
-        if (!pv || !ps) { free(pv); free(ps); mg_error(&cli, NULL, "out of memory"); goto done; }
         int closed = -1;
-        double hit = NAN, rec = 0, f1 = 0, em = 0;
-        for (size_t j = 0; j < cnt; j++) {
-            const char *gold = mg_tsv_cell(&G, grp[s0 + j].row, gac);
-            char *gv = mg_vqa_normalize(gold), *gs = mg_squad_normalize(gold);
-            if (!gv || !gs) { free(gv); free(gs); free(pv); free(ps); mg_error(&cli, NULL, "out of memory"); goto done; }
-            if (closed < 0) {
-                if (gtc >= 0) {
-                    const char *t = mg_tsv_cell(&G, grp[s0 + j].row, gtc);
-                    if (!strcasecmp(t, "closed") || !strcasecmp(t, "yes/no")) closed = 1;
-                    else if (!strcasecmp(t, "open") || !strcasecmp(t, "other")) closed = 0;
-                    else {
-                        mg_error(&cli, tp, "id %s: question type '%s' is not closed or open", id, t);
-                        free(gv); free(gs); free(pv); free(ps);
-                        goto done;
-                    }
-                } else closed = is_yesno(gv);
-            }
-            double h;
-            if (o.compat == 1) {
-                /* LLaVA-Med: a "yes"/"no" substring in the answer decides;
-                 * a miss among those is not counted at all */
-                if (strstr(pv, "yes") || strstr(pv, "no")) h = strstr(pv, gv) ? 1.0 : NAN;
-                else h = 0.0;
-            } else {
-                size_t fl = strcspn(pv, " ");
-                h = !strcmp(pv, gv) || (is_yesno(gv) && fl == strlen(gv) && !strncmp(pv, gv, fl)) ? 1.0 : 0.0;
-            }
-            if (j == 0 || (!isnan(h) && (isnan(hit) || h > hit))) hit = h;
-            double rr2 = mg_token_recall(pv, gv), ff = mg_token_f1(ps, gs), ee = !strcmp(ps, gs);
-            if (rr2 > rec) rec = rr2;
-            if (ff > f1) f1 = ff;
-            if (ee > em) em = ee;
-            free(gv); free(gs);
+        if (gtc >= 0) {
+            const char *t = mg_tsv_cell(&G, grp[s0].row, gtc);
+            if (!strcasecmp(t, "closed") || !strcasecmp(t, "yes/no")) closed = 1;
+            else if (!strcasecmp(t, "open") || !strcasecmp(t, "other")) closed = 0;
+            else { mg_error(&cli, tp, "id %s: question type '%s' is not closed or open", id, t); goto done; }
         }
-        free(pv); free(ps);
+        const char **golds = malloc(cnt * sizeof *golds);
+        double sc[4];
+        if (!golds) { mg_error(&cli, NULL, "out of memory"); goto done; }
+        for (size_t j = 0; j < cnt; j++) golds[j] = mg_tsv_cell(&G, grp[s0 + j].row, gac);
+        int vr = mg_vqa_score(pred, golds, cnt, closed, o.compat == 1, sc, &closed);
+        free(golds);
+        if (vr < 0) { mg_error(&cli, NULL, "out of memory"); goto done; }
+        double hit = sc[0], rec = sc[1], f1 = sc[2], em = sc[3];
         v[0] = closed ? hit : NAN;
         v[1] = closed ? NAN : rec;
         v[2] = f1; v[3] = em;

@@ -2,6 +2,7 @@
  * and set F1, VQA answer metrics. See mg_metrics_text.h for the definitions. */
 #include "mg_metrics_text.h"
 #include "mg_metrics.h"
+#include "mg_metrics_tsv.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -635,6 +636,117 @@ double mg_set_f1(const char *const *a, size_t na, const char *const *b, size_t n
     return 2.0 * (double)common / (double)(na + nb);
 }
 
+/* ---------------- CheXpert labels and RadGraph-style annotations ---------------- */
+
+int mg_chexpert_label(const char *v, int chexbert_codes, int uncertain_positive, uint8_t *out)
+{
+    double x;
+    if (!v[0]) { *out = 0; return 0; }
+    if (mg_parse_number(v, &x) < 0) return -1;
+    int pos, unc;
+    if (chexbert_codes) {
+        if (x != 0 && x != 1 && x != 2 && x != 3) return -1;
+        pos = x == 1; unc = x == 3;
+    } else {
+        if (x != 0 && x != 1 && x != -1) return -1;
+        pos = x == 1; unc = x == -1;
+    }
+    *out = (uint8_t)(pos || (unc && uncertain_positive));
+    return 0;
+}
+
+static int cmp_cstr2(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+void mg_radgraph_free(mg_radgraph_sets *s)
+{
+    for (size_t i = 0; i < s->ne; i++) free(s->ent[i]);
+    for (size_t i = 0; i < s->ner; i++) free(s->entr[i]);
+    for (size_t i = 0; i < s->nr; i++) free(s->rel[i]);
+    free(s->ent); free(s->entr); free(s->rel);
+    memset(s, 0, sizeof *s);
+}
+
+static size_t uniq(char **v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_cstr2);
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (u > 0 && !strcmp(v[u - 1], v[i])) { free(v[i]); continue; }
+        v[u++] = v[i];
+    }
+    return u;
+}
+
+static char *lower_dup(const char *s)
+{
+    char *t = strdup(s);
+    if (t) for (char *p = t; *p; p++) *p = (char)tolower((unsigned char)*p);
+    return t;
+}
+
+int mg_radgraph_build(const mg_tsv *t, const mg_idgroup *g, size_t cnt, const int col[7],
+                      mg_radgraph_sets *s, const char **bad)
+{
+    memset(s, 0, sizeof *s);
+    s->ent = calloc(cnt + 1, sizeof *s->ent);
+    s->entr = calloc(cnt + 1, sizeof *s->entr);
+    s->rel = calloc(cnt + 1, sizeof *s->rel);
+    if (!s->ent || !s->entr || !s->rel) return -1;
+    /* relations first: the entities taking part in one */
+    char **inrel = calloc(2 * cnt + 1, sizeof *inrel);
+    size_t nin = 0;
+    if (!inrel) return -1;
+    for (size_t q = 0; q < cnt; q++) {
+        size_t r = g[q].row;
+        const char *kind = mg_tsv_cell(t, r, col[1]);
+        char *tok = lower_dup(mg_tsv_cell(t, r, col[2])), *tok2 = lower_dup(mg_tsv_cell(t, r, col[5]));
+        const char *lab = mg_tsv_cell(t, r, col[3]), *lab2 = mg_tsv_cell(t, r, col[6]);
+        const char *rel = mg_tsv_cell(t, r, col[4]);
+        char *key = NULL;
+        if (!tok || !tok2) { free(tok); free(tok2); goto fail; }
+        if (!strcmp(kind, "entity")) {
+            if (asprintf(&key, "%s\t%s", tok, lab) < 0) key = NULL;
+            if (!key) { free(tok); free(tok2); goto fail; }
+            s->ent[s->ne++] = key;
+        } else if (!strcmp(kind, "relation")) {
+            char *k1 = NULL, *k2 = NULL;
+            if (asprintf(&key, "%s\t%s\t%s\t%s\t%s", tok, lab, rel, tok2, lab2) < 0) key = NULL;
+            if (asprintf(&k1, "%s\t%s", tok, lab) < 0) k1 = NULL;
+            if (asprintf(&k2, "%s\t%s", tok2, lab2) < 0) k2 = NULL;
+            if (!key || !k1 || !k2) { free(key); free(k1); free(k2); free(tok); free(tok2); goto fail; }
+            s->rel[s->nr++] = key;
+            inrel[nin++] = k1; inrel[nin++] = k2;
+        } else {
+            *bad = kind;
+            free(tok); free(tok2);
+            goto fail;
+        }
+        free(tok); free(tok2);
+    }
+    s->ne = uniq(s->ent, s->ne);
+    s->nr = uniq(s->rel, s->nr);
+    nin = uniq(inrel, nin);
+    for (size_t i = 0; i < s->ne; i++) {
+        int has = bsearch(&s->ent[i], inrel, nin, sizeof *inrel, cmp_cstr2) != NULL;
+        if (asprintf(&s->entr[s->ner], "%s\t%d", s->ent[i], has) < 0) goto fail;
+        s->ner++;
+    }
+    for (size_t i = 0; i < nin; i++) free(inrel[i]);
+    free(inrel);
+    return 0;
+fail:
+    for (size_t i = 0; i < nin; i++) free(inrel[i]);
+    free(inrel);
+    return -1;
+}
+
+void mg_radgraph_f1(const mg_radgraph_sets *h, const mg_radgraph_sets *r, double out[3])
+{
+    out[0] = mg_set_f1((const char *const *)h->ent, h->ne, (const char *const *)r->ent, r->ne);
+    out[1] = mg_set_f1((const char *const *)h->entr, h->ner, (const char *const *)r->entr, r->ner);
+    out[2] = mg_set_f1((const char *const *)h->rel, h->nr, (const char *const *)r->rel, r->nr);
+}
+
 /* ---------------- VQA ---------------- */
 
 static char *collapse(char *s)
@@ -772,4 +884,39 @@ double mg_token_recall(const char *pred, const char *gold)
     double r = nb > 0 ? (double)c / nb : 0.0;
     free(a[na]); free(a); free(b[nb]); free(b);
     return r;
+}
+
+static int is_yesno(const char *s) { return !strcmp(s, "yes") || !strcmp(s, "no"); }
+
+int mg_vqa_score(const char *pred, const char *const *gold, size_t ngold, int closed,
+                 int llava_med, double out[4], int *is_closed)
+{
+    char *pv = mg_vqa_normalize(pred), *ps = mg_squad_normalize(pred);
+    if (!pv || !ps) { free(pv); free(ps); return -1; }
+    double hit = NAN, rec = 0, f1 = 0, em = 0;
+    for (size_t j = 0; j < ngold; j++) {
+        char *gv = mg_vqa_normalize(gold[j]), *gs = mg_squad_normalize(gold[j]);
+        if (!gv || !gs) { free(gv); free(gs); free(pv); free(ps); return -1; }
+        if (closed < 0) closed = is_yesno(gv);
+        double h;
+        if (llava_med) {
+            /* LLaVA-Med: a "yes"/"no" substring in the answer decides; a miss
+             * among those is not counted at all */
+            if (strstr(pv, "yes") || strstr(pv, "no")) h = strstr(pv, gv) ? 1.0 : NAN;
+            else h = 0.0;
+        } else {
+            size_t fl = strcspn(pv, " ");
+            h = !strcmp(pv, gv) || (is_yesno(gv) && fl == strlen(gv) && !strncmp(pv, gv, fl)) ? 1.0 : 0.0;
+        }
+        if (j == 0 || (!isnan(h) && (isnan(hit) || h > hit))) hit = h;
+        double r = mg_token_recall(pv, gv), f = mg_token_f1(ps, gs), e = !strcmp(ps, gs);
+        if (r > rec) rec = r;
+        if (f > f1) f1 = f;
+        if (e > em) em = e;
+        free(gv); free(gs);
+    }
+    free(pv); free(ps);
+    out[0] = hit; out[1] = rec; out[2] = f1; out[3] = em;
+    *is_closed = closed > 0;
+    return 0;
 }

@@ -35,6 +35,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mg_metrics_tsv.h"
+
 enum { MG_TOK_NONE = 0, MG_TOK_SIMPLE, MG_TOK_PTB, MG_TOK_13A };
 
 /** Tokenised copy of s (tokens joined by single spaces for simple/ptb; s
@@ -72,6 +74,24 @@ void mg_labels_f1(const uint8_t *h, const uint8_t *g, size_t n, int L, const uin
  *  are empty. */
 double mg_set_f1(const char *const *a, size_t na, const char *const *b, size_t nb);
 
+/** A CheXpert-coded cell as 0/1: labeller codes 1 (positive), 0, -1
+ *  (uncertain), blank; or CheXbert codes 1 (positive), 2, 3 (uncertain), 0.
+ *  Uncertain counts as positive when uncertain_positive. 0, or -1 (bad code). */
+int mg_chexpert_label(const char *v, int chexbert_codes, int uncertain_positive, uint8_t *out);
+
+/** RadGraph-style annotation sets of one report, sorted and unique: entities
+ *  "tokens\tlabel" (tokens lowercased), the same with a flag for taking part
+ *  in a relation, relations "tokens\tlabel\trelation\ttokens2\tlabel2". */
+typedef struct { char **ent, **entr, **rel; size_t ne, ner, nr; } mg_radgraph_sets;
+/** Build from the cnt rows g of table t; col[] = columns id, kind, tokens,
+ *  label, relation, tokens2, label2. 0, or -1 (memory, or a kind other than
+ *  entity/relation, pointed to by *bad). Free with mg_radgraph_free(). */
+int mg_radgraph_build(const mg_tsv *t, const mg_idgroup *g, size_t cnt, const int col[7],
+                      mg_radgraph_sets *s, const char **bad);
+void mg_radgraph_free(mg_radgraph_sets *s);
+/** Entity, entity-with-relation-flag and relation F1 (mg_set_f1). */
+void mg_radgraph_f1(const mg_radgraph_sets *h, const mg_radgraph_sets *r, double out[3]);
+
 /* ---- VQA ---- */
 /** Answer normalisation (documented in mg-score(1)): lowercase; punctuation
  *  other than in numbers removed; number words zero..twenty to digits;
@@ -84,5 +104,13 @@ char *mg_squad_normalize(const char *s);
 double mg_token_f1(const char *pred, const char *gold);
 /** Share of the gold tokens (with multiplicity) present in the prediction. */
 double mg_token_recall(const char *pred, const char *gold);
+/** One answer against its gold answers, the best gold counting for each value:
+ *  out[0] closed-question hit (exact rule: normalised answer equal to the gold,
+ *  or a yes/no gold equal to the answer's first word; llava_med: substring
+ *  rule, NaN when the question is left out), out[1] open recall, out[2] SQuAD
+ *  token F1, out[3] SQuAD exact match. closed < 0: closed when the first gold
+ *  is yes/no; the decision in *is_closed. 0, or -1 (memory). */
+int mg_vqa_score(const char *pred, const char *const *gold, size_t ngold, int closed,
+                 int llava_med, double out[4], int *is_closed);
 
 #endif

@@ -512,3 +512,32 @@ int mg_tsv_unique(const mg_tsv *t, int col, char *err, size_t errlen)
     snprintf(err, errlen, "duplicated id '%s'", mg_tsv_cell(t, dup, col));
     return -2;
 }
+
+static int cmp_idgroup(const void *x, const void *y)
+{
+    const mg_idgroup *a = x, *b = y;
+    int c = strcmp(a->id, b->id);
+    return c ? c : (a->row > b->row) - (a->row < b->row);
+}
+
+mg_idgroup *mg_tsv_group_ids(const mg_tsv *t, int col)
+{
+    mg_idgroup *v = malloc((t->nrow ? t->nrow : 1) * sizeof *v);
+    if (!v) return NULL;
+    for (size_t r = 0; r < t->nrow; r++) { v[r].id = mg_tsv_cell(t, r, col); v[r].row = r; }
+    qsort(v, t->nrow, sizeof *v, cmp_idgroup);
+    return v;
+}
+
+size_t mg_idgroup_find(const mg_idgroup *v, size_t n, const char *id, size_t *cnt)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (strcmp(v[mid].id, id) < 0) lo = mid + 1; else hi = mid;
+    }
+    size_t e = lo;
+    while (e < n && !strcmp(v[e].id, id)) e++;
+    *cnt = e - lo;
+    return lo;
+}

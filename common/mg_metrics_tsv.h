@@ -54,4 +54,13 @@ int mg_tsv_join(const mg_tsv *a, int ida, const mg_tsv *b, int idb,
                 const char **first_a_only, const char **first_b_only,
                 char *dup_side, char *err, size_t errlen);
 
+/** Rows of a table grouped by the value of column col (several rows may share
+ *  an id: references, gold answers, annotations): sorted by (id, row). Free
+ *  with free(); NULL when out of memory. */
+typedef struct { const char *id; size_t row; } mg_idgroup;
+mg_idgroup *mg_tsv_group_ids(const mg_tsv *t, int col);
+/** First index of id in the n groups, and the number of its rows in *cnt
+ *  (0 when absent). */
+size_t mg_idgroup_find(const mg_idgroup *g, size_t n, const char *id, size_t *cnt);
+
 #endif
