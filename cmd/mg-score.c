@@ -60,6 +60,7 @@ static const char usage_classify[] =
 "                           positive-class probability) [top-label]\n"
 "      --raw-scores         scores are not probabilities: no [0,1] check, no\n"
 "                           Brier, ECE or calibration plot\n"
+"      --missing FILE       list the ids found in only one table (side<TAB>id)\n"
 "      --compare PRED2.tsv  a second model on the same ids: DeLong test and\n"
 "                           paired bootstrap differences\n"
 "Risk (mg-score risk):\n"
@@ -87,12 +88,12 @@ enum {
     O_ZD, O_BINS, O_RAW, O_CMP, O_BOOT, O_SEED, O_ALPHA, O_JSON, O_PLOT,
     O_TIME, O_EVENT, O_SDCTRL, O_DDOF,
     O_TOKENIZE, O_CHEX, O_RADGRAPH, O_UNCERTAIN, O_HYPCOL, O_REFCOL, O_QCOL, O_TYPECOL,
-    O_COMPAT, O_ECEMODE, O_SACRE
+    O_COMPAT, O_ECEMODE, O_SACRE, O_MISSING
 };
 
 typedef struct {
     const char *id_col, *score_cols, *label_cols, *pos_label, *compare;
-    const char *json, *plot, *time_col, *event_col;
+    const char *json, *plot, *time_col, *event_col, *missing;
     int task;             /* -1 auto */
     double threshold, alpha;
     int average, multi_class, zero_division, ece_bins, ece_positive, raw;
@@ -148,6 +149,8 @@ typedef struct {
     const mg_tsv *lt;     /* table holding the labels */
     int *label_col;       /* label column indices in lt */
     int nlabel;
+    size_t pred_only, truth_only;            /* ids on one side only */
+    const char *first_pred_only, *first_truth_only;
 } dataset;
 
 static void dataset_free(dataset *d)
@@ -291,6 +294,34 @@ static int load_dataset(const mg_cli *cli, const clf_opts *o, const char *pred_p
         for (size_t r = 0; r < d->pred.nrow; r++)
             if (match[r] >= 0) { d->row[d->n] = r; d->trow[d->n] = match[r]; d->n++; }
         if (d->n == 0) { mg_error(cli, truth_path, "no id in common with %s", pred_path); free(sc); goto done; }
+        if (o->missing) {
+            /* every id on one side only: predictions first, then truth, in file order */
+            mg_outfile *mf = mg_outfile_open(o->missing, err, sizeof err);
+            uint8_t *used = calloc(d->truth.nrow ? d->truth.nrow : 1, 1);
+            if (!mf || !used) {
+                free(used);
+                if (mf) mg_outfile_close(mf, 0, err, sizeof err);
+                mg_error(cli, o->missing, "%s", mf ? "out of memory" : err);
+                free(sc);
+                goto done;
+            }
+            FILE *mfp = mg_outfile_fp(mf);
+            fprintf(mfp, "side\tid\n");
+            for (size_t r = 0; r < d->pred.nrow; r++) {
+                if (match[r] < 0) fprintf(mfp, "predictions\t%s\n", mg_tsv_cell(&d->pred, r, pid));
+                else used[match[r]] = 1;
+            }
+            for (size_t r = 0; r < d->truth.nrow; r++)
+                if (!used[r]) fprintf(mfp, "truth\t%s\n", mg_tsv_cell(&d->truth, r, tid));
+            free(used);
+            if (mg_outfile_close(mf, !ferror(mfp), err, sizeof err) < 0) {
+                mg_error(cli, o->missing, "write failed: %s", err);
+                free(sc);
+                goto done;
+            }
+        }
+        d->pred_only = a_only; d->truth_only = b_only;
+        d->first_pred_only = fa; d->first_truth_only = fb;
         if (a_only) mg_warn(cli, pred_path, "%zu id(s) not in the truth table (first: %s); left out", a_only, fa);
         if (b_only) mg_warn(cli, truth_path, "%zu id(s) without a prediction (first: %s); left out", b_only, fb);
     } else {
@@ -618,7 +649,7 @@ static int main_classify(int argc, char **argv, int is_risk)
         { "plot", required_argument, 0, O_PLOT }, { "time-col", required_argument, 0, O_TIME },
         { "event-col", required_argument, 0, O_EVENT }, { "sd-controls", no_argument, 0, O_SDCTRL },
         { "ddof", required_argument, 0, O_DDOF }, { "ece-mode", required_argument, 0, O_ECEMODE },
-        { 0, 0, 0, 0 }
+        { "missing", required_argument, 0, O_MISSING }, { 0, 0, 0, 0 }
     };
     static const char *const avg_names[] = { "binary", "micro", "macro", "weighted" };
     static const char *const zd_names[] = { "warn", "0", "1", "nan" };
@@ -676,6 +707,7 @@ static int main_classify(int argc, char **argv, int is_risk)
             if ((o.ece_positive = parse_choice(optarg, ece_names, 2)) < 0) { mg_usage_error(&cli, "--ece-mode: top-label or positive"); goto usage; }
             break;
         case O_RAW: o.raw = 1; break;
+        case O_MISSING: o.missing = optarg; break;
         case O_CMP: o.compare = optarg; break;
         case O_BOOT:
             if (mg_parse_long(optarg, 0, 100000000, &o.bootstrap) < 0) { mg_usage_error(&cli, "--bootstrap: a count >= 0"); goto usage; }
@@ -813,6 +845,14 @@ static int main_classify(int argc, char **argv, int is_risk)
     json_object_set_new(root, "command", json_string(is_risk ? "risk" : "classify"));
     json_object_set_new(root, "task", json_string(task_name(d.task)));
     json_object_set_new(root, "n", json_integer((json_int_t)n));
+    {
+        json_t *ids = json_object();
+        json_object_set_new(ids, "predictions_only", json_integer((json_int_t)d.pred_only));
+        json_object_set_new(ids, "first_predictions_only", d.first_pred_only ? json_string(d.first_pred_only) : json_null());
+        json_object_set_new(ids, "truth_only", json_integer((json_int_t)d.truth_only));
+        json_object_set_new(ids, "first_truth_only", d.first_truth_only ? json_string(d.first_truth_only) : json_null());
+        json_object_set_new(root, "ids", ids);
+    }
     {
         json_t *cols = json_array();
         for (int j = 0; j < d.k; j++) json_array_append_new(cols, json_string(d.score_names[j]));

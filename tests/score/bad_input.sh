@@ -40,6 +40,9 @@ mg-score classify p_extra.tsv y_extra.tsv >out.txt 2>err.txt; st=$?
 if [ $st = 0 ] && grep -q "p_extra.tsv: 2 id(s) not in the truth table (first: c)" err.txt &&
    grep -q "y_extra.tsv: 1 id(s) without a prediction (first: z)" err.txt && grep -q "2 cases" out.txt
 then pass missing_ids_are_reported_on_both_sides; else fail missing_ids_are_reported_on_both_sides "$st $(cat err.txt)"; fi
+mg-score classify -q p_extra.tsv y_extra.tsv --missing miss.tsv >/dev/null
+printf 'side\tid\npredictions\tc\npredictions\td\ntruth\tz\n' >miss_want.tsv
+cmp -s miss.tsv miss_want.tsv && pass missing_ids_listed_with_their_side || fail missing_ids_listed_with_their_side "$(cat miss.tsv 2>&1)"
 
 # usage errors: exit 2
 for args in "classify" "classify --bootstrap -1 ok.tsv y.tsv" "classify --nope ok.tsv y.tsv" "classify --alpha 2 ok.tsv y.tsv" "nosuchcommand" "report --tokenize x a b" "vqa a"; do
