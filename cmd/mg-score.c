@@ -63,7 +63,8 @@ static const char usage_classify[] =
 "      --missing FILE       list the ids found in only one table (side<TAB>id)\n"
 "      --compare PRED2.tsv  a second model on the same ids: DeLong test and\n"
 "                           paired bootstrap differences\n"
-"Risk (mg-score risk):\n"
+"Risk (mg-score risk; scores are taken as --raw-scores):\n"
+"      --probabilities      risk scores are probabilities: checks, Brier, ECE\n"
 "      --time-col NAME      follow-up time column (TRUTH): Harrell's C\n"
 "      --event-col NAME     event indicator column (TRUTH) [the label column]\n"
 "      --sd-controls        standardise the score by the SD of controls only\n"
@@ -88,7 +89,7 @@ enum {
     O_ZD, O_BINS, O_RAW, O_CMP, O_BOOT, O_SEED, O_ALPHA, O_JSON, O_PLOT,
     O_TIME, O_EVENT, O_SDCTRL, O_DDOF,
     O_TOKENIZE, O_CHEX, O_RADGRAPH, O_UNCERTAIN, O_HYPCOL, O_REFCOL, O_QCOL, O_TYPECOL,
-    O_COMPAT, O_ECEMODE, O_SACRE, O_MISSING
+    O_COMPAT, O_ECEMODE, O_SACRE, O_MISSING, O_PROB
 };
 
 typedef struct {
@@ -649,7 +650,8 @@ static int main_classify(int argc, char **argv, int is_risk)
         { "plot", required_argument, 0, O_PLOT }, { "time-col", required_argument, 0, O_TIME },
         { "event-col", required_argument, 0, O_EVENT }, { "sd-controls", no_argument, 0, O_SDCTRL },
         { "ddof", required_argument, 0, O_DDOF }, { "ece-mode", required_argument, 0, O_ECEMODE },
-        { "missing", required_argument, 0, O_MISSING }, { 0, 0, 0, 0 }
+        { "missing", required_argument, 0, O_MISSING }, { "probabilities", no_argument, 0, O_PROB },
+        { 0, 0, 0, 0 }
     };
     static const char *const avg_names[] = { "binary", "micro", "macro", "weighted" };
     static const char *const zd_names[] = { "warn", "0", "1", "nan" };
@@ -659,6 +661,7 @@ static int main_classify(int argc, char **argv, int is_risk)
     int c, st = 1;
     long lv;
     json_t *root = NULL;
+    o.raw = is_risk; /* risk scores (e.g. polygenic) are not probabilities */
     dataset d;
     memset(&d, 0, sizeof d);
     mg_clf A, B;
@@ -708,6 +711,7 @@ static int main_classify(int argc, char **argv, int is_risk)
             break;
         case O_RAW: o.raw = 1; break;
         case O_MISSING: o.missing = optarg; break;
+        case O_PROB: o.raw = 0; break;
         case O_CMP: o.compare = optarg; break;
         case O_BOOT:
             if (mg_parse_long(optarg, 0, 100000000, &o.bootstrap) < 0) { mg_usage_error(&cli, "--bootstrap: a count >= 0"); goto usage; }
@@ -798,6 +802,10 @@ static int main_classify(int argc, char **argv, int is_risk)
         mg_error(&cli, NULL, "out of memory");
         goto done;
     }
+    for (int j = 0; j < na + nr; j++)
+        if (isinf(vals[j]))
+            mg_warn(&cli, NULL, "%s is infinite (an empty cell); null in the JSON, nan in the table",
+                    j < na ? A.names[j] : R.names[j - na]);
     /* sklearn-style warnings */
     for (int j = 0; j < d.k; j++) {
         size_t pos = 0;
