@@ -935,6 +935,15 @@ static int main_classify(int argc, char **argv, int is_risk)
                 json_object_set_new(e, "label", json_string(d.score_names[j]));
                 json_object_set_new(e, "support", json_real(pcb[j]));
                 json_object_set_new(e, "auc", jnum(pcb[k + j]));
+                /* one-vs-rest DeLong interval of this column's AUC */
+                double da, dv;
+                if (mg_delong_sorted(A.ss + (size_t)j * n, A.sy + (size_t)j * n, n, &da, &dv) == 0) {
+                    json_object_set_new(e, "auc_ci_low", jnum(fmax(0, da - z * sqrt(dv))));
+                    json_object_set_new(e, "auc_ci_high", jnum(fmin(1, da + z * sqrt(dv))));
+                } else {
+                    json_object_set_new(e, "auc_ci_low", json_null());
+                    json_object_set_new(e, "auc_ci_high", json_null());
+                }
                 json_object_set_new(e, "average_precision", jnum(pcb[2 * k + j]));
                 json_object_set_new(e, "precision", jnum(pcb[3 * k + j]));
                 json_object_set_new(e, "recall", jnum(pcb[4 * k + j]));
