@@ -110,6 +110,7 @@ static char *tok13a(const char *in)
 
 char *mg_text_tokenize(const char *s, int mode)
 {
+    if (mode == MG_TOK_13A) return tok13a(s);
     size_t n = strlen(s);
     char *out = malloc(2 * n + 2), *o = out;
     if (!out) return NULL;
@@ -125,7 +126,6 @@ char *mg_text_tokenize(const char *s, int mode)
         *o = 0;
         return out;
     }
-    if (mode == MG_TOK_13A) return tok13a(s);
     /* ptb approximation */
     const char *p = s;
     while (*p) {
