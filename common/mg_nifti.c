@@ -1,0 +1,166 @@
+/* mg_nifti.c: NIfTI-1/2 volumes through libnifti2 (see mg_nifti.h). */
+#include "mg_nifti.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nifti2_io.h>
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* Sample k of the raw buffer as double; -1 type code means unsupported. */
+static int sample_reader_ok(int dt)
+{
+    switch (dt) {
+    case DT_UINT8: case DT_INT8: case DT_INT16: case DT_UINT16: case DT_INT32:
+    case DT_UINT32: case DT_INT64: case DT_UINT64: case DT_FLOAT32: case DT_FLOAT64:
+    case DT_RGB24: case DT_RGBA32:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static double raw_sample(const void *p, int dt, size_t k)
+{
+    switch (dt) {
+    case DT_UINT8: case DT_RGB24: case DT_RGBA32: return ((const uint8_t *)p)[k];
+    case DT_INT8: return ((const int8_t *)p)[k];
+    case DT_INT16: return ((const int16_t *)p)[k];
+    case DT_UINT16: return ((const uint16_t *)p)[k];
+    case DT_INT32: return ((const int32_t *)p)[k];
+    case DT_UINT32: return ((const uint32_t *)p)[k];
+    case DT_INT64: return (double)((const int64_t *)p)[k];
+    case DT_UINT64: return (double)((const uint64_t *)p)[k];
+    case DT_FLOAT32: return ((const float *)p)[k];
+    default: return ((const double *)p)[k];
+    }
+}
+
+/* nibabel shape_zoom_affine(shape, zooms, x_flip=True): diag(-zx, zy, zz),
+ * origin -(n-1)/2 * zoom per axis. */
+static void fallback_affine(const nifti_image *nim, double a[16])
+{
+    double n[3] = { (double)nim->nx, (double)nim->ny, (double)nim->nz };
+    double z[3] = { nim->dx, nim->dy, nim->dz };
+    if (nim->ndim < 2) { n[1] = 1; z[1] = 1; }
+    if (nim->ndim < 3) { n[2] = 1; z[2] = 1; }
+    z[0] = -z[0];
+    memset(a, 0, 16 * sizeof *a);
+    for (int i = 0; i < 3; i++) {
+        a[i * 4 + i] = z[i];
+        a[i * 4 + 3] = -(n[i] - 1) / 2.0 * z[i];
+    }
+    a[15] = 1;
+}
+
+static void dmat_to_affine(const nifti_dmat44 *m, double a[16])
+{
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) a[i * 4 + j] = m->m[i][j];
+}
+
+mg_volume *mg_nifti_read(const char *path, mg_nifti_info *info, char *err, size_t errlen)
+{
+    mg_nifti_info tmp;
+    if (!info) info = &tmp;
+    memset(info, 0, sizeof *info);
+    mg_volume *v = NULL;
+    nifti_set_debug_level(0);        /* libnifti prints nothing; errors are ours */
+    nifti_image *nim = nifti_image_read(path, 0);
+    if (!nim) { seterr(err, errlen, "not a readable NIfTI header (corrupt or truncated)"); return NULL; }
+    info->nifti_version = nim->nifti_type >= 4 ? 2 : 1;
+    info->datatype = nim->datatype;
+    for (int i = 0; i < 8; i++) info->dim[i] = nim->dim[i];
+    info->sform_code = nim->sform_code;
+    info->qform_code = nim->qform_code;
+    if (!sample_reader_ok(nim->datatype)) {
+        seterr(err, errlen, "unsupported NIfTI datatype %d (%s)", nim->datatype,
+               nifti_datatype_string(nim->datatype));
+        goto fail;
+    }
+    if (nim->ndim < 1 || nim->ndim > 5) {
+        seterr(err, errlen, "unsupported number of dimensions %lld", (long long)nim->ndim);
+        goto fail;
+    }
+    for (int i = 1; i <= nim->ndim; i++)
+        if (nim->dim[i] <= 0) { seterr(err, errlen, "dimension %d is %lld", i, (long long)nim->dim[i]); goto fail; }
+    int64_t nx = nim->nx, ny = nim->ndim >= 2 ? nim->ny : 1, nz = nim->ndim >= 3 ? nim->nz : 1;
+    int64_t nc = (nim->ndim >= 4 ? nim->nt : 1) * (nim->ndim >= 5 ? nim->nu : 1);
+    int rgb = nim->datatype == DT_RGB24 ? 3 : nim->datatype == DT_RGBA32 ? 4 : 0;
+    int64_t ncc = rgb ? nc * rgb : nc;
+    double nvox = (double)nx * (double)ny * (double)nz * (double)ncc;
+    if (nvox > (double)MG_VOLUME_MAX_VOXELS) {
+        seterr(err, errlen, "volume too large (%lldx%lldx%lldx%lld voxels)",
+               (long long)nx, (long long)ny, (long long)nz, (long long)ncc);
+        goto fail;
+    }
+    /* Choose the affine before loading the data: a bad geometry fails fast. */
+    double aff[16];
+    if (nim->sform_code > 0) {
+        dmat_to_affine(&nim->sto_xyz, aff);
+        info->source = MG_AFFINE_SFORM;
+        if (nim->qform_code > 0) {
+            double q[16], d = 0;
+            dmat_to_affine(&nim->qto_xyz, q);
+            for (int i = 0; i < 12; i++) if (fabs(q[i] - aff[i]) > d) d = fabs(q[i] - aff[i]);
+            info->qs_diff = d;
+        }
+    } else if (nim->qform_code > 0) {
+        dmat_to_affine(&nim->qto_xyz, aff);
+        info->source = MG_AFFINE_QFORM;
+    } else {
+        fallback_affine(nim, aff);
+        info->source = MG_AFFINE_FALLBACK;
+    }
+    for (int i = 0; i < 16; i++)
+        if (!isfinite(aff[i])) { seterr(err, errlen, "non-finite value in the voxel-to-world affine"); goto fail; }
+    for (int j = 0; j < 3; j++) {
+        double s = 0;
+        for (int i = 0; i < 3; i++) s += aff[i * 4 + j] * aff[i * 4 + j];
+        if (!(s > 0)) { seterr(err, errlen, "zero voxel spacing along axis %d", j + 1); goto fail; }
+    }
+    if (nifti_image_load(nim) < 0 || !nim->data) {
+        seterr(err, errlen, "cannot read the voxel data (truncated or corrupt file)");
+        goto fail;
+    }
+    v = mg_volume_new(nx, ny, nz, ncc);
+    if (!v) { seterr(err, errlen, "out of memory"); goto fail; }
+    memcpy(v->affine, aff, sizeof aff);
+    double slope = nim->scl_slope, inter = nim->scl_inter;
+    /* nibabel get_slope_inter: a zero or non-finite slope means no scaling. */
+    int scale = !rgb && isfinite(slope) && slope != 0;
+    if (!isfinite(inter)) inter = 0;
+    info->scaled = scale;
+    size_t spatial = (size_t)(nx * ny * nz);
+    if (rgb) {
+        /* interleaved RGB(A) per voxel -> planar channels */
+        for (int64_t c = 0; c < nc; c++)
+            for (size_t i = 0; i < spatial; i++)
+                for (int k = 0; k < rgb; k++)
+                    v->data[(size_t)(c * rgb + k) * spatial + i] =
+                        (float)raw_sample(nim->data, nim->datatype, ((size_t)c * spatial + i) * rgb + k);
+    } else {
+        size_t n = spatial * (size_t)nc;
+        for (size_t i = 0; i < n; i++) {
+            double x = raw_sample(nim->data, nim->datatype, i);
+            v->data[i] = (float)(scale ? x * slope + inter : x);
+        }
+    }
+    nifti_image_free(nim);
+    return v;
+fail:
+    mg_volume_free(v);
+    nifti_image_free(nim);
+    return NULL;
+}
