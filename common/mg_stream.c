@@ -343,8 +343,8 @@ static int read_header(mg_reader *r)
     unsigned char h[24];
     ssize_t k = rd_some(r, h, sizeof h);
     if (k < 0) return -1;
-    if (k < 8 || memcmp(h, MGT_MAGIC, 8) != 0)
-        return rerr(r, k == 0 ? "empty input (no stream header)" : "not an mgt stream (bad magic)");
+    if (k == 0) return rerr(r, "empty input (no stream header)");
+    if (memcmp(h, MGT_MAGIC, k < 8 ? (size_t)k : 8) != 0) return rerr(r, "not an mgt stream (bad magic)");
     if ((size_t)k < sizeof h) return rerr(r, "truncated stream");
     uint32_t ver = get_u32(h + 8), n = get_u32(h + 12);
     uint64_t nbytes = get_u64(h + 16);
