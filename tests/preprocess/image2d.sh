@@ -11,7 +11,7 @@ import json, os
 import numpy as np
 import tifffile
 from PIL import Image
-from mgt import prep, case, T
+from pp import prep, case, T
 
 rng = np.random.default_rng(7)
 F = {"bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC, "lanczos": Image.LANCZOS,

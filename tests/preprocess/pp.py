@@ -1,11 +1,13 @@
 """Helpers for the preprocess tests: run mg-preprocess, read its records back
 through mg-stream (export to .npy, metadata from `mg-stream info`)."""
-import glob
 import os
 import subprocess
 import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples"))
+import mgt as _reader  # noqa: E402  (examples/mgt.py: the stream's numpy reader)
 
 T = os.environ.get("T", "/tmp")
 _n = [0]
@@ -21,29 +23,11 @@ def run(args, check=True):
 
 
 def records(stream):
-    """[(meta dict, ndarray)] for every record of a stream file."""
-    _n[0] += 1
-    d = os.path.join(T, "exp%d" % _n[0])
-    os.makedirs(d)
-    subprocess.run(["mg-stream", "export", "-o", os.path.join(d, "{n}.npy"), stream],
-                   check=True, capture_output=True)
-    info = subprocess.run(["mg-stream", "info", "-n", "-1", stream], check=True,
-                          capture_output=True, text=True).stdout
-    metas = []
-    for line in info.splitlines():
-        s = line.strip()
-        if line.startswith("record "):
-            m = {}
-            if "id=" in line:
-                m["id"] = line.split("id=", 1)[1]
-            metas.append(m)
-        elif s.startswith("meta ") and metas:
-            k, v = s[5:].strip().split("=", 1)
-            metas[-1][k] = v
-    out = []
-    for i, m in enumerate(metas, 1):
-        out.append((m, np.load(os.path.join(d, "%d.npy" % i))))
-    return out
+    """[(meta dict, ndarray)] for every record of a stream file (its first
+    tensor), read with the project's numpy reader examples/mgt.py."""
+    with open(stream, "rb") as f:
+        prov, recs = _reader.read(f)
+    return [(m, next(iter(t.values()))) for m, t in recs]
 
 
 def prep(inputs, args):
