@@ -27,14 +27,13 @@ def levels(path):
     t = tifffile.TiffFile(path)
     pages = [t.pages[0]]
     if t.pages[0].subifds:
-        pages += list(t.series[0].levels[1:])
+        pages += [lv.pages[0] for lv in t.series[0].levels[1:]]
     else:
         pages += [p for p in t.pages[1:] if p.subfiletype & 1]
     return t, pages
 
 def jpeg_tile(t, page, tx, ty):
     """Decode one JPEG tile of page with Pillow (tables + tile data)."""
-    page = page.keyframe if hasattr(page, "keyframe") else page
     tw = page.tilewidth
     across = (page.imagewidth + tw - 1) // tw
     i = (ty // page.tilelength) * across + tx // tw
