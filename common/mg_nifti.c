@@ -47,12 +47,27 @@ static double raw_sample(const void *p, int dt, size_t k)
     }
 }
 
+/* pixdim[1..3] as stored: libnifti replaces zero or non-finite values by 1
+ * in nifti_image, nibabel does not. */
+static int raw_header(const char *path, double pd[3], int64_t dim[8])
+{
+    int nver = 0;
+    void *h = nifti_read_header(path, &nver, 0);
+    if (!h) return -1;
+    for (int i = 0; i < 3; i++)
+        pd[i] = nver == 2 ? ((nifti_2_header *)h)->pixdim[i + 1] : ((nifti_1_header *)h)->pixdim[i + 1];
+    for (int i = 0; i < 8; i++)
+        dim[i] = nver == 2 ? ((nifti_2_header *)h)->dim[i] : ((nifti_1_header *)h)->dim[i];
+    free(h);
+    return 0;
+}
+
 /* nibabel shape_zoom_affine(shape, zooms, x_flip=True): diag(-zx, zy, zz),
  * origin -(n-1)/2 * zoom per axis. */
-static void fallback_affine(const nifti_image *nim, double a[16])
+static void fallback_affine(const nifti_image *nim, const double pd[3], double a[16])
 {
     double n[3] = { (double)nim->nx, (double)nim->ny, (double)nim->nz };
-    double z[3] = { nim->dx, nim->dy, nim->dz };
+    double z[3] = { pd[0], pd[1], pd[2] };
     if (nim->ndim < 2) { n[1] = 1; z[1] = 1; }
     if (nim->ndim < 3) { n[2] = 1; z[2] = 1; }
     z[0] = -z[0];
@@ -106,7 +121,11 @@ mg_volume *mg_nifti_read(const char *path, mg_nifti_info *info, char *err, size_
         goto fail;
     }
     /* Choose the affine before loading the data: a bad geometry fails fast. */
-    double aff[16];
+    double aff[16], pd[3];
+    int64_t rdim[8];
+    if (raw_header(path, pd, rdim) < 0) { seterr(err, errlen, "not a readable NIfTI header"); goto fail; }
+    for (int i = 1; i <= rdim[0] && i < 8; i++)
+        if (rdim[i] <= 0) { seterr(err, errlen, "dimension %d is %lld", i, (long long)rdim[i]); goto fail; }
     if (nim->sform_code > 0) {
         dmat_to_affine(&nim->sto_xyz, aff);
         info->source = MG_AFFINE_SFORM;
@@ -117,10 +136,17 @@ mg_volume *mg_nifti_read(const char *path, mg_nifti_info *info, char *err, size_
             info->qs_diff = d;
         }
     } else if (nim->qform_code > 0) {
+        /* libnifti silently replaces pixdim <= 0 by 1 in the qform; nibabel
+         * refuses such headers, and so do we. */
+        for (int i = 0; i < 3 && i < nim->ndim; i++)
+            if (!isfinite(pd[i]) || pd[i] <= 0) {
+                seterr(err, errlen, "pixdim[%d] = %g: voxel spacing must be positive", i + 1, pd[i]);
+                goto fail;
+            }
         dmat_to_affine(&nim->qto_xyz, aff);
         info->source = MG_AFFINE_QFORM;
     } else {
-        fallback_affine(nim, aff);
+        fallback_affine(nim, pd, aff);
         info->source = MG_AFFINE_FALLBACK;
     }
     for (int i = 0; i < 16; i++)
