@@ -173,4 +173,30 @@ def sniff_not_extension():
     (m, g), = prep(p, ["--rescale", "1"])
     return np.array_equal(g[0], grey) and m["id"] == "actually_png", "sniffing failed"
 case("format_sniffed_from_magic_bytes_not_extension", sniff_not_extension)
+# a 16-bit X-ray-like image (lungs, ribs, spine, noise) through every 2D preset
+def xray():
+    h, w = 300, 260
+    y, x = np.mgrid[0:h, 0:w] / np.array([h, w])[:, None, None]
+    v = 52000 - 30000 * ((((x - 0.3) ** 2 / 0.02 + (y - 0.5) ** 2 / 0.1) < 1) | (((x - 0.7) ** 2 / 0.02 + (y - 0.5) ** 2 / 0.1) < 1))
+    v = v + 6000 * (np.sin(y * 60) > 0.8) + 8000 * (np.abs(x - 0.5) < 0.04)
+    v = np.clip(v + rng.normal(0, 500, v.shape), 0, 65535).astype(np.uint16)
+    p = os.path.join(T, "xray16.tif"); tifffile.imwrite(p, v)
+    return p, v
+xp, xv = xray()
+def xray_presets():
+    bad = []
+    want = {"medsiglip-448": (3, 448, 448), "medgemma-896": (3, 896, 896), "rad-dino": (3, 518, 518)}
+    for name, shp in want.items():
+        (m, g), = prep(xp, ["--preset", name])
+        if g.shape != shp or not np.isfinite(g).all():
+            bad.append("%s %s" % (name, g.shape))
+    # MedSigLIP on 16-bit: x/65535, zero pad to square, float bicubic resize, (x-0.5)/0.5
+    (m, g), = prep(xp, ["--preset", "medsiglip-448"])
+    f = (xv / 65535).astype(np.float32); s = max(f.shape)
+    sq = np.zeros((s, s), np.float32); y0, x0 = (s - f.shape[0]) // 2, (s - f.shape[1]) // 2
+    sq[y0:y0 + f.shape[0], x0:x0 + f.shape[1]] = f
+    ref = (np.asarray(Image.fromarray(sq, "F").resize((448, 448), Image.BICUBIC)) - 0.5) / 0.5
+    d = float(np.abs(g - ref[None]).max())
+    return not bad and d < 1e-5, "bad %s diff %g" % (bad, d)
+case("xray_16bit_through_every_2d_preset", xray_presets)
 EOF
