@@ -160,14 +160,23 @@ mg_volume *mg_nifti_read(const char *path, mg_nifti_info *info, char *err, size_
         seterr(err, errlen, "cannot read the voxel data (truncated or corrupt file)");
         goto fail;
     }
-    v = mg_volume_new(nx, ny, nz, ncc);
-    if (!v) { seterr(err, errlen, "out of memory"); goto fail; }
-    memcpy(v->affine, aff, sizeof aff);
     double slope = nim->scl_slope, inter = nim->scl_inter;
     /* nibabel get_slope_inter: a zero or non-finite slope means no scaling. */
     int scale = !rgb && isfinite(slope) && slope != 0;
     if (!isfinite(inter)) inter = 0;
     info->scaled = scale;
+    if (nim->datatype == DT_FLOAT32 && !scale) {
+        /* float data as stored: take libnifti's buffer instead of copying it */
+        v = mg_volume_wrap(nx, ny, nz, ncc, nim->data);
+        if (!v) { seterr(err, errlen, "out of memory"); goto fail; }
+        nim->data = NULL;
+        memcpy(v->affine, aff, sizeof aff);
+        nifti_image_free(nim);
+        return v;
+    }
+    v = mg_volume_new(nx, ny, nz, ncc);
+    if (!v) { seterr(err, errlen, "out of memory"); goto fail; }
+    memcpy(v->affine, aff, sizeof aff);
     size_t spatial = (size_t)(nx * ny * nz);
     if (rgb) {
         /* interleaved RGB(A) per voxel -> planar channels */

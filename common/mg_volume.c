@@ -17,18 +17,31 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-mg_volume *mg_volume_new(int64_t nx, int64_t ny, int64_t nz, int64_t nc)
+static int size_ok(int64_t nx, int64_t ny, int64_t nz, int64_t nc)
 {
-    if (nx <= 0 || ny <= 0 || nz <= 0 || nc <= 0) return NULL;
-    if (nx > MG_VOLUME_MAX_VOXELS || ny > MG_VOLUME_MAX_VOXELS / nx ||
-        nz > MG_VOLUME_MAX_VOXELS / (nx * ny) || nc > MG_VOLUME_MAX_VOXELS / (nx * ny * nz))
-        return NULL;
+    return nx > 0 && ny > 0 && nz > 0 && nc > 0 && nx <= MG_VOLUME_MAX_VOXELS &&
+           ny <= MG_VOLUME_MAX_VOXELS / nx && nz <= MG_VOLUME_MAX_VOXELS / (nx * ny) &&
+           nc <= MG_VOLUME_MAX_VOXELS / (nx * ny * nz);
+}
+
+mg_volume *mg_volume_wrap(int64_t nx, int64_t ny, int64_t nz, int64_t nc, float *data)
+{
+    if (!size_ok(nx, ny, nz, nc)) return NULL;
     mg_volume *v = calloc(1, sizeof *v);
     if (!v) return NULL;
     v->nx = nx; v->ny = ny; v->nz = nz; v->nc = nc;
-    v->data = calloc((size_t)(nx * ny * nz * nc), sizeof(float));
-    if (!v->data) { free(v); return NULL; }
+    v->data = data;
     for (int i = 0; i < 4; i++) v->affine[i * 4 + i] = 1.0;
+    return v;
+}
+
+mg_volume *mg_volume_new(int64_t nx, int64_t ny, int64_t nz, int64_t nc)
+{
+    if (!size_ok(nx, ny, nz, nc)) return NULL;
+    float *d = calloc((size_t)(nx * ny * nz * nc), sizeof(float));
+    if (!d) return NULL;
+    mg_volume *v = mg_volume_wrap(nx, ny, nz, nc, d);
+    if (!v) free(d);
     return v;
 }
 

@@ -22,6 +22,9 @@ typedef struct {
 } mg_volume;
 
 mg_volume *mg_volume_new(int64_t nx, int64_t ny, int64_t nz, int64_t nc);
+/** A volume that takes ownership of data (malloc'd, nc*nz*ny*nx floats),
+ *  identity affine; NULL (data not freed) on bad size or allocation failure. */
+mg_volume *mg_volume_wrap(int64_t nx, int64_t ny, int64_t nz, int64_t nc, float *data);
 void mg_volume_free(mg_volume *v);
 /** Voxel sizes: lengths of the affine's first three columns. */
 void mg_volume_spacing(const mg_volume *v, double sp[3]);
