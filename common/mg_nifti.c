@@ -164,6 +164,7 @@ mg_volume *mg_nifti_read(const char *path, mg_nifti_info *info, char *err, size_
     /* nibabel get_slope_inter: a zero or non-finite slope means no scaling. */
     int scale = !rgb && isfinite(slope) && slope != 0;
     if (!isfinite(inter)) inter = 0;
+    if (scale && slope == 1 && inter == 0) scale = 0;     /* identity */
     info->scaled = scale;
     if (nim->datatype == DT_FLOAT32 && !scale) {
         /* float data as stored: take libnifti's buffer instead of copying it */

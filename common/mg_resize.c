@@ -261,15 +261,32 @@ mg_image *mg_resize(const mg_image *im, int ow, int oh, int filter, char *err, s
         out = mg_image_new(ow, oh, c, im->type);
         if (!out) goto nomem;
         for (int i = 0; i < oh; i++) bv[2 * i] -= row0;
+        /* Row by row over the output so the k input rows are read
+         * sequentially; per sample the sum runs over k in the same order as
+         * Pillow's ImagingResampleVertical. */
         size_t stride = (size_t)ow * c;
-        for (int x = 0; x < ow; x++)
-            for (int ch = 0; ch < c; ch++) {
-                size_t b = (size_t)x * c + ch;
-                if (u8) pass_u8((const uint8_t *)src->data + b, stride, (uint8_t *)out->data + b,
-                                stride, oh, ksv, bv, iv);
-                else pass_f32((const float *)src->data + b, stride, (float *)out->data + b,
-                              stride, oh, ksv, bv, kv);
+        for (int i = 0; i < oh; i++) {
+            int ymin = bv[2 * i], ymax = bv[2 * i + 1];
+            if (u8) {
+                const int32_t *k = iv + (size_t)i * ksv;
+                const uint8_t *s0 = (const uint8_t *)src->data + (size_t)ymin * stride;
+                uint8_t *o = (uint8_t *)out->data + (size_t)i * stride;
+                for (size_t x = 0; x < stride; x++) {
+                    int32_t ss = 1 << (PRECISION_BITS - 1);
+                    for (int y = 0; y < ymax; y++) ss += s0[(size_t)y * stride + x] * k[y];
+                    o[x] = clip8(ss);
+                }
+            } else {
+                const double *k = kv + (size_t)i * ksv;
+                const float *s0 = (const float *)src->data + (size_t)ymin * stride;
+                float *o = (float *)out->data + (size_t)i * stride;
+                for (size_t x = 0; x < stride; x++) {
+                    double ss = 0.0;
+                    for (int y = 0; y < ymax; y++) ss += s0[(size_t)y * stride + x] * k[y];
+                    o[x] = (float)ss;
+                }
             }
+        }
         mg_image_free(tmp);
         tmp = NULL;
     } else if (tmp) {

@@ -292,10 +292,20 @@ mg_image *mg_tiff_read_region(mg_tiff *t, int64_t x, int64_t y, int w, int h,
             int rows_valid = (int)(t->d.h - ty < th ? t->d.h - ty : th);
             int64_t ya = ty > y0 ? ty : y0, yb = ty + th < y1 ? ty + th : y1;
             int64_t xa = tx > x0 ? tx : x0, xb = tx + tw < x1 ? tx + tw : x1;
-            for (int64_t yy = ya; yy < yb; yy++)
-                for (int64_t xx = xa; xx < xb; xx++)
-                    put_pixel(t, (int)(xx - tx), (int)(yy - ty), rows_valid,
-                              (char *)out->data + ((size_t)(yy - y) * w + (size_t)(xx - x)) * ps);
+            /* samples stored exactly as delivered: copy row segments */
+            int plain = t->path == PATH_DIRECT && t->spp == t->d.c && !t->invert &&
+                        (t->bps == 8 || (t->bps == 16 && t->sampleformat == SAMPLEFORMAT_UINT) ||
+                         (t->bps == 32 && t->sampleformat == SAMPLEFORMAT_IEEEFP));
+            for (int64_t yy = ya; yy < yb; yy++) {
+                char *dst = (char *)out->data + ((size_t)(yy - y) * w + (size_t)(xa - x)) * ps;
+                if (plain) {
+                    memcpy(dst, (const char *)t->chunk + ((size_t)(yy - ty) * tw + (size_t)(xa - tx)) * ps,
+                           (size_t)(xb - xa) * ps);
+                    continue;
+                }
+                for (int64_t xx = xa; xx < xb; xx++, dst += ps)
+                    put_pixel(t, (int)(xx - tx), (int)(yy - ty), rows_valid, dst);
+            }
         }
     }
     return out;
