@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mg_cli.h"
 #include "mg_image.h"
@@ -605,7 +606,13 @@ static int do_volume(run_ctx *x, char *err, size_t errlen)
                 info.qs_diff);
     int64_t orig[4] = { v->nx, v->ny, v->nz, v->nc };
     int rc = -1;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (mg_volume_prep_run(&x->o->vol, v, x->cli->threads, err, errlen) < 0) goto out;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    mg_info(x->cli, "%s: volume operations %.3f s, %lldx%lldx%lld voxels out", x->path,
+            (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec),
+            (long long)v->nx, (long long)v->ny, (long long)v->nz);
     const char *modality = x->o->vol.window || x->o->vol.clip || x->o->slices ? "CT" : "volume";
     if (x->o->preset_kind == KIND_3D) modality = "CT";
     if (!x->o->slices) {

@@ -264,6 +264,25 @@ typedef struct {
     int failed;
 } rs_job;
 
+/* o[i] = a[i] + w*(b[i]-a[i]) for n floats, four at a time with GCC/Clang
+ * vector extensions (the -O2 build does not vectorise loops by itself). */
+typedef float v4f __attribute__((vector_size(16)));
+
+static void lerp_rows(float *restrict o, const float *restrict a, const float *restrict b,
+                      float w, int64_t n)
+{
+    int64_t i = 0;
+    v4f vw = { w, w, w, w };
+    for (; i + 4 <= n; i += 4) {
+        v4f va, vb;
+        memcpy(&va, a + i, sizeof va);
+        memcpy(&vb, b + i, sizeof vb);
+        v4f r = va + vw * (vb - va);
+        memcpy(o + i, &r, sizeof r);
+    }
+    for (; i < n; i++) o[i] = a[i] + w * (b[i] - a[i]);
+}
+
 /* Resample input slice iz in x then y into dst (nyo x nxo); tmp is ny x nxo. */
 static void slice_xy(const rs_job *j, int64_t iz, float *tmp, float *dst)
 {
@@ -283,7 +302,7 @@ static void slice_xy(const rs_job *j, int64_t iz, float *tmp, float *dst)
         const float *ra = tmp + (size_t)(my->i0[y] * nxo), *rb = tmp + (size_t)(my->i1[y] * nxo);
         float w = my->w1[y];
         float *o = dst + (size_t)(y * nxo);
-        for (int64_t x = 0; x < nxo; x++) o[x] = ra[x] + w * (rb[x] - ra[x]);
+        lerp_rows(o, ra, rb, w, nxo);
     }
 }
 
@@ -310,7 +329,7 @@ static void *rs_worker(void *arg)
         }
         float w = j->mz->w1[z];
         float *o = j->out + (size_t)((j->c * j->mz->n_out + z) * plane);
-        for (int64_t i = 0; i < plane; i++) o[i] = s[0][i] + w * (s[1][i] - s[0][i]);
+        lerp_rows(o, s[0], s[1], w, plane);
     }
 done:
     free(tmp); free(slot[0]); free(slot[1]);
