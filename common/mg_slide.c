@@ -32,7 +32,7 @@ mg_slide_params mg_slide_params_default(void)
     p.tissue = MG_TISSUE_SATURATION;
     p.sat_threshold = 8;
     p.min_tissue = 0.25;
-    p.thumb_max = 4096;
+    p.thumb_min = 1024;
     return p;
 }
 
@@ -149,10 +149,11 @@ static int otsu(const int64_t hist[256])
 static uint8_t *tissue_mask(mg_slide *s, const mg_slide_params *p, int *tl,
                             char *err, size_t errlen)
 {
-    int t = -1;
+    /* the smallest level at least thumb_min px on its longer side, so the
+     * mask costs the same whatever the slide size */
+    int t = 0;
     for (int i = s->n - 1; i >= 0; i--)
-        if (s->lv[i].w <= p->thumb_max && s->lv[i].h <= p->thumb_max) { t = i; break; }
-    if (t < 0) t = s->n - 1;
+        if (s->lv[i].w >= p->thumb_min || s->lv[i].h >= p->thumb_min) { t = i; break; }
     const mg_slide_level *l = &s->lv[t];
     if (l->w > 16384 || l->h > 16384) {
         seterr(err, errlen, "no pyramid level small enough for a tissue mask (smallest %lldx%lld)",

@@ -29,11 +29,11 @@ typedef struct {
     mg_tissue_method tissue;
     int sat_threshold;        /* HSV saturation (0..255) above which a pixel is tissue */
     double min_tissue;        /* fraction of a tile's mask pixels needed to keep it */
-    int thumb_max;            /* largest thumbnail side used for the mask */
+    int thumb_min;            /* mask level: the smallest at least this long */
 } mg_slide_params;
 
 /** tile 224, stride 224, saturation threshold 8 (CLAM's default), at least
- *  25% tissue, thumbnail level of at most 4096 px a side. */
+ *  25% tissue, mask on the smallest level at least 1024 px long. */
 mg_slide_params mg_slide_params_default(void);
 
 typedef struct mg_slide mg_slide;
@@ -45,7 +45,7 @@ void mg_slide_close(mg_slide *s);
 int mg_slide_nlevels(const mg_slide *s);
 const mg_slide_level *mg_slide_level_info(const mg_slide *s, int level);
 /** Level whose mpp is nearest target (in log ratio); level 0 if target <= 0
- *  or the slide has no mpp (then target is read as a downsample of 1). */
+ *  or the slide has no mpp. */
 int mg_slide_best_level(const mg_slide *s, double target_mpp);
 
 /** Called for every kept tile: level pixels w x h (8-bit RGB), level-0

@@ -66,7 +66,9 @@ mg_tiff *mg_tiff_open(const char *path, char *err, size_t errlen)
     TIFFOpenOptionsSetWarningHandlerExtR(t->opts, on_warning, t);
     /* No single allocation inside libtiff above 1 GiB (absurd tile sizes). */
     TIFFOpenOptionsSetMaxSingleMemAlloc(t->opts, (tmsize_t)1 << 30);
-    t->tif = TIFFOpenExt(path, "r", t->opts);
+    /* "m": plain reads, no memory mapping: a mapped slide would count every
+     * page read towards the resident size. */
+    t->tif = TIFFOpenExt(path, "rm", t->opts);
     if (!t->tif) { tiff_err(t, err, errlen, "cannot open"); goto fail; }
     int n = 0;
     do {

@@ -25,8 +25,8 @@ echo "-- CT phantom: header orientation LPS, reoriented to RAS, 1.5 mm, lung win
 mg-preprocess -v --ras --spacing 1.5,1.5,1.5 --window lung phantom_ct.nii.gz -o ct_lung.mgt
 mg-stream info ct_lung.mgt | sed -n '3,20p'
 echo "-- the same phantom for MedGemma (6 slices x 3 windows, 896 px) and Merlin"
-mg-preprocess --preset medgemma-ct --slices 6 phantom_ct.nii.gz -o ct_medgemma.mgt
-mg-preprocess --preset merlin phantom_ct.nii.gz -o ct_merlin.mgt
+mg-preprocess -z --preset medgemma-ct --slices 6 phantom_ct.nii.gz -o ct_medgemma.mgt
+mg-preprocess -z --preset merlin phantom_ct.nii.gz -o ct_merlin.mgt
 mg-stream info -n 1 ct_medgemma.mgt | tail -n 3
 mg-stream info -n 0 ct_merlin.mgt | tail -n 2
 echo "-- 16-bit X-ray for MedSigLIP"
