@@ -134,4 +134,11 @@ def four_d():
     ref = nib.load(p).get_fdata().transpose(3, 2, 1, 0)
     return got.shape == ref.shape and np.abs(got - ref).max() < 1e-6, "shape %s" % (got.shape,)
 case("4d_volume_as_channels_first", four_d)
+def big_endian():
+    hdr = nib.Nifti1Header(endianness=">")
+    raw = rng.integers(-500, 500, size=shape).astype(">i2")
+    img = nib.Nifti1Image(raw, geoms["oblique"], hdr)
+    p = os.path.join(T, "be.nii"); nib.save(img, p)
+    return check_file(p)
+case("big_endian_nifti", big_endian)
 EOF

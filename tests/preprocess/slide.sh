@@ -100,4 +100,14 @@ def tile_preset():
     recs = prep(path, ["--slide", "--tile", "256", "--mpp", "0.5", "--preset", "medsiglip-448"])
     return len(recs) > 0 and all(g.shape == (3, 448, 448) for m, g in recs), "%d tiles" % len(recs)
 case("slide_tiles_through_2d_preset", tile_preset)
+def aperio_mpp():
+    # no resolution tags, MPP in an Aperio ImageDescription
+    p = os.path.join(T, "aperio.tif")
+    img = np.full((512, 512, 3), 230, np.uint8)
+    tifffile.imwrite(p, img, tile=(256, 256), photometric="rgb", compression="zlib", resolution=None,
+                     description="Aperio Image Library v12.0.15\n512x512 [0,0 512x512] (256x256) |AppMag = 40|MPP = 0.2520|")
+    recs = prep(p, ["--slide", "--tile", "256", "--tissue", "none"])
+    return len(recs) == 4 and all(m["mpp"] == "0.252" and m["level"] == "0" for m, g in recs), \
+        "%d tiles, meta %s" % (len(recs), recs[0][0] if recs else None)
+case("aperio_description_mpp", aperio_mpp)
 EOF
