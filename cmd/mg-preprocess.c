@@ -62,6 +62,7 @@ static const char *USAGE =
     "      --pad-value V        value of padded voxels [0]\n"
     "      --resize X,Y,Z       resize to this many voxels (torch trilinear,\n"
     "                           align_corners=False)\n"
+    "      --frames             4D volumes: one record per frame [one [C,D,H,W] record]\n"
     "      --slices N           emit at most N evenly spaced axial slices as 2D images\n"
     "                           (then processed by the 2D options) instead of a volume\n"
     "      --slice-windows W;W;W windows of the slice channels [medgemma:\n"
@@ -85,7 +86,7 @@ enum {
     OPT_SHORTEST, OPT_CROP, OPT_RESCALE, OPT_MEAN, OPT_STD, OPT_CHANNELS, OPT_CLIP,
     OPT_RAS, OPT_SPACING, OPT_GRID, OPT_LABELS, OPT_RANGE, OPT_MINMAX, OPT_CROP_FG,
     OPT_CROP_PAD, OPT_PAD_VALUE, OPT_RESIZE, OPT_SLICES, OPT_SLICE_WIN, OPT_SLIDE,
-    OPT_MPP, OPT_TILE, OPT_STRIDE, OPT_TISSUE, OPT_SAT, OPT_MIN_TISSUE
+    OPT_MPP, OPT_TILE, OPT_STRIDE, OPT_TISSUE, OPT_SAT, OPT_MIN_TISSUE, OPT_FRAMES
 };
 
 static const struct option OWN[] = {
@@ -106,6 +107,7 @@ static const struct option OWN[] = {
     {"crop-pad", required_argument, NULL, OPT_CROP_PAD},
     {"pad-value", required_argument, NULL, OPT_PAD_VALUE},
     {"resize", required_argument, NULL, OPT_RESIZE}, {"slices", required_argument, NULL, OPT_SLICES},
+    {"frames", no_argument, NULL, OPT_FRAMES},
     {"slice-windows", required_argument, NULL, OPT_SLICE_WIN},
     {"slide", no_argument, NULL, OPT_SLIDE}, {"mpp", required_argument, NULL, OPT_MPP},
     {"tile", required_argument, NULL, OPT_TILE}, {"stride", required_argument, NULL, OPT_STRIDE},
@@ -123,6 +125,7 @@ typedef struct {
     mg_slide_params slide;
     int slide_mode;
     int64_t slices;                 /* 0: volumes out */
+    int frames;                     /* 4D: one record per frame */
     int nwin;
     double win[3][2];
     const char *preset, *model, *id, *modality;
@@ -383,6 +386,7 @@ static int handle_opt(mg_cli *cli, opts *o, int c, const char *arg, const char *
         kind = 3;
         break;
     case OPT_SLICE_WIN: if (parse_windows(arg, o) < 0) goto bad; kind = 3; break;
+    case OPT_FRAMES: o->frames = 1; kind = 3; break;
     case OPT_SLIDE: o->slide_mode = 1; kind = 4; break;
     case OPT_MPP:
         if (mg_parse_double(arg, &d) < 0 || !(d > 0)) goto bad;
@@ -621,14 +625,24 @@ static int do_volume(run_ctx *x, char *err, size_t errlen)
             goto out;
         }
         int64_t shape[4] = { v->nc, v->nz, v->ny, v->nx };
-        int nd = v->nc > 1 ? 4 : 3;
-        if (!mg_record_add_tensor_ref(x->rec, "volume", MG_F32, nd, v->nc > 1 ? shape : shape + 1, v->data)) {
-            snprintf(err, errlen, "cannot add tensor");
-            goto out;
+        int split = x->o->frames && v->nc > 1;
+        size_t plane = (size_t)(v->nx * v->ny * v->nz);
+        for (int64_t f = 0; f < (split ? v->nc : 1); f++) {
+            if (f > 0 && (meta_common(x, modality) < 0 || set_volume_meta(x, v, orig) < 0)) {
+                snprintf(err, errlen, "out of memory");
+                goto out;
+            }
+            int nd = v->nc > 1 && !split ? 4 : 3;
+            if ((split && mg_record_set_metaf(x->rec, "frame", "%lld", (long long)f) < 0) ||
+                !mg_record_add_tensor_ref(x->rec, "volume", MG_F32, nd, nd == 4 ? shape : shape + 1,
+                                          v->data + (size_t)f * plane)) {
+                snprintf(err, errlen, "cannot add tensor");
+                goto out;
+            }
+            int r = write_record(x, err, errlen);
+            mg_record_clear(x->rec);
+            if (r < 0) goto out;
         }
-        int r = write_record(x, err, errlen);
-        mg_record_clear(x->rec);
-        if (r < 0) goto out;
     } else {
         int64_t *idx = malloc((size_t)x->o->slices * sizeof *idx);
         if (!idx) { snprintf(err, errlen, "out of memory"); goto out; }

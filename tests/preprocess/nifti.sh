@@ -141,4 +141,13 @@ def big_endian():
     p = os.path.join(T, "be.nii"); nib.save(img, p)
     return check_file(p)
 case("big_endian_nifti", big_endian)
+def frames():
+    d4 = rng.normal(size=shape + (3,)).astype(np.float32)
+    p = write("frames.nii.gz", d4, geoms["flipped"])
+    recs = prep(p, ["--frames", "--ras"])
+    ref = nib.as_closest_canonical(nib.load(p)).get_fdata()
+    ok = len(recs) == 3 and all(m["frame"] == str(i) and np.abs(g.transpose(2, 1, 0) - ref[..., i]).max() < 1e-6
+                                for i, (m, g) in enumerate(recs))
+    return ok, "%d records" % len(recs)
+case("4d_frames_one_record_each_after_reorientation", frames)
 EOF
