@@ -1,11 +1,13 @@
 /* mg_nifti.c: NIfTI-1/2 volumes through libnifti2 (see mg_nifti.h). */
 #include "mg_nifti.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <nifti2_io.h>
 
@@ -85,7 +87,59 @@ static void dmat_to_affine(const nifti_dmat44 *m, double a[16])
         for (int j = 0; j < 4; j++) a[i * 4 + j] = m->m[i][j];
 }
 
+static int has_suffix(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+/* libnifti finds files by their extension (.nii, .nii.gz), but inputs are
+ * recognised by content: other names are read through a symbolic link with
+ * the right extension in a private temporary directory. Returns the name to
+ * read (path itself, or the link written into buf), NULL on failure. */
+static const char *nifti_name(const char *path, char *dir, char *buf, size_t n)
+{
+    dir[0] = 0;
+    if (has_suffix(path, ".nii") || has_suffix(path, ".nii.gz")) return path;
+    unsigned char magic[2] = {0, 0};
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return NULL;
+    size_t k = fread(magic, 1, 2, fp);
+    fclose(fp);
+    int gz = k == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+    char real[PATH_MAX];
+    if (!realpath(path, real)) return NULL;
+    const char *tmp = getenv("TMPDIR");
+    if (snprintf(dir, PATH_MAX, "%s/mgnii.XXXXXX", tmp && *tmp ? tmp : "/tmp") >= PATH_MAX) return NULL;
+    if (!mkdtemp(dir)) { dir[0] = 0; return NULL; }
+    if (snprintf(buf, n, "%s/v%s", dir, gz ? ".nii.gz" : ".nii") >= (int)n || symlink(real, buf) < 0) {
+        rmdir(dir);
+        dir[0] = 0;
+        return NULL;
+    }
+    return buf;
+}
+
+static void nifti_name_done(const char *dir, const char *link)
+{
+    if (!dir[0]) return;
+    unlink(link);
+    rmdir(dir);
+}
+
+static mg_volume *nifti_read_named(const char *path, mg_nifti_info *info, char *err, size_t errlen);
+
 mg_volume *mg_nifti_read(const char *path, mg_nifti_info *info, char *err, size_t errlen)
+{
+    char dir[PATH_MAX], link[PATH_MAX + 16];
+    const char *name = nifti_name(path, dir, link, sizeof link);
+    if (!name) { seterr(err, errlen, "cannot prepare the file for libnifti"); return NULL; }
+    mg_volume *v = nifti_read_named(name, info, err, errlen);
+    nifti_name_done(dir, link);
+    return v;
+}
+
+static mg_volume *nifti_read_named(const char *path, mg_nifti_info *info, char *err, size_t errlen)
 {
     mg_nifti_info tmp;
     if (!info) info = &tmp;

@@ -150,4 +150,17 @@ def frames():
                                 for i, (m, g) in enumerate(recs))
     return ok, "%d records" % len(recs)
 case("4d_frames_one_record_each_after_reorientation", frames)
+def any_name():
+    import gzip, shutil
+    src = write("named.nii", data, geoms["permuted"])
+    a, b = os.path.join(T, "scan.dat"), os.path.join(T, "scan_gz")
+    shutil.copy(src, a)
+    with open(src, "rb") as f, gzip.open(b, "wb") as g:
+        g.write(f.read())
+    ok = True
+    for p in (a, b):
+        (m, got), = prep(p, [])
+        ok = ok and np.abs(vol_of(got) - nib.load(src).get_fdata()).max() < 1e-6
+    return ok and not [d for d in os.listdir(T) if d.startswith("mgnii")], "content differs or temp left"
+case("nifti_recognised_by_content_whatever_its_name", any_name)
 EOF
