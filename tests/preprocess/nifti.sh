@@ -158,6 +158,7 @@ def any_name():
     with open(src, "rb") as f, gzip.open(b, "wb") as g:
         g.write(f.read())
     ok = True
+    os.environ["TMPDIR"] = T          # where the reader's temporary link goes
     for p in (a, b):
         (m, got), = prep(p, [])
         ok = ok and np.abs(vol_of(got) - nib.load(src).get_fdata()).max() < 1e-6
