@@ -6,6 +6,7 @@
 
 #include "mg_stream.h"
 #include "mg_tensor.h"
+#include <zlib.h>
 
 static int n_fail;
 #define CHECK(name, cond) do { if (cond) printf("PASS %s\n", name); \
@@ -263,6 +264,20 @@ static void test_conversions(void)
     CHECK("bf16_exact_widen", mg_bf16_to_f32(0x3fc0) == 1.5f);
     uint32_t c = mg_crc32(0, "123456789", 9);
     CHECK("crc32_check_value", c == 0xcbf43926u);
+    /* The folded path against zlib on random lengths, offsets and seeds. */
+    size_t n = 1 << 16;
+    unsigned char *buf = malloc(n + 64);
+    for (size_t i = 0; i < n + 64; i++) buf[i] = (unsigned char)next_rand();
+    int mismatch = 0;
+    for (int trial = 0; trial < 2000; trial++) {
+        size_t off = next_rand() % 64, len = next_rand() % (trial < 1000 ? 1024 : n);
+        uint32_t seed = (uint32_t)next_rand();
+        if (mg_crc32(seed, buf + off, len) != (uint32_t)crc32(seed, buf + off, (uInt)len)) mismatch++;
+    }
+    /* Split computation equals one pass. */
+    uint32_t whole = mg_crc32(0, buf, n), split = mg_crc32(mg_crc32(0, buf, 1000), buf + 1000, n - 1000);
+    CHECK("crc32_fast_path_equals_zlib", mismatch == 0 && whole == split && whole == (uint32_t)crc32(0, buf, (uInt)n));
+    free(buf);
 }
 
 int main(void)
