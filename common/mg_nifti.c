@@ -146,6 +146,21 @@ static mg_volume *nifti_read_named(const char *path, mg_nifti_info *info, char *
     memset(info, 0, sizeof *info);
     mg_volume *v = NULL;
     nifti_set_debug_level(0);        /* libnifti prints nothing; errors are ours */
+    /* Check the stored dimensions before libnifti converts the header: it
+     * prints about a bad dim[0] whatever the debug level, and a NIfTI-2
+     * dim[0] far out of range overflows its stack. */
+    double pd[3];
+    int64_t rdim[8];
+    if (raw_header(path, pd, rdim) < 0) {
+        seterr(err, errlen, "not a readable NIfTI header (corrupt or truncated)");
+        return NULL;
+    }
+    if (rdim[0] < 1 || rdim[0] > 7) {
+        seterr(err, errlen, "bad number of dimensions %lld in the header", (long long)rdim[0]);
+        return NULL;
+    }
+    for (int i = 1; i <= rdim[0]; i++)
+        if (rdim[i] <= 0) { seterr(err, errlen, "dimension %d is %lld", i, (long long)rdim[i]); return NULL; }
     nifti_image *nim = nifti_image_read(path, 0);
     if (!nim) { seterr(err, errlen, "not a readable NIfTI header (corrupt or truncated)"); return NULL; }
     info->nifti_version = nim->nifti_type >= 4 ? 2 : 1;
@@ -175,11 +190,7 @@ static mg_volume *nifti_read_named(const char *path, mg_nifti_info *info, char *
         goto fail;
     }
     /* Choose the affine before loading the data: a bad geometry fails fast. */
-    double aff[16], pd[3];
-    int64_t rdim[8];
-    if (raw_header(path, pd, rdim) < 0) { seterr(err, errlen, "not a readable NIfTI header"); goto fail; }
-    for (int i = 1; i <= rdim[0] && i < 8; i++)
-        if (rdim[i] <= 0) { seterr(err, errlen, "dimension %d is %lld", i, (long long)rdim[i]); goto fail; }
+    double aff[16];
     if (nim->sform_code > 0) {
         dmat_to_affine(&nim->sto_xyz, aff);
         info->source = MG_AFFINE_SFORM;

@@ -12,8 +12,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/** Largest volume accepted, in voxels over all channels. */
+/** Largest volume accepted, in voxels over all channels (smaller under the
+ *  fuzzer). */
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+#define MG_VOLUME_MAX_VOXELS (1LL << 24)
+#else
 #define MG_VOLUME_MAX_VOXELS (1LL << 31)
+#endif
 
 typedef struct {
     int64_t nx, ny, nz, nc;

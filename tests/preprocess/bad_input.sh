@@ -8,7 +8,7 @@ for m in nibabel numpy PIL tifffile; do
 done
 cd "$T"
 "$PY" - <<'EOF'
-import struct
+import os, struct
 import numpy as np, nibabel as nib, tifffile
 from PIL import Image
 rng = np.random.default_rng(5)
@@ -36,6 +36,10 @@ x = bytearray(open("zero_col.nii", "rb").read()); struct.pack_into("<4f", x, 296
 struct.pack_into("<2h", x, 252, 0, 2); open("zero_col.nii", "wb").write(bytes(x))
 # zero-size dimension
 x = bytearray(b); struct.pack_into("<h", x, 44, 0); open("zero_dim.nii", "wb").write(bytes(x))
+x = bytearray(b); struct.pack_into("<h", x, 40, 9); open("bad_dim0.nii", "wb").write(bytes(x))
+n2 = os.path.join(".", "n2.nii")
+nib.save(nib.Nifti2Image(np.zeros((3, 4, 2), np.float32), a), n2)
+x = bytearray(open(n2, "rb").read()); struct.pack_into("<q", x, 16, 16132); open("bad_dim0_n2.nii", "wb").write(bytes(x))
 # TIFF
 tifffile.imwrite("good.tif", rng.integers(0, 255, (64, 64), dtype=np.uint8), compression="zlib", tile=(32, 32))
 t = open("good.tif", "rb").read()
@@ -82,6 +86,8 @@ bad nifti_nan_pixdim             "non-finite|spacing"   nan_sp.nii
 bad nifti_zero_pixdim_qform      "spacing"              zero_sp_qform.nii
 bad nifti_zero_affine_column     "spacing"              zero_col.nii
 bad nifti_zero_dimension         "dimension|header"     zero_dim.nii
+bad nifti1_bad_dim0              "dimensions"           bad_dim0.nii
+bad nifti2_bad_dim0_no_crash     "dimensions|header"    bad_dim0_n2.nii
 bad truncated_tiff               "TIFF"                 trunc.tif
 bad corrupt_tiff                 "TIFF"                 corrupt.tif
 bad tiff_absurd_dimensions       "too large|TIFF"       absurd.tif
