@@ -51,15 +51,44 @@ static double raw_sample(const void *p, int dt, size_t k)
 
 /* pixdim[1..3] as stored: libnifti replaces zero or non-finite values by 1
  * in nifti_image, nibabel does not. */
+static void swap_bytes(void *p, size_t n)
+{
+    unsigned char *b = p;
+    for (size_t i = 0; i < n / 2; i++) {
+        unsigned char t = b[i];
+        b[i] = b[n - 1 - i];
+        b[n - 1 - i] = t;
+    }
+}
+
+/* The header's dims and pixdim[1..3] in host order (nifti_read_header leaves
+ * a big-endian header unswapped: sizeof_hdr tells). */
 static int raw_header(const char *path, double pd[3], int64_t dim[8])
 {
     int nver = 0;
     void *h = nifti_read_header(path, &nver, 0);
     if (!h) return -1;
-    for (int i = 0; i < 3; i++)
-        pd[i] = nver == 2 ? ((nifti_2_header *)h)->pixdim[i + 1] : ((nifti_1_header *)h)->pixdim[i + 1];
-    for (int i = 0; i < 8; i++)
-        dim[i] = nver == 2 ? ((nifti_2_header *)h)->dim[i] : ((nifti_1_header *)h)->dim[i];
+    if (nver == 2) {
+        nifti_2_header *n = h;
+        int sw = n->sizeof_hdr != 540;
+        for (int i = 0; i < 8; i++) {
+            int64_t d = n->dim[i];
+            double q = n->pixdim[i];
+            if (sw) { swap_bytes(&d, sizeof d); swap_bytes(&q, sizeof q); }
+            dim[i] = d;
+            if (i >= 1 && i <= 3) pd[i - 1] = q;
+        }
+    } else {
+        nifti_1_header *n = h;
+        int sw = n->sizeof_hdr != 348;
+        for (int i = 0; i < 8; i++) {
+            short d = n->dim[i];
+            float q = n->pixdim[i];
+            if (sw) { swap_bytes(&d, sizeof d); swap_bytes(&q, sizeof q); }
+            dim[i] = d;
+            if (i >= 1 && i <= 3) pd[i - 1] = q;
+        }
+    }
     free(h);
     return 0;
 }
