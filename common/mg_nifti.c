@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <nifti2_io.h>
+#include <zlib.h>
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -61,35 +62,44 @@ static void swap_bytes(void *p, size_t n)
     }
 }
 
-/* The header's dims and pixdim[1..3] in host order (nifti_read_header leaves
- * a big-endian header unswapped: sizeof_hdr tells). */
+/* The header's dims and pixdim[1..3] in host order, read here rather than by
+ * nifti_read_header, which prints on a short header whatever the debug level.
+ * Layouts (nifti1.h, nifti2.h): sizeof_hdr at 0; NIfTI-1 dim int16[8] at 40,
+ * pixdim float[8] at 76; NIfTI-2 dim int64[8] at 16, pixdim double[8] at 104.
+ * -1 not NIfTI, -2 truncated. */
 static int raw_header(const char *path, double pd[3], int64_t dim[8])
 {
-    int nver = 0;
-    void *h = nifti_read_header(path, &nver, 0);
-    if (!h) return -1;
-    if (nver == 2) {
-        nifti_2_header *n = h;
-        int sw = n->sizeof_hdr != 540;
-        for (int i = 0; i < 8; i++) {
-            int64_t d = n->dim[i];
-            double q = n->pixdim[i];
-            if (sw) { swap_bytes(&d, sizeof d); swap_bytes(&q, sizeof q); }
+    unsigned char b[540];
+    gzFile gz = gzopen(path, "rb");
+    if (!gz) return -1;
+    int n = gzread(gz, b, sizeof b);
+    gzclose(gz);
+    if (n < 4) return -2;
+    int32_t sz;
+    memcpy(&sz, b, 4);
+    int sw = 0;
+    if (sz != 348 && sz != 540) { swap_bytes(&sz, 4); sw = 1; }
+    if (sz != 348 && sz != 540) return -1;
+    if (n < sz) return -2;
+    for (int i = 0; i < 8; i++) {
+        if (sz == 540) {
+            int64_t d;
+            double q;
+            memcpy(&d, b + 16 + 8 * i, 8);
+            memcpy(&q, b + 104 + 8 * i, 8);
+            if (sw) { swap_bytes(&d, 8); swap_bytes(&q, 8); }
             dim[i] = d;
             if (i >= 1 && i <= 3) pd[i - 1] = q;
-        }
-    } else {
-        nifti_1_header *n = h;
-        int sw = n->sizeof_hdr != 348;
-        for (int i = 0; i < 8; i++) {
-            short d = n->dim[i];
-            float q = n->pixdim[i];
-            if (sw) { swap_bytes(&d, sizeof d); swap_bytes(&q, sizeof q); }
+        } else {
+            int16_t d;
+            float q;
+            memcpy(&d, b + 40 + 2 * i, 2);
+            memcpy(&q, b + 76 + 4 * i, 4);
+            if (sw) { swap_bytes(&d, 2); swap_bytes(&q, 4); }
             dim[i] = d;
             if (i >= 1 && i <= 3) pd[i - 1] = q;
         }
     }
-    free(h);
     return 0;
 }
 
@@ -180,8 +190,9 @@ static mg_volume *nifti_read_named(const char *path, mg_nifti_info *info, char *
      * dim[0] far out of range overflows its stack. */
     double pd[3];
     int64_t rdim[8];
-    if (raw_header(path, pd, rdim) < 0) {
-        seterr(err, errlen, "not a readable NIfTI header (corrupt or truncated)");
+    int hr = raw_header(path, pd, rdim);
+    if (hr < 0) {
+        seterr(err, errlen, hr == -2 ? "truncated NIfTI header" : "not a readable NIfTI header");
         return NULL;
     }
     if (rdim[0] < 1 || rdim[0] > 7) {

@@ -40,6 +40,7 @@ x = bytearray(b); struct.pack_into("<h", x, 40, 9); open("bad_dim0.nii", "wb").w
 n2 = os.path.join(".", "n2.nii")
 nib.save(nib.Nifti2Image(np.zeros((3, 4, 2), np.float32), a), n2)
 x = bytearray(open(n2, "rb").read()); struct.pack_into("<q", x, 16, 16132); open("bad_dim0_n2.nii", "wb").write(bytes(x))
+open("trunc_header_n2.nii", "wb").write(bytes(x[:400]))
 # TIFF
 tifffile.imwrite("good.tif", rng.integers(0, 255, (64, 64), dtype=np.uint8), compression="zlib", tile=(32, 32))
 t = open("good.tif", "rb").read()
@@ -86,6 +87,7 @@ bad nifti_nan_pixdim             "non-finite|spacing"   nan_sp.nii
 bad nifti_zero_pixdim_qform      "spacing"              zero_sp_qform.nii
 bad nifti_zero_affine_column     "spacing"              zero_col.nii
 bad nifti_zero_dimension         "dimension|header"     zero_dim.nii
+bad truncated_nifti2_header      "truncated"            trunc_header_n2.nii
 bad nifti1_bad_dim0              "dimensions"           bad_dim0.nii
 bad nifti2_bad_dim0_no_crash     "dimensions|header"    bad_dim0_n2.nii
 bad truncated_tiff               "TIFF"                 trunc.tif
