@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <nifti2_io.h>
@@ -67,13 +68,25 @@ static void swap_bytes(void *p, size_t n)
  * Layouts (nifti1.h, nifti2.h): sizeof_hdr at 0; NIfTI-1 dim int16[8] at 40,
  * pixdim float[8] at 76; NIfTI-2 dim int64[8] at 16, pixdim double[8] at 104.
  * -1 not NIfTI, -2 truncated. */
-static int raw_header(const char *path, double pd[3], int64_t dim[8])
+typedef struct {
+    int64_t dim[8];
+    double pd[3];             /* pixdim[1..3] */
+    int datatype;
+    double vox_offset;
+    int hdr_size;             /* 348 or 540 */
+    int compressed;
+} raw_hdr;
+
+static int raw_header(const char *path, raw_hdr *r)
 {
     unsigned char b[540];
     gzFile gz = gzopen(path, "rb");
     if (!gz) return -1;
     int n = gzread(gz, b, sizeof b);
+    r->compressed = !gzdirect(gz);
     gzclose(gz);
+    int64_t *dim = r->dim;
+    double *pd = r->pd;
     if (n < 4) return -2;
     int32_t sz;
     memcpy(&sz, b, 4);
@@ -81,6 +94,22 @@ static int raw_header(const char *path, double pd[3], int64_t dim[8])
     if (sz != 348 && sz != 540) { swap_bytes(&sz, 4); sw = 1; }
     if (sz != 348 && sz != 540) return -1;
     if (n < sz) return -2;
+    r->hdr_size = sz;
+    int16_t dt;
+    memcpy(&dt, b + (sz == 540 ? 12 : 70), 2);
+    if (sw) swap_bytes(&dt, 2);
+    r->datatype = dt;
+    if (sz == 540) {
+        int64_t vo;
+        memcpy(&vo, b + 168, 8);
+        if (sw) swap_bytes(&vo, 8);
+        r->vox_offset = (double)vo;
+    } else {
+        float vo;
+        memcpy(&vo, b + 108, 4);
+        if (sw) swap_bytes(&vo, 4);
+        r->vox_offset = vo;
+    }
     for (int i = 0; i < 8; i++) {
         if (sz == 540) {
             int64_t d;
@@ -188,19 +217,44 @@ static mg_volume *nifti_read_named(const char *path, mg_nifti_info *info, char *
     /* Check the stored dimensions before libnifti converts the header: it
      * prints about a bad dim[0] whatever the debug level, and a NIfTI-2
      * dim[0] far out of range overflows its stack. */
-    double pd[3];
-    int64_t rdim[8];
-    int hr = raw_header(path, pd, rdim);
+    raw_hdr rh;
+    int hr = raw_header(path, &rh);
     if (hr < 0) {
         seterr(err, errlen, hr == -2 ? "truncated NIfTI header" : "not a readable NIfTI header");
         return NULL;
     }
+    const int64_t *rdim = rh.dim;
+    const double *pd = rh.pd;
     if (rdim[0] < 1 || rdim[0] > 7) {
         seterr(err, errlen, "bad number of dimensions %lld in the header", (long long)rdim[0]);
         return NULL;
     }
-    for (int i = 1; i <= rdim[0]; i++)
+    double nbytes = 1;
+    for (int i = 1; i <= rdim[0]; i++) {
         if (rdim[i] <= 0) { seterr(err, errlen, "dimension %d is %lld", i, (long long)rdim[i]); return NULL; }
+        nbytes *= (double)rdim[i];
+    }
+    if (!sample_reader_ok(rh.datatype)) {
+        seterr(err, errlen, "unsupported NIfTI datatype %d", rh.datatype);
+        return NULL;
+    }
+    /* libnifti prints when it cannot seek to the data: check that first */
+    if (!(rh.vox_offset >= rh.hdr_size) || rh.vox_offset > 1e15) {
+        seterr(err, errlen, "bad vox_offset %g in the header", rh.vox_offset);
+        return NULL;
+    }
+    if (!rh.compressed) {
+        struct stat st;
+        int bpv = 1;
+        nifti_datatype_sizes(rh.datatype, &bpv, NULL);
+        nbytes *= bpv;
+        if (stat(path, &st) == 0 && rh.vox_offset + nbytes > (double)st.st_size &&
+            nbytes <= (double)MG_VOLUME_MAX_VOXELS * 8) {
+            seterr(err, errlen, "truncated file: %.0f bytes of voxel data expected, %.0f present",
+                   nbytes, (double)st.st_size - rh.vox_offset);
+            return NULL;
+        }
+    }
     nifti_image *nim = nifti_image_read(path, 0);
     if (!nim) { seterr(err, errlen, "not a readable NIfTI header (corrupt or truncated)"); return NULL; }
     info->nifti_version = nim->nifti_type >= 4 ? 2 : 1;
