@@ -450,7 +450,13 @@ typedef struct {
     mg_record *rec;
     const char *path;
     char id[512];
+    int reported;                   /* the error was already printed */
 } run_ctx;
+
+static const char *out_name(const mg_cli *cli)
+{
+    return strcmp(cli->output, "-") ? cli->output : "(stdout)";
+}
 
 static void file_id(const char *path, char *id, size_t n)
 {
@@ -469,7 +475,10 @@ static void file_id(const char *path, char *id, size_t n)
 static int write_record(run_ctx *x, char *err, size_t errlen)
 {
     if (mg_writer_write(x->w, x->rec) < 0) {
-        snprintf(err, errlen, "%s", mg_writer_error(x->w));
+        /* a write error belongs to the output, not to the input file */
+        mg_error(x->cli, out_name(x->cli), "%s", mg_writer_error(x->w));
+        x->reported = 1;
+        snprintf(err, errlen, "write failed");
         return -1;
     }
     return 0;
@@ -555,8 +564,12 @@ static int tile_cb(void *ctx, const mg_image *tile, int64_t x0, int64_t y0, int 
     r |= mg_record_set_metaf(x->rec, "y", "%lld", (long long)y0);
     r |= mg_record_set_metaf(x->rec, "level", "%d", level);
     if (mpp > 0) r |= mg_record_set_metaf(x->rec, "mpp", "%.6g", mpp);
-    if (r < 0) { mg_error(x->cli, x->path, "out of memory"); return -1; }
-    if (emit_image(x, tile, e, sizeof e) < 0) { mg_error(x->cli, x->path, "%s", e); return -1; }
+    if (r < 0) { mg_error(x->cli, x->path, "out of memory"); x->reported = 1; return -1; }
+    if (emit_image(x, tile, e, sizeof e) < 0) {
+        if (!x->reported) mg_error(x->cli, x->path, "%s", e);
+        x->reported = 1;
+        return -1;
+    }
     return 0;
 }
 
@@ -567,10 +580,9 @@ static int do_slide(run_ctx *x, char *err, size_t errlen)
     const mg_slide_level *l = mg_slide_level_info(s, mg_slide_best_level(s, x->o->slide.mpp));
     mg_info(x->cli, "%s: %d levels; using %lldx%lld at %.4g mpp", x->path, mg_slide_nlevels(s),
             (long long)l->w, (long long)l->h, l->mpp);
-    err[0] = 0;
     int64_t n = mg_slide_tiles(s, &x->o->slide, tile_cb, x, err, errlen);
     mg_slide_close(s);
-    if (n < 0) return err[0] ? -1 : -2;           /* -2: already reported */
+    if (n < 0) return -1;
     mg_info(x->cli, "%s: %lld tiles", x->path, (long long)n);
     return 0;
 }
@@ -702,11 +714,10 @@ static int do_file(run_ctx *x)
         break;
     default: rc = do_2d_file(x, fmt, err, sizeof err); break;
     }
-    if (rc == -2) return 1;
     if (rc < 0) goto fail;
     return 0;
 fail:
-    mg_error(x->cli, x->path, "%s", err[0] ? err : "failed");
+    if (!x->reported) mg_error(x->cli, x->path, "%s", err[0] ? err : "failed");
     return 1;
 }
 
@@ -771,17 +782,17 @@ int main(int argc, char **argv)
     mg_writer_opts wo = mg_cli_writer_opts(&cli);
     w = mg_writer_open(cli.output, &prov, &wo, err, sizeof err);
     mg_prov_free(&prov);
-    if (!w) { mg_error(&cli, cli.output, "%s", err); goto done; }
+    if (!w) { mg_error(&cli, out_name(&cli), "%s", err); goto done; }
     rec = mg_record_init();
     if (!rec) { mg_error(&cli, NULL, "out of memory"); goto done; }
-    run_ctx x = { &cli, &o, w, rec, NULL, "" };
+    run_ctx x = { &cli, &o, w, rec, NULL, "", 0 };
     int ok = 1;
     for (int i = optind; i < argc && ok; i++) {
         x.path = argv[i];
         if (do_file(&x)) ok = 0;
     }
     if (mg_writer_close(w, ok, err, sizeof err) < 0 && ok) {
-        mg_error(&cli, cli.output, "%s", err);
+        mg_error(&cli, out_name(&cli), "%s", err);
         ok = 0;
     }
     w = NULL;

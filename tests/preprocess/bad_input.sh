@@ -108,6 +108,10 @@ bad image_preset_on_volume       "preset medsiglip-448 is a 2D preset" --preset 
 bad slide_on_untiled_tiff        "tiled" --slide bigtile.tif
 bad second_file_bad_no_output    "truncated|cannot read" good.nii trunc.nii
 
+# write errors belong to the output
+expect_error write_error_names_output 1 '^mg-preprocess: error: /dev/full: write failed' \
+    mg-preprocess --preset medsiglip-448 -o /dev/full good.png
+
 # usage errors: exit 2, the message first, no output file
 usage() {
     local name=$1 pat=$2; shift 2
