@@ -145,6 +145,14 @@ def tiffs():
     p = os.path.join(T, "lzw.tif"); Image.fromarray(rgb).save(p, compression="tiff_lzw"); cases.append((p, rgb, 1))
     p = os.path.join(T, "jpg.tif"); Image.fromarray(rgb).save(p, compression="jpeg")
     cases.append((p, np.asarray(Image.open(p).convert("RGB")), 1))
+    rgb16 = rng.integers(0, 65536, (21, 34, 3), dtype=np.uint16)
+    p = os.path.join(T, "rgb16.tif"); tifffile.imwrite(p, rgb16, photometric="rgb", tile=(16, 16)); cases.append((p, rgb16, 65535))
+    f32 = rng.random((19, 23)).astype(np.float32)
+    p = os.path.join(T, "f32.tif"); tifffile.imwrite(p, f32); cases.append((p, f32, 1))
+    p = os.path.join(T, "pal.tif"); Image.fromarray(rgb[:, :, 0] // 32).convert("P").save(p)
+    cases.append((p, np.asarray(Image.open(p).convert("RGB")), 1))
+    p = os.path.join(T, "bilevel.tif"); Image.fromarray(g8 > 128).save(p)
+    cases.append((p, np.asarray(Image.open(p).convert("RGB")), 1))
     for path, ref, div in cases:
         args = ["--rescale", "1"]
         (m, got), = prep(path, args)
@@ -152,7 +160,7 @@ def tiffs():
         if got.shape != r.shape or np.abs(got - r).max() > 1e-6:
             bad.append(os.path.basename(path))
     return not bad, "differ: " + ", ".join(bad)
-case("tiff_strips_tiles_16bit_rgb_rgba_miniswhite_lzw_jpeg", tiffs)
+case("tiff_strips_tiles_16bit_rgb_rgba_miniswhite_lzw_jpeg_float_palette_bilevel", tiffs)
 
 def multipage():
     pages = rng.integers(0, 256, (3, 20, 30), dtype=np.uint8)
