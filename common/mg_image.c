@@ -328,7 +328,14 @@ mg_image *mg_image_to_float(const mg_image *im, double scale, char *err, size_t 
     if (!out) { seterr(err, errlen, "out of memory"); return NULL; }
     size_t n = (size_t)im->w * im->h * im->c;
     float *o = out->data;
-    for (size_t i = 0; i < n; i++) o[i] = (float)(sample_at(im, i) * scale);
+    /* one loop per sample type: the per-sample switch of sample_at() costs
+     * more than the conversion */
+    if (im->type == MG_PIX_U8)
+        for (size_t i = 0; i < n; i++) o[i] = (float)(((const uint8_t *)im->data)[i] * scale);
+    else if (im->type == MG_PIX_U16)
+        for (size_t i = 0; i < n; i++) o[i] = (float)(((const uint16_t *)im->data)[i] * scale);
+    else
+        for (size_t i = 0; i < n; i++) o[i] = (float)(((const float *)im->data)[i] * scale);
     return out;
 }
 
@@ -345,6 +352,12 @@ mg_image *mg_image_to_channels(const mg_image *im, int c, char *err, size_t errl
     size_t ps = mg_pix_size(im->type), n = (size_t)im->w * im->h;
     const char *s = im->data;
     char *d = out->data;
+    if (im->c == 1 && c == 3 && im->type == MG_PIX_F32) {
+        const float *sf = im->data;
+        float *df = out->data;
+        for (size_t i = 0; i < n; i++) df[3 * i] = df[3 * i + 1] = df[3 * i + 2] = sf[i];
+        return out;
+    }
     for (size_t i = 0; i < n; i++)
         for (int k = 0; k < c; k++) {
             int sk = im->c == 1 ? 0 : k;
@@ -356,10 +369,18 @@ mg_image *mg_image_to_channels(const mg_image *im, int c, char *err, size_t errl
 void mg_image_to_chw(const mg_image *im, const double *mean, const double *std, float *out)
 {
     size_t n = (size_t)im->w * im->h;
-    for (int k = 0; k < im->c; k++) {
+    int c = im->c;
+    for (int k = 0; k < c; k++) {
         double m = mean ? mean[k] : 0.0, s = std ? std[k] : 1.0;
         float *o = out + (size_t)k * n;
-        for (size_t i = 0; i < n; i++)
-            o[i] = (float)((sample_at(im, i * im->c + k) - m) / s);
+        if (im->type == MG_PIX_F32) {
+            const float *p = (const float *)im->data + k;
+            for (size_t i = 0; i < n; i++) o[i] = (float)((p[i * c] - m) / s);
+        } else if (im->type == MG_PIX_U8) {
+            const uint8_t *p = (const uint8_t *)im->data + k;
+            for (size_t i = 0; i < n; i++) o[i] = (float)((p[i * c] - m) / s);
+        } else {
+            for (size_t i = 0; i < n; i++) o[i] = (float)((sample_at(im, i * c + k) - m) / s);
+        }
     }
 }
