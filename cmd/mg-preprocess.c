@@ -701,7 +701,8 @@ static int do_file(run_ctx *x)
     }
     if (why) {
         if (bad) snprintf(err, sizeof err, "option --%s %s", bad, why);
-        else snprintf(err, sizeof err, "preset %s %s", o->preset, why);
+        else if (o->preset) snprintf(err, sizeof err, "preset %s %s", o->preset, why);
+        else snprintf(err, sizeof err, "--model %s %s", o->model, why);
         goto fail;
     }
     if (o->id) snprintf(x->id, sizeof x->id, "%s", o->id);

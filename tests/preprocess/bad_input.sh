@@ -105,6 +105,12 @@ bad size_option_on_volume        "--size applies to 2D" --size 64 good.nii
 bad slide_option_on_volume       "--tile applies to slides" --tile 64 good.nii
 bad volume_preset_on_png         "preset ct-clip is a volume preset" --preset ct-clip good.png
 bad image_preset_on_volume       "preset medsiglip-448 is a 2D preset" --preset medsiglip-448 good.nii
+mkdir -p ckpt && echo '{"size": {"height": 32, "width": 32}, "resample": 2}' >ckpt/preprocessor_config.json
+bad model_dir_on_volume          "--model ckpt is a 2D preset" --model ckpt good.nii
+mkdir -p badckpt && echo '{"size": {"height": 32,' >badckpt/preprocessor_config.json
+expect_error model_dir_corrupt_json 1 '^mg-preprocess: error: badckpt: .*preprocessor_config.json' \
+    mg-preprocess -o "$T/o.mgt" --model badckpt good.png
+expect_error model_dir_missing_config 1 '^mg-preprocess: error: nockpt: ' mg-preprocess -o "$T/o.mgt" --model nockpt good.png
 bad slide_on_untiled_tiff        "tiled" --slide bigtile.tif
 bad second_file_bad_no_output    "truncated|cannot read" good.nii trunc.nii
 
