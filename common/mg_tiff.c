@@ -9,6 +9,7 @@
 #include <tiffio.h>
 
 enum { PATH_DIRECT = 0, PATH_RGBA = 1 };
+#define MG_TIFF_CACHE 6
 
 struct mg_tiff {
     TIFF *tif;
@@ -19,10 +20,10 @@ struct mg_tiff {
     mg_tiff_dir d;
     int path, spp, bps, photometric, sampleformat, invert;
     uint32_t rows_per_strip;
-    /* one decoded tile/strip, reused while consecutive regions hit it */
-    void *chunk;
-    size_t chunk_cap;
-    long chunk_id;
+    /* the last few decoded tiles/strips: neighbouring regions share tiles */
+    struct { void *buf; size_t cap; long id; unsigned long used; } cache[MG_TIFF_CACHE];
+    unsigned long clock;
+    const void *chunk;      /* the chunk put_pixel reads */
 };
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -59,7 +60,7 @@ mg_tiff *mg_tiff_open(const char *path, char *err, size_t errlen)
 {
     mg_tiff *t = calloc(1, sizeof *t);
     if (!t) { seterr(err, errlen, "out of memory"); return NULL; }
-    t->chunk_id = -1;
+    for (int i = 0; i < MG_TIFF_CACHE; i++) t->cache[i].id = -1;
     t->opts = TIFFOpenOptionsAlloc();
     if (!t->opts) { seterr(err, errlen, "out of memory"); free(t); return NULL; }
     TIFFOpenOptionsSetErrorHandlerExtR(t->opts, on_error, t);
@@ -87,7 +88,7 @@ void mg_tiff_close(mg_tiff *t)
     if (!t) return;
     if (t->tif) TIFFClose(t->tif);
     if (t->opts) TIFFOpenOptionsFree(t->opts);
-    free(t->chunk);
+    for (int i = 0; i < MG_TIFF_CACHE; i++) free(t->cache[i].buf);
     free(t);
 }
 
@@ -103,7 +104,7 @@ int mg_tiff_select(mg_tiff *t, int page, int sub, mg_tiff_dir *d, char *err, siz
 {
     TIFF *tif = t->tif;
     t->msg[0] = 0;
-    t->chunk_id = -1;
+    for (int i = 0; i < MG_TIFF_CACHE; i++) t->cache[i].id = -1;
     if (page < 0 || page >= t->npages || !TIFFSetDirectory(tif, (tdir_t)page)) {
         tiff_err(t, err, errlen, "cannot read page");
         return -1;
@@ -200,21 +201,31 @@ int mg_tiff_select(mg_tiff *t, int page, int sub, mg_tiff_dir *d, char *err, siz
     return 0;
 }
 
-/* Decode chunk id (tile or strip number) into t->chunk. Returns 0 or -1. */
+/* Point t->chunk at the decoded chunk id (tile or strip number), decoding it
+ * into the least recently used cache slot when needed. Returns 0 or -1. */
 static int load_chunk(mg_tiff *t, long id, char *err, size_t errlen)
 {
-    if (id == t->chunk_id) return 0;
+    int slot = 0;
+    for (int i = 0; i < MG_TIFF_CACHE; i++) {
+        if (t->cache[i].id == id) {
+            t->cache[i].used = ++t->clock;
+            t->chunk = t->cache[i].buf;
+            return 0;
+        }
+        if (t->cache[i].used < t->cache[slot].used) slot = i;
+    }
     size_t need;
     if (t->path == PATH_RGBA) need = (size_t)t->d.tile_w * t->d.tile_h * 4;
     else need = (size_t)(t->d.tiled ? TIFFTileSize(t->tif) : TIFFStripSize(t->tif));
     if (need == 0) { tiff_err(t, err, errlen, "bad tile or strip size"); return -1; }
-    if (need > t->chunk_cap) {
-        void *p = realloc(t->chunk, need);
+    if (need > t->cache[slot].cap) {
+        void *p = realloc(t->cache[slot].buf, need);
         if (!p) { seterr(err, errlen, "out of memory"); return -1; }
-        t->chunk = p;
-        t->chunk_cap = need;
+        t->cache[slot].buf = p;
+        t->cache[slot].cap = need;
     }
-    t->chunk_id = -1;
+    void *buf = t->cache[slot].buf;
+    t->cache[slot].id = -1;
     int ok;
     if (t->path == PATH_RGBA) {
         uint32_t col = 0, row;
@@ -222,18 +233,20 @@ static int load_chunk(mg_tiff *t, long id, char *err, size_t errlen)
             long across = (long)((t->d.w + t->d.tile_w - 1) / t->d.tile_w);
             col = (uint32_t)(id % across) * t->d.tile_w;
             row = (uint32_t)(id / across) * t->d.tile_h;
-            ok = TIFFReadRGBATile(t->tif, col, row, t->chunk);
+            ok = TIFFReadRGBATile(t->tif, col, row, buf);
         } else {
             row = (uint32_t)id * t->rows_per_strip;
-            ok = TIFFReadRGBAStrip(t->tif, row, t->chunk);
+            ok = TIFFReadRGBAStrip(t->tif, row, buf);
         }
     } else if (t->d.tiled) {
-        ok = TIFFReadEncodedTile(t->tif, (uint32_t)id, t->chunk, (tmsize_t)need) >= 0;
+        ok = TIFFReadEncodedTile(t->tif, (uint32_t)id, buf, (tmsize_t)need) >= 0;
     } else {
-        ok = TIFFReadEncodedStrip(t->tif, (uint32_t)id, t->chunk, (tmsize_t)need) >= 0;
+        ok = TIFFReadEncodedStrip(t->tif, (uint32_t)id, buf, (tmsize_t)need) >= 0;
     }
     if (!ok || t->msg[0]) { tiff_err(t, err, errlen, "cannot decode image data"); return -1; }
-    t->chunk_id = id;
+    t->cache[slot].id = id;
+    t->cache[slot].used = ++t->clock;
+    t->chunk = buf;
     return 0;
 }
 
