@@ -164,4 +164,24 @@ def any_name():
         ok = ok and np.abs(vol_of(got) - nib.load(src).get_fdata()).max() < 1e-6
     return ok and not [d for d in os.listdir(T) if d.startswith("mgnii")], "content differs or temp left"
 case("nifti_recognised_by_content_whatever_its_name", any_name)
+# nibabel's own test images, where the package ships them
+def nibabel_data():
+    d = os.path.join(os.path.dirname(nib.__file__), "tests", "data")
+    names = ["anatomical.nii", "example4d.nii.gz", "example_nifti2.nii.gz", "functional.nii",
+             "reoriented_anat_moved.nii", "resampled_anat_moved.nii", "standard.nii.gz"]
+    paths = [os.path.join(d, n) for n in names if os.path.exists(os.path.join(d, n))]
+    if not paths:
+        return True, ""
+    bad = []
+    for p in paths:
+        img = nib.load(p)
+        (m, got), = prep(p, ["--ras"])
+        c = nib.as_closest_canonical(img)
+        ref = np.asarray(c.get_fdata())
+        ref = ref.transpose(2, 1, 0) if ref.ndim == 3 else ref.transpose(3, 2, 1, 0)
+        if got.shape != ref.shape or np.abs(got - ref).max() > 1e-4 * max(1, np.abs(ref).max()) \
+                or np.abs(aff_of(m) - c.affine).max() > 1e-4:
+            bad.append(os.path.basename(p))
+    return not bad, "differ: %s" % bad
+case("nibabel_test_images_reoriented_as_nibabel", nibabel_data)
 EOF
