@@ -964,11 +964,63 @@ void mg_prs_format_dosage_sum(int64_t x, char *buf)
     while (buf[len - 1] == '0') buf[--len] = 0;
 }
 
-/* plink2 prints scores with dtoa_g: 6 significant digits, as %.6g. */
+/* Six significant digits as plink2's dtoa_g prints them: like %.6g, except
+ * that the last digit is rounded half-to-even with a tolerance of 5e-7 of a
+ * unit (plink2_string.cc, kBankerRound6), so a value a few ulps from a decimal
+ * tie rounds to the even digit where printf would round by the exact binary
+ * value. */
+void mg_prs_format_g6(double x, char *buf)
+{
+    static const double p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+                                  1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+                                  1e20, 1e21, 1e22 };
+    if (isnan(x)) { strcpy(buf, "nan"); return; }
+    if (isinf(x)) { strcpy(buf, x < 0 ? "-inf" : "inf"); return; }
+    if (x == 0) { strcpy(buf, "0"); return; }
+    char *o = buf;
+    if (x < 0) { *o++ = '-'; x = -x; }
+    int e = (int)floor(log10(x));
+    double s = 0;
+    for (int tries = 0; tries < 3; tries++) {
+        int k = 5 - e;              /* scale so that 100000 <= s < 1000000 */
+        s = x;
+        while (k > 22) { s *= 1e22; k -= 22; }
+        while (k < -22) { s /= 1e22; k += 22; }
+        s = k >= 0 ? s * p10[k] : s / p10[-k];
+        if (s < 100000.0) e--;
+        else if (s >= 1000000.0) e++;
+        else break;
+    }
+    uint32_t t = (uint32_t)s;
+    static const double bround[2] = { 0.4999995, 0.5000005 };
+    uint32_t r = t + (uint32_t)((s - t) + bround[t & 1]);
+    if (r >= 1000000) { r /= 10; e++; }
+    char d[12];
+    snprintf(d, sizeof d, "%06u", (unsigned)r);
+    int nd = 6;
+    while (nd > 1 && d[nd - 1] == '0') nd--;
+    if (e < -4 || e >= 6) {
+        *o++ = d[0];
+        if (nd > 1) { *o++ = '.'; memcpy(o, d + 1, (size_t)nd - 1); o += nd - 1; }
+        sprintf(o, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
+    } else if (e >= 0) {
+        for (int i = 0; i <= e; i++) *o++ = d[i];
+        if (nd > e + 1) { *o++ = '.'; for (int i = e + 1; i < nd; i++) *o++ = d[i]; }
+        *o = 0;
+    } else {
+        *o++ = '0';
+        *o++ = '.';
+        for (int i = 0; i < -e - 1; i++) *o++ = '0';
+        for (int i = 0; i < nd; i++) *o++ = d[i];
+        *o = 0;
+    }
+}
+
 static int put_g(FILE *fp, double x)
 {
-    if (isnan(x)) return fputs("\tnan", fp) < 0 ? -1 : 0;
-    return fprintf(fp, "\t%.6g", x) < 0 ? -1 : 0;
+    char b[40];
+    mg_prs_format_g6(x, b);
+    return fprintf(fp, "\t%s", b) < 0 ? -1 : 0;
 }
 
 int mg_prs_write_sscore(const mg_prs *p, const mg_vcf *v, FILE *fp)
