@@ -46,6 +46,7 @@ static const char *USAGE =
     "      --per-chrom         blocks per trait and autosome (partial scores)\n"
     "      --ref-stats FILE    standardise with this mean/sd table [the cohort's]\n"
     "      --write-ref-stats FILE  write the cohort's mean/sd table\n"
+    "      --write-layout FILE  write the image layout (JSON, as in the metadata)\n"
     "      --u8                u8 pixels: z in [-3,3] mapped to 0..255\n"
     "\n"
     "Common:\n"
@@ -56,13 +57,13 @@ static const char *USAGE =
 enum {
     OPT_DOSAGE = MG_OPT_FIRST_OWN, OPT_NO_MEAN, OPT_DOM, OPT_REC, OPT_KEEP_AMB, OPT_KEEP_MULTI,
     OPT_NO_FLIP, OPT_KEEP_FIRST, OPT_MIN_OVERLAP, OPT_NO_IMAGE, OPT_SSCORE, OPT_LOG,
-    OPT_LAYOUT, OPT_PER_CHROM, OPT_REF_STATS, OPT_WRITE_STATS, OPT_U8
+    OPT_LAYOUT, OPT_PER_CHROM, OPT_REF_STATS, OPT_WRITE_STATS, OPT_U8, OPT_WRITE_LAYOUT
 };
 
 typedef struct {
     const char **scores;
     int n_scores;
-    const char *score_list, *sscore, *match_log, *layout, *ref_stats, *write_stats;
+    const char *score_list, *sscore, *match_log, *layout, *ref_stats, *write_stats, *write_layout;
     int no_image, per_chrom, u8, block, effect;
     mg_prs_opts o;
 } args_t;
@@ -95,6 +96,12 @@ typedef struct { const mg_prs *p; const mg_vcf *v; const mg_prs_stats *st;
                  const mg_scoreset *ss; int per_chrom; } out_ctx;
 static int w_sscore(void *c, FILE *fp) { out_ctx *x = c; return mg_prs_write_sscore(x->p, x->v, fp); }
 static int w_log(void *c, FILE *fp) { out_ctx *x = c; return mg_prs_write_log(x->p, fp); }
+typedef struct { const char *json; } json_ctx;
+static int w_json(void *c, FILE *fp)
+{
+    json_ctx *x = c;
+    return fputs(x->json, fp) < 0 || fputc('\n', fp) < 0 ? -1 : 0;
+}
 static int w_stats(void *c, FILE *fp)
 {
     out_ctx *x = c;
@@ -230,7 +237,8 @@ int main(int argc, char **argv)
         {"per-chrom", no_argument, 0, OPT_PER_CHROM},
         {"ref-stats", required_argument, 0, OPT_REF_STATS},
         {"write-ref-stats", required_argument, 0, OPT_WRITE_STATS},
-        {"u8", no_argument, 0, OPT_U8}, {0, 0, 0, 0}
+        {"u8", no_argument, 0, OPT_U8},
+        {"write-layout", required_argument, 0, OPT_WRITE_LAYOUT}, {0, 0, 0, 0}
     };
     struct option *lo = mg_cli_long_options(own);
     if (!lo) { mg_error(&cli, NULL, "out of memory"); goto done; }
@@ -281,6 +289,7 @@ int main(int argc, char **argv)
         case OPT_REF_STATS: a.ref_stats = optarg; break;
         case OPT_WRITE_STATS: a.write_stats = optarg; break;
         case OPT_U8: a.u8 = 1; break;
+        case OPT_WRITE_LAYOUT: a.write_layout = optarg; break;
         default: mg_usage_error(&cli, "unknown option"); ret = 2; goto done;
         }
     }
@@ -308,7 +317,7 @@ int main(int argc, char **argv)
                          mg_scoreset_name(ss, i));
                 goto done;
             }
-    if (!a.no_image && mg_prs_layout_build(&L, ss, a.layout, a.block, a.per_chrom, &e) < 0) {
+    if ((!a.no_image || a.write_layout) && mg_prs_layout_build(&L, ss, a.layout, a.block, a.per_chrom, &e) < 0) {
         mg_error(&cli, e.where[0] ? e.where : NULL, "%s", e.what);
         goto done;
     }
@@ -343,6 +352,13 @@ int main(int argc, char **argv)
         x.st = &cs;
         int r = write_text(&cli, a.write_stats, w_stats, &x);
         mg_prs_stats_free(&cs);
+        if (r < 0) goto done;
+    }
+    if (a.write_layout) {
+        json_ctx jc = { mg_prs_layout_json(&L, ss, a.ref_stats ? a.ref_stats : "cohort") };
+        if (!jc.json) { mg_error(&cli, NULL, "out of memory"); goto done; }
+        int r = write_text(&cli, a.write_layout, w_json, &jc);
+        free((char *)jc.json);
         if (r < 0) goto done;
     }
     if (!a.no_image && write_images(&cli, &a, p, v, ss, &L, &st) < 0) goto done;
