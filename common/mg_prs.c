@@ -26,7 +26,7 @@ typedef struct {
 } score_row;
 
 enum { DROP_NONE, DROP_NON_ACGT, DROP_NO_POSITION, DROP_NO_ID };
-static const char *drop_reason[] = { "", "effect allele not ACGT", "no chr/pos", "no ID" };
+static const char *drop_reason[] = { "", "dropped_non_acgt_allele", "dropped_no_position", "dropped_no_id" };
 
 struct mg_scoreset {
     mg_score_file *files;
@@ -748,69 +748,89 @@ static int ambiguous(const char *ref, const char *alt)
 
 typedef struct { int g, k, type, ea; } cand_t;   /* group record, ALT index, type, allele index */
 
+typedef struct {                 /* one scoring row's verdict at this position */
+    int64_t row;
+    int n_cand, chosen, tie;
+    cand_t cand[32];
+    const char *status;          /* of the chosen (best) candidate */
+} verdict_t;
+
+/* The pgsc_calc verdict for every row at the current position, then one more
+ * rule of ours: two rows of one file retained for the same record and effect
+ * allele are both excluded (duplicate_target), where plink2 would stop. */
 static int resolve_group(mg_prs *p, mg_vcf *v, mg_prs_err *e)
 {
     if (p->n_grp == 0) return 0;
     mg_scoreset *ss = p->ss;
     khint_t key = p->grp_key;
     p->key_seen[key] = 1;
-    cand_t cand[64];
-    /* matches per group record */
-    match_t *per = NULL;
+    int n_rows = 0, ret = -1;
+    for (int64_t i = kh_val(p->h, key); i >= 0; i = ss->rows[i].next) n_rows++;
+    verdict_t *vd = calloc((size_t)n_rows, sizeof *vd);
     int *n_per = calloc((size_t)p->n_grp, sizeof *n_per);
-    per = malloc(sizeof *per * (size_t)p->n_grp * 64);
-    int ret = -1;
-    if (!n_per || !per) { set_err(e, NULL, 0, "out of memory"); goto out; }
-    for (int64_t i = kh_val(p->h, key); i >= 0; i = ss->rows[i].next) {
+    match_t *per = malloc(sizeof *per * (size_t)p->n_grp * (size_t)n_rows);
+    if (!vd || !n_per || !per) { set_err(e, NULL, 0, "out of memory"); goto out; }
+    int r_i = 0;
+    for (int64_t i = kh_val(p->h, key); i >= 0; i = ss->rows[i].next, r_i++) {
         score_row *r = &ss->rows[i];
-        int nc = 0, best = MT_NONE;
+        verdict_t *d = &vd[r_i];
+        int best = MT_NONE;
+        d->row = i;
+        d->chosen = -1;
         r->done = 1;
         for (int g = 0; g < p->n_grp; g++) {
             grp_rec *gr = &p->grp[g];
-            for (int k = 1; k < gr->n_allele && nc < 64; k++) {
+            for (int k = 1; k < gr->n_allele && d->n_cand < 32; k++) {
                 int ea, t = match_type(p, r, gr->allele[0], gr->allele[k], &ea);
                 if (t == MT_NONE) continue;
-                cand[nc].g = g; cand[nc].k = k; cand[nc].type = t; cand[nc].ea = ea ? k : 0;
-                nc++;
+                cand_t *c = &d->cand[d->n_cand++];
+                c->g = g; c->k = k; c->type = t; c->ea = ea ? k : 0;
                 if (t < best) best = t;
             }
         }
-        if (nc == 0) {
+        if (d->n_cand == 0) { d->status = "unmatched"; continue; }
+        int n_best = 0;
+        for (int c = 0; c < d->n_cand; c++)
+            if (d->cand[c].type == best) { if (d->chosen < 0) d->chosen = c; n_best++; }
+        d->tie = n_best > 1 && !p->o.keep_first_match;
+        cand_t *c = &d->cand[d->chosen];
+        grp_rec *gr = &p->grp[c->g];
+        int multi = gr->n_allele > 2, amb = ambiguous(gr->allele[0], gr->allele[c->k]);
+        d->status = d->tie ? "duplicate_best_match"
+                  : (amb && !p->o.keep_ambiguous) ? "excluded_ambiguous"
+                  : (multi && !p->o.keep_multiallelic) ? "excluded_multiallelic"
+                  : "matched";
+    }
+    for (int x = 0; x < n_rows; x++) {
+        if (strcmp(vd[x].status, "matched") != 0 && strcmp(vd[x].status, "duplicate_target") != 0) continue;
+        for (int y = x + 1; y < n_rows; y++) {
+            if (strcmp(vd[y].status, "matched") != 0 && strcmp(vd[y].status, "duplicate_target") != 0) continue;
+            const cand_t *cx = &vd[x].cand[vd[x].chosen], *cy = &vd[y].cand[vd[y].chosen];
+            if (ss->rows[vd[x].row].file == ss->rows[vd[y].row].file && cx->g == cy->g && cx->ea == cy->ea)
+                vd[x].status = vd[y].status = "duplicate_target";
+        }
+    }
+    for (int x = 0; x < n_rows; x++) {
+        verdict_t *d = &vd[x];
+        const score_row *r = &ss->rows[d->row];
+        if (d->n_cand == 0) {
             log_row(p, r, ".", ".", ".", ".", "", 0, 0, 0, 0, 1, "unmatched");
             continue;
         }
-        int n_best = 0, chosen = -1;
-        for (int c = 0; c < nc; c++)
-            if (cand[c].type == best) { if (chosen < 0) chosen = c; n_best++; }
-        int tie = n_best > 1 && !p->o.keep_first_match;
-        for (int c = 0; c < nc; c++) {
-            grp_rec *gr = &p->grp[cand[c].g];
-            const char *ref = gr->allele[0], *alt = gr->allele[cand[c].k];
-            int multi = gr->n_allele > 2, amb = ambiguous(ref, alt);
-            int is_best = c == chosen;
-            int excl = !is_best || tie || (amb && !p->o.keep_ambiguous) || (multi && !p->o.keep_multiallelic);
-            const char *status = !is_best ? (cand[c].type == best && tie ? "duplicate_best_match" : "not_best")
-                               : tie ? "duplicate_best_match"
-                               : (amb && !p->o.keep_ambiguous) ? "excluded_ambiguous"
-                               : (multi && !p->o.keep_multiallelic) ? "excluded_multiallelic"
-                               : "matched";
-            int t = cand[c].type;
+        for (int c = 0; c < d->n_cand; c++) {
+            const cand_t *cd = &d->cand[c];
+            grp_rec *gr = &p->grp[cd->g];
+            const char *ref = gr->allele[0], *alt = gr->allele[cd->k];
+            int is_best = c == d->chosen, keep = is_best && !strcmp(d->status, "matched");
+            int t = cd->type;
             int flipped = t == MT_REFALT_FLIP || t == MT_ALTREF_FLIP || t == MT_NO_OA_REF_FLIP || t == MT_NO_OA_ALT_FLIP;
-            log_row(p, r, gr->id, ref, alt, gr->allele[cand[c].ea], mt_name[t], multi, amb, flipped,
-                    is_best, excl, status);
-            if (excl) continue;
-            int g = cand[c].g;
-            for (int m = 0; m < n_per[g]; m++) {
-                const score_row *o = &ss->rows[per[g * 64 + m].row];
-                if (o->file == r->file && per[g * 64 + m].allele == cand[c].ea) {
-                    set_err(e, ss->files[r->file].path, r->line,
-                            "duplicate of line %lld: same position and effect allele", (long long)o->line);
-                    goto out;
-                }
-            }
-            if (n_per[g] >= 64) { set_err(e, ss->files[r->file].path, r->line, "too many rows at one position"); goto out; }
-            per[g * 64 + n_per[g]].row = i;
-            per[g * 64 + n_per[g]++].allele = cand[c].ea;
+            const char *status = is_best ? d->status
+                               : (d->tie && t == d->cand[d->chosen].type) ? "duplicate_best_match" : "not_best";
+            log_row(p, r, gr->id, ref, alt, gr->allele[cd->ea], mt_name[t], gr->n_allele > 2,
+                    ambiguous(ref, alt), flipped, is_best, !keep, status);
+            if (!keep) continue;
+            per[(size_t)cd->g * n_rows + n_per[cd->g]].row = d->row;
+            per[(size_t)cd->g * n_rows + n_per[cd->g]++].allele = cd->ea;
         }
     }
     for (int g = 0; g < p->n_grp; g++) {
@@ -824,11 +844,12 @@ static int resolve_group(mg_prs *p, mg_vcf *v, mg_prs_err *e)
         }
         int32_t *qa[256];
         for (int a = 0; a < gr->n_allele && a < 256; a++) qa[a] = gr->q + (size_t)a * p->n;
-        score_record(p, c, gr->n_allele, qa, per + g * 64, n_per[g]);
+        score_record(p, c, gr->n_allele, qa, per + (size_t)g * n_rows, n_per[g]);
     }
     ret = 0;
 out:
     (void)v;
+    free(vd);
     free(per);
     free(n_per);
     grp_clear(p);

@@ -9,6 +9,7 @@ some GT missing where DS is present). Everything is deterministic in --seed.
 
 Usage: sim_cohort.py --out PREFIX [--samples N] [--variants M] [--seed S]
            [--missing F] [--multiallelic F] [--ds] [--scores K] [--chroms C]
+           [--same-pos F] [--no-score]
 Writes PREFIX.vcf and PREFIX.score (ID A1 <name>... with a header line).
 """
 import argparse
@@ -30,6 +31,8 @@ def main():
     ap.add_argument("--score-fraction", type=float, default=0.6)
     ap.add_argument("--no-score", action="store_true")
     ap.add_argument("--build", default="GRCh38")
+    ap.add_argument("--same-pos", type=float, default=0.0,
+                    help="fraction of records sharing the previous record's position")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     n, m = a.samples, a.variants
@@ -41,6 +44,9 @@ def main():
     for c in np.unique(chrom):
         idx = np.where(chrom == c)[0]
         pos[idx] = np.sort(rng.choice(np.arange(1000, 1000 + 200 * len(idx)), size=len(idx), replace=False))
+    for v in range(1, m):
+        if chrom[v] == chrom[v - 1] and rng.random() < a.same_pos:
+            pos[v] = pos[v - 1]
     n_alt = np.where(rng.random(m) < a.multiallelic, 2, 1)
     freqs = rng.uniform(0.03, 0.6, size=m)
 
