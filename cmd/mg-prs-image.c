@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <htslib/hts.h>
+
 #include "mg_cli.h"
 #include "mg_prs.h"
 #include "mg_prs_image.h"
@@ -208,6 +210,7 @@ int main(int argc, char **argv)
 {
     mg_cli cli = mg_cli_default(PROG, argc, argv);
     cli.usage = USAGE;
+    hts_set_log_level(HTS_LOG_OFF);     /* errors are reported once, by us */
     args_t a;
     memset(&a, 0, sizeof a);
     a.block = 8;
@@ -331,6 +334,9 @@ int main(int argc, char **argv)
         mg_error(&cli, e.where[0] ? e.where : NULL, "%s", e.what);
         goto done;
     }
+    if (mg_prs_nsamples(p) < 50 && !a.o.no_mean_imputation)
+        mg_warn(&cli, vcf, "%d samples: allele frequencies for mean imputation are unreliable "
+                "below 50 (plink2 refuses; consider --no-mean-imputation)", mg_prs_nsamples(p));
     mg_info(&cli, "%lld variants scored, %d samples, %d scores", (long long)mg_prs_nvariants(p),
             mg_prs_nsamples(p), mg_scoreset_nscores(ss));
     if (a.ref_stats) {

@@ -244,6 +244,7 @@ static int read_pgs(mg_scoreset *ss, mg_score_file *sf, htsFile *fp, kstring_t *
     const char *path = sf->path;
     sf->is_pgs = 1;
     int have = 1;                            /* ks holds line 1 */
+    int64_t fv_line = 0;
     for (;;) {
         if (!have) {
             int r = hts_getline(fp, KS_SEP_LINE, ks);
@@ -266,6 +267,7 @@ static int read_pgs(mg_scoreset *ss, mg_score_file *sf, htsFile *fp, kstring_t *
         else if (!strcmp(kv, "genome_build")) dst = &sf->genome_build;
         else if (!strcmp(kv, "HmPOS_build")) dst = &sf->hm_build;
         else if (!strcmp(kv, "weight_type")) dst = &sf->weight_type;
+        if (dst == &sf->format_version) fv_line = line;
         if (dst) {
             free(*dst);
             if (!(*dst = strdup(eq + 1))) goto oom;
@@ -273,7 +275,7 @@ static int read_pgs(mg_scoreset *ss, mg_score_file *sf, htsFile *fp, kstring_t *
     }
     if (!sf->format_version) { set_err(e, path, 0, "no #format_version in the header"); goto out; }
     if (strcmp(sf->format_version, "2.0") != 0) {
-        set_err(e, path, 0, "unknown format_version '%s' (2.0 is supported)", sf->format_version);
+        set_err(e, path, fv_line, "unknown format_version '%s' (2.0 is supported)", sf->format_version);
         goto out;
     }
     n = split(ks->s, 0, &f, &m);
@@ -976,9 +978,10 @@ fail:
 
 void mg_prs_format_dosage_sum(int64_t x, char *buf)
 {
-    /* x/16384 to 3 decimals, ties to even, in exact integer arithmetic */
+    /* x/16384 to 3 decimals in exact integer arithmetic; plink2 2.00a3.5
+     * rounds exact ties (x/16384 = k + 0.0625 ...) up: 0.0625 prints 0.063 */
     int64_t num = x * 125, q = num / 2048, rem = num % 2048;
-    if (rem > 1024 || (rem == 1024 && (q & 1))) q++;
+    if (rem >= 1024) q++;
     int64_t ip = q / 1000, fp = q % 1000;
     if (fp == 0) { sprintf(buf, "%lld", (long long)ip); return; }
     int len = sprintf(buf, "%lld.%03lld", (long long)ip, (long long)fp);

@@ -21,10 +21,11 @@ done
 
 # plink2 NAME INPUT-FLAGS SCORE NCOLS MODIFIERS...
 plink_score() {
-    local out=$1 inflags=$2 score=$3 ncol=$4; shift 4
+    local out=$1 inflags=$2 score=$3 ncol=$4 cols=3; shift 4
+    [ "$ncol" -gt 1 ] && cols=3-$((ncol + 2))
     # shellcheck disable=SC2086
     plink2 $inflags --score "$score" header-read cols=+scoresums,+denom "$@" \
-        --score-col-nums 3-$((ncol + 2)) --out "$T/$out" >/dev/null 2>&1 ||
+        --score-col-nums "$cols" --out "$T/$out" >/dev/null 2>&1 ||
         { echo "plink2 failed: $(grep -i error "$T/$out.log")" >&2; return 1; }
 }
 
@@ -66,6 +67,20 @@ same sscore_ds_recessive_no_mean_identical_to_plink2 "$T/b_dsrec.sscore" --dosag
     --no-mean-imputation -s "$T/b.score" "$T/b.vcf.gz"
 plink_score b_gt "--vcf $T/b.vcf" "$T/b.score" 2
 same sscore_gt_ignores_ds_like_plink2 "$T/b_gt.sscore" -s "$T/b.score" "$T/b.vcf"
+
+# DS values whose named-allele dosage sums are exact ties at 3 decimals
+{ printf '##fileformat=VCFv4.2\n##contig=<ID=1>\n##FORMAT=<ID=GT,Number=1,Type=String,Description="g">\n'
+  printf '##FORMAT=<ID=DS,Number=A,Type=Float,Description="d">\n'
+  printf '#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ts1\ts2\ts3\ts4\ts5\ts6\n'
+  printf '1\t100\tr1\tA\tG\t.\t.\t.\tGT:DS\t0/0:0.0625\t0/0:0.1875\t0/1:1.0625\t0/1:1.1875\t0/1:0.3125\t1/1:1.9375\n'
+  printf '1\t200\tr2\tC\tT\t.\t.\t.\tGT:DS\t0/0:0.5\t0/1:1\t0/1:1.0000305\t0/1:0.00003\t./.:.\t1/1:2\n'
+} >"$T/tie.vcf"
+printf 'ID\tA1\tw\nr1\tG\t1\nr2\tT\t0.25\n' >"$T/tie.score"
+for mod in "" dominant recessive; do
+    plink_score "tie$mod" "--vcf $T/tie.vcf dosage=DS" "$T/tie.score" 1 no-mean-imputation $mod
+    same "sscore_dosage_sum_ties_as_plink2${mod:+_$mod}" "$T/tie$mod.sscore" --dosage DS \
+        --no-mean-imputation ${mod:+--$mod} -s "$T/tie.score" "$T/tie.vcf"
+done
 
 # Two scoring files are scored as one wide file (weights 0 where a file lacks a
 # variant), as pgsc_calc merges them for plink2.
