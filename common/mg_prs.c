@@ -411,7 +411,8 @@ typedef struct {                    /* a buffered VCF record (pos matching) */
     char *chrom, *id, **allele;
     int n_allele;
     int64_t line;
-    int32_t *q;                     /* [n_allele][n] dosages, NULL if not loaded */
+    int32_t *q;                     /* [n_allele][n] dosages (DS input) */
+    uint8_t *cnt;                   /* [n_allele][n] allele counts (hard calls) */
 } grp_rec;
 
 typedef struct { int64_t row; int allele; } match_t;
@@ -427,6 +428,9 @@ struct mg_prs {
     int64_t n_var;
     int32_t *qbuf;                  /* [n_allele][n] */
     size_t qbuf_cap;
+    uint8_t *cbuf;                  /* [n_allele][n] allele counts */
+    size_t cbuf_cap;
+    double *tab;                    /* [4][K] products for hard calls */
     kstring_t log;
     khash_t(rowidx) *h;
     uint8_t *key_seen;              /* per hash bucket: key met (id) / resolved (pos) */
@@ -460,6 +464,7 @@ static void grp_clear(mg_prs *p)
         for (int a = 0; a < g->n_allele; a++) free(g->allele[a]);
         free(g->allele);
         free(g->q);
+        free(g->cnt);
     }
     p->n_grp = 0;
 }
@@ -475,6 +480,8 @@ void mg_prs_destroy(mg_prs *p)
     free(p->missing);
     free(p->named);
     free(p->qbuf);
+    free(p->cbuf);
+    free(p->tab);
     free(p->log.s);
     free(p->key_seen);
     if (p->h) {
@@ -547,42 +554,94 @@ static int32_t transform(int32_t q, int effect)
     return q;
 }
 
-/* Add one record's contribution. qa(a) gives allele a's dosages; mt lists the
- * (row, allele) matches, at most one per (file, allele). */
+/* Add one record's contribution. Each match (row, allele) adds x*w to the
+ * row's score columns, x the transformed dosage or the imputed value for a
+ * missing call. Two representations of the genotypes:
+ *   cnt[a]  copies of allele a per sample (3 = missing), for hard calls: x
+ *           takes one of four values, so the products x*w come from a table;
+ *   qa[a]   dosage in 1/16384 units (-1 = missing), for DS input.
+ * Both give bit-identical sums: the same products added in the same order. */
 static void score_record(mg_prs *p, int chrom, int n_allele, int32_t *const *qa,
-                         const match_t *mt, int n_mt)
+                         uint8_t *const *cnt, const match_t *mt, int n_mt)
 {
     int n = p->n, K = p->K;
     mg_scoreset *ss = p->ss;
-    const int32_t *q0 = qa[mt[0].allele];
-    for (int s = 0; s < n; s++) p->missing[s] += q0[s] < 0;
+    if (cnt) {
+        const uint8_t *c0 = cnt[mt[0].allele];
+        for (int s = 0; s < n; s++) p->missing[s] += c0[s] == 3;
+    } else {
+        const int32_t *q0 = qa[mt[0].allele];
+        for (int s = 0; s < n; s++) p->missing[s] += q0[s] < 0;
+    }
     for (int i = 0; i < n_mt; i++) {
         const score_row *r = &ss->rows[mt[i].row];
-        const int32_t *q = qa[mt[i].allele];
         const mg_score_file *sf = &ss->files[r->file];
         const double *w = ss->w + r->w_off;
         int nc = sf->n_cols, c0 = sf->first_col;
         /* the allele frequency among called samples: plink2's mean imputation */
         int64_t tot = 0, nn = 0;
-        for (int s = 0; s < n; s++) if (q[s] >= 0) { tot += q[s]; nn++; }
+        if (cnt) {
+            const uint8_t *c = cnt[mt[i].allele];
+            int64_t h[4] = {0, 0, 0, 0};
+            for (int s = 0; s < n; s++) h[c[s]]++;
+            nn = h[0] + h[1] + h[2];
+            tot = (h[1] + 2 * h[2]) * MG_DOSAGE_ONE;
+        } else {
+            const int32_t *q = qa[mt[i].allele];
+            for (int s = 0; s < n; s++) if (q[s] >= 0) { tot += q[s]; nn++; }
+        }
         double f = nn ? (double)tot / ((double)nn * 2 * MG_DOSAGE_ONE) : 1.0 / n_allele;
         double xm = p->o.no_mean_imputation ? 0.0 : r->effect == MG_PRS_ADDITIVE ? 2.0 * f : f;
         /* the named-allele dosage counts once per distinct allele of the record */
         int first = 1;
         for (int k = 0; k < i; k++) if (mt[k].allele == mt[i].allele) first = 0;
-        for (int s = 0; s < n; s++) {
-            double x;
-            if (q[s] < 0) x = xm;
-            else {
-                int32_t t = transform(q[s], r->effect);
-                if (first) p->named[s] += t;
-                x = t * (1.0 / MG_DOSAGE_ONE);
+        if (cnt) {
+            const uint8_t *c = cnt[mt[i].allele];
+            double *tab = p->tab;            /* [4][nc]: x*w for 0, 1, 2 copies, missing */
+            int32_t tn[4];
+            for (int k = 0; k < 4; k++) {
+                tn[k] = k < 3 ? transform(k * MG_DOSAGE_ONE, r->effect) : 0;
+                double x = k < 3 ? tn[k] * (1.0 / MG_DOSAGE_ONE) : xm;
+                for (int j = 0; j < nc; j++) tab[k * nc + j] = x * w[j];
             }
-            double *acc = p->sum + (size_t)s * K + c0;
-            for (int j = 0; j < nc; j++) acc[j] += x * w[j];
-            if (p->sumc) {
-                double *ac = p->sumc + ((size_t)s * K + c0) * 22 + (chrom - 1);
-                for (int j = 0; j < nc; j++) ac[22 * j] += x * w[j];
+            if (first) for (int s = 0; s < n; s++) p->named[s] += tn[c[s]];
+            double *acc = p->sum + c0;
+            if (nc == 1) {
+                for (int s = 0; s < n; s++) acc[(size_t)s * K] += tab[c[s]];
+            } else if (nc == 3) {
+                for (int s = 0; s < n; s++) {
+                    const double *t = tab + 3 * c[s];
+                    double *a = acc + (size_t)s * K;
+                    a[0] += t[0]; a[1] += t[1]; a[2] += t[2];
+                }
+            } else {
+                for (int s = 0; s < n; s++) {
+                    const double *t = tab + (size_t)nc * c[s];
+                    double *a = acc + (size_t)s * K;
+                    for (int j = 0; j < nc; j++) a[j] += t[j];
+                }
+            }
+            if (p->sumc)
+                for (int s = 0; s < n; s++) {
+                    double *ac = p->sumc + ((size_t)s * K + c0) * 22 + (chrom - 1);
+                    for (int j = 0; j < nc; j++) ac[22 * j] += tab[(size_t)nc * c[s] + j];
+                }
+        } else {
+            const int32_t *q = qa[mt[i].allele];
+            for (int s = 0; s < n; s++) {
+                double x;
+                if (q[s] < 0) x = xm;
+                else {
+                    int32_t t = transform(q[s], r->effect);
+                    if (first) p->named[s] += t;
+                    x = t * (1.0 / MG_DOSAGE_ONE);
+                }
+                double *acc = p->sum + (size_t)s * K + c0;
+                for (int j = 0; j < nc; j++) acc[j] += x * w[j];
+                if (p->sumc) {
+                    double *ac = p->sumc + ((size_t)s * K + c0) * 22 + (chrom - 1);
+                    for (int j = 0; j < nc; j++) ac[22 * j] += x * w[j];
+                }
             }
         }
         ss->files[r->file].n_matched++;
@@ -600,6 +659,18 @@ static int32_t *qbuf(mg_prs *p, int n_allele)
         p->qbuf_cap = need;
     }
     return p->qbuf;
+}
+
+static uint8_t *cbuf(mg_prs *p, int n_allele)
+{
+    size_t need = (size_t)n_allele * p->n;
+    if (need > p->cbuf_cap) {
+        uint8_t *b = realloc(p->cbuf, need);
+        if (!b) return NULL;
+        p->cbuf = b;
+        p->cbuf_cap = need;
+    }
+    return p->cbuf;
 }
 
 static int push_match(mg_prs *p, int64_t row, int allele)
@@ -683,19 +754,25 @@ static int handle_id(mg_prs *p, mg_vcf *v, const mg_vcf_site *st, mg_prs_err *e)
         set_err(e, p->vcf_name, line, "%s", mg_vcf_error(v));
         return -1;
     }
-    int32_t *b = qbuf(p, st->n_allele);
-    if (!b) { set_err(e, NULL, 0, "out of memory"); return -1; }
-    int32_t *qa[256];
     if (st->n_allele > 256) { set_err(e, p->vcf_name, line, "more than 256 alleles"); return -1; }
-    for (int a = 0; a < st->n_allele; a++) qa[a] = NULL;
+    int32_t *qa[256];
+    uint8_t *ca[256];
+    int hard = !mg_vcf_has_dosage(v);
+    int32_t *b = hard ? NULL : qbuf(p, st->n_allele);
+    uint8_t *cb = hard ? cbuf(p, st->n_allele) : NULL;
+    if (hard ? !cb : !b) { set_err(e, NULL, 0, "out of memory"); return -1; }
+    for (int a = 0; a < st->n_allele; a++) { qa[a] = NULL; ca[a] = NULL; }
     for (int m = 0; m < p->n_mt; m++) {
         int a = p->mt[m].allele;
-        if (!qa[a]) {
+        if (hard && !ca[a]) {
+            ca[a] = cb + (size_t)a * p->n;
+            mg_vcf_allele_counts(v, a, ca[a]);
+        } else if (!hard && !qa[a]) {
             qa[a] = b + (size_t)a * p->n;
             mg_vcf_allele_dosage(v, a, qa[a]);
         }
     }
-    score_record(p, c, st->n_allele, qa, p->mt, p->n_mt);
+    score_record(p, c, st->n_allele, qa, hard ? ca : NULL, p->mt, p->n_mt);
     return 0;
 }
 
@@ -840,13 +917,17 @@ static int resolve_group(mg_prs *p, mg_vcf *v, mg_prs_err *e)
         grp_rec *gr = &p->grp[g];
         int c = check_autosome(p, gr->chrom, gr->line, e);
         if (!c) goto out;
-        if (!gr->q) {
+        if (!gr->q && !gr->cnt) {
             set_err(e, p->vcf_name, gr->line, "internal: genotypes not loaded");
             goto out;
         }
         int32_t *qa[256];
-        for (int a = 0; a < gr->n_allele && a < 256; a++) qa[a] = gr->q + (size_t)a * p->n;
-        score_record(p, c, gr->n_allele, qa, per + (size_t)g * n_rows, n_per[g]);
+        uint8_t *ca[256];
+        for (int a = 0; a < gr->n_allele && a < 256; a++) {
+            qa[a] = gr->q ? gr->q + (size_t)a * p->n : NULL;
+            ca[a] = gr->cnt ? gr->cnt + (size_t)a * p->n : NULL;
+        }
+        score_record(p, c, gr->n_allele, qa, gr->cnt ? ca : NULL, per + (size_t)g * n_rows, n_per[g]);
     }
     ret = 0;
 out:
@@ -906,8 +987,13 @@ static int handle_pos(mg_prs *p, mg_vcf *v, const mg_vcf_site *st, mg_prs_err *e
             set_err(e, p->vcf_name, line, "%s", mg_vcf_error(v));
             return -1;
         }
-        if (!(g->q = malloc(sizeof *g->q * (size_t)st->n_allele * p->n))) goto oom;
-        for (int a = 0; a < st->n_allele; a++) mg_vcf_allele_dosage(v, a, g->q + (size_t)a * p->n);
+        if (mg_vcf_has_dosage(v)) {
+            if (!(g->q = malloc(sizeof *g->q * (size_t)st->n_allele * p->n))) goto oom;
+            for (int a = 0; a < st->n_allele; a++) mg_vcf_allele_dosage(v, a, g->q + (size_t)a * p->n);
+        } else {
+            if (!(g->cnt = malloc((size_t)st->n_allele * p->n))) goto oom;
+            for (int a = 0; a < st->n_allele; a++) mg_vcf_allele_counts(v, a, g->cnt + (size_t)a * p->n);
+        }
     }
     return 0;
 oom:
@@ -928,8 +1014,9 @@ mg_prs *mg_prs_run(mg_scoreset *ss, mg_vcf *v, const char *vcf_name,
     p->sum = calloc((size_t)p->n * p->K, sizeof *p->sum);
     p->missing = calloc((size_t)p->n, sizeof *p->missing);
     p->named = calloc((size_t)p->n, sizeof *p->named);
+    p->tab = malloc(sizeof *p->tab * 4 * (size_t)(p->K ? p->K : 1));
     if (o->per_chrom) p->sumc = calloc((size_t)p->n * p->K * 22, sizeof *p->sumc);
-    if (!p->sum || !p->missing || !p->named || (o->per_chrom && !p->sumc)) {
+    if (!p->sum || !p->missing || !p->named || !p->tab || (o->per_chrom && !p->sumc)) {
         set_err(e, NULL, 0, "out of memory");
         goto fail;
     }

@@ -32,6 +32,7 @@ struct mg_vcf {
     int16_t *gt;             /* [2n] allele indices, -1 missing */
     int32_t *dsq;            /* [n] ALT dosage in 1/16384, -1 = none */
     int use_ds;
+    int has_ds;              /* some sample's dosage came from DS */
     int32_t *bgt; int m_bgt; /* htslib buffers (BCF) */
     float *bds; int m_bds;
     char err[256];
@@ -294,6 +295,41 @@ static int parse_gt(mg_vcf *v, const char *p, const char *e, int16_t *g)
     return 0;
 }
 
+/* GT is the first FORMAT field and no DS is wanted: the common layout, parsed
+ * without walking subfields; the rest of each cell is skipped with memchr. */
+static int load_text_gt_first(mg_vcf *v, char *p)
+{
+    int n = v->nsamples;
+    char *end = p + strlen(p);
+    for (int s = 0; s < n; s++) {
+        int16_t *g = v->gt + 2 * s;
+        v->dsq[s] = -1;
+        /* fast: single-digit diploid call "a/b" or "a|b" ending the GT field */
+        char c0 = p[0], sep = c0 ? p[1] : 0, c2 = sep ? p[2] : 0, after = c2 ? p[3] : 1;
+        unsigned a = (unsigned char)c0 - '0', b = (unsigned char)c2 - '0';
+        if (a < 10 && b < 10 && (sep == '/' || sep == '|') && (after == '\t' || after == ':' || after == 0)
+            && (int)a < v->n_allele && (int)b < v->n_allele) {
+            g[0] = (int16_t)a;
+            g[1] = (int16_t)b;
+        } else if (c0 == '.' && (sep == '/' || sep == '|') && c2 == '.'
+                   && (after == '\t' || after == ':' || after == 0)) {
+            g[0] = g[1] = -1;
+        } else {
+            char *ge = p;
+            while (*ge && *ge != '\t' && *ge != ':') ge++;
+            if (ge == p) g[0] = g[1] = -1;
+            else if (parse_gt(v, p, ge, g) < 0) return -1;
+        }
+        char *t = memchr(p, '\t', (size_t)(end - p));
+        if (s + 1 < n) {
+            if (!t) return fail(v, "%d sample columns, header has %d", s + 1, n);
+            p = t + 1;
+        } else if (t)
+            return fail(v, "more sample columns than the %d in the header", n);
+    }
+    return 0;
+}
+
 static int load_text(mg_vcf *v)
 {
     /* rest = QUAL \t FILTER \t INFO \t FORMAT \t samples... */
@@ -320,6 +356,8 @@ static int load_text(mg_vcf *v)
         return fail(v, "DS dosages on a multi-allelic record are not supported (nor by plink2)");
     p = fe + 1;
     int n = v->nsamples;
+    v->has_ds = 0;
+    if (gt_i == 0 && ds_i < 0) return load_text_gt_first(v, p);
     for (int s = 0; s < n; s++) {
         char *cell = p;
         while (*p && *p != '\t') p++;
@@ -358,7 +396,35 @@ static int load_text(mg_vcf *v)
                 x *= 2;
             }
             v->dsq[s] = x;
+            v->has_ds = 1;
         }
+    }
+    return 0;
+}
+
+/* Diploid GT stored as int8 (htslib writes it so for < 63 alleles): decoded
+ * from the raw bytes, without bcf_get_genotypes' int32 copy. */
+static int load_bcf_gt8(mg_vcf *v, const bcf_fmt_t *f)
+{
+    int n = v->nsamples;
+    const int8_t *x = (const int8_t *)f->p;
+    for (int s = 0; s < n; s++, x += 2) {
+        int16_t *g = v->gt + 2 * s;
+        v->dsq[s] = -1;
+        int m0 = (x[0] >> 1) == 0 || x[0] == bcf_int8_vector_end, m1 = (x[1] >> 1) == 0;
+        if (x[1] == bcf_int8_vector_end) {          /* haploid: counted twice */
+            if (m0) { g[0] = g[1] = -1; continue; }
+            g[0] = g[1] = (int16_t)((x[0] >> 1) - 1);
+        } else if (m0 | m1) {
+            if (m0 != m1) return fail(v, "half-missing GT (plink2 --vcf-half-call error)");
+            g[0] = g[1] = -1;
+            continue;
+        } else {
+            g[0] = (int16_t)((x[0] >> 1) - 1);
+            g[1] = (int16_t)((x[1] >> 1) - 1);
+        }
+        if (g[0] >= v->n_allele || g[1] >= v->n_allele || g[0] < 0 || g[1] < 0)
+            return fail(v, "GT allele out of range");
     }
     return 0;
 }
@@ -367,6 +433,11 @@ static int load_bcf(mg_vcf *v)
 {
     int n = v->nsamples;
     if (bcf_unpack(v->rec, BCF_UN_FMT) < 0) return fail(v, "malformed BCF record");
+    v->has_ds = 0;
+    if (!v->use_ds) {
+        bcf_fmt_t *f = bcf_get_fmt(v->hdr, v->rec, "GT");
+        if (f && f->type == BCF_BT_INT8 && f->n == 2 && f->p) return load_bcf_gt8(v, f);
+    }
     int ngt = bcf_get_genotypes(v->hdr, v->rec, &v->bgt, &v->m_bgt);
     int nds = -1;
     if (v->use_ds) {
@@ -411,6 +482,7 @@ static int load_bcf(mg_vcf *v)
                     q *= 2;
                 }
                 v->dsq[s] = q;
+                v->has_ds = 1;
             }
         }
     }
@@ -421,6 +493,16 @@ int mg_vcf_load_genotypes(mg_vcf *v, int use_ds)
 {
     v->use_ds = use_ds;
     return v->is_bcf ? load_bcf(v) : load_text(v);
+}
+
+int mg_vcf_has_dosage(const mg_vcf *v) { return v->has_ds; }
+
+void mg_vcf_allele_counts(const mg_vcf *v, int a, uint8_t *c)
+{
+    int n = v->nsamples;
+    const int16_t *g = v->gt;
+    for (int s = 0; s < n; s++, g += 2)
+        c[s] = g[0] < 0 ? 3 : (uint8_t)((g[0] == a) + (g[1] == a));
 }
 
 void mg_vcf_allele_dosage(const mg_vcf *v, int a, int32_t *q)

@@ -62,6 +62,13 @@ int mg_vcf_load_genotypes(mg_vcf *v, int use_ds);
  *  1/16384 units, MG_DOSAGE_MISSING for a missing call. q has nsamples slots. */
 void mg_vcf_allele_dosage(const mg_vcf *v, int a, int32_t *q);
 
+/** Non-zero when the loaded record has at least one DS dosage in use; when
+ *  zero, every call is a hard call and mg_vcf_allele_counts() says it all. */
+int mg_vcf_has_dosage(const mg_vcf *v);
+/** Copies of allele a (0, 1, 2) per sample of the loaded record, 3 for a
+ *  missing call. Only for records without dosages. */
+void mg_vcf_allele_counts(const mg_vcf *v, int a, uint8_t *c);
+
 const char *mg_vcf_error(const mg_vcf *v);
 
 #endif
