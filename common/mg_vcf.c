@@ -33,6 +33,9 @@ struct mg_vcf {
     int32_t *dsq;            /* [n] ALT dosage in 1/16384, -1 = none */
     int use_ds;
     int has_ds;              /* some sample's dosage came from DS */
+    uint8_t *cnt1;           /* [n] ALT copies (3 = missing) of a biallelic record */
+    uint8_t *gt8_table;      /* BCF int8 GT byte pair -> ALT copies (biallelic) */
+    int cnt_valid;           /* cnt1 holds the record (else gt/dsq) */
     int32_t *bgt; int m_bgt; /* htslib buffers (BCF) */
     float *bds; int m_bds;
     char err[256];
@@ -146,7 +149,8 @@ mg_vcf *mg_vcf_open(const char *path, int threads, char *err, size_t errlen)
     if (v->nsamples == 0) { snprintf(err, errlen, "no samples in the header"); goto fail; }
     v->gt = malloc(sizeof *v->gt * 2 * (size_t)v->nsamples);
     v->dsq = malloc(sizeof *v->dsq * (size_t)v->nsamples);
-    if (!v->gt || !v->dsq) { snprintf(err, errlen, "out of memory"); goto fail; }
+    v->cnt1 = malloc((size_t)v->nsamples);
+    if (!v->gt || !v->dsq || !v->cnt1) { snprintf(err, errlen, "out of memory"); goto fail; }
     find_build(v);
     return v;
 fail:
@@ -165,6 +169,8 @@ int mg_vcf_close(mg_vcf *v)
     free(v->allele);
     free(v->gt);
     free(v->dsq);
+    free(v->cnt1);
+    free(v->gt8_table);
     free(v->bgt);
     free(v->bds);
     free(v);
@@ -299,26 +305,36 @@ static int parse_gt(mg_vcf *v, const char *p, const char *e, int16_t *g)
  * without walking subfields; the rest of each cell is skipped with memchr. */
 static int load_text_gt_first(mg_vcf *v, char *p)
 {
-    int n = v->nsamples;
-    char *end = p + strlen(p);
+    int n = v->nsamples, bi = v->n_allele == 2;
+    char *end = v->ks.s + v->ks.l;
+    uint8_t *cnt = v->cnt1;
+    v->cnt_valid = bi;
     for (int s = 0; s < n; s++) {
-        int16_t *g = v->gt + 2 * s;
-        v->dsq[s] = -1;
+        int16_t g[2];
         /* fast: single-digit diploid call "a/b" or "a|b" ending the GT field */
         char c0 = p[0], sep = c0 ? p[1] : 0, c2 = sep ? p[2] : 0, after = c2 ? p[3] : 1;
         unsigned a = (unsigned char)c0 - '0', b = (unsigned char)c2 - '0';
         if (a < 10 && b < 10 && (sep == '/' || sep == '|') && (after == '\t' || after == ':' || after == 0)
             && (int)a < v->n_allele && (int)b < v->n_allele) {
-            g[0] = (int16_t)a;
-            g[1] = (int16_t)b;
-        } else if (c0 == '.' && (sep == '/' || sep == '|') && c2 == '.'
-                   && (after == '\t' || after == ':' || after == 0)) {
-            g[0] = g[1] = -1;
+            if (bi) cnt[s] = (uint8_t)(a + b);
+            else { v->gt[2 * s] = (int16_t)a; v->gt[2 * s + 1] = (int16_t)b; }
+            if (after == '\t') {       /* a bare "a/b" cell: the next one follows */
+                if (s + 1 == n) return fail(v, "more sample columns than the %d in the header", n);
+                p += 4;
+                continue;
+            }
         } else {
-            char *ge = p;
-            while (*ge && *ge != '\t' && *ge != ':') ge++;
-            if (ge == p) g[0] = g[1] = -1;
-            else if (parse_gt(v, p, ge, g) < 0) return -1;
+            if (c0 == '.' && (sep == '/' || sep == '|') && c2 == '.'
+                && (after == '\t' || after == ':' || after == 0)) {
+                g[0] = g[1] = -1;
+            } else {
+                char *ge = p;
+                while (*ge && *ge != '\t' && *ge != ':') ge++;
+                if (ge == p) g[0] = g[1] = -1;
+                else if (parse_gt(v, p, ge, g) < 0) return -1;
+            }
+            if (bi) cnt[s] = g[0] < 0 ? 3 : (uint8_t)(g[0] + g[1]);
+            else { v->gt[2 * s] = g[0]; v->gt[2 * s + 1] = g[1]; }
         }
         char *t = memchr(p, '\t', (size_t)(end - p));
         if (s + 1 < n) {
@@ -404,27 +420,69 @@ static int load_text(mg_vcf *v)
 
 /* Diploid GT stored as int8 (htslib writes it so for < 63 alleles): decoded
  * from the raw bytes, without bcf_get_genotypes' int32 copy. */
+static int load_bcf_gt8_slow(mg_vcf *v, const bcf_fmt_t *f);
+
+/* Code of one sample's two GT bytes for a biallelic record: ALT copies 0..2,
+ * 3 = missing, 255 = not decodable here (the slow path reports it). */
+static uint8_t gt8_code(int8_t x0, int8_t x1)
+{
+    int m0 = (x0 >> 1) == 0 || x0 == bcf_int8_vector_end, m1 = (x1 >> 1) == 0;
+    int a0, a1;
+    if (x1 == bcf_int8_vector_end) {
+        if (m0) return 3;
+        a0 = a1 = (x0 >> 1) - 1;
+    } else if (m0 || m1) {
+        return m0 && m1 ? 3 : 255;
+    } else {
+        a0 = (x0 >> 1) - 1;
+        a1 = (x1 >> 1) - 1;
+    }
+    if (a0 < 0 || a0 > 1 || a1 < 0 || a1 > 1) return 255;
+    return (uint8_t)(a0 + a1);
+}
+
 static int load_bcf_gt8(mg_vcf *v, const bcf_fmt_t *f)
 {
+    if (v->n_allele != 2) return load_bcf_gt8_slow(v, f);
+    if (!v->gt8_table) {
+        if (!(v->gt8_table = malloc(65536))) return fail(v, "out of memory");
+        for (int i = 0; i < 65536; i++) v->gt8_table[i] = gt8_code((int8_t)(i & 255), (int8_t)(i >> 8));
+    }
     int n = v->nsamples;
+    const uint8_t *x = f->p, *tab = v->gt8_table;
+    uint8_t *c = v->cnt1, bad = 0;
+    for (int s = 0; s < n; s++) {
+        uint8_t k = tab[x[2 * s] | (unsigned)x[2 * s + 1] << 8];
+        bad |= k >> 7;
+        c[s] = k;
+    }
+    if (bad) return load_bcf_gt8_slow(v, f);
+    v->cnt_valid = 1;
+    return 0;
+}
+
+static int load_bcf_gt8_slow(mg_vcf *v, const bcf_fmt_t *f)
+{
+    int n = v->nsamples, bi = v->n_allele == 2;
     const int8_t *x = (const int8_t *)f->p;
+    v->cnt_valid = bi;
     for (int s = 0; s < n; s++, x += 2) {
-        int16_t *g = v->gt + 2 * s;
-        v->dsq[s] = -1;
+        int16_t g[2];
         int m0 = (x[0] >> 1) == 0 || x[0] == bcf_int8_vector_end, m1 = (x[1] >> 1) == 0;
         if (x[1] == bcf_int8_vector_end) {          /* haploid: counted twice */
-            if (m0) { g[0] = g[1] = -1; continue; }
-            g[0] = g[1] = (int16_t)((x[0] >> 1) - 1);
+            if (m0) g[0] = g[1] = -1;
+            else g[0] = g[1] = (int16_t)((x[0] >> 1) - 1);
         } else if (m0 | m1) {
             if (m0 != m1) return fail(v, "half-missing GT (plink2 --vcf-half-call error)");
             g[0] = g[1] = -1;
-            continue;
         } else {
             g[0] = (int16_t)((x[0] >> 1) - 1);
             g[1] = (int16_t)((x[1] >> 1) - 1);
         }
-        if (g[0] >= v->n_allele || g[1] >= v->n_allele || g[0] < 0 || g[1] < 0)
+        if (g[0] >= v->n_allele || g[1] >= v->n_allele || (g[0] < 0) != (g[1] < 0))
             return fail(v, "GT allele out of range");
+        if (bi) v->cnt1[s] = g[0] < 0 ? 3 : (uint8_t)(g[0] + g[1]);
+        else { v->gt[2 * s] = g[0]; v->gt[2 * s + 1] = g[1]; }
     }
     return 0;
 }
@@ -492,6 +550,7 @@ static int load_bcf(mg_vcf *v)
 int mg_vcf_load_genotypes(mg_vcf *v, int use_ds)
 {
     v->use_ds = use_ds;
+    v->cnt_valid = 0;
     return v->is_bcf ? load_bcf(v) : load_text(v);
 }
 
@@ -500,6 +559,12 @@ int mg_vcf_has_dosage(const mg_vcf *v) { return v->has_ds; }
 void mg_vcf_allele_counts(const mg_vcf *v, int a, uint8_t *c)
 {
     int n = v->nsamples;
+    if (v->cnt_valid) {
+        const uint8_t *x = v->cnt1;
+        if (a == 1) memcpy(c, x, (size_t)n);
+        else for (int s = 0; s < n; s++) c[s] = x[s] == 3 ? 3 : (uint8_t)(2 - x[s]);
+        return;
+    }
     const int16_t *g = v->gt;
     for (int s = 0; s < n; s++, g += 2)
         c[s] = g[0] < 0 ? 3 : (uint8_t)((g[0] == a) + (g[1] == a));
@@ -508,8 +573,15 @@ void mg_vcf_allele_counts(const mg_vcf *v, int a, uint8_t *c)
 void mg_vcf_allele_dosage(const mg_vcf *v, int a, int32_t *q)
 {
     int n = v->nsamples;
+    if (v->cnt_valid) {
+        for (int s = 0; s < n; s++) {
+            int x = v->cnt1[s];
+            q[s] = x == 3 ? MG_DOSAGE_MISSING : (a == 1 ? x : 2 - x) * MG_DOSAGE_ONE;
+        }
+        return;
+    }
     for (int s = 0; s < n; s++) {
-        int32_t d = v->dsq[s];
+        int32_t d = v->has_ds ? v->dsq[s] : -1;
         if (d >= 0) {            /* biallelic only: DS is the ALT dosage */
             q[s] = a == 1 ? d : 2 * MG_DOSAGE_ONE - d;
             continue;
