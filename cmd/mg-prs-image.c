@@ -52,7 +52,8 @@ static const char *USAGE =
     "      --u8                u8 pixels: z in [-3,3] mapped to 0..255\n"
     "\n"
     "Common:\n"
-    "  -@, --threads N         BGZF decompression threads [1]\n"
+    "  -@, --threads N         BGZF decompression threads; N > 1 also scores in a\n"
+    "                          thread of its own while reading [1]\n"
     "  -z, --compress[=L]      zstd-compress tensor data [level 3]\n"
     "  -v, --verbose  -q, --quiet  -h, --help  --version  --no-version\n";
 
@@ -304,6 +305,7 @@ int main(int argc, char **argv)
         mg_usage_error(&cli, "--no-image with nothing else to write"); ret = 2; goto done;
     }
     a.o.per_chrom = a.per_chrom;
+    a.o.threads = cli.threads;
 
     mg_prs_err e;
     memset(&e, 0, sizeof e);

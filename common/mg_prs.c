@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -417,6 +418,24 @@ typedef struct {                    /* a buffered VCF record (pos matching) */
 
 typedef struct { int64_t row; int allele; } match_t;
 
+/* A batch of scored records handed from the reading thread to the scoring
+ * thread: per record its matches and the allele arrays they name. */
+typedef struct {
+    int chrom, n_allele, hard, mt0, n_mt;      /* matches mt[mt0 .. mt0+n_mt) */
+} bentry;
+
+typedef struct {
+    bentry *e;
+    int n, m;
+    match_t *mt;
+    size_t *off;                 /* per match: its allele array in arena */
+    int n_mt, m_mt;
+    uint8_t *arena;
+    size_t used, cap;
+} batch_t;
+
+#define BATCH_RECORDS 64
+
 struct mg_prs {
     mg_scoreset *ss;
     mg_prs_opts o;
@@ -441,6 +460,13 @@ struct mg_prs {
     khint_t grp_key;
     match_t *mt;
     int n_mt, m_mt;
+    /* reading/scoring pipeline (id matching with threads > 1) */
+    int pipe;
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    batch_t b[2];
+    int full[2], cur, quit;
 };
 
 int mg_prs_nsamples(const mg_prs *p) { return p->n; }
@@ -469,9 +495,15 @@ static void grp_clear(mg_prs *p)
     p->n_grp = 0;
 }
 
+static void pipe_stop(mg_prs *p);
+
 void mg_prs_destroy(mg_prs *p)
 {
     if (!p) return;
+    pipe_stop(p);
+    for (int i = 0; i < 2; i++) {
+        free(p->b[i].e); free(p->b[i].mt); free(p->b[i].off); free(p->b[i].arena);
+    }
     grp_clear(p);
     free(p->grp);
     free(p->mt);
@@ -710,6 +742,140 @@ static int check_autosome(mg_prs *p, const char *chrom, int64_t line, mg_prs_err
     return c;
 }
 
+/* ---- the scoring thread ---- */
+
+static void score_batch(mg_prs *p, const batch_t *b)
+{
+    int32_t *qa[256];
+    uint8_t *ca[256];
+    for (int i = 0; i < b->n; i++) {
+        const bentry *e = &b->e[i];
+        for (int m = e->mt0; m < e->mt0 + e->n_mt; m++) {
+            int a = b->mt[m].allele;
+            qa[a] = (int32_t *)(void *)(b->arena + b->off[m]);
+            ca[a] = b->arena + b->off[m];
+        }
+        score_record(p, e->chrom, e->n_allele, qa, e->hard ? ca : NULL, b->mt + e->mt0, e->n_mt);
+    }
+}
+
+static void *pipe_main(void *arg)
+{
+    mg_prs *p = arg;
+    for (int i = 0;; i ^= 1) {
+        pthread_mutex_lock(&p->mu);
+        while (!p->full[i] && !p->quit) pthread_cond_wait(&p->cv, &p->mu);
+        int have = p->full[i];
+        pthread_mutex_unlock(&p->mu);
+        if (!have) break;
+        score_batch(p, &p->b[i]);
+        pthread_mutex_lock(&p->mu);
+        p->full[i] = 0;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+    return NULL;
+}
+
+static int pipe_start(mg_prs *p)
+{
+    if (pthread_mutex_init(&p->mu, NULL)) return -1;
+    if (pthread_cond_init(&p->cv, NULL)) { pthread_mutex_destroy(&p->mu); return -1; }
+    if (pthread_create(&p->th, NULL, pipe_main, p)) {
+        pthread_cond_destroy(&p->cv);
+        pthread_mutex_destroy(&p->mu);
+        return -1;
+    }
+    p->pipe = 1;
+    return 0;
+}
+
+/* Hand the current batch to the scorer and wait until the other is free. */
+static void pipe_submit(mg_prs *p)
+{
+    batch_t *b = &p->b[p->cur];
+    if (b->n == 0) return;
+    pthread_mutex_lock(&p->mu);
+    p->full[p->cur] = 1;
+    pthread_cond_broadcast(&p->cv);
+    p->cur ^= 1;
+    while (p->full[p->cur]) pthread_cond_wait(&p->cv, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+    b = &p->b[p->cur];
+    b->n = 0;
+    b->n_mt = 0;
+    b->used = 0;
+}
+
+/* Score what is queued and end the thread (also on error paths). */
+static void pipe_stop(mg_prs *p)
+{
+    if (!p->pipe) return;
+    pipe_submit(p);
+    pthread_mutex_lock(&p->mu);
+    p->quit = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(p->th, NULL);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    p->pipe = 0;
+}
+
+/* Queue the loaded record with matches p->mt for the scoring thread. */
+static int pipe_queue(mg_prs *p, mg_vcf *v, int chrom, int n_allele)
+{
+    batch_t *b = &p->b[p->cur];
+    int hard = !mg_vcf_has_dosage(v);
+    size_t per = hard ? (size_t)p->n : sizeof(int32_t) * (size_t)p->n;
+    per = (per + 63) & ~(size_t)63;
+    if (b->n == b->m) {
+        int m = b->m ? 2 * b->m : BATCH_RECORDS;
+        bentry *e = realloc(b->e, sizeof *e * (size_t)m);
+        if (!e) return -1;
+        b->e = e;
+        b->m = m;
+    }
+    if (b->n_mt + p->n_mt > b->m_mt) {
+        int m = b->m_mt ? 2 * b->m_mt : 256;
+        while (m < b->n_mt + p->n_mt) m *= 2;
+        match_t *mt = realloc(b->mt, sizeof *mt * (size_t)m);
+        if (!mt) return -1;
+        b->mt = mt;
+        size_t *off = realloc(b->off, sizeof *off * (size_t)m);
+        if (!off) return -1;
+        b->off = off;
+        b->m_mt = m;
+    }
+    if (b->used + per * (size_t)p->n_mt > b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : per * BATCH_RECORDS * 2;
+        while (cap < b->used + per * (size_t)p->n_mt) cap *= 2;
+        uint8_t *a = realloc(b->arena, cap);
+        if (!a) return -1;
+        b->arena = a;
+        b->cap = cap;
+    }
+    bentry *e = &b->e[b->n++];
+    e->chrom = chrom;
+    e->n_allele = n_allele;
+    e->hard = hard;
+    e->mt0 = b->n_mt;
+    e->n_mt = p->n_mt;
+    for (int m = 0; m < p->n_mt; m++) {
+        int a = p->mt[m].allele, dup = -1;
+        for (int k = 0; k < m; k++) if (p->mt[k].allele == a) { dup = k; break; }
+        b->mt[b->n_mt + m] = p->mt[m];
+        if (dup >= 0) { b->off[b->n_mt + m] = b->off[b->n_mt + dup]; continue; }
+        b->off[b->n_mt + m] = b->used;
+        if (hard) mg_vcf_allele_counts(v, a, b->arena + b->used);
+        else mg_vcf_allele_dosage(v, a, (int32_t *)(void *)(b->arena + b->used));
+        b->used += per;
+    }
+    b->n_mt += p->n_mt;
+    if (b->n >= BATCH_RECORDS) pipe_submit(p);
+    return 0;
+}
+
 /* plink2 --score: ID lookup, exact allele. */
 static int handle_id(mg_prs *p, mg_vcf *v, const mg_vcf_site *st, mg_prs_err *e)
 {
@@ -755,6 +921,10 @@ static int handle_id(mg_prs *p, mg_vcf *v, const mg_vcf_site *st, mg_prs_err *e)
         return -1;
     }
     if (st->n_allele > 256) { set_err(e, p->vcf_name, line, "more than 256 alleles"); return -1; }
+    if (p->pipe) {
+        if (pipe_queue(p, v, c, st->n_allele) < 0) { set_err(e, NULL, 0, "out of memory"); return -1; }
+        return 0;
+    }
     int32_t *qa[256];
     uint8_t *ca[256];
     int hard = !mg_vcf_has_dosage(v);
@@ -1021,6 +1191,12 @@ mg_prs *mg_prs_run(mg_scoreset *ss, mg_vcf *v, const char *vcf_name,
         goto fail;
     }
     if (build_index(p, e) < 0) goto fail;
+    /* a second thread scores while this one reads (id matching: records are
+     * scored independently, in file order, so the sums are the same bits) */
+    if (o->threads > 1 && o->match == MG_PRS_MATCH_ID && pipe_start(p) < 0) {
+        set_err(e, NULL, 0, "cannot start the scoring thread");
+        goto fail;
+    }
     mg_vcf_site st;
     int r;
     while ((r = mg_vcf_next(v, &st)) == 1) {
@@ -1032,6 +1208,7 @@ mg_prs *mg_prs_run(mg_scoreset *ss, mg_vcf *v, const char *vcf_name,
         goto fail;
     }
     if (o->match == MG_PRS_MATCH_POS && resolve_group(p, v, e) < 0) goto fail;
+    pipe_stop(p);
     /* rows never met, or dropped while reading */
     for (int64_t i = 0; i < ss->n_rows; i++) {
         score_row *row = &ss->rows[i];

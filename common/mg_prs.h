@@ -78,6 +78,7 @@ typedef struct {
     int keep_ambiguous, keep_multiallelic, ignore_strand_flips, keep_first_match;
     double min_overlap;        /* pos matching: per score; default 0.75 */
     int per_chrom;             /* keep partial sums per autosome too */
+    int threads;               /* > 1: score in a second thread while reading */
 } mg_prs_opts;
 
 mg_prs_opts mg_prs_default_opts(void);

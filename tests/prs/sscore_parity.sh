@@ -48,6 +48,7 @@ same sscore_gt_vcf_identical_to_plink2 "$T/a_gt.sscore" -s "$T/a.score" "$T/a.vc
 same sscore_gt_vcfgz_two_threads_identical_to_plink2 "$T/a_gt.sscore" -@ 2 -s "$T/a.score" "$T/a.vcf.gz"
 plink_score a_bcf "--bcf $T/a.bcf" "$T/a.score" 3
 same sscore_gt_bcf_identical_to_plink2_bcf "$T/a_bcf.sscore" -s "$T/a.score" "$T/a.bcf"
+same sscore_gt_bcf_scoring_thread_identical_to_plink2_bcf "$T/a_bcf.sscore" -@ 2 -s "$T/a.score" "$T/a.bcf"
 same sscore_from_stdin_identical_to_plink2 "$T/a_gt.sscore" -s "$T/a.score" - <"$T/a.vcf.gz"
 
 plink_score a_dom "--vcf $T/a.vcf" "$T/a.score" 3 dominant
@@ -60,6 +61,8 @@ same sscore_no_mean_imputation_identical_to_plink2 "$T/a_nomean.sscore" --no-mea
 
 plink_score b_ds "--vcf $T/b.vcf dosage=DS" "$T/b.score" 2
 same sscore_ds_vcf_identical_to_plink2 "$T/b_ds.sscore" --dosage DS -s "$T/b.score" "$T/b.vcf"
+same sscore_ds_vcfgz_scoring_thread_identical_to_plink2 "$T/b_ds.sscore" -@ 3 --dosage DS \
+    -s "$T/b.score" "$T/b.vcf.gz"
 plink_score b_dsbcf "--bcf $T/b.bcf dosage=DS" "$T/b.score" 2
 same sscore_ds_bcf_identical_to_plink2_bcf "$T/b_dsbcf.sscore" --dosage DS -s "$T/b.score" "$T/b.bcf"
 plink_score b_dsrec "--vcf $T/b.vcf dosage=DS" "$T/b.score" 2 recessive no-mean-imputation
