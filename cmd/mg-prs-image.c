@@ -30,6 +30,7 @@ static const char *USAGE =
     "                          pos: pgsc_calc (chr:pos, REF/ALT, swaps, strand flips)\n"
     "      --dosage DS         score DS dosages (GT where DS is missing)\n"
     "      --no-mean-imputation  missing calls contribute 0 (default: 2*freq*weight)\n"
+    "      --read-freq FILE    allele frequencies for imputation from a plink2 .afreq\n"
     "      --dominant          plain files: dosage min(d,1)\n"
     "      --recessive         plain files: dosage max(d-1,0)\n"
     "      --keep-ambiguous    pos: keep strand-ambiguous (A/T, C/G) matches\n"
@@ -60,7 +61,7 @@ static const char *USAGE =
 enum {
     OPT_DOSAGE = MG_OPT_FIRST_OWN, OPT_NO_MEAN, OPT_DOM, OPT_REC, OPT_KEEP_AMB, OPT_KEEP_MULTI,
     OPT_NO_FLIP, OPT_KEEP_FIRST, OPT_MIN_OVERLAP, OPT_NO_IMAGE, OPT_SSCORE, OPT_LOG,
-    OPT_LAYOUT, OPT_PER_CHROM, OPT_REF_STATS, OPT_WRITE_STATS, OPT_U8, OPT_WRITE_LAYOUT
+    OPT_LAYOUT, OPT_PER_CHROM, OPT_REF_STATS, OPT_WRITE_STATS, OPT_U8, OPT_WRITE_LAYOUT, OPT_READ_FREQ
 };
 
 typedef struct {
@@ -242,7 +243,8 @@ int main(int argc, char **argv)
         {"ref-stats", required_argument, 0, OPT_REF_STATS},
         {"write-ref-stats", required_argument, 0, OPT_WRITE_STATS},
         {"u8", no_argument, 0, OPT_U8},
-        {"write-layout", required_argument, 0, OPT_WRITE_LAYOUT}, {0, 0, 0, 0}
+        {"write-layout", required_argument, 0, OPT_WRITE_LAYOUT},
+        {"read-freq", required_argument, 0, OPT_READ_FREQ}, {0, 0, 0, 0}
     };
     struct option *lo = mg_cli_long_options(own);
     if (!lo) { mg_error(&cli, NULL, "out of memory"); goto done; }
@@ -294,6 +296,7 @@ int main(int argc, char **argv)
         case OPT_WRITE_STATS: a.write_stats = optarg; break;
         case OPT_U8: a.u8 = 1; break;
         case OPT_WRITE_LAYOUT: a.write_layout = optarg; break;
+        case OPT_READ_FREQ: a.o.read_freq = optarg; break;
         default: mg_usage_error(&cli, "unknown option"); ret = 2; goto done;
         }
     }
@@ -336,7 +339,7 @@ int main(int argc, char **argv)
         mg_error(&cli, e.where[0] ? e.where : NULL, "%s", e.what);
         goto done;
     }
-    if (mg_prs_nsamples(p) < 50 && !a.o.no_mean_imputation)
+    if (mg_prs_nsamples(p) < 50 && !a.o.no_mean_imputation && !a.o.read_freq)
         mg_warn(&cli, vcf, "%d samples: allele frequencies for mean imputation are unreliable "
                 "below 50 (plink2 refuses; consider --no-mean-imputation)", mg_prs_nsamples(p));
     mg_info(&cli, "%lld variants scored, %d samples, %d scores", (long long)mg_prs_nvariants(p),

@@ -416,7 +416,7 @@ typedef struct {                    /* a buffered VCF record (pos matching) */
     uint8_t *cnt;                   /* [n_allele][n] allele counts (hard calls) */
 } grp_rec;
 
-typedef struct { int64_t row; int allele; } match_t;
+typedef struct { int64_t row; int allele; double freq; } match_t;   /* freq: NaN = from the data */
 
 /* A batch of scored records handed from the reading thread to the scoring
  * thread: per record its matches and the allele arrays they name. */
@@ -460,6 +460,11 @@ struct mg_prs {
     khint_t grp_key;
     match_t *mt;
     int n_mt, m_mt;
+    /* --read-freq: plink2 .afreq rows by variant ID */
+    khash_t(rowidx) *fh;
+    char **f_ref, **f_alt;            /* REF and comma-separated ALTs */
+    double *f_alt_freq;               /* ALT frequencies, f_off[i] .. */
+    int64_t *f_off, n_f;
     /* reading/scoring pipeline (id matching with threads > 1) */
     int pipe;
     pthread_t th;
@@ -516,6 +521,13 @@ void mg_prs_destroy(mg_prs *p)
     free(p->tab);
     free(p->log.s);
     free(p->key_seen);
+    if (p->fh) {
+        for (khint_t k = kh_begin(p->fh); k != kh_end(p->fh); k++)
+            if (kh_exist(p->fh, k)) free((char *)kh_key(p->fh, k));
+        kh_destroy(rowidx, p->fh);
+    }
+    for (int64_t i = 0; i < p->n_f; i++) { free(p->f_ref[i]); free(p->f_alt[i]); }
+    free(p->f_ref); free(p->f_alt); free(p->f_alt_freq); free(p->f_off);
     if (p->h) {
         for (khint_t k = kh_begin(p->h); k != kh_end(p->h); k++)
             if (kh_exist(p->h, k)) free((char *)kh_key(p->h, k));
@@ -537,6 +549,130 @@ static int autosome(const char *c)
     char *end;
     long x = strtol(c, &end, 10);
     return (end != c && !*end && x >= 1 && x <= 22) ? (int)x : 0;
+}
+
+/* plink2 --read-freq: a .afreq table (#CHROM ID REF ALT ALT_FREQS ...; columns
+ * found by name), used instead of the cohort's frequencies for imputation. */
+static int read_freq(mg_prs *p, const char *path, mg_prs_err *e)
+{
+    kstring_t ks = {0, 0, NULL};
+    char **f = NULL;
+    int m = 0, ret = -1, c_id = -1, c_ref = -1, c_alt = -1, c_fr = -1;
+    int64_t line = 0, m_rows = 0, n_fr = 0, m_fr = 0;
+    htsFile *fp = hts_open(path, "r");
+    if (!fp) { set_err(e, path, 0, "cannot open: %s", strerror(errno ? errno : EIO)); return -1; }
+    if (!(p->fh = kh_init(rowidx))) goto oom;
+    for (;;) {
+        int r = hts_getline(fp, KS_SEP_LINE, &ks);
+        if (r == -1) break;
+        if (r < -1) { set_err(e, path, line, "read error"); goto out; }
+        line++;
+        int n = split(ks.s, 0, &f, &m);
+        if (line == 1) {
+            c_id = col_index(f, n, "ID"); c_ref = col_index(f, n, "REF");
+            c_alt = col_index(f, n, "ALT"); c_fr = col_index(f, n, "ALT_FREQS");
+            if (ks.s[0] != '#' || c_id < 0 || c_ref < 0 || c_alt < 0 || c_fr < 0) {
+                set_err(e, path, 1, "not a plink2 .afreq header (ID, REF, ALT, ALT_FREQS)");
+                goto out;
+            }
+            continue;
+        }
+        int need = c_id > c_ref ? c_id : c_ref;
+        if (c_alt > need) need = c_alt;
+        if (c_fr > need) need = c_fr;
+        if (n <= need) { set_err(e, path, line, "%d columns, need %d", n, need + 1); goto out; }
+        if (p->n_f == m_rows) {
+            m_rows = m_rows ? 2 * m_rows : 1024;
+            char **a = realloc(p->f_ref, sizeof *a * (size_t)m_rows);
+            if (!a) goto oom;
+            p->f_ref = a;
+            if (!(a = realloc(p->f_alt, sizeof *a * (size_t)m_rows))) goto oom;
+            p->f_alt = a;
+            int64_t *o = realloc(p->f_off, sizeof *o * (size_t)(m_rows + 1));
+            if (!o) goto oom;
+            p->f_off = o;
+        }
+        int64_t i = p->n_f;
+        p->f_ref[i] = strdup(f[c_ref]);
+        p->f_alt[i] = strdup(f[c_alt]);
+        if (!p->f_ref[i] || !p->f_alt[i]) { free(p->f_ref[i]); free(p->f_alt[i]); goto oom; }
+        p->n_f++;
+        p->f_off[i] = n_fr;
+        for (char *q = f[c_fr];;) {
+            char *comma = strchr(q, ',');
+            if (comma) *comma = 0;
+            double x;
+            if (parse_weight(q, &x) < 0 || x < 0 || x > 1) {
+                set_err(e, path, line, "frequency '%s' is not in [0, 1]", q);
+                goto out;
+            }
+            if (n_fr == m_fr) {
+                m_fr = m_fr ? 2 * m_fr : 1024;
+                double *d = realloc(p->f_alt_freq, sizeof *d * (size_t)m_fr);
+                if (!d) goto oom;
+                p->f_alt_freq = d;
+            }
+            p->f_alt_freq[n_fr++] = x;
+            if (!comma) break;
+            q = comma + 1;
+        }
+        p->f_off[i + 1] = n_fr;
+        int absent;
+        char *key = strdup(f[c_id]);
+        if (!key) goto oom;
+        khint_t k = kh_put(rowidx, p->fh, key, &absent);
+        if (absent < 0) { free(key); goto oom; }
+        if (!absent) {
+            free(key);
+            set_err(e, path, line, "variant ID '%s' appears twice", f[c_id]);
+            goto out;
+        }
+        kh_val(p->fh, k) = i;
+    }
+    ret = 0;
+    goto out;
+oom:
+    set_err(e, path, line, "out of memory");
+out:
+    free(f);
+    free(ks.s);
+    hts_close(fp);
+    return ret;
+}
+
+/* Frequency of allele a of a record from --read-freq (NaN without it). The
+ * table's REF/ALT must be the record's. */
+static int freq_of(mg_prs *p, const char *id, const char *const *allele, int n_allele, int a,
+                   int64_t line, double *fr, mg_prs_err *e)
+{
+    *fr = NAN;
+    if (!p->fh) return 0;
+    khint_t k = kh_get(rowidx, p->fh, id);
+    if (k == kh_end(p->fh)) {
+        set_err(e, p->o.read_freq, 0, "no frequency for scored variant '%s'", id);
+        return -1;
+    }
+    int64_t i = kh_val(p->fh, k);
+    int64_t nf = p->f_off[i + 1] - p->f_off[i];
+    int ok = !strcmp(p->f_ref[i], allele[0]) && nf == n_allele - 1;
+    const char *q = p->f_alt[i];
+    for (int j = 1; ok && j < n_allele; j++) {
+        size_t l = strlen(allele[j]);
+        if (strncmp(q, allele[j], l) || (q[l] != ',' && q[l] != 0)) ok = 0;
+        else q += l + (q[l] == ',');
+    }
+    if (!ok) {
+        set_err(e, p->vcf_name, line, "variant '%s': alleles differ from --read-freq %s", id, p->o.read_freq);
+        return -1;
+    }
+    const double *alt = p->f_alt_freq + p->f_off[i];
+    if (a > 0) *fr = alt[a - 1];
+    else {
+        double sum = 0;
+        for (int64_t j = 0; j < nf; j++) sum += alt[j];
+        *fr = 1.0 - sum;
+    }
+    return 0;
 }
 
 static int build_index(mg_prs *p, mg_prs_err *e)
@@ -622,7 +758,8 @@ static void score_record(mg_prs *p, int chrom, int n_allele, int32_t *const *qa,
             const int32_t *q = qa[mt[i].allele];
             for (int s = 0; s < n; s++) if (q[s] >= 0) { tot += q[s]; nn++; }
         }
-        double f = nn ? (double)tot / ((double)nn * 2 * MG_DOSAGE_ONE) : 1.0 / n_allele;
+        double f = !isnan(mt[i].freq) ? mt[i].freq
+                 : nn ? (double)tot / ((double)nn * 2 * MG_DOSAGE_ONE) : 1.0 / n_allele;
         double xm = p->o.no_mean_imputation ? 0.0 : r->effect == MG_PRS_ADDITIVE ? 2.0 * f : f;
         /* the named-allele dosage counts once per distinct allele of the record */
         int first = 1;
@@ -715,6 +852,7 @@ static int push_match(mg_prs *p, int64_t row, int allele)
         p->m_mt = m;
     }
     p->mt[p->n_mt].row = row;
+    p->mt[p->n_mt].freq = NAN;
     p->mt[p->n_mt++].allele = allele;
     return 0;
 }
@@ -916,6 +1054,9 @@ static int handle_id(mg_prs *p, mg_vcf *v, const mg_vcf_site *st, mg_prs_err *e)
     if (p->n_mt == 0) return 0;
     int c = check_autosome(p, st->chrom, line, e);
     if (!c) return -1;
+    for (int m = 0; m < p->n_mt; m++)
+        if (freq_of(p, st->id, st->allele, st->n_allele, p->mt[m].allele, line, &p->mt[m].freq, e) < 0)
+            return -1;
     if (mg_vcf_load_genotypes(v, p->o.use_ds) < 0) {
         set_err(e, p->vcf_name, line, "%s", mg_vcf_error(v));
         return -1;
@@ -1078,6 +1219,9 @@ static int resolve_group(mg_prs *p, mg_vcf *v, mg_prs_err *e)
             log_row(p, r, gr->id, ref, alt, gr->allele[cd->ea], mt_name[t], gr->n_allele > 2,
                     ambiguous(ref, alt), flipped, is_best, !keep, status);
             if (!keep) continue;
+            if (freq_of(p, gr->id, (const char *const *)gr->allele, gr->n_allele, cd->ea, gr->line,
+                        &per[(size_t)cd->g * n_rows + n_per[cd->g]].freq, e) < 0)
+                goto out;
             per[(size_t)cd->g * n_rows + n_per[cd->g]].row = d->row;
             per[(size_t)cd->g * n_rows + n_per[cd->g]++].allele = cd->ea;
         }
@@ -1191,6 +1335,7 @@ mg_prs *mg_prs_run(mg_scoreset *ss, mg_vcf *v, const char *vcf_name,
         goto fail;
     }
     if (build_index(p, e) < 0) goto fail;
+    if (o->read_freq && !o->no_mean_imputation && read_freq(p, o->read_freq, e) < 0) goto fail;
     /* a second thread scores while this one reads (id matching: records are
      * scored independently, in file order, so the sums are the same bits) */
     if (o->threads > 1 && o->match == MG_PRS_MATCH_ID && pipe_start(p) < 0) {

@@ -21,7 +21,8 @@
  * 2.00a3.5): dosage d in 1/16384 units; dominant min(d,1), recessive
  * max(d-1,0); a missing call contributes 2*f*w (additive) or f*w (dominant/
  * recessive), f the named allele's frequency among non-missing samples (1/number
- * of alleles if all are missing), or 0 with no-mean-imputation.
+ * of alleles if all are missing; or from a plink2 .afreq file, --read-freq),
+ * or 0 with no-mean-imputation.
  * ALLELE_CT = 2*scored variants - 2*missing calls; DENOM = 2*scored variants
  * (ALLELE_CT without mean imputation), shared by every score column;
  * AVG = SUM * (1/DENOM).
@@ -79,6 +80,7 @@ typedef struct {
     double min_overlap;        /* pos matching: per score; default 0.75 */
     int per_chrom;             /* keep partial sums per autosome too */
     int threads;               /* > 1: score in a second thread while reading */
+    const char *read_freq;     /* plink2 .afreq file for mean imputation, or NULL */
 } mg_prs_opts;
 
 mg_prs_opts mg_prs_default_opts(void);

@@ -71,6 +71,17 @@ same sscore_ds_recessive_no_mean_identical_to_plink2 "$T/b_dsrec.sscore" --dosag
 plink_score b_gt "--vcf $T/b.vcf" "$T/b.score" 2
 same sscore_gt_ignores_ds_like_plink2 "$T/b_gt.sscore" -s "$T/b.score" "$T/b.vcf"
 
+# --read-freq: imputation frequencies from plink2 --freq on 40 of the samples
+# (IDs made unique first: plink2 refuses '.' IDs with --read-freq)
+awk 'BEGIN{OFS="\t"} /^#/ {print; next} {if ($3 == ".") $3 = "u" NR; print}' "$T/a.vcf" >"$T/au.vcf"
+grep '^#CHROM' "$T/au.vcf" | tr '\t' '\n' | tail -n +10 | head -n 40 >"$T/keep.txt"
+plink2 --vcf "$T/au.vcf" --keep "$T/keep.txt" --freq --out "$T/sub" >/dev/null 2>&1
+plink_score a_rf "--vcf $T/au.vcf --read-freq $T/sub.afreq" "$T/a.score" 3
+same sscore_read_freq_identical_to_plink2 "$T/a_rf.sscore" --read-freq "$T/sub.afreq" \
+    -s "$T/a.score" "$T/au.vcf"
+same sscore_read_freq_scoring_thread_identical_to_plink2 "$T/a_rf.sscore" -@ 2 \
+    --read-freq "$T/sub.afreq" -s "$T/a.score" "$T/au.vcf"
+
 # DS values whose named-allele dosage sums are exact ties at 3 decimals
 { printf '##fileformat=VCFv4.2\n##contig=<ID=1>\n##FORMAT=<ID=GT,Number=1,Type=String,Description="g">\n'
   printf '##FORMAT=<ID=DS,Number=A,Type=Float,Description="d">\n'
