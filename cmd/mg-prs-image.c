@@ -307,6 +307,16 @@ int main(int argc, char **argv)
     if (a.no_image && !a.sscore && !a.match_log && !a.write_stats) {
         mg_usage_error(&cli, "--no-image with nothing else to write"); ret = 2; goto done;
     }
+    {
+        const char *texts[] = { a.sscore, a.match_log, a.write_stats, a.write_layout };
+        int to_stdout = 0;
+        for (int i = 0; i < 4; i++) to_stdout += texts[i] && !strcmp(texts[i], "-");
+        if (to_stdout + (!a.no_image && !strcmp(cli.output, "-")) > 1) {
+            mg_usage_error(&cli, "only one output can go to stdout (add --no-image or -o FILE)");
+            ret = 2;
+            goto done;
+        }
+    }
     a.o.per_chrom = a.per_chrom;
     a.o.threads = cli.threads;
 

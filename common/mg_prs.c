@@ -863,10 +863,10 @@ static void log_row(mg_prs *p, const score_row *r, const char *id, const char *r
 {
     const mg_score_file *sf = &p->ss->files[r->file];
     kstring_t *l = &p->log;
-    ksprintf(l, "%s\t%s\t%lld\t%s\t%s\t%lld\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n",
+    ksprintf(l, "%s\t%s\t%lld\t%s\t%s\t%lld\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n",
              sf->path, p->ss->names[sf->first_col], (long long)r->line,
              r->id ? r->id : ".", r->chr ? r->chr : ".", (long long)r->pos,
-             r->ea, r->oa ? r->oa : ".", id, ref, alt, mea, mtype, "",
+             r->ea, r->oa ? r->oa : ".", id, ref, alt, mea, *mtype ? mtype : ".",
              multi, ambig, flipped, best, exclude, status);
 }
 
@@ -1481,7 +1481,7 @@ int mg_prs_write_sscore(const mg_prs *p, const mg_vcf *v, FILE *fp)
 int mg_prs_write_log(const mg_prs *p, FILE *fp)
 {
     if (fputs("file\taccession\trow_line\trsID\tchr_name\tchr_position\teffect_allele\tother_allele"
-              "\tID\tREF\tALT\tmatched_effect_allele\tmatch_type\tnote\tis_multiallelic\tambiguous"
+              "\tID\tREF\tALT\tmatched_effect_allele\tmatch_type\tis_multiallelic\tambiguous"
               "\tmatch_flipped\tbest_match\texclude\tmatch_status\n", fp) < 0)
         return -1;
     if (p->log.l && fwrite(p->log.s, 1, p->log.l, fp) != p->log.l) return -1;

@@ -23,5 +23,5 @@ mg-stream export -t prs -r 1 -c 0 -R -3,3 -o "$D/sample1_channel0.png" "$D/cohor
 "$PY" tests/prs/make_pgs.py "$D/cohort.vcf" "$D/pgs" 2 --gzip
 mg-prs-image -m pos --min-overlap 0.5 -s "$D"/pgs/PGS000001* -s "$D"/pgs/PGS000002* \
     --match-log "$D/match.tsv" --write-layout "$D/pgs_layout.json" -o "$D/pgs.mgt" "$D/cohort.vcf.gz"
-echo "match types:"; awk -F'\t' 'NR > 1 && $18 == 1 {print "  " $20 " " $13}' "$D/match.tsv" | sort | uniq -c | sort -rn | head
+echo "match types:"; awk -F'\t' 'NR > 1 && $17 == 1 {print "  " $19 " " $13}' "$D/match.tsv" | sort | uniq -c | sort -rn | head
 echo "wrote $D/cohort.sscore, $D/cohort.mgt, $D/sample1_channel0.png, $D/pgs.mgt, $D/match.tsv"

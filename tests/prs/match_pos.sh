@@ -28,8 +28,8 @@ case_pos() {
         fail "$name" "$(cat "$T/err")"; return
     fi
     # one verdict per scoring row: the best candidate's status (or why none)
-    awk -F'\t' 'NR > 1 && ($18 == 1 || $9 == ".") {
-            st = $20; sub(/^dropped_non_acgt_allele$/, "dropped", st)
+    awk -F'\t' 'NR > 1 && ($17 == 1 || $9 == ".") {
+            st = $19; sub(/^dropped_non_acgt_allele$/, "dropped", st)
             print $1 "\t" $3 "\t" st "\t" (st == "matched" ? $13 : ".") }' "$T/mg.log" | sort >"$T/mg.dec"
     cut -f1,2,3,5 "$T/ref.dec" | sort >"$T/ref.dec4"
     if ! cmp -s "$T/mg.dec" "$T/ref.dec4"; then
