@@ -109,7 +109,7 @@ static int w_json(void *c, FILE *fp)
 static int w_stats(void *c, FILE *fp)
 {
     out_ctx *x = c;
-    return mg_prs_stats_write(x->st, x->ss, x->per_chrom, fp);
+    return mg_prs_stats_write(x->st, x->ss, fp);
 }
 
 static int read_score_list(const mg_cli *cli, args_t *a, char ***store, int *n_store)

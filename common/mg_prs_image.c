@@ -193,7 +193,7 @@ static void stat_name(const mg_scoreset *ss, int i, char *buf, size_t cap)
     else snprintf(buf, cap, "%s", mg_scoreset_name(ss, j));
 }
 
-int mg_prs_stats_write(const mg_prs_stats *st, const mg_scoreset *ss, int per_chrom, FILE *fp)
+int mg_prs_stats_write(const mg_prs_stats *st, const mg_scoreset *ss, FILE *fp)
 {
     char name[600];
     if (fputs("#score\tmean\tsd\n", fp) < 0) return -1;

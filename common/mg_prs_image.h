@@ -43,7 +43,7 @@ int mg_prs_stats_cohort(mg_prs_stats *st, const mg_prs *p, const mg_scoreset *ss
  *  present. 0, or -1 with e filled. */
 int mg_prs_stats_read(mg_prs_stats *st, const char *path, const mg_scoreset *ss, int per_chrom,
                       mg_prs_err *e);
-int mg_prs_stats_write(const mg_prs_stats *st, const mg_scoreset *ss, int per_chrom, FILE *fp);
+int mg_prs_stats_write(const mg_prs_stats *st, const mg_scoreset *ss, FILE *fp);
 void mg_prs_stats_free(mg_prs_stats *st);
 
 /** Render sample s into img[C*H*W] (z-scores). */
