@@ -22,7 +22,7 @@ CFLAGS  ?= -O2 -g
 WARN     = -Wall -Wextra -Wno-unused-parameter
 ALL_CFLAGS   = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) -pthread
 ALL_CPPFLAGS = -Icommon -I/usr/include/nifti $(PKG_CFLAGS) $(CPPFLAGS)
-LIBS     = $(PKG_LIBS) -lnifti2 -lz -lm -lpthread
+LIBS     = $(PKG_LIBS) -lnifti2 -lznz -lz -lm -lpthread
 ALL_LDFLAGS  = $(SAN) -pthread -Wl,--as-needed $(LDFLAGS)
 
 ifdef asan

@@ -48,7 +48,7 @@ typedef struct {
     char *cmdline;           /* argv joined, shell-quoted where needed */
 } mg_cli;
 
-/** Defaults; records the command line for provenance. */
+/** Defaults; records the command line (argv[0] shown as prog) for provenance. */
 mg_cli mg_cli_default(const char *prog, int argc, char **argv);
 void mg_cli_free(mg_cli *cli);
 /** The common long options followed by own (terminated by a zero entry);

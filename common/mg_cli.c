@@ -1,0 +1,336 @@
+/* mg_cli.c: options, messages, provenance and output files shared by the programs. */
+#include "mg_cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const struct option COMMON_LONG[] = {
+    {"output", required_argument, NULL, 'o'},
+    {"threads", required_argument, NULL, '@'},
+    {"compress", optional_argument, NULL, 'z'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, MG_OPT_VERSION},
+    {"no-version", no_argument, NULL, MG_OPT_NO_VERSION},
+};
+#define N_COMMON ((int)(sizeof COMMON_LONG / sizeof COMMON_LONG[0]))
+
+/* Quote an argument for the provenance command line when the shell would need it. */
+static int needs_quote(const char *s)
+{
+    if (!*s) return 1;
+    for (; *s; s++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./-_", *s))
+            return 1;
+    return 0;
+}
+
+static char *join_argv(const char *prog, int argc, char **argv)
+{
+    size_t n = 1 + (prog ? strlen(prog) : 0);
+    for (int i = 0; i < argc; i++) n += 4 * strlen(argv[i]) + 3;
+    char *s = malloc(n), *p = s;
+    if (!s) return NULL;
+    for (int i = 0; i < argc; i++) {
+        if (i) *p++ = ' ';
+        if (i == 0 && prog) { p = stpcpy(p, prog); continue; }
+        if (!needs_quote(argv[i])) { p = stpcpy(p, argv[i]); continue; }
+        *p++ = '\'';
+        for (const char *a = argv[i]; *a; a++) {
+            if (*a == '\'') p = stpcpy(p, "'\\''");
+            else if (*a == '\n' || *a == '\t') *p++ = ' ';
+            else *p++ = *a;
+        }
+        *p++ = '\'';
+    }
+    *p = 0;
+    return s;
+}
+
+mg_cli mg_cli_default(const char *prog, int argc, char **argv)
+{
+    mg_cli c;
+    memset(&c, 0, sizeof c);
+    c.prog = prog;
+    c.output = "-";
+    c.threads = 1;
+    c.cmdline = join_argv(prog, argc, argv);
+    mg_install_cleanup_handlers();
+    return c;
+}
+
+void mg_cli_free(mg_cli *cli)
+{
+    free(cli->cmdline);
+    cli->cmdline = NULL;
+}
+
+struct option *mg_cli_long_options(const struct option *own)
+{
+    int n = 0;
+    while (own && own[n].name) n++;
+    struct option *o = calloc(N_COMMON + n + 1, sizeof *o);
+    if (!o) return NULL;
+    memcpy(o, COMMON_LONG, sizeof COMMON_LONG);
+    if (n) memcpy(o + N_COMMON, own, n * sizeof *o);
+    return o;
+}
+
+int mg_cli_common(mg_cli *cli, int c, const char *arg)
+{
+    long v;
+    switch (c) {
+    case 'o':
+        cli->output = arg;
+        return MG_CLI_HANDLED;
+    case '@':
+        if (mg_parse_long(arg, 1, 1024, &v) < 0) {
+            mg_usage_error(cli, "invalid thread count '%s'", arg);
+            return MG_CLI_USAGE;
+        }
+        cli->threads = (int)v;
+        return MG_CLI_HANDLED;
+    case 'z':
+        if (!arg) { cli->compress_level = 3; return MG_CLI_HANDLED; }
+        if (mg_parse_long(arg, 1, 19, &v) < 0) {
+            mg_usage_error(cli, "invalid compression level '%s' (1-19)", arg);
+            return MG_CLI_USAGE;
+        }
+        cli->compress_level = (int)v;
+        return MG_CLI_HANDLED;
+    case 'v': cli->verbose++; return MG_CLI_HANDLED;
+    case 'q': cli->quiet = 1; return MG_CLI_HANDLED;
+    case MG_OPT_NO_VERSION: cli->no_version = 1; return MG_CLI_HANDLED;
+    case 'h':
+        fputs(cli->usage ? cli->usage : "", stdout);
+        return mg_close_stdout(cli) < 0 ? MG_CLI_USAGE : MG_CLI_EXIT_OK;
+    case MG_OPT_VERSION:
+        printf("%s %s\n", cli->prog, MG_VERSION);
+        return mg_close_stdout(cli) < 0 ? MG_CLI_USAGE : MG_CLI_EXIT_OK;
+    case '?':
+        fprintf(stderr, "Try '%s --help'.\n", cli->prog);
+        return MG_CLI_USAGE;
+    default:
+        return MG_CLI_NOT_COMMON;
+    }
+}
+
+static void vmsg(const mg_cli *cli, const char *kind, const char *file, const char *fmt, va_list ap)
+{
+    char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    /* One line, always. */
+    for (char *p = msg; *p; p++) if (*p == '\n' || *p == '\r') *p = ' ';
+    fflush(stdout);
+    if (file) fprintf(stderr, "%s: %s: %s: %s\n", cli->prog, kind, strcmp(file, "-") ? file : "(stdin)", msg);
+    else fprintf(stderr, "%s: %s: %s\n", cli->prog, kind, msg);
+}
+
+void mg_error(const mg_cli *cli, const char *file, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg(cli, "error", file, fmt, ap);
+    va_end(ap);
+}
+
+void mg_warn(const mg_cli *cli, const char *file, const char *fmt, ...)
+{
+    if (cli->quiet) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg(cli, "warning", file, fmt, ap);
+    va_end(ap);
+}
+
+void mg_info(const mg_cli *cli, const char *fmt, ...)
+{
+    if (!cli->verbose || cli->quiet) return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", cli->prog);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void mg_usage_error(const mg_cli *cli, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", cli->prog);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry '%s --help'.\n", cli->prog);
+    va_end(ap);
+}
+
+mg_prov mg_cli_prov(const mg_cli *cli, const mg_prov *input)
+{
+    mg_prov p = {0};
+    mg_prov_merge(&p, input);
+    if (!cli->no_version) {
+        char *line = NULL;
+        if (asprintf(&line, "%s\t%s\t%s", cli->prog, MG_VERSION, cli->cmdline ? cli->cmdline : cli->prog) >= 0) {
+            mg_prov_add(&p, line);
+            free(line);
+        }
+    }
+    return p;
+}
+
+mg_writer_opts mg_cli_writer_opts(const mg_cli *cli)
+{
+    mg_writer_opts o = {0};
+    o.compress_level = cli->compress_level;
+    return o;
+}
+
+int mg_parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    if (!s || !*s) return -1;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+int mg_parse_double(const char *s, double *out)
+{
+    char *end;
+    if (!s || !*s) return -1;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno == ERANGE || *end || v != v || v - v != 0) return -1;
+    *out = v;
+    return 0;
+}
+
+/* ------------------------------------------------------ temporary files */
+
+#define MAX_TMP 16
+static char *tmp_names[MAX_TMP];    /* read by the signal handler */
+
+void mg_tmpfile_register(const char *path)
+{
+    for (int i = 0; i < MAX_TMP; i++)
+        if (!tmp_names[i]) { tmp_names[i] = strdup(path); return; }
+}
+
+void mg_tmpfile_unregister(const char *path)
+{
+    for (int i = 0; i < MAX_TMP; i++)
+        if (tmp_names[i] && strcmp(tmp_names[i], path) == 0) {
+            char *p = tmp_names[i];
+            tmp_names[i] = NULL;
+            free(p);
+        }
+}
+
+static void cleanup_and_reraise(int sig)
+{
+    for (int i = 0; i < MAX_TMP; i++)
+        if (tmp_names[i]) unlink(tmp_names[i]);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void mg_install_cleanup_handlers(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = cleanup_and_reraise;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+/* ------------------------------------------------------- text outputs */
+
+struct mg_outfile {
+    FILE *fp;
+    char *path, *tmp;
+    int is_stdout;
+};
+
+mg_outfile *mg_outfile_open(const char *path, char *err, size_t errlen)
+{
+    mg_outfile *f = calloc(1, sizeof *f);
+    if (!f) goto oom;
+    if (strcmp(path, "-") == 0) {
+        f->fp = stdout;
+        f->is_stdout = 1;
+        return f;
+    }
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (!(f->fp = fopen(path, "w"))) goto sys;
+        return f;
+    }
+    if (!(f->path = strdup(path)) || asprintf(&f->tmp, "%s.tmp.XXXXXX", path) < 0) { f->tmp = NULL; goto oom; }
+    int fd = mkostemp(f->tmp, O_CLOEXEC);
+    if (fd < 0) goto sys;
+    mg_tmpfile_register(f->tmp);
+    mode_t um = umask(0);
+    umask(um);
+    if (fchmod(fd, 0666 & ~um) < 0) { /* keep 0600 */ }
+    if (!(f->fp = fdopen(fd, "w"))) { close(fd); unlink(f->tmp); mg_tmpfile_unregister(f->tmp); goto sys; }
+    return f;
+sys:
+    if (err) snprintf(err, errlen, "%s", strerror(errno));
+    goto fail;
+oom:
+    if (err) snprintf(err, errlen, "out of memory");
+fail:
+    if (f) { free(f->path); free(f->tmp); free(f); }
+    return NULL;
+}
+
+FILE *mg_outfile_fp(mg_outfile *f) { return f->fp; }
+
+int mg_outfile_close(mg_outfile *f, int ok, char *err, size_t errlen)
+{
+    int ret = ok ? 0 : -1;
+    if (fflush(f->fp) != 0 || ferror(f->fp)) {
+        if (ok && err) snprintf(err, errlen, "write failed: %s", strerror(errno));
+        ret = -1;
+    }
+    if (!f->is_stdout) {
+        if (ret == 0 && f->tmp && fsync(fileno(f->fp)) < 0) {
+            if (err) snprintf(err, errlen, "fsync failed: %s", strerror(errno));
+            ret = -1;
+        }
+        if (fclose(f->fp) != 0 && ret == 0) {
+            if (err) snprintf(err, errlen, "close failed: %s", strerror(errno));
+            ret = -1;
+        }
+        if (f->tmp) {
+            if (ret == 0 && rename(f->tmp, f->path) < 0) {
+                if (err) snprintf(err, errlen, "rename failed: %s", strerror(errno));
+                ret = -1;
+            }
+            if (ret != 0) unlink(f->tmp);
+            mg_tmpfile_unregister(f->tmp);
+        }
+    }
+    free(f->path); free(f->tmp); free(f);
+    return ret;
+}
+
+int mg_close_stdout(const mg_cli *cli)
+{
+    if (fflush(stdout) == EOF || (fclose(stdout) != 0 && errno != EBADF)) {
+        fprintf(stderr, "%s: error: writing standard output failed: %s\n", cli->prog, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
