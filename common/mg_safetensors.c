@@ -215,11 +215,12 @@ static int load_file(mg_st *st, const char *path, char *err, size_t errlen)
             }
             numel *= v;
         }
-        uint64_t beg, end;
+        uint64_t beg = 0, end = 0;
         if (get_u64(json_array_get(jo, 0), &beg) < 0 || get_u64(json_array_get(jo, 1), &end) < 0 ||
             end < beg || end > bufsize) {
-            seterr(err, errlen, "%s: tensor '%s': data offsets outside the %llu-byte data buffer",
-                   path, key, (unsigned long long)bufsize);
+            seterr(err, errlen, "%s: tensor '%s': data offsets [%llu, %llu) outside the %llu-byte "
+                   "data buffer (truncated file?)", path, key, (unsigned long long)beg,
+                   (unsigned long long)end, (unsigned long long)bufsize);
             goto fail;
         }
         if (end - beg != numel * dtypes[t.dtype].size) {

@@ -7,6 +7,9 @@ modeling_dinov2_with_registers / modeling_vit).
   encoders.py gen FAMILY DIR [--dtype F32|BF16|F16] [--shards N] [--seed S] [--prefix P]
   encoders.py images OUTPREFIX N C H W [--seed S]      (writes OUTPREFIX{i}.npy)
   encoders.py check DIR KIND IMAGES.npy... -- OUTPUTS.npy...  [--l2]
+  encoders.py compare A.npy B.npy MAX_REL MIN_COS     (two outputs of the program)
+  encoders.py corrupt DIR HOW [NAME]    damage DIR/model.safetensors: drop, extra,
+                                        reshape, truncate, lie, dtype
 
 Safetensors files are written by hand (struct + json + numpy): u64 header length,
 JSON header padded to 8 bytes, then the data buffer.
@@ -18,10 +21,16 @@ import struct
 import sys
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
-torch.set_grad_enabled(False)
+torch = F = None        # imported by check() only: the other commands need numpy alone
+
+
+def load_torch():
+    global torch, F
+    import torch as t
+    import torch.nn.functional as f
+    torch, F = t, f
+    torch.set_grad_enabled(False)
 
 # ---------------------------------------------------------------- safetensors
 ST_DT = {"F32": np.float32, "F16": np.float16, "BF16": np.uint16}
@@ -372,6 +381,7 @@ def reference(d, kind, img):
 
 
 def check(d, kind, imgs, outs, l2):
+    load_torch()
     img = torch.from_numpy(np.stack([np.load(f) for f in imgs]).astype(np.float64))
     ref = reference(d, kind, img).numpy()
     if l2:
@@ -387,6 +397,52 @@ def check(d, kind, imgs, outs, l2):
     ok = err <= 1e-4 * scale and cos >= 0.99999
     print("max_abs_err %.3g scale %.3g min_cos %.8f%s" % (err, scale, cos, "" if ok else " FAIL"))
     return 0 if ok else 1
+
+
+def compare(a, b, max_rel, min_cos):
+    x, y = np.load(a).astype(np.float64), np.load(b).astype(np.float64)
+    if x.shape != y.shape:
+        print("shapes %s and %s" % (x.shape, y.shape))
+        return 1
+    rel = np.abs(x - y).max() / max(np.abs(y).max(), 1e-30)
+    cos = float(np.dot(x.ravel(), y.ravel()) / (np.linalg.norm(x) * np.linalg.norm(y)))
+    ok = rel <= max_rel and cos >= min_cos
+    print("max_rel_err %.3g cos %.8f%s" % (rel, cos, "" if ok else " FAIL"))
+    return 0 if ok else 1
+
+
+def corrupt(d, how, name=None):
+    path = os.path.join(d, "model.safetensors")
+    data = open(path, "rb").read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header, buf = json.loads(data[8:8 + n]), data[8 + n:]
+    if how == "truncate":
+        open(path, "wb").write(data[:-10])
+        return 0
+    if how == "lie":
+        open(path, "wb").write(struct.pack("<Q", len(data)) + data[8:])
+        return 0
+    if how == "dtype":
+        header[name]["dtype"] = "Q4_K"
+    elif how == "reshape":
+        header[name]["shape"] = header[name]["shape"][::-1] + [1]
+    tensors = {}
+    for k, e in header.items():
+        b, e2 = e["data_offsets"]
+        tensors[k] = (e, buf[b:e2])
+    if how == "drop":
+        del tensors[name]
+    elif how == "extra":
+        tensors[name] = ({"dtype": "F32", "shape": [2]}, b"\0" * 8)
+    out, blobs, off = {}, [], 0
+    for k in sorted(tensors):
+        e, raw = tensors[k]
+        out[k] = dict(e, data_offsets=[off, off + len(raw)])
+        blobs.append(raw)
+        off += len(raw)
+    h = json.dumps(out).encode()
+    open(path, "wb").write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+    return 0
 
 
 def main(a):
@@ -407,6 +463,10 @@ def main(a):
         a = [x for x in a if x != "--l2"]
         sep = a.index("--")
         return check(a[1], a[2], a[3:sep], a[sep + 1:], l2)
+    if a[0] == "compare":
+        return compare(a[1], a[2], float(a[3]), float(a[4]))
+    if a[0] == "corrupt":
+        return corrupt(a[1], a[2], a[3] if len(a) > 3 else None)
     raise SystemExit(__doc__)
 
 
