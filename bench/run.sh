@@ -7,6 +7,7 @@ export MG_BIN PY=/usr/bin/python3 PATH="$MG_BIN:$PATH"
 rows=$(mktemp); trap 'rm -f "$rows"' EXIT
 printf 'workload\tmgpipe\tpeer\tratio\tnote\n' >"$rows"
 for b in bench/*.sh; do
+    case "$b" in bench/run.sh|bench/lib.sh) continue;; esac
     [ -n "${MG_BENCH_FILTER:-}" ] && [[ "$b" != *${MG_BENCH_FILTER}* ]] && continue
     echo "bench: $b" >&2
     bash "$b" >>"$rows" || printf '%s\tfailed\t-\t-\t-\n' "$b" >>"$rows"
