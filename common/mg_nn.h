@@ -94,8 +94,11 @@ typedef struct {
     float eps;
 } mg_nn_layer_shape;
 
-/** Apply one layer to x [batch·n, dim] in place. 0 or -1 (memory). */
+/** Floats of workspace mg_nn_encoder_layer needs for batch·n tokens. */
+size_t mg_nn_encoder_layer_work(const mg_nn_layer_shape *s, int batch, int64_t n);
+/** Apply one layer to x [batch·n, dim] in place, using work (see above) so that
+ *  consecutive layers reuse the same memory. 0 or -1 (memory). */
 int mg_nn_encoder_layer(const mg_nn_ctx *ctx, const mg_nn_layer *l, const mg_nn_layer_shape *s,
-                        float *x, int batch, int64_t n);
+                        float *x, int batch, int64_t n, float *work);
 
 #endif

@@ -59,8 +59,14 @@ float *mg_trunk_forward(const mg_model *m, const mg_nn_ctx *ctx, const float *im
     free(pos_i);
     pos_i = NULL;
     mg_nn_layer_shape s = { (int)D, t->heads, t->ffn, t->act, t->eps };
+    float *work = malloc(mg_nn_encoder_layer_work(&s, batch, n_tok) * sizeof(float));
+    if (!work) goto oom;
     for (int l = 0; l < t->layers; l++)
-        if (mg_nn_encoder_layer(ctx, &t->layer[l], &s, x, batch, n_tok) < 0) goto oom;
+        if (mg_nn_encoder_layer(ctx, &t->layer[l], &s, x, batch, n_tok, work) < 0) {
+            free(work);
+            goto oom;
+        }
+    free(work);
     mg_nn_layer_norm(ctx, x, x, batch * n_tok, D, t->post_w, t->post_b, t->eps);
     *n_tok_out = n_tok;
     return x;

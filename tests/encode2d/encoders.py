@@ -7,6 +7,7 @@ modeling_dinov2_with_registers / modeling_vit).
   encoders.py gen FAMILY DIR [--dtype F32|BF16|F16] [--shards N] [--seed S] [--prefix P]
   encoders.py images OUTPREFIX N C H W [--seed S]      (writes OUTPREFIX{i}.npy)
   encoders.py check DIR KIND IMAGES.npy... -- OUTPUTS.npy...  [--l2]
+  encoders.py genbig SHAPE DIR [--dtype D]   vit-b16, so400m-448 (siglip), so400m-896 (gemma3)
   encoders.py compare A.npy B.npy MAX_REL MIN_COS     (two outputs of the program)
   encoders.py corrupt DIR HOW [NAME]    damage DIR/model.safetensors: drop, extra,
                                         reshape, truncate, lie, dtype
@@ -198,6 +199,73 @@ def hf_vit_tensors(r, t, p, cfg, dinov2):
     r.norm(t, p + "layernorm", D)
     if not dinov2:
         r.lin(t, p + "pooler.dense", D, D)
+
+
+class SpecRand(Rand):
+    """Records (shape, scale, mean) instead of drawing, so that large checkpoints
+    are generated one tensor at a time while writing."""
+
+    def lin(self, t, name, out, inp, bias=True):
+        t[name + ".weight"] = ((out, inp), 1 / math.sqrt(inp), 0.0)
+        if bias:
+            t[name + ".bias"] = ((out,), 0.1, 0.0)
+
+    def norm(self, t, name, d, bias=True):
+        t[name + ".weight"] = ((d,), 0.1, 1.0)
+        if bias:
+            t[name + ".bias"] = ((d,), 0.1, 0.0)
+
+    def arr(self, shape, scale=0.5, mean=0.0):
+        return (tuple(shape), scale, mean)
+
+
+def write_big(path, specs, dtype, seed=3):
+    g = np.random.default_rng(seed)
+    es = 4 if dtype == "F32" else 2
+    header, off = {}, 0
+    for name in sorted(specs):
+        shape = specs[name][0] if isinstance(specs[name], tuple) else specs[name].shape
+        n = es * int(np.prod(shape, dtype=np.int64))
+        header[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [off, off + n]}
+        off += n
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h)
+        for name in sorted(specs):
+            sp = specs[name]
+            a = sp if not isinstance(sp, tuple) else \
+                (sp[2] + sp[1] * g.standard_normal(sp[0], dtype=np.float32)).astype(np.float32)
+            f.write(to_bf16_bits(a).tobytes() if dtype == "BF16" else a.astype(np.float32).tobytes())
+
+
+def genbig(shape, d, dtype):
+    r, t = SpecRand(0), {}
+    if shape == "vit-b16":
+        cfg = {"model_type": "vit", "hidden_size": 768, "num_hidden_layers": 12,
+               "num_attention_heads": 12, "intermediate_size": 3072, "image_size": 224, "patch_size": 16}
+        hf_vit_tensors(r, t, "", cfg, False)
+    elif shape == "so400m-448":
+        v = {"hidden_size": 1152, "intermediate_size": 4304, "num_hidden_layers": 27,
+             "num_attention_heads": 16, "image_size": 448, "patch_size": 14}
+        cfg = {"model_type": "siglip", "vision_config": v}
+        siglip_tensors(r, t, "vision_model.", v, True)
+    elif shape == "so400m-896":
+        v = {"model_type": "siglip_vision_model", "hidden_size": 1152, "intermediate_size": 4304,
+             "num_hidden_layers": 27, "num_attention_heads": 16, "image_size": 896, "patch_size": 14,
+             "vision_use_head": False}
+        cfg = {"model_type": "gemma3", "mm_tokens_per_image": 256, "vision_config": v,
+               "text_config": {"hidden_size": 2560}}
+        siglip_tensors(r, t, "vision_tower.vision_model.", v, False)
+        t["multi_modal_projector.mm_input_projection_weight"] = ((1152, 2560), 0.03, 0.0)
+        t["multi_modal_projector.mm_soft_emb_norm.weight"] = ((1152,), 0.1, 0.0)
+    else:
+        raise SystemExit("unknown shape " + shape)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
+    write_big(os.path.join(d, "model.safetensors"), t, dtype)
+    return cfg
 
 
 def family_config(fam):
@@ -463,6 +531,10 @@ def main(a):
         a = [x for x in a if x != "--l2"]
         sep = a.index("--")
         return check(a[1], a[2], a[3:sep], a[sep + 1:], l2)
+    if a[0] == "genbig":
+        opts = dict(zip(a[3::2], a[4::2]))
+        genbig(a[1], a[2], opts.get("--dtype", "F32"))
+        return 0
     if a[0] == "compare":
         return compare(a[1], a[2], float(a[3]), float(a[4]))
     if a[0] == "corrupt":
