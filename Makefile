@@ -43,6 +43,7 @@ LIBMG    = $(BUILD)/libmg.a
 
 .PHONY: all deps test demo bench fuzz install clean lint-man
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 all: $(PROGS) bin
 

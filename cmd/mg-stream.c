@@ -329,7 +329,8 @@ static int cmd_cat_head(int argc, char **argv, int is_head)
             for (long i = 0; k == 1 && i < x.n; i++) k = mg_reader_copy_next(rs[f], w);
             if (k == 1) k = 0;   /* stop early, as head(1) does */
         }
-        if (k < 0) { mg_error(&cli, files[f], "%s", mg_reader_error(rs[f])); ok = 0; }
+        if (k < 0 && mg_writer_error(w)[0]) { mg_error(&cli, cli.output, "%s", mg_writer_error(w)); ok = 0; }
+        else if (k < 0) { mg_error(&cli, files[f], "%s", mg_reader_error(rs[f])); ok = 0; }
     }
     for (int f = 0; rs && f < nfiles; f++) mg_reader_close(rs[f]);
     free(rs);

@@ -5,6 +5,7 @@
 #include <png.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <nifti2_io.h>
 #include "mg_tensor.h"
 
@@ -130,7 +131,7 @@ int mg_nifti_write_tensor(const char *path, const mg_tensor *t, const mg_record 
     dims[1] = t->shape[off + 2]; dims[2] = t->shape[off + 1]; dims[3] = t->shape[off + 0];
     if (off) dims[4] = t->shape[0];
     for (int i = t->ndim + 1; i < 8; i++) dims[i] = 1;
-    nifti_image *nim = nifti_make_new_nim(dims, dt, 0);
+    nifti_image *nim = nifti_make_new_nim(dims, dt, 1);
     if (!nim) return fail(err, errlen, "cannot create NIfTI image");
     double sp[3] = {1, 1, 1}, aff[16];
     const char *s = mg_record_get_meta(rec, "spacing");
@@ -151,9 +152,10 @@ int mg_nifti_write_tensor(const char *path, const mg_tensor *t, const mg_record 
         for (int j = 0; j < 4; j++) nim->sto_xyz.m[i][j] = aff[4 * i + j];
     nim->sform_code = NIFTI_XFORM_SCANNER_ANAT;
     nim->qform_code = NIFTI_XFORM_SCANNER_ANAT;
+    double qdx, qdy, qdz;
     nifti_dmat44_to_quatern(nim->sto_xyz, &nim->quatern_b, &nim->quatern_c, &nim->quatern_d,
                             &nim->qoffset_x, &nim->qoffset_y, &nim->qoffset_z,
-                            NULL, NULL, NULL, &nim->qfac);
+                            &qdx, &qdy, &qdz, &nim->qfac);
     nim->qto_xyz = nifti_quatern_to_dmat44(nim->quatern_b, nim->quatern_c, nim->quatern_d,
                                            nim->qoffset_x, nim->qoffset_y, nim->qoffset_z,
                                            nim->dx, nim->dy, nim->dz, nim->qfac);
@@ -166,9 +168,11 @@ int mg_nifti_write_tensor(const char *path, const mg_tensor *t, const mg_record 
         return fail(err, errlen, "bad NIfTI file name (use .nii or .nii.gz)");
     }
     nifti_set_iname_offset(nim, 1);
-    znzFile fp = nifti_image_write_hdr_img(nim, 1, "wb");
-    int ok = fp != NULL;
-    if (fp) znzclose(fp);
+    /* write_data = 3: header and data, file left open so that we see failures. */
+    znzFile fp = nifti_image_write_hdr_img(nim, 3, "wb");
+    int ok = fp != NULL && !znz_isnull(fp);
+    if (ok && znzclose(fp) != 0) ok = 0;
     nifti_image_free(nim);
+    if (!ok) unlink(path);
     return ok ? 0 : fail(err, errlen, "NIfTI write failed");
 }

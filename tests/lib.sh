@@ -19,13 +19,14 @@ check() {
     else fail "$name" "$(head -c 300 "$T/.err" | tr '\n' ' ')"; fi
 }
 # expect_error NAME STATUS PATTERN COMMAND...: the command must exit with STATUS,
-# print exactly one stderr line matching PATTERN, and nothing on stdout.
+# print exactly one stderr line matching PATTERN (usage errors may add a "Try
+# 'prog --help'." line), and nothing on stdout.
 expect_error() {
     local name=$1 want=$2 pat=$3; shift 3
     "$@" >"$T/.out" 2>"$T/.err"; local st=$?
     local lines; lines=$(wc -l <"$T/.err")
     if [ "$st" != "$want" ]; then fail "$name" "exit $st, want $want: $(head -c 200 "$T/.err")"
-    elif [ "$lines" != 1 ]; then fail "$name" "$lines stderr lines: $(head -c 300 "$T/.err" | tr '\n' '|')"
+    elif [ "$lines" != 1 ] && ! { [ "$want" = 2 ] && [ "$lines" = 2 ] && tail -n1 "$T/.err" | grep -q "^Try '"; }; then fail "$name" "$lines stderr lines: $(head -c 300 "$T/.err" | tr '\n' '|')"
     elif ! grep -qE -- "$pat" "$T/.err"; then fail "$name" "stderr '$(cat "$T/.err")' !~ /$pat/"
     elif [ -s "$T/.out" ]; then fail "$name" "unexpected stdout"
     else pass "$name"; fi
