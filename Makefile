@@ -19,7 +19,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-WARN     = -Wall -Wextra -Wno-unused-parameter
+WARN     = -Wall -Wextra
 ALL_CFLAGS   = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) -pthread
 ALL_CPPFLAGS = -Icommon -I/usr/include/nifti $(PKG_CFLAGS) $(CPPFLAGS)
 LIBS     = $(PKG_LIBS) -lnifti2 -lznz -lz -lm -lpthread

@@ -17,5 +17,5 @@ done
 med() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 to=$(med "${ours[@]}"); tp=$(med "${peer[@]}")
 gbs() { awk -v b="$bytes" -v s="$1" 'BEGIN { printf "%.2f GB/s", b / s / 1e9 }'; }
-row "stream pass-through, $(fmt "$bytes/1073741824" "%.1f") GiB f32 (mg-stream cat vs cat)" \
+row "stream pass-through, $(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1073741824 }') GiB f32 (mg-stream cat vs cat)" \
     "$(gbs "$to")" "cat $(gbs "$tp")" "$(ratio "$tp" "$to")" "throughput ratio, target >= 0.5; checksums verified"

@@ -124,6 +124,7 @@ out:
 
 static int no_own(mg_cli *cli, int c, const char *arg, void *ctx)
 {
+    (void)c; (void)arg; (void)ctx;
     mg_usage_error(cli, "unexpected option");
     return -1;
 }

@@ -521,6 +521,41 @@ static int read_body(mg_reader *r, mg_record *rec, uint64_t body_len)
     return 0;
 }
 
+/* Decompress a tensor's zstd frame into owned memory. The buffer grows with the
+ * output actually produced, so a frame header that claims a huge size costs no
+ * more memory than the data it really holds. */
+static int decompress(mg_reader *r, mg_tensor *t, const void *src, size_t stored)
+{
+    if (!r->dctx && !(r->dctx = ZSTD_createDCtx())) return rerr(r, "out of memory");
+    ZSTD_DCtx_reset(r->dctx, ZSTD_reset_session_only);
+    size_t cap = t->nbytes < (16u << 20) ? t->nbytes : (16u << 20);
+    unsigned char *out = alloc_aligned(cap);
+    if (!out) return rerr(r, "out of memory");
+    ZSTD_inBuffer in = {src, stored, 0};
+    ZSTD_outBuffer o = {out, cap, 0};
+    for (;;) {
+        size_t z = ZSTD_decompressStream(r->dctx, &o, &in);
+        if (ZSTD_isError(z)) { free(out); return rerr(r, "corrupt record (tensor '%s': %s)", t->name, ZSTD_getErrorName(z)); }
+        if (z == 0) break;                                  /* frame complete */
+        if (o.pos < o.size) {                               /* input exhausted mid-frame */
+            if (in.pos == in.size) { free(out); return rerr(r, "corrupt record (tensor '%s': short zstd frame)", t->name); }
+            continue;
+        }
+        if (cap == t->nbytes) { free(out); return rerr(r, "corrupt record (tensor '%s' compressed size mismatch)", t->name); }
+        size_t ncap = cap * 2 < t->nbytes ? cap * 2 : t->nbytes;
+        unsigned char *n = alloc_aligned(ncap);
+        if (!n) { free(out); return rerr(r, "out of memory"); }
+        memcpy(n, out, o.pos);
+        free(out);
+        out = n; cap = ncap;
+        o.dst = out; o.size = cap;
+    }
+    if (o.pos != t->nbytes || in.pos != in.size) { free(out); return rerr(r, "corrupt record (tensor '%s' compressed size mismatch)", t->name); }
+    t->data = out;
+    t->owns_data = 1;
+    return 0;
+}
+
 /* Parse a record body already in rec->body. */
 static int parse_body(mg_reader *r, mg_record *rec, uint64_t len)
 {
@@ -579,13 +614,7 @@ static int parse_body(mg_reader *r, mg_record *rec, uint64_t len)
         } else {
             unsigned long long fs = ZSTD_getFrameContentSize(b + p, stored);
             if (fs != t->nbytes) return rerr(r, "corrupt record (tensor '%s' compressed size mismatch)", t->name);
-            if (!r->dctx && !(r->dctx = ZSTD_createDCtx())) return rerr(r, "out of memory");
-            if (!(t->data = alloc_aligned(t->nbytes))) return rerr(r, "out of memory");
-            t->owns_data = 1;
-            size_t z = ZSTD_decompressDCtx(r->dctx, t->data, t->nbytes, b + p, stored);
-            if (ZSTD_isError(z) || z != t->nbytes)
-                return rerr(r, "corrupt record (tensor '%s': %s)", t->name,
-                            ZSTD_isError(z) ? ZSTD_getErrorName(z) : "short zstd frame");
+            if (decompress(r, t, b + p, stored) < 0) return -1;
         }
         p += stored;
     }

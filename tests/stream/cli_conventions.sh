@@ -41,7 +41,9 @@ expect_error dev_full_write_error 1 'mg-stream: error: /dev/full: write failed: 
 mg-stream info "$T/five.mgt" >/dev/full 2>"$T/err"; st=$?
 [ $st = 1 ] && grep -q 'No space left' "$T/err" && pass text_output_to_dev_full_fails || fail text_output_to_dev_full_fails "status $st"
 # A reader that goes away: SIGPIPE, non-zero status, no hang.
-for i in $(seq 1 20); do echo "$T/a.npy"; done | xargs mg-stream import --no-version -o "$T/many.mgt"
+# (more data than a widened 1 MiB pipe buffer holds, so the writer must block)
+"$PY" -c "import numpy as np; np.save('$T/big.npy', np.zeros(1 << 20, dtype=np.float32))"
+for i in 1 2 3 4; do echo "$T/big.npy"; done | xargs mg-stream import --no-version -o "$T/many.mgt"
 ( set -o pipefail; timeout 20 mg-stream cat "$T/many.mgt" | head -c 10 >/dev/null ); st=$?
 [ $st != 0 ] && [ $st != 124 ] && pass reader_gone_nonzero_status || fail reader_gone_nonzero_status "status $st"
 
