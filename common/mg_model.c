@@ -231,7 +231,7 @@ mg_model *mg_model_load(const char *dir, char *err, size_t errlen)
     case MG_FAM_SIGLIP: {
         json_t *v = strcmp(type, "siglip") == 0 ? json_object_get(cfg, "vision_config") : cfg;
         snprintf(L.prefix, sizeof L.prefix, "vision_model.");
-        rc = mg_siglip_load(&L, cfg, v, 1);
+        rc = mg_siglip_load(&L, v, 1);
         if (rc == 0) rc = mg_load_check_unused(&L, "vision_model.", NULL);
         break;
     }
@@ -305,7 +305,6 @@ int mg_model_output_shape(const mg_model *m, mg_output kind, int c, int h, int w
             seterr(err, errlen, "%s: projected output needs a gemma3 checkpoint", m->type);
             return -1;
         }
-        if (mg_gemma3_check(m, h, w, err, errlen) < 0) return -1;
         shape[0] = m->mm_tokens;
         shape[1] = m->text_dim;
         return 2;

@@ -9,63 +9,45 @@
 #include <string.h>
 
 /* ---- vectorised exp: Cephes expf's range reduction and polynomial (relative
- * error ~2 ulp), written with GCC vector extensions so softmax and tanh-GELU run
- * 16 lanes at a time; target_clones picks AVX-512, AVX2 or baseline SSE at load. */
+ * error ~2 ulp), written with GCC/Clang vector extensions so that softmax and
+ * tanh-GELU run 16 lanes at a time; target_clones picks AVX-512, AVX2 or
+ * baseline SSE when the program loads. The helpers are macros so that no
+ * function passes vectors across an ABI boundary. */
 typedef float v16f __attribute__((vector_size(64)));
 typedef int32_t v16i __attribute__((vector_size(64)));
 #define VCLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-
-/* The helpers below are always inlined into the target_clones functions, so the
- * vector-ABI note does not apply. */
-#pragma GCC diagnostic ignored "-Wpsabi"
-#define VINLINE static inline __attribute__((always_inline))
-
-VINLINE v16f vmax(v16f a, v16f b)
-{
-    v16i m = a > b;
-    return (v16f)(((v16i)a & m) | ((v16i)b & ~m));
-}
-
-VINLINE v16f vmin(v16f a, v16f b)
-{
-    v16i m = a < b;
-    return (v16f)(((v16i)a & m) | ((v16i)b & ~m));
-}
-
-VINLINE v16f v16_splat(float x)
-{
-    return (v16f){ x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x };
-}
-
-VINLINE v16f vexp(v16f x)
-{
-    const v16f hi = v16_splat(88.3762626647949f), lo = v16_splat(-87.3365447504f);
-    x = vmax(vmin(x, hi), lo);
-    /* n = round(x / ln 2) by the 1.5·2^23 trick; r = x − n·ln 2 in two parts */
-    const v16f magic = v16_splat(12582912.0f);
-    v16f t = x * v16_splat(1.44269504088896341f) + magic;
-    v16f n = t - magic;
-    v16f r = x - n * v16_splat(0.693359375f) + n * v16_splat(2.12194440e-4f);
-    v16f p = v16_splat(1.9875691500e-4f);
-    p = p * r + v16_splat(1.3981999507e-3f);
-    p = p * r + v16_splat(8.3334519073e-3f);
-    p = p * r + v16_splat(4.1665795894e-2f);
-    p = p * r + v16_splat(1.6666665459e-1f);
-    p = p * r + v16_splat(5.0000001201e-1f);
-    p = p * r * r + r + v16_splat(1.0f);
-    v16i e = ((v16i)t - (v16i)magic + 127) << 23;     /* 2^n */
-    return p * (v16f)e;
-}
+#define V16(x) ((v16f){ x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x })
+/* lane-wise select, min and max through the comparison masks */
+#define VSEL(m, a, b) ((v16f)(((v16i)(a) & (m)) | ((v16i)(b) & ~(m))))
+#define VMAX(a, b) VSEL((a) > (b), a, b)
+#define VMIN(a, b) VSEL((a) < (b), a, b)
+/* out = exp(in) for lanes in [-87.3, 88.4] (clamped) */
+#define VEXP(out, in) do { \
+    v16f x_ = VMAX(VMIN((in), V16(88.3762626647949f)), V16(-87.3365447504f)); \
+    const v16f magic_ = V16(12582912.0f);    /* 1.5·2^23: round to integer */ \
+    v16f t_ = x_ * V16(1.44269504088896341f) + magic_; \
+    v16f n_ = t_ - magic_; \
+    v16f r_ = x_ - n_ * V16(0.693359375f) + n_ * V16(2.12194440e-4f); \
+    v16f p_ = V16(1.9875691500e-4f); \
+    p_ = p_ * r_ + V16(1.3981999507e-3f); \
+    p_ = p_ * r_ + V16(8.3334519073e-3f); \
+    p_ = p_ * r_ + V16(4.1665795894e-2f); \
+    p_ = p_ * r_ + V16(1.6666665459e-1f); \
+    p_ = p_ * r_ + V16(5.0000001201e-1f); \
+    p_ = p_ * r_ * r_ + r_ + V16(1.0f); \
+    v16i e_ = ((v16i)t_ - (v16i)magic_ + 127) << 23;    /* 2^n */ \
+    (out) = p_ * (v16f)e_; \
+} while (0)
 
 /* x[i] = exp(x[i] − sub); returns the sum. */
 VCLONES static float exp_sub_sum(float *x, int64_t n, float sub)
 {
     int64_t i = 0;
-    v16f acc = v16_splat(0.0f), vs = v16_splat(sub);
+    v16f acc = V16(0.0f), vs = V16(sub);
     for (; i + 16 <= n; i += 16) {
         v16f v;
         memcpy(&v, x + i, sizeof v);
-        v = vexp(v - vs);
+        VEXP(v, v - vs);
         memcpy(x + i, &v, sizeof v);
         acc += v;
     }
@@ -85,7 +67,7 @@ VCLONES static float max_of(const float *x, int64_t n)
         for (i = 16; i + 16 <= n; i += 16) {
             v16f v;
             memcpy(&v, x + i, sizeof v);
-            vm = vmax(v, vm);
+            vm = VMAX(v, vm);
         }
         for (int k = 0; k < 16; k++) if (vm[k] > m) m = vm[k];
     }
@@ -98,15 +80,16 @@ VCLONES static float max_of(const float *x, int64_t n)
 VCLONES static void gelu_tanh_array(float *x, int64_t n)
 {
     int64_t i = 0;
-    const v16f c = v16_splat(0.79788456080286536f), k = v16_splat(0.044715f),
-               one = v16_splat(1.0f), two = v16_splat(2.0f), half = v16_splat(0.5f),
-               lim = v16_splat(9.0f), nlim = v16_splat(-9.0f);
+    const v16f c = V16(0.79788456080286536f), k = V16(0.044715f), one = V16(1.0f),
+               two = V16(2.0f), half = V16(0.5f), lim = V16(9.0f), nlim = V16(-9.0f);
     for (; i + 16 <= n; i += 16) {
         v16f v;
         memcpy(&v, x + i, sizeof v);
         v16f u = c * (v + k * v * v * v);
-        u = vmax(vmin(u, lim), nlim);
-        v16f th = one - two / (vexp(two * u) + one);
+        u = VMAX(VMIN(u, lim), nlim);
+        v16f e;
+        VEXP(e, two * u);
+        v16f th = one - two / (e + one);
         v = half * v * (one + th);
         memcpy(x + i, &v, sizeof v);
     }
@@ -200,6 +183,7 @@ static void convert_rows(const mg_nn_weight *w, int64_t r0, int64_t nr, float *d
 int mg_nn_linear(const mg_nn_ctx *ctx, const float *x, int64_t n, const mg_nn_weight *w,
                  const float *bias, float *y, int64_t ldy)
 {
+    (void)ctx;      /* OpenBLAS threads were set by mg_nn_begin() */
     int64_t out = w->rows, in = w->cols;
     if (n <= 0) return 0;
     if (bias)
@@ -227,6 +211,7 @@ int mg_nn_linear(const mg_nn_ctx *ctx, const float *x, int64_t n, const mg_nn_we
 int mg_nn_matmul_in_out(const mg_nn_ctx *ctx, const float *x, int64_t n,
                         const mg_nn_weight *w, float *y)
 {
+    (void)ctx;
     int64_t in = w->rows, out = w->cols;
     if (n <= 0) return 0;
     if (is_aligned_f32(w)) {
@@ -270,6 +255,7 @@ static int n_chunks(const mg_nn_ctx *ctx, int64_t n, int64_t d, int64_t *chunk)
 
 static void layer_norm_task(void *p, int t, int wk)
 {
+    (void)wk;
     rows_job *j = p;
     int64_t r1 = (t + 1) * j->chunk < j->n ? (t + 1) * j->chunk : j->n;
     for (int64_t r = t * j->chunk; r < r1; r++) {
@@ -296,6 +282,7 @@ void mg_nn_layer_norm(const mg_nn_ctx *ctx, const float *x, float *y, int64_t n,
 
 static void rms_task(void *p, int t, int wk)
 {
+    (void)wk;
     rows_job *j = p;
     int64_t r1 = (t + 1) * j->chunk < j->n ? (t + 1) * j->chunk : j->n;
     for (int64_t r = t * j->chunk; r < r1; r++) {
@@ -319,6 +306,7 @@ void mg_nn_rms_norm_gemma(const mg_nn_ctx *ctx, const float *x, float *y, int64_
 
 static void act_task(void *p, int t, int wk)
 {
+    (void)wk;
     rows_job *j = p;
     int64_t i1 = (t + 1) * j->chunk < j->n ? (t + 1) * j->chunk : j->n;
     float *x = j->y;
@@ -347,6 +335,7 @@ void mg_nn_activate(const mg_nn_ctx *ctx, float *x, int64_t n, int act)
 
 static void swiglu_task(void *p, int t, int wk)
 {
+    (void)wk;
     rows_job *j = p;
     int64_t r1 = (t + 1) * j->chunk < j->n ? (t + 1) * j->chunk : j->n;
     for (int64_t r = t * j->chunk; r < r1; r++) {

@@ -1,5 +1,6 @@
 /* mg_safetensors.c: memory-mapped safetensors reader (format: safetensors README). */
 #include "mg_safetensors.h"
+#include "mg_tensor.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +15,7 @@
 
 typedef struct {
     char *path;
-    void *map;
+    void *map;               /* NULL for caller memory (mg_st_open_mem) */
     size_t size;
 } st_file;
 
@@ -60,19 +61,6 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
-}
-
-float mg_f16_to_f32(uint16_t h)
-{
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff;
-    union { uint32_t u; float f; } v;
-    if (exp == 0) {                       /* zero or subnormal: man * 2^-24 */
-        float f = (float)man * (1.0f / 16777216.0f);
-        return sign ? -f : f;
-    }
-    if (exp == 31) v.u = sign | 0x7f800000u | (man << 13);   /* inf / nan */
-    else v.u = sign | ((exp + 112) << 23) | (man << 13);
-    return v.f;
 }
 
 int mg_st_to_f32(const mg_st_tensor *t, int64_t off, int64_t n, float *out)
@@ -130,27 +118,15 @@ static int get_u64(json_t *v, uint64_t *out)
     return 0;
 }
 
-/* Map one file and append its tensors; validates the header. */
-static int load_file(mg_st *st, const char *path, char *err, size_t errlen)
+/* Validate the header of a safetensors image b[0, size) and append its tensors,
+ * attributed to file index st->n_files (path names it in errors). */
+static int parse_buffer(mg_st *st, const char *path, const unsigned char *b, size_t size,
+                        char *err, size_t errlen)
 {
-    int fd = -1, rc = -1;
-    void *map = MAP_FAILED;
-    size_t size = 0;
+    int rc = -1;
     json_t *root = NULL;
     span *spans = NULL;
-    struct stat sb;
-
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) { seterr(err, errlen, "%s: %s", path, strerror(errno)); goto fail; }
-    if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-        seterr(err, errlen, "%s: not a regular file", path);
-        goto fail;
-    }
-    size = (size_t)sb.st_size;
     if (size < 8) { seterr(err, errlen, "%s: truncated safetensors file (%zu bytes)", path, size); goto fail; }
-    map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map == MAP_FAILED) { seterr(err, errlen, "%s: mmap: %s", path, strerror(errno)); goto fail; }
-    const unsigned char *b = map;
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--) hlen = hlen << 8 | b[i];
     if (hlen > MG_ST_MAX_HEADER) {
@@ -260,14 +236,6 @@ static int load_file(mg_st *st, const char *path, char *err, size_t errlen)
                "(truncated or padded file)", path, (unsigned long long)bufsize, (unsigned long long)pos);
         goto fail;
     }
-    st_file *nf = realloc(st->files, (size_t)(st->n_files + 1) * sizeof *nf);
-    if (!nf) { seterr(err, errlen, "out of memory"); goto fail; }
-    st->files = nf;
-    nf[st->n_files].path = strdup(path);
-    nf[st->n_files].map = map;
-    nf[st->n_files].size = size;
-    st->n_files++;
-    map = MAP_FAILED;
     rc = 0;
 fail:
     if (rc < 0) {
@@ -279,6 +247,52 @@ fail:
     }
     free(spans);
     json_decref(root);
+    return rc;
+}
+
+static int add_file(mg_st *st, const char *path, void *map, size_t size)
+{
+    st_file *nf = realloc(st->files, (size_t)(st->n_files + 1) * sizeof *nf);
+    if (!nf) return -1;
+    st->files = nf;
+    nf[st->n_files].path = strdup(path);
+    nf[st->n_files].map = map;
+    nf[st->n_files].size = size;
+    if (!nf[st->n_files].path) return -1;
+    st->n_files++;
+    return 0;
+}
+
+/* Map one file and append its tensors. */
+static int load_file(mg_st *st, const char *path, char *err, size_t errlen)
+{
+    int fd = -1, rc = -1;
+    void *map = MAP_FAILED;
+    size_t size = 0;
+    struct stat sb;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) { seterr(err, errlen, "%s: %s", path, strerror(errno)); goto fail; }
+    if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+        seterr(err, errlen, "%s: not a regular file", path);
+        goto fail;
+    }
+    size = (size_t)sb.st_size;
+    if (size < 8) { seterr(err, errlen, "%s: truncated safetensors file (%zu bytes)", path, size); goto fail; }
+    map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map == MAP_FAILED) { seterr(err, errlen, "%s: mmap: %s", path, strerror(errno)); goto fail; }
+    if (parse_buffer(st, path, map, size, err, errlen) < 0) goto fail;
+    if (add_file(st, path, map, size) < 0) {
+        while (st->n > 0 && st->t[st->n - 1].file == st->n_files) {
+            free((char *)st->t[st->n - 1].name);
+            st->n--;
+        }
+        seterr(err, errlen, "out of memory");
+        goto fail;
+    }
+    map = MAP_FAILED;
+    rc = 0;
+fail:
     if (map != MAP_FAILED) munmap(map, size);
     if (fd >= 0) close(fd);
     return rc;
@@ -312,6 +326,20 @@ mg_st *mg_st_open_file(const char *path, char *err, size_t errlen)
     mg_st *st = calloc(1, sizeof *st);
     if (!st) { seterr(err, errlen, "out of memory"); return NULL; }
     if (load_file(st, path, err, errlen) < 0) { mg_st_close(st); return NULL; }
+    finish(st);
+    return st;
+}
+
+mg_st *mg_st_open_mem(const void *data, size_t size, char *err, size_t errlen)
+{
+    mg_st *st = calloc(1, sizeof *st);
+    if (!st) { seterr(err, errlen, "out of memory"); return NULL; }
+    if (parse_buffer(st, "(memory)", data, size, err, errlen) < 0) { mg_st_close(st); return NULL; }
+    if (add_file(st, "(memory)", NULL, size) < 0) {
+        seterr(err, errlen, "out of memory");
+        mg_st_close(st);
+        return NULL;
+    }
     finish(st);
     return st;
 }
@@ -408,7 +436,7 @@ void mg_st_close(mg_st *st)
     for (int i = 0; i < st->n; i++) free((char *)st->t[i].name);
     free(st->t);
     for (int i = 0; i < st->n_files; i++) {
-        munmap(st->files[i].map, st->files[i].size);
+        if (st->files[i].map) munmap(st->files[i].map, st->files[i].size);
         free(st->files[i].path);
     }
     free(st->files);

@@ -47,6 +47,8 @@ size_t mg_st_dtype_size(int dtype);
 
 /** Open one .safetensors file. NULL and err on failure. */
 mg_st *mg_st_open_file(const char *path, char *err, size_t errlen);
+/** Parse a safetensors image in memory (not copied; must outlive the result). */
+mg_st *mg_st_open_mem(const void *data, size_t size, char *err, size_t errlen);
 /** Open a checkpoint directory: model.safetensors.index.json (shards) if present,
  *  else model.safetensors. NULL and err on failure. */
 mg_st *mg_st_open_dir(const char *dir, char *err, size_t errlen);
@@ -61,13 +63,5 @@ mg_st_tensor *mg_st_at(mg_st *st, int i);
 /** Convert n elements of an F32/F16/BF16 tensor starting at element off to f32.
  *  Returns 0, or -1 for another dtype. */
 int mg_st_to_f32(const mg_st_tensor *t, int64_t off, int64_t n, float *out);
-
-/** IEEE half / bfloat16 to float. */
-float mg_f16_to_f32(uint16_t h);
-static inline float mg_bf16_to_f32(uint16_t b)
-{
-    union { uint32_t u; float f; } v = { (uint32_t)b << 16 };
-    return v.f;
-}
 
 #endif

@@ -23,7 +23,7 @@ int mg_gemma3_load(mg_loader *L, json_t *cfg)
         pp = "model.multi_modal_projector.";
     }
     snprintf(L->prefix, sizeof L->prefix, "%s", vp);
-    if (mg_siglip_load(L, cfg, v, 0) < 0) return -1;
+    if (mg_siglip_load(L, v, 0) < 0) return -1;
     static const char *const ignore[] = { "head.", NULL };
     if (mg_load_check_unused(L, vp, ignore) < 0) return -1;
     if (mg_cfg_int(L, cfg, "mm_tokens_per_image", 256, &m->mm_tokens) < 0 ||
@@ -38,12 +38,6 @@ int mg_gemma3_load(mg_loader *L, json_t *cfg)
     if (mg_load_matrix(L, "mm_input_projection_weight", m->t.dim, m->text_dim, &m->proj) < 0 ||
         !(m->soft_norm = mg_load_vec(L, "mm_soft_emb_norm.weight", m->t.dim))) return -1;
     return mg_load_check_unused(L, pp, NULL);
-}
-
-int mg_gemma3_check(const mg_model *m, int h, int w, char *err, size_t errlen)
-{
-    (void)m; (void)h; (void)w; (void)err; (void)errlen;
-    return 0;        /* the trunk already requires the configured size */
 }
 
 int mg_gemma3_project(const mg_model *m, const mg_nn_ctx *ctx, const float *x, int batch,

@@ -96,13 +96,12 @@ const float *mg_trunk_load_layer_vec(mg_loader *L, int i, const char *sub);
 void mg_trunk_pick_prefix(mg_loader *L, const char *alt);
 
 /* Families. */
-int mg_siglip_load(mg_loader *L, json_t *cfg, json_t *vcfg, int with_head);
+int mg_siglip_load(mg_loader *L, json_t *vcfg, int with_head);
 int mg_siglip_head(const mg_model *m, const mg_nn_ctx *ctx, const float *x, int batch,
                    int64_t n, float *out);
 int mg_gemma3_load(mg_loader *L, json_t *cfg);
 int mg_gemma3_project(const mg_model *m, const mg_nn_ctx *ctx, const float *x, int batch,
                       int grid_h, int grid_w, float *out);
-int mg_gemma3_check(const mg_model *m, int h, int w, char *err, size_t errlen);
 int mg_dinov2_load(mg_loader *L, json_t *cfg, int registers);
 int mg_vit_load(mg_loader *L, json_t *cfg);
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int mg_siglip_load(mg_loader *L, json_t *cfg, json_t *v, int with_head)
+int mg_siglip_load(mg_loader *L, json_t *v, int with_head)
 {
     mg_model *m = L->m;
     mg_trunk *t = &m->t;
