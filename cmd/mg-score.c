@@ -1041,11 +1041,11 @@ static int main_classify(int argc, char **argv, int is_risk)
     mg_info(&cli, "DeLong, Youden, per-class and comparison in %.3f s", now_s() - t0);
     if (o.plot) {
         char err[512];
-        mg_plot_data pd = { .s = d.s, .y = A.y, .asc = A.asc, .n = n, .probabilities = !o.raw,
+        mg_plot_data pd = { .s = d.s, .y = A.y, .asc = A.asc, .n = n, .k = d.k,
+                            .names = (const char *const *)d.score_names, .probabilities = !o.raw,
                             .bins = o.ece_bins, .boot_b = (int)o.bootstrap, .seed = o.seed,
                             .threads = cli.threads, .alpha = o.alpha };
-        if (d.task != MG_TASK_BINARY) mg_warn(&cli, NULL, "--plot draws binary tasks only; no plots written");
-        else if (mg_plot_write_all(o.plot, &pd, err, sizeof err) < 0) { mg_error(&cli, o.plot, "%s", err); goto done; }
+        if (mg_plot_write_all(o.plot, &pd, err, sizeof err) < 0) { mg_error(&cli, o.plot, "%s", err); goto done; }
     }
     if (o.json && write_json(&cli, o.json, root) < 0) goto done;
     if (write_table(&cli, root) < 0) goto done;
