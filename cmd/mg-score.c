@@ -67,6 +67,8 @@ static const char usage_classify[] =
 "      --probabilities      risk scores are probabilities: checks, Brier, ECE\n"
 "      --time-col NAME      follow-up time column (TRUTH): Harrell's C\n"
 "      --event-col NAME     event indicator column (TRUTH) [the label column]\n"
+"      --covariates A[,B..] adjust the regression for these columns (TRUTH,\n"
+"                           else PRED)\n"
 "      --sd-controls        standardise the score by the SD of controls only\n"
 "      --ddof D             0 or 1 for the SD [1]\n"
 "Intervals and output:\n"
@@ -89,12 +91,12 @@ enum {
     O_ZD, O_BINS, O_RAW, O_CMP, O_BOOT, O_SEED, O_ALPHA, O_JSON, O_PLOT,
     O_TIME, O_EVENT, O_SDCTRL, O_DDOF,
     O_TOKENIZE, O_CHEX, O_RADGRAPH, O_UNCERTAIN, O_HYPCOL, O_REFCOL, O_QCOL, O_TYPECOL,
-    O_COMPAT, O_ECEMODE, O_SACRE, O_MISSING, O_PROB
+    O_COMPAT, O_ECEMODE, O_SACRE, O_MISSING, O_PROB, O_COVAR
 };
 
 typedef struct {
     const char *id_col, *score_cols, *label_cols, *pos_label, *compare;
-    const char *json, *plot, *time_col, *event_col, *missing;
+    const char *json, *plot, *time_col, *event_col, *missing, *covariates;
     int task;             /* -1 auto */
     double threshold, alpha;
     int average, multi_class, zero_division, ece_bins, ece_positive, raw;
@@ -651,7 +653,7 @@ static int main_classify(int argc, char **argv, int is_risk)
         { "event-col", required_argument, 0, O_EVENT }, { "sd-controls", no_argument, 0, O_SDCTRL },
         { "ddof", required_argument, 0, O_DDOF }, { "ece-mode", required_argument, 0, O_ECEMODE },
         { "missing", required_argument, 0, O_MISSING }, { "probabilities", no_argument, 0, O_PROB },
-        { 0, 0, 0, 0 }
+        { "covariates", required_argument, 0, O_COVAR }, { 0, 0, 0, 0 }
     };
     static const char *const avg_names[] = { "binary", "micro", "macro", "weighted" };
     static const char *const zd_names[] = { "warn", "0", "1", "nan" };
@@ -712,6 +714,7 @@ static int main_classify(int argc, char **argv, int is_risk)
         case O_RAW: o.raw = 1; break;
         case O_MISSING: o.missing = optarg; break;
         case O_PROB: o.raw = 0; break;
+        case O_COVAR: o.covariates = optarg; break;
         case O_CMP: o.compare = optarg; break;
         case O_BOOT:
             if (mg_parse_long(optarg, 0, 100000000, &o.bootstrap) < 0) { mg_usage_error(&cli, "--bootstrap: a count >= 0"); goto usage; }
@@ -785,8 +788,44 @@ static int main_classify(int argc, char **argv, int is_risk)
                 }
             }
         }
-        int rr = mg_risk_init(&R, d.s, d.y, time, event, n, &ro);
-        free(time); free(event);
+        /* covariates: columns of the truth table, else of the predictions */
+        double *cov = NULL;
+        int ncov = 0;
+        if (o.covariates) {
+            char *cbuf = strdup(o.covariates), **cn = NULL;
+            ncov = cbuf ? split_list(cbuf, &cn) : -1;
+            cov = ncov > 0 ? malloc((size_t)ncov * n * sizeof *cov) : NULL;
+            if (ncov <= 0 || !cov) {
+                free(cbuf); free(cn); free(cov); free(time); free(event);
+                mg_error(&cli, NULL, ncov == 0 ? "--covariates: no column named" : "out of memory");
+                goto done;
+            }
+            for (int j = 0; j < ncov; j++) {
+                const mg_tsv *tb = d.lt;
+                const size_t *rows = NULL;
+                int col = mg_tsv_col(d.lt, cn[j]);
+                if (col < 0 && d.has_truth) { tb = &d.pred; col = mg_tsv_col(&d.pred, cn[j]); rows = d.row; }
+                const char *tf = tb == &d.pred ? pred_path : truth_path;
+                if (col < 0) {
+                    mg_error(&cli, d.has_truth ? truth_path : pred_path, "no covariate column '%s'", cn[j]);
+                    free(cbuf); free(cn); free(cov); free(time); free(event);
+                    goto done;
+                }
+                for (size_t i = 0; i < n; i++) {
+                    size_t row = rows ? rows[i] : (size_t)d.trow[i];
+                    const char *v = mg_tsv_cell(tb, row, col);
+                    if (mg_parse_number(v, &cov[(size_t)j * n + i]) < 0) {
+                        mg_error(&cli, tf, "id %s: covariate '%s' in column %s is not a number",
+                                 mg_tsv_cell(tb, row, mg_tsv_col(tb, o.id_col)), v, cn[j]);
+                        free(cbuf); free(cn); free(cov); free(time); free(event);
+                        goto done;
+                    }
+                }
+            }
+            free(cbuf); free(cn);
+        }
+        int rr = mg_risk_init(&R, d.s, d.y, time, event, cov, ncov, n, &ro);
+        free(time); free(event); free(cov);
         if (rr < 0) { mg_error(&cli, pred_path, "risk model: %s", R.error[0] ? R.error : "out of memory"); goto done; }
     }
 
@@ -991,6 +1030,7 @@ static int main_classify(int argc, char **argv, int is_risk)
         json_object_set_new(rj, "score_mean", jnum(R.mean));
         json_object_set_new(rj, "score_sd", jnum(R.sd));
         json_object_set_new(rj, "iterations", json_integer(R.iterations));
+        json_object_set_new(rj, "covariates", json_integer(R.ncov));
         json_object_set_new(root, "logistic", rj);
     }
     if (o.compare) {
