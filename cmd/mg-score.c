@@ -91,7 +91,7 @@ enum {
     O_ZD, O_BINS, O_RAW, O_CMP, O_BOOT, O_SEED, O_ALPHA, O_JSON, O_PLOT,
     O_TIME, O_EVENT, O_SDCTRL, O_DDOF,
     O_TOKENIZE, O_CHEX, O_RADGRAPH, O_UNCERTAIN, O_HYPCOL, O_REFCOL, O_QCOL, O_TYPECOL,
-    O_COMPAT, O_ECEMODE, O_SACRE, O_MISSING, O_PROB, O_COVAR
+    O_COMPAT, O_ECEMODE, O_SACRE, O_MISSING, O_PROB, O_COVAR, O_PERCASE
 };
 
 typedef struct {
@@ -888,7 +888,10 @@ static int main_classify(int argc, char **argv, int is_risk)
     /* ---- results ---- */
     root = json_object();
     json_object_set_new(root, "program", json_string("mg-score"));
-    if (!cli.no_version) json_object_set_new(root, "version", json_string(MG_VERSION));
+    if (!cli.no_version) {
+        json_object_set_new(root, "version", json_string(MG_VERSION));
+        json_object_set_new(root, "command_line", json_string(cli.cmdline ? cli.cmdline : ""));
+    }
     json_object_set_new(root, "command", json_string(is_risk ? "risk" : "classify"));
     json_object_set_new(root, "task", json_string(task_name(d.task)));
     json_object_set_new(root, "n", json_integer((json_int_t)n));
@@ -1127,6 +1130,7 @@ static const char usage_report[] =
 "      --radgraph           HYP and REF are annotation tables (columns id, kind,\n"
 "                           tokens, label, relation, tokens2, label2): entity\n"
 "                           and relation F1 per report, averaged\n"
+"      --per-case FILE      per-report ROUGE-L and CIDEr-D (or RadGraph F1s)\n"
 "      --bootstrap B  --seed S  --alpha A  --json FILE  -o FILE  -@ N  -q\n"
 "      --no-version  -h, --help  --version   as for mg-score classify\n";
 
@@ -1144,11 +1148,12 @@ static const char usage_vqa[] =
 "                           equal, or a yes/no gold equal to the first word of\n"
 "                           the answer) or llava-med (substring rule of\n"
 "                           LLaVA-Med run_eval.py) [exact]\n"
+"      --per-case FILE      per-question values\n"
 "      --bootstrap B  --seed S  --alpha A  --json FILE  -o FILE  -@ N  -q\n"
 "      --no-version  -h, --help  --version   as for mg-score classify\n";
 
 typedef struct {
-    const char *id_col, *text_col, *type_col, *json;
+    const char *id_col, *text_col, *type_col, *json, *per_case;
     int tokenize, chexpert, radgraph, uncertain_pos, chexbert_codes, compat, sacrebleu;
     long bootstrap;
     unsigned long long seed;
@@ -1203,7 +1208,10 @@ static int run_text_output(mg_cli *cli, const text_opts *o, const char *command,
         }
     }
     json_object_set_new(root, "program", json_string("mg-score"));
-    if (!cli->no_version) json_object_set_new(root, "version", json_string(MG_VERSION));
+    if (!cli->no_version) {
+        json_object_set_new(root, "version", json_string(MG_VERSION));
+        json_object_set_new(root, "command_line", json_string(cli->cmdline ? cli->cmdline : ""));
+    }
     json_object_set_new(root, "command", json_string(command));
     json_object_set_new(root, "n", json_integer((json_int_t)n));
     if (extra) json_object_update(root, extra);
@@ -1234,6 +1242,33 @@ done:
     return st;
 }
 
+/* TSV of per-case values: id, then K columns (NaN as "nan"). */
+static int write_per_case(mg_cli *cli, const char *path, const char *const *cols, int K,
+                          const char *const *ids, const double *v, size_t n)
+{
+    char err[256];
+    mg_outfile *f = mg_outfile_open(path, err, sizeof err);
+    if (!f) { mg_error(cli, path, "%s", err); return -1; }
+    FILE *fp = mg_outfile_fp(f);
+    fprintf(fp, "id");
+    for (int k = 0; k < K; k++) fprintf(fp, "\t%s", cols[k]);
+    fputc('\n', fp);
+    for (size_t i = 0; i < n; i++) {
+        fputs(ids[i], fp);
+        for (int k = 0; k < K; k++) {
+            double x = v[i * (size_t)K + (size_t)k];
+            if (isnan(x)) fputs("\tnan", fp); else fprintf(fp, "\t%.17g", x);
+        }
+        fputc('\n', fp);
+    }
+    int ok = !ferror(fp);
+    if (mg_outfile_close(f, ok, err, sizeof err) < 0 || !ok) {
+        mg_error(cli, path, "write failed%s%s", err[0] ? ": " : "", err);
+        return -1;
+    }
+    return 0;
+}
+
 /* Shared option parsing of report and vqa. Returns -1 to continue, else the
  * exit status. */
 static int parse_text_opts(mg_cli *cli, int argc, char **argv, text_opts *o, int is_vqa)
@@ -1246,7 +1281,8 @@ static int parse_text_opts(mg_cli *cli, int argc, char **argv, text_opts *o, int
         { "label-codes", required_argument, 0, O_REFCOL }, { "compat", required_argument, 0, O_COMPAT },
         { "bootstrap", required_argument, 0, O_BOOT }, { "seed", required_argument, 0, O_SEED },
         { "alpha", required_argument, 0, O_ALPHA }, { "json", required_argument, 0, O_JSON },
-        { "sacrebleu", no_argument, 0, O_SACRE }, { 0, 0, 0, 0 }
+        { "sacrebleu", no_argument, 0, O_SACRE }, { "per-case", required_argument, 0, O_PERCASE },
+        { 0, 0, 0, 0 }
     };
     static const char *const tok_names[] = { "none", "simple", "ptb" };
     static const char *const unc_names[] = { "negative", "positive" };
@@ -1277,6 +1313,7 @@ static int parse_text_opts(mg_cli *cli, int argc, char **argv, text_opts *o, int
         case O_TOKENIZE: bad = (o->tokenize = parse_choice(optarg, tok_names, 3)) < 0; break;
         case O_CHEX: o->chexpert = 1; break;
         case O_SACRE: o->sacrebleu = 1; break;
+        case O_PERCASE: o->per_case = optarg; break;
         case O_RADGRAPH: o->radgraph = 1; break;
         case O_UNCERTAIN: bad = (o->uncertain_pos = parse_choice(optarg, unc_names, 2)) < 0; break;
         case O_REFCOL: bad = (o->chexbert_codes = parse_choice(optarg, code_names, 2)) < 0; break;
@@ -1382,6 +1419,7 @@ static int main_report(int argc, char **argv)
         double vals[3];
         mean_ctx mc = { .v = per, .n = nrep, .K = 3 };
         mean_stat(&mc, NULL, vals);
+        if (o.per_case && write_per_case(&cli, o.per_case, names, 3, rids, per, nrep) < 0) goto done;
         if (run_text_output(&cli, &o, "report", nrep, names, 3, vals, &mc, NULL) < 0) goto done;
         st = 0;
         goto done;
@@ -1510,6 +1548,22 @@ static int main_report(int argc, char **argv)
             else snprintf(sig, sizeof sig, "nrefs:var|case:mixed|eff:no|tok:13a|smooth:exp");
             json_object_set_new(extra, "sacrebleu_signature", json_string(sig));
         }
+        if (o.per_case) {
+            double *pc = malloc(2 * n * sizeof *pc), *cd = malloc(n * sizeof *cd);
+            const char **ids = malloc(n * sizeof *ids);
+            if (!pc || !cd || !ids || mg_report_segments(rep, pc, cd) < 0) {
+                free(pc); free(cd); free(ids); json_decref(extra);
+                mg_error(&cli, NULL, "out of memory");
+                goto done;
+            }
+            /* interleave: rouge_l, cider_d per report */
+            for (size_t i = n; i-- > 0;) { double r0 = pc[i]; pc[2 * i] = r0; }
+            for (size_t i = 0; i < n; i++) { pc[2 * i + 1] = cd[i]; ids[i] = mg_tsv_cell(&H, hrow[i], hid); }
+            static const char *const cols[2] = { "rouge_l", "cider_d" };
+            int wr = write_per_case(&cli, o.per_case, cols, 2, ids, pc, n);
+            free(pc); free(cd); free(ids);
+            if (wr < 0) { json_decref(extra); goto done; }
+        }
         int rr2 = run_text_output(&cli, &o, "report", n, names, nm, vals, &mc, extra);
         json_decref(extra);
         if (rr2 < 0) goto done;
@@ -1544,6 +1598,7 @@ static int main_vqa(int argc, char **argv)
     memset(&P, 0, sizeof P); memset(&G, 0, sizeof G);
     mg_idgroup *grp = NULL;
     double *per = NULL;
+    const char **qids = NULL;
     size_t n = 0, nclosed = 0, nopen = 0, excluded = 0;
     if (mg_tsv_read(pp, &P, err, sizeof err) < 0) { mg_error(&cli, pp, "%s", err); goto done; }
     if (mg_tsv_read(tp, &G, err, sizeof err) < 0) { mg_error(&cli, tp, "%s", err); goto done; }
@@ -1564,7 +1619,8 @@ static int main_vqa(int argc, char **argv)
     /* per question: closed hit, open recall, token F1, exact match, F1 closed, F1 open */
     enum { K = 6 };
     per = malloc((P.nrow ? P.nrow : 1) * K * sizeof *per);
-    if (!grp || !per) { mg_error(&cli, NULL, "out of memory"); goto done; }
+    qids = malloc((P.nrow ? P.nrow : 1) * sizeof *qids);
+    if (!grp || !per || !qids) { mg_error(&cli, NULL, "out of memory"); goto done; }
     size_t missing = 0;
     const char *first_missing = NULL;
     for (size_t r = 0; r < P.nrow; r++) {
@@ -1594,6 +1650,7 @@ static int main_vqa(int argc, char **argv)
         v[4] = closed ? f1 : NAN;
         v[5] = closed ? NAN : f1;
         if (closed) { nclosed++; if (isnan(hit)) excluded++; } else nopen++;
+        qids[n] = id;
         n++;
     }
     if (n == 0) { mg_error(&cli, tp, "no id in common with %s", pp); goto done; }
@@ -1605,6 +1662,9 @@ static int main_vqa(int argc, char **argv)
         double vals[K];
         mean_ctx mc = { .v = per, .n = n, .K = K };
         mean_stat(&mc, NULL, vals);
+        static const char *const pcn[K] = { "closed_hit", "open_recall", "token_f1", "exact_match",
+                                            "token_f1_closed", "token_f1_open" };
+        if (o.per_case && write_per_case(&cli, o.per_case, pcn, K, qids, per, n) < 0) goto done;
         json_t *extra = json_object();
         json_object_set_new(extra, "closed", json_integer((json_int_t)nclosed));
         json_object_set_new(extra, "open", json_integer((json_int_t)nopen));
@@ -1616,7 +1676,7 @@ static int main_vqa(int argc, char **argv)
     }
     st = 0;
 done:
-    free(grp); free(per);
+    free(grp); free(per); free(qids);
     mg_tsv_free(&P); mg_tsv_free(&G);
     if (st == 0 && mg_close_stdout(&cli) < 0) st = 1;
     mg_cli_free(&cli);

@@ -97,7 +97,7 @@ def rouge_l(h, refs, beta=1.2):
     return 0.0
 
 
-def cider_d(hyps, refss, sigma=6.0):
+def cider_d(hyps, refss, sigma=6.0, per_image=False):
     crefs = [[ngrams(r.split()) for r in refs] for refs in refss]
     df = defaultdict(float)
     for refs in crefs:
@@ -134,7 +134,7 @@ def cider_d(hyps, refss, sigma=6.0):
                 val[n] *= np.e ** (-(delta ** 2) / (2 * sigma ** 2))
             sc += val
         scores.append(np.mean(sc) / len(refs) * 10.0)
-    return float(np.mean(scores))
+    return (float(np.mean(scores)), scores) if per_image else float(np.mean(scores))
 
 
 WORDS = "the heart size is normal no focal consolidation pleural effusion lungs are clear mild " \
@@ -201,9 +201,9 @@ ok("report_simple_tokenisation_lowercases_and_strips_punctuation",
 # bootstrap of CIDEr-D recomputes the document frequency per replicate:
 # B=1 replicate with seed S must equal the formula on that resample
 # (resampling transcribed in ref_bootstrap.py; here: identical for any -@)
-r1 = subprocess.run(["mg-score", "report", f"{T}/hyp.tsv", f"{T}/ref.tsv", "--bootstrap", "30", "-@", "1",
+r1 = subprocess.run(["mg-score", "report", f"{T}/hyp.tsv", f"{T}/ref.tsv", "--bootstrap", "30", "-@", "1", "--no-version",
                      "--json", f"{T}/rb1.json"], capture_output=True, text=True)
-r2 = subprocess.run(["mg-score", "report", f"{T}/hyp.tsv", f"{T}/ref.tsv", "--bootstrap", "30", "-@", "2",
+r2 = subprocess.run(["mg-score", "report", f"{T}/hyp.tsv", f"{T}/ref.tsv", "--bootstrap", "30", "-@", "2", "--no-version",
                      "--json", f"{T}/rb2.json"], capture_output=True, text=True)
 ok("report_bootstrap_identical_for_any_thread_count",
    r1.returncode == 0 and open(f"{T}/rb1.json").read() == open(f"{T}/rb2.json").read(), r1.stderr)
@@ -468,3 +468,13 @@ ok("sacrebleu_13a_tokens_match_regex_transcription",
    all(tok13a(x) == x2 for x, x2 in [(SH[2], "Stable 3.5 - cm nodule ; see prior exam & report ."),
                                        (SH[3], "Lines / tubes : ETT 4 - 5 cm above the carina !")]),
    "%r" % [tok13a(SH[2]), tok13a(SH[3])])
+
+# ---------------- per-report values ----------------
+r = subprocess.run(["mg-score", "report", f"{T}/hyp.tsv", f"{T}/ref.tsv", "--per-case", f"{T}/pc.tsv", "-q",
+                    "-o", "/dev/null"], capture_output=True, text=True)
+rows = [l.split("\t") for l in open(f"{T}/pc.tsv").read().splitlines()[1:]] if r.returncode == 0 else []
+_, cs = cider_d(hyps, refss, per_image=True)
+good = len(rows) == n and all(
+    row[0] == "r%d" % i and close(float(row[1]), rouge_l(hyps[i], refss[i])) and close(float(row[2]), cs[i])
+    for i, row in enumerate(rows))
+ok("report_per_case_rouge_and_cider_match_formulas", good, r.stderr.strip() or "values differ")
