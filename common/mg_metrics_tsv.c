@@ -201,12 +201,10 @@ static int stream_to_table(mg_tsv *t, char *err, size_t errlen)
     while ((st = mg_reader_next(rd, rec)) == 1) {
         mg_tensor *pt = mg_record_find_tensor(rec, "pred");
         const char *id = mg_record_get_meta(rec, "id");
-        if (!pt || !id) {
-            snprintf(err, errlen, "record %zu: no %s", rows + 1, !id ? "id metadata" : "pred tensor");
-            goto done;
-        }
-        int64_t m = mg_tensor_numel(pt);
-        if (pt->ndim > 1 || m < 1 || m > 100000) {
+        if (!id) { snprintf(err, errlen, "record %zu: no id metadata", rows + 1); goto done; }
+        /* scores from the "pred" tensor, or only from metadata (no tensor) */
+        int64_t m = pt ? mg_tensor_numel(pt) : 0;
+        if (pt && (pt->ndim > 1 || m < 1 || m > 100000)) {
             snprintf(err, errlen, "record %zu: pred tensor must be a scalar or a vector", rows + 1);
             goto done;
         }
@@ -225,7 +223,7 @@ static int stream_to_table(mg_tsv *t, char *err, size_t errlen)
             if (!names || !nbuf) { snprintf(err, errlen, "out of memory"); goto done; }
             char *q = nbuf;
             names[0] = q; q += sprintf(q, "id") + 1;
-            if (cl) {
+            if (cl && C > 0) {
                 char *copy = q;
                 strcpy(copy, cl);
                 q += strlen(cl) + 1;
@@ -248,7 +246,7 @@ static int stream_to_table(mg_tsv *t, char *err, size_t errlen)
                     q += sprintf(q, "%s", rec->meta[k].key) + 1;
                 }
         } else if (m != C) {
-            snprintf(err, errlen, "record %zu: %lld scores, the first record had %d", rows + 1, (long long)m, C);
+            snprintf(err, errlen, "record %zu: %lld pred scores, the first record had %d", rows + 1, (long long)m, C);
             goto done;
         }
         /* append the row as TSV text */

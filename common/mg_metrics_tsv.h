@@ -4,8 +4,9 @@
  * dropped. The whole file is read into memory and split in place.
  *
  * An mgt stream (man mgt(5)) of prediction records is read as the table
- * id, scores, metadata: each record needs metadata "id" and a tensor "pred"
- * (a scalar or a [C] vector, any dtype); score columns are named by the
+ * id, scores, metadata: each record needs metadata "id"; a tensor "pred"
+ * (a scalar or a [C] vector, any dtype; optional, when the scores are
+ * metadata values) gives score columns named by the
  * first record's "classes" metadata (comma-separated), else "pred" or
  * "pred0".."predC-1"; the first record's other metadata keys become columns
  * too (so a "label" key can serve as truth). */
