@@ -109,6 +109,12 @@ mk b5 vit; $E corrupt "$T/b5" lie
 bad header_length_lies "header length [0-9]+ does not fit the [0-9]+-byte file" "$T/b5"
 mk b6 vit; $E corrupt "$T/b6" dtype layernorm.bias
 bad unknown_dtype "tensor 'layernorm.bias': unknown dtype 'Q4_K'" "$T/b6"
+mk b10 vit; $E corrupt "$T/b10" overlap
+bad overlapping_offsets "data offsets overlap the previous tensor" "$T/b10"
+mk b11 vit; $E corrupt "$T/b11" duplicate
+bad duplicate_tensor_name "bad header JSON: duplicate object key" "$T/b11"
+mk b12 vit; $E corrupt "$T/b12" metadata
+bad metadata_values_are_strings "__metadata__ value 'format' is not a string" "$T/b12"
 mk b7 vit; sed -i 's/"vit"/"swin"/' "$T/b7/config.json"
 bad unknown_model_type "unsupported model_type 'swin'" "$T/b7"
 mk b8 vit; sed -i 's/"hidden_act": *"[a-z_]*"\|"model_type"/"hidden_act": "relu6", "model_type"/' "$T/b8/config.json"

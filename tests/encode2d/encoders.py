@@ -10,7 +10,8 @@ modeling_dinov2_with_registers / modeling_vit).
   encoders.py genbig SHAPE DIR [--dtype D]   vit-b16, so400m-448 (siglip), so400m-896 (gemma3)
   encoders.py compare A.npy B.npy MAX_REL MIN_COS     (two outputs of the program)
   encoders.py corrupt DIR HOW [NAME]    damage DIR/model.safetensors: drop, extra,
-                                        reshape, truncate, lie, dtype
+                                        reshape, truncate, lie, dtype, overlap,
+                                        duplicate, metadata
 
 Safetensors files are written by hand (struct + json + numpy): u64 header length,
 JSON header padded to 8 bytes, then the data buffer.
@@ -45,7 +46,7 @@ def to_bf16_bits(a):
 
 
 def write_safetensors(path, tensors, dtype):
-    header, blobs, off = {}, [], 0
+    header, blobs, off = {"__metadata__": {"format": "pt"}}, [], 0
     for name in sorted(tensors):
         a = np.asarray(tensors[name], dtype=np.float32)
         if dtype == "BF16":
@@ -222,7 +223,7 @@ class SpecRand(Rand):
 def write_big(path, specs, dtype, seed=3):
     g = np.random.default_rng(seed)
     es = 4 if dtype == "F32" else 2
-    header, off = {}, 0
+    header, off = {"__metadata__": {"format": "pt"}}, 0
     for name in sorted(specs):
         shape = specs[name][0] if isinstance(specs[name], tuple) else specs[name].shape
         n = es * int(np.prod(shape, dtype=np.int64))
@@ -490,11 +491,34 @@ def corrupt(d, how, name=None):
     if how == "lie":
         open(path, "wb").write(struct.pack("<Q", len(data)) + data[8:])
         return 0
+    meta = header.pop("__metadata__", None)
+    if how == "overlap":          # the second tensor (by offset) starts inside the first
+        first, second = sorted(header, key=lambda k: header[k]["data_offsets"][0])[:2]
+        b0, e0 = header[first]["data_offsets"]
+        b1, e1 = header[second]["data_offsets"]
+        header[second]["data_offsets"] = [b1 - 4, e1 - 4]
+        h = json.dumps(header)
+        open(path, "wb").write(struct.pack("<Q", len(h)) + h.encode() + buf)
+        return 0
+    if how == "duplicate":        # the same name twice in the header text
+        k = sorted(header)[0]
+        h = json.dumps(header)
+        h = h[:-1] + ", " + json.dumps(k) + ": " + json.dumps(header[k]) + "}"
+        open(path, "wb").write(struct.pack("<Q", len(h)) + h.encode() + buf)
+        return 0
+    if how == "metadata":         # __metadata__ values must be strings
+        header["__metadata__"] = {"format": 1}
+        h = json.dumps(header)
+        open(path, "wb").write(struct.pack("<Q", len(h)) + h.encode() + buf)
+        return 0
+    if meta is not None:
+        header["__metadata__"] = meta
     if how == "dtype":
         header[name]["dtype"] = "Q4_K"
     elif how == "reshape":
         header[name]["shape"] = header[name]["shape"][::-1] + [1]
     tensors = {}
+    header.pop("__metadata__", None)
     for k, e in header.items():
         b, e2 = e["data_offsets"]
         tensors[k] = (e, buf[b:e2])
