@@ -367,7 +367,7 @@ void mg_nn_softmax(float *x, int64_t n, int64_t d)
 /* ---- attention: blocks of queries against blocks of keys with an online softmax
  * (Milakov & Gimelshein 2018; the FlashAttention schedule), so memory is
  * O(block²) per worker instead of O(n²). ---- */
-enum { ATT_BQ = 128, ATT_BK = 512 };
+enum { ATT_BQ = 256, ATT_BK = 512 };
 
 typedef struct {
     const float *q, *k, *v;

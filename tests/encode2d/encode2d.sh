@@ -38,11 +38,12 @@ for f in siglip siglip_vision_model gemma3 dinov2 dinov2_with_registers vit; do
 done
 $E gen gemma3 "$T/gemma3_model" --prefix model.
 images sig 3 3 96 96; images svm 2 3 24 24; images g3 3 3 32 32; images sq 3 3 32 32
-images wide 2 3 48 40; images small 2 3 20 24
+images wide 2 3 48 40; images small 2 3 20 24; images many 15 3 96 96
 
 parity siglip_head_pooled_matches_torch "$T/siglip" pooled sig 3 -b 2
 parity siglip_tokens_match_torch_576_tokens_tiled_attention "$T/siglip" tokens sig 3 -@ 2
 parity siglip_mean_l2_matches_torch "$T/siglip" mean sig 3 --l2
+parity batch_over_token_budget_runs_in_chunks "$T/siglip" pooled many 15 -b 15
 parity siglip_vision_model_config_eps_and_act "$T/siglip_vision_model" pooled svm 2
 parity gemma3_projector_matches_torch "$T/gemma3" projected g3 3 -b 3
 parity gemma3_tower_tokens_match_torch "$T/gemma3" tokens g3 3
