@@ -207,10 +207,10 @@ mg_model *mg_model_load(const char *dir, char *err, size_t errlen)
     snprintf(path, sizeof path, "%s/config.json", dir);
     json_error_t je;
     cfg = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-    if (!cfg) { seterr(err, errlen, "%s: %s", path, je.text); goto fail; }
+    if (!cfg) { seterr(err, errlen, "config.json: %s", je.text); goto fail; }
     const char *type = json_string_value(json_object_get(cfg, "model_type"));
     if (!json_is_object(cfg) || !type) {
-        seterr(err, errlen, "%s: no model_type string", path);
+        seterr(err, errlen, "config.json: no model_type string");
         goto fail;
     }
     snprintf(m->type, sizeof m->type, "%s", type);
@@ -219,8 +219,8 @@ mg_model *mg_model_load(const char *dir, char *err, size_t errlen)
             : strcmp(type, "dinov2") == 0 || strcmp(type, "dinov2_with_registers") == 0 ? MG_FAM_DINOV2
             : strcmp(type, "vit") == 0 ? MG_FAM_VIT : 0;
     if (!fam) {
-        seterr(err, errlen, "%s: unsupported model_type '%s' (supported: siglip, "
-               "siglip_vision_model, gemma3, dinov2, dinov2_with_registers, vit)", path, type);
+        seterr(err, errlen, "config.json: unsupported model_type '%s' (supported: siglip, "
+               "siglip_vision_model, gemma3, dinov2, dinov2_with_registers, vit)", type);
         goto fail;
     }
     m->family = fam;
