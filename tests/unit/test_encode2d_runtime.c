@@ -140,6 +140,15 @@ static void test_gelu_and_resize(void)
     CHECK("gelu_tanh_vectorised_matches_formula", err < 2e-6);
     if (err >= 2e-6) printf("  max rel err %g\n", err);
 
+    float sm[3 * 7];
+    for (int i = 0; i < 21; i++) sm[i] = 40 * frand();
+    float first = sm[0], second = sm[1];
+    mg_nn_softmax(sm, 3, 7);
+    double tot = 0, mx = 0;
+    for (int i = 0; i < 7; i++) { tot += sm[i]; if (sm[i] > mx) mx = sm[i]; }
+    CHECK("softmax_rows_sum_to_one_and_keep_ratios", fabs(tot - 1) < 1e-6 && mx <= 1 &&
+          fabs(log((double)sm[0] / sm[1]) - (first - second)) < 1e-4);
+
     float grid[5 * 4 * 2], out[5 * 4 * 2];
     for (int i = 0; i < 40; i++) grid[i] = frand();
     int same = 1;
