@@ -18,7 +18,8 @@ parity() {
     case $kind in tokens|projected) t=tokens;; esac
     local l2=; [[ " $* " == *" --l2 "* ]] && l2=--l2
     rm -f "$T"/o_*.npy
-    if ! mg-encode2d -m "$dir" -k "$kind" "$@" "$T/$img.mgt" >"$T/o.mgt" 2>"$T/err" ||
+    local k=(-k "$kind"); [ "$kind" = default ] && k=()
+    if ! mg-encode2d -m "$dir" "${k[@]}" "$@" "$T/$img.mgt" >"$T/o.mgt" 2>"$T/err" ||
        ! mg-stream export -t $t -o "$T/o_{n}.npy" "$T/o.mgt" 2>>"$T/err"; then
         fail "$name" "$(head -c 300 "$T/err")"; return
     fi
@@ -37,6 +38,9 @@ for f in siglip siglip_vision_model gemma3 dinov2 dinov2_with_registers vit; do
     $E gen $f "$T/$f" || fail "generate $f"
 done
 $E gen gemma3 "$T/gemma3_model" --prefix model.
+$E gen siglip_vision_model "$T/sig_nohead" --set vision_use_head=false
+$E gen vit "$T/vit_quick" --set hidden_act='"quick_gelu"' --set qkv_bias=false --set layer_norm_eps=1e-5
+$E gen dinov2 "$T/dinov2_tanh" --set hidden_act='"gelu_pytorch_tanh"' --set mlp_ratio=2.5
 images sig 3 3 96 96; images svm 2 3 24 24; images g3 3 3 32 32; images sq 3 3 32 32
 images wide 2 3 48 40; images small 2 3 20 24; images many 15 3 96 96
 
@@ -55,6 +59,9 @@ parity dinov2_registers_antialiased_pos_downsampling "$T/dinov2_with_registers" 
 parity dinov2_registers_mean_upsampled "$T/dinov2_with_registers" mean wide 2 -@ 2
 parity vit_cls_matches_torch "$T/vit" pooled sq 3 -b 1
 parity vit_tokens_match_torch "$T/vit" tokens sq 3
+parity siglip_without_head_defaults_to_mean "$T/sig_nohead" default svm 2
+parity vit_quick_gelu_no_qkv_bias "$T/vit_quick" pooled sq 3
+parity dinov2_tanh_gelu_fractional_mlp_ratio "$T/dinov2_tanh" pooled sq 3
 
 # Metadata and record order are carried through; the default output is the pooled one.
 mg-encode2d -m "$T/siglip" "$T/sig.mgt" -o "$T/meta.mgt" && mg-stream info "$T/meta.mgt" >"$T/info"

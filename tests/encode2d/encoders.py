@@ -5,6 +5,7 @@ forward of each family, written from the published architectures
 modeling_dinov2_with_registers / modeling_vit).
 
   encoders.py gen FAMILY DIR [--dtype F32|BF16|F16] [--shards N] [--seed S] [--prefix P]
+                             [--set KEY=JSON]   (config override; the vision config for siglip/gemma3)
   encoders.py images OUTPREFIX N C H W [--seed S]      (writes OUTPREFIX{i}.npy)
   encoders.py check DIR KIND IMAGES.npy... -- OUTPUTS.npy...  [--l2]
   encoders.py genbig SHAPE DIR [--dtype D]   vit-b16, so400m-448 (siglip), so400m-896 (gemma3)
@@ -178,7 +179,7 @@ def hf_vit_tensors(r, t, p, cfg, dinov2):
     for i in range(cfg["num_hidden_layers"]):
         q = p + "encoder.layer.%d." % i
         for k in ("query", "key", "value"):
-            r.lin(t, q + "attention.attention." + k, D, D)
+            r.lin(t, q + "attention.attention." + k, D, D, cfg.get("qkv_bias", True))
         r.lin(t, q + "attention.output.dense", D, D)
         if dinov2:
             r.norm(t, q + "norm1", D)
@@ -293,14 +294,17 @@ def family_config(fam):
     raise SystemExit("unknown family " + fam)
 
 
-def gen(fam, d, dtype="F32", shards=1, seed=1, prefix=None):
+def gen(fam, d, dtype="F32", shards=1, seed=1, prefix=None, overrides=None):
     cfg, r, t = family_config(fam), Rand(seed), {}
+    for kv in overrides or []:
+        k, v = kv.split("=", 1)
+        (cfg["vision_config"] if "vision_config" in cfg else cfg)[k] = json.loads(v)
     if fam == "siglip":
         siglip_tensors(r, t, "vision_model.", cfg["vision_config"], True)
         t["text_model.final_layer_norm.weight"] = r.arr((32,))   # the text tower is not read
         t["logit_scale"] = r.arr((1,))
     elif fam == "siglip_vision_model":
-        siglip_tensors(r, t, "vision_model.", cfg, True)
+        siglip_tensors(r, t, "vision_model.", cfg, cfg.get("vision_use_head", True))
     elif fam == "gemma3":
         p = prefix if prefix is not None else ""
         siglip_tensors(r, t, p + "vision_tower.vision_model.", cfg["vision_config"], False)
@@ -539,9 +543,10 @@ def corrupt(d, how, name=None):
 
 def main(a):
     if a[0] == "gen":
-        opts = dict(zip(a[3::2], a[4::2]))
+        pairs = list(zip(a[3::2], a[4::2]))
+        opts = dict(pairs)
         gen(a[1], a[2], opts.get("--dtype", "F32"), int(opts.get("--shards", 1)),
-            int(opts.get("--seed", 1)), opts.get("--prefix"))
+            int(opts.get("--seed", 1)), opts.get("--prefix"), [v for k, v in pairs if k == "--set"])
         return 0
     if a[0] == "images":
         pre, n, c, h, w = a[1], *map(int, a[2:6])
