@@ -1,0 +1,117 @@
+/* mg_prs.h: polygenic scores with plink2 --score arithmetic.
+ *
+ * A score set is read from one or more scoring files: plink2-style plain files
+ * (header line; variant ID, allele, one or more weight columns named by the
+ * header, as `--score f header-read --score-col-nums 3-N`) and PGS Catalog
+ * scoring files (format 2.0, gzip or plain; one score named by #pgs_id; hm_*
+ * harmonised columns preferred). All score columns are scored together in one
+ * pass, exactly as plink2 scores one wide file (pgsc_calc merges its files the
+ * same way, with weight 0 where a file lacks a variant).
+ *
+ * Matching:
+ *   MG_PRS_MATCH_ID   plink2: exact ID lookup, exact allele bytes, an error on
+ *                     an ID occurring twice among scored records.
+ *   MG_PRS_MATCH_POS  pgsc_calc: chr:pos with REF/ALT in priority order refalt >
+ *                     altref > refalt_flip > altref_flip (no_oa_* when the row has
+ *                     no other allele), strand-ambiguous and multi-allelic sites
+ *                     excluded unless asked, ties between best matches dropped;
+ *                     VCF records at one position must be adjacent (sorted VCF).
+ *
+ * Arithmetic (plink2 ScoreReport/CalcScoreThread, verified against plink2
+ * 2.00a3.5): dosage d in 1/16384 units; dominant min(d,1), recessive
+ * max(d-1,0); a missing call contributes 2*f*w (additive) or f*w (dominant/
+ * recessive), f the named allele's frequency among non-missing samples (1/number
+ * of alleles if all are missing; or from a plink2 .afreq file, --read-freq),
+ * or 0 with no-mean-imputation.
+ * ALLELE_CT = 2*scored variants - 2*missing calls; DENOM = 2*scored variants
+ * (ALLELE_CT without mean imputation), shared by every score column;
+ * AVG = SUM * (1/DENOM).
+ *
+ * Errors carry a location ("file:line") and a reason; the library never prints.
+ */
+#ifndef MG_PRS_H
+#define MG_PRS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "mg_vcf.h"
+
+typedef struct {
+    char where[1100];    /* "path:line", "path" or "" */
+    char what[512];
+} mg_prs_err;
+
+enum { MG_PRS_ADDITIVE = 0, MG_PRS_DOMINANT = 1, MG_PRS_RECESSIVE = 2 };
+enum { MG_PRS_MATCH_ID = 0, MG_PRS_MATCH_POS = 1 };
+
+typedef struct {
+    char *path;
+    int is_pgs;
+    int first_col, n_cols;            /* this file's columns in the score list */
+    /* PGS Catalog header metadata (NULL when absent) */
+    char *format_version, *pgs_id, *pgs_name, *trait_reported, *trait_mapped,
+         *trait_efo, *genome_build, *hm_build, *weight_type;
+    int64_t n_rows;                   /* scoring rows read */
+    int64_t n_matched;                /* rows contributing to the score */
+} mg_score_file;
+
+typedef struct mg_scoreset mg_scoreset;
+
+mg_scoreset *mg_scoreset_init(void);
+void mg_scoreset_destroy(mg_scoreset *ss);
+/** Read one scoring file (format detected from its first line). effect is the
+ *  effect type for plain files (PGS rows carry is_dominant/is_recessive).
+ *  0, or -1 with e filled. */
+int mg_scoreset_read(mg_scoreset *ss, const char *path, int effect, mg_prs_err *e);
+int mg_scoreset_nscores(const mg_scoreset *ss);
+const char *mg_scoreset_name(const mg_scoreset *ss, int col);
+/** The file a score column came from. */
+const mg_score_file *mg_scoreset_file_of(const mg_scoreset *ss, int col);
+int mg_scoreset_nfiles(const mg_scoreset *ss);
+const mg_score_file *mg_scoreset_file(const mg_scoreset *ss, int i);
+
+typedef struct {
+    int match;                 /* MG_PRS_MATCH_ID / _POS */
+    int use_ds;                /* --dosage DS */
+    int no_mean_imputation;
+    int ignore_dup_ids;        /* plink2 ignore-dup-ids: skip instead of error */
+    int keep_ambiguous, keep_multiallelic, ignore_strand_flips, keep_first_match;
+    double min_overlap;        /* pos matching: per score; default 0.75 */
+    int per_chrom;             /* keep partial sums per autosome too */
+    int threads;               /* > 1: score in a second thread while reading */
+    const char *read_freq;     /* plink2 .afreq file for mean imputation, or NULL */
+} mg_prs_opts;
+
+mg_prs_opts mg_prs_default_opts(void);
+
+typedef struct mg_prs mg_prs;
+
+/** Score every sample of v with ss; reads v to its end. vcf_name is used in
+ *  error locations. NULL with e filled on error (including an empty
+ *  intersection and, for pos matching, a match rate below min_overlap). */
+mg_prs *mg_prs_run(mg_scoreset *ss, mg_vcf *v, const char *vcf_name,
+                   const mg_prs_opts *o, mg_prs_err *e);
+void mg_prs_destroy(mg_prs *p);
+
+int mg_prs_nsamples(const mg_prs *p);
+int64_t mg_prs_nvariants(const mg_prs *p);           /* distinct scored records */
+/** SUM of score column j for sample s. */
+double mg_prs_sum(const mg_prs *p, int s, int j);
+/** Partial SUM over autosome c (1..22); needs opts.per_chrom. */
+double mg_prs_sum_chrom(const mg_prs *p, int s, int j, int c);
+double mg_prs_denom(const mg_prs *p, int s);
+
+/** The .sscore table plink2 writes with `cols=+scoresums,+denom` (#IID). */
+int mg_prs_write_sscore(const mg_prs *p, const mg_vcf *v, FILE *fp);
+/** Match log: one row per candidate match and per unmatched scoring row. */
+int mg_prs_write_log(const mg_prs *p, FILE *fp);
+
+/** A number as plink2's dtoa_g prints it (6 significant digits, %.6g layout,
+ *  last digit rounded half-to-even within 5e-7 of a tie). buf >= 32 bytes. */
+void mg_prs_format_g6(double x, char *buf);
+/** NAMED_ALLELE_DOSAGE_SUM formatting: x/16384 (x >= 0) rounded to 3 decimals,
+ *  ties up, trailing zeros dropped, as plink2 prints it. buf >= 32 bytes. */
+void mg_prs_format_dosage_sum(int64_t x, char *buf);
+
+#endif

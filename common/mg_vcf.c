@@ -1,0 +1,611 @@
+/* mg_vcf.c: streaming VCF/BCF genotype reader; see mg_vcf.h. */
+#include "mg_vcf.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <htslib/hts.h>
+#include <htslib/kseq.h>
+#include <htslib/kstring.h>
+#include <htslib/vcf.h>
+
+struct mg_vcf {
+    htsFile *fp;
+    bcf_hdr_t *hdr;
+    int is_bcf;
+    int nsamples;
+    int64_t line;            /* current line (text) or record number (BCF) */
+    char build[16];
+    int has_build;
+    /* current record */
+    kstring_t ks;            /* text: the raw line, cut at field ends */
+    char *rest;              /* text: start of QUAL (after ALT) */
+    bcf1_t *rec;             /* BCF record */
+    const char **allele;
+    int m_allele;
+    int n_allele;
+    /* decoded genotypes of the current record */
+    int16_t *gt;             /* [2n] allele indices, -1 missing */
+    int32_t *dsq;            /* [n] ALT dosage in 1/16384, -1 = none */
+    int use_ds;
+    int has_ds;              /* some sample's dosage came from DS */
+    uint8_t *cnt1;           /* [n] ALT copies (3 = missing) of a biallelic record */
+    uint8_t *gt8_table;      /* BCF int8 GT byte pair -> ALT copies (biallelic) */
+    int cnt_valid;           /* cnt1 holds the record (else gt/dsq) */
+    int32_t *bgt; int m_bgt; /* htslib buffers (BCF) */
+    float *bds; int m_bds;
+    char err[256];
+};
+
+static int fail(mg_vcf *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(mg_vcf *v, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->err, sizeof v->err, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+const char *mg_vcf_error(const mg_vcf *v) { return v->err; }
+int64_t mg_vcf_line(const mg_vcf *v) { return v->line; }
+int mg_vcf_is_bcf(const mg_vcf *v) { return v->is_bcf; }
+int mg_vcf_nsamples(const mg_vcf *v) { return v->nsamples; }
+const char *mg_vcf_sample(const mg_vcf *v, int i) { return v->hdr->samples[i]; }
+const char *mg_vcf_build(const mg_vcf *v) { return v->has_build ? v->build : NULL; }
+
+/* Build names as the header may spell them; GRCh37 and hg19 differ only in
+ * chrM, which scoring never uses. */
+static const char *build_of(const char *s)
+{
+    if (strstr(s, "GRCh38") || strstr(s, "hg38") || strstr(s, "GRCH38") || strstr(s, "b38"))
+        return "GRCh38";
+    if (strstr(s, "GRCh37") || strstr(s, "hg19") || strstr(s, "GRCH37") || strstr(s, "b37")
+        || strstr(s, "hs37d5") || strstr(s, "human_g1k_v37"))
+        return "GRCh37";
+    return NULL;
+}
+
+static void find_build(mg_vcf *v)
+{
+    for (int i = 0; i < v->hdr->nhrec; i++) {
+        bcf_hrec_t *h = v->hdr->hrec[i];
+        const char *b = NULL;
+        if (h->value && (!strcmp(h->key, "reference") || !strcmp(h->key, "assembly")))
+            b = build_of(h->value);
+        else if (h->type == BCF_HL_CTG)
+            for (int k = 0; k < h->nkeys && !b; k++)
+                if (!strcmp(h->keys[k], "assembly")) b = build_of(h->vals[k]);
+        if (b) {
+            snprintf(v->build, sizeof v->build, "%s", b);
+            v->has_build = 1;
+            return;
+        }
+    }
+}
+
+/* Read a text header line by line so that record line numbers are exact. */
+static int read_text_header(mg_vcf *v)
+{
+    kstring_t h = {0, 0, NULL};
+    int ret = -1;
+    for (;;) {
+        int r = hts_getline(v->fp, KS_SEP_LINE, &v->ks);
+        if (r < 0) { fail(v, "no #CHROM header line"); goto out; }
+        v->line++;
+        if (v->ks.l == 0 || v->ks.s[0] != '#') {
+            fail(v, "line %lld: header line does not start with '#'", (long long)v->line);
+            goto out;
+        }
+        kputsn(v->ks.s, v->ks.l, &h);
+        kputc('\n', &h);
+        if (v->ks.l >= 6 && !strncmp(v->ks.s, "#CHROM", 6)) break;
+    }
+    v->hdr = bcf_hdr_init("r");
+    if (!v->hdr || bcf_hdr_parse(v->hdr, h.s) < 0) {
+        fail(v, "malformed VCF header");
+        goto out;
+    }
+    ret = 0;
+out:
+    free(h.s);
+    return ret;
+}
+
+mg_vcf *mg_vcf_open(const char *path, int threads, char *err, size_t errlen)
+{
+    mg_vcf *v = calloc(1, sizeof *v);
+    if (!v) { snprintf(err, errlen, "out of memory"); return NULL; }
+    v->fp = hts_open(path, "r");
+    if (!v->fp) {
+        snprintf(err, errlen, "cannot open: %s", strerror(errno ? errno : EIO));
+        free(v);
+        return NULL;
+    }
+    const htsFormat *f = hts_get_format(v->fp);
+    if (f->format == bcf) v->is_bcf = 1;
+    else if (f->format != vcf) {
+        snprintf(err, errlen, "not a VCF or BCF file");
+        goto fail;
+    }
+    if (threads > 1 && f->compression == bgzf && hts_set_threads(v->fp, threads) < 0) {
+        snprintf(err, errlen, "cannot start %d decompression threads", threads);
+        goto fail;
+    }
+    if (v->is_bcf) {
+        v->hdr = bcf_hdr_read(v->fp);
+        if (!v->hdr) { snprintf(err, errlen, "malformed BCF header"); goto fail; }
+        v->rec = bcf_init();
+        if (!v->rec) { snprintf(err, errlen, "out of memory"); goto fail; }
+    } else if (read_text_header(v) < 0) {
+        snprintf(err, errlen, "%s", v->err);
+        goto fail;
+    }
+    v->nsamples = bcf_hdr_nsamples(v->hdr);
+    if (v->nsamples == 0) { snprintf(err, errlen, "no samples in the header"); goto fail; }
+    v->gt = malloc(sizeof *v->gt * 2 * (size_t)v->nsamples);
+    v->dsq = malloc(sizeof *v->dsq * (size_t)v->nsamples);
+    v->cnt1 = malloc((size_t)v->nsamples);
+    if (!v->gt || !v->dsq || !v->cnt1) { snprintf(err, errlen, "out of memory"); goto fail; }
+    find_build(v);
+    return v;
+fail:
+    mg_vcf_close(v);
+    return NULL;
+}
+
+int mg_vcf_close(mg_vcf *v)
+{
+    if (!v) return 0;
+    int ret = 0;
+    if (v->hdr) bcf_hdr_destroy(v->hdr);
+    if (v->rec) bcf_destroy(v->rec);
+    if (v->fp && hts_close(v->fp) < 0) ret = -1;
+    free(v->ks.s);
+    free(v->allele);
+    free(v->gt);
+    free(v->dsq);
+    free(v->cnt1);
+    free(v->gt8_table);
+    free(v->bgt);
+    free(v->bds);
+    free(v);
+    return ret;
+}
+
+static int push_allele(mg_vcf *v, const char *a)
+{
+    if (v->n_allele == v->m_allele) {
+        int m = v->m_allele ? 2 * v->m_allele : 8;
+        const char **p = realloc(v->allele, sizeof *p * (size_t)m);
+        if (!p) return fail(v, "out of memory");
+        v->allele = p;
+        v->m_allele = m;
+    }
+    v->allele[v->n_allele++] = a;
+    return 0;
+}
+
+/* Cut the first five tab-separated fields in place. */
+static int next_text(mg_vcf *v, mg_vcf_site *s)
+{
+    int r;
+    do {
+        r = hts_getline(v->fp, KS_SEP_LINE, &v->ks);
+        if (r == -1) return 0;
+        if (r < -1) return fail(v, "read error after line %lld", (long long)v->line);
+        v->line++;
+    } while (v->ks.l == 0);
+    char *p = v->ks.s, *f[5];
+    for (int i = 0; i < 5; i++) {
+        f[i] = p;
+        while (*p && *p != '\t') p++;
+        if (*p != '\t') return fail(v, "fewer than 8 tab-separated columns");
+        *p++ = 0;
+    }
+    v->rest = p;
+    char *end;
+    errno = 0;
+    long long pos = strtoll(f[1], &end, 10);
+    if (end == f[1] || *end || errno || pos < 0)
+        return fail(v, "POS '%s' is not a position", f[1]);
+    if (!*f[0] || !*f[3]) return fail(v, "empty CHROM or REF");
+    v->n_allele = 0;
+    if (push_allele(v, f[3]) < 0) return -1;
+    if (strcmp(f[4], ".") != 0) {
+        char *a = f[4];
+        for (;;) {
+            char *c = strchr(a, ',');
+            if (c) *c = 0;
+            if (!*a) return fail(v, "empty ALT allele");
+            if (push_allele(v, a) < 0) return -1;
+            if (!c) break;
+            a = c + 1;
+        }
+    }
+    s->chrom = f[0];
+    s->pos = pos;
+    s->id = f[2];
+    return 1;
+}
+
+static int next_bcf(mg_vcf *v, mg_vcf_site *s)
+{
+    int r = bcf_read(v->fp, v->hdr, v->rec);
+    if (r == -1) return 0;
+    v->line++;
+    if (r < -1 || v->rec->errcode)
+        return fail(v, "malformed BCF record");
+    if (bcf_unpack(v->rec, BCF_UN_STR) < 0) return fail(v, "malformed BCF record");
+    v->n_allele = 0;
+    for (int i = 0; i < v->rec->n_allele; i++) {
+        if (i > 0 && !strcmp(v->rec->d.allele[i], ".")) continue;
+        if (push_allele(v, v->rec->d.allele[i]) < 0) return -1;
+    }
+    if (v->n_allele == 0) return fail(v, "record without REF");
+    s->chrom = bcf_hdr_id2name(v->hdr, v->rec->rid);
+    s->pos = (int64_t)v->rec->pos + 1;
+    s->id = v->rec->d.id;
+    return 1;
+}
+
+int mg_vcf_next(mg_vcf *v, mg_vcf_site *s)
+{
+    int r = v->is_bcf ? next_bcf(v, s) : next_text(v, s);
+    if (r == 1) {
+        s->n_allele = v->n_allele;
+        s->allele = v->allele;
+    }
+    return r;
+}
+
+/* DS -> fixed point as plink2 imports it: round(DS * 16384); values outside
+ * [0, 2] are errors there too. Returns -1 when out of range. */
+static int32_t quantise_ds(double ds)
+{
+    if (!(ds >= 0.0 && ds <= 2.0)) return -2;
+    return (int32_t)floor(ds * MG_DOSAGE_ONE + 0.5);
+}
+
+/* Parse one GT value "a/b", "a|b", "a", "./.", "." into gt[0..1]. */
+static int parse_gt(mg_vcf *v, const char *p, const char *e, int16_t *g)
+{
+    int k = 0, n_missing = 0;
+    int16_t a[2];
+    while (p < e) {
+        if (k == 2) return fail(v, "GT with more than two alleles is not supported");
+        if (*p == '.') { a[k++] = -1; n_missing++; p++; }
+        else if (*p >= '0' && *p <= '9') {
+            int x = 0;
+            while (p < e && *p >= '0' && *p <= '9') {
+                x = x * 10 + (*p++ - '0');
+                if (x >= v->n_allele) return fail(v, "GT allele %d out of range", x);
+            }
+            a[k++] = (int16_t)x;
+        } else return fail(v, "malformed GT");
+        if (p < e) {
+            if (*p != '/' && *p != '|') return fail(v, "malformed GT");
+            p++;
+            if (p == e) return fail(v, "malformed GT");
+        }
+    }
+    if (k == 0) return fail(v, "empty GT");
+    if (k == 1) a[1] = a[0];    /* haploid on a diploid chromosome: plink2 doubles it */
+    else if (n_missing == 1) return fail(v, "half-missing GT (plink2 --vcf-half-call error)");
+    g[0] = a[0];
+    g[1] = a[1];
+    return 0;
+}
+
+/* GT is the first FORMAT field and no DS is wanted: the common layout, parsed
+ * without walking subfields; the rest of each cell is skipped with memchr. */
+static int load_text_gt_first(mg_vcf *v, char *p)
+{
+    int n = v->nsamples, bi = v->n_allele == 2;
+    char *end = v->ks.s + v->ks.l;
+    uint8_t *cnt = v->cnt1;
+    v->cnt_valid = bi;
+    for (int s = 0; s < n; s++) {
+        int16_t g[2];
+        if (bi && s + 1 < n && end - p >= 4) {
+            /* fastest: a whole 4-byte cell "a/b<TAB>" or "a|b<TAB>", a, b in {0, 1},
+             * or "./.<TAB>", compared as one little-endian word */
+            uint32_t w, d, m;
+            memcpy(&w, p, 4);
+            d = w ^ 0x09302F30u;             /* "0/0\t" */
+            m = d & 0xFFFEFFFEu;             /* allele digits may be 0 or 1 */
+            if (m == 0 || m == 0x5300u) {    /* 0x53 = '/' ^ '|' */
+                cnt[s] = (uint8_t)((d & 1) + ((d >> 16) & 1));
+                p += 4;
+                continue;
+            }
+            if (w == 0x092E2F2Eu || w == 0x092E7C2Eu) {   /* "./.\t", ".|.\t" */
+                cnt[s] = 3;
+                p += 4;
+                continue;
+            }
+        }
+        /* fast: single-digit diploid call "a/b" or "a|b" ending the GT field */
+        char c0 = p[0], sep = c0 ? p[1] : 0, c2 = sep ? p[2] : 0, after = c2 ? p[3] : 1;
+        unsigned a = (unsigned char)c0 - '0', b = (unsigned char)c2 - '0';
+        if (a < 10 && b < 10 && (sep == '/' || sep == '|') && (after == '\t' || after == ':' || after == 0)
+            && (int)a < v->n_allele && (int)b < v->n_allele) {
+            if (bi) cnt[s] = (uint8_t)(a + b);
+            else { v->gt[2 * s] = (int16_t)a; v->gt[2 * s + 1] = (int16_t)b; }
+            if (after == '\t') {       /* a bare "a/b" cell: the next one follows */
+                if (s + 1 == n) return fail(v, "more sample columns than the %d in the header", n);
+                p += 4;
+                continue;
+            }
+        } else {
+            if (c0 == '.' && (sep == '/' || sep == '|') && c2 == '.'
+                && (after == '\t' || after == ':' || after == 0)) {
+                g[0] = g[1] = -1;
+            } else {
+                char *ge = p;
+                while (*ge && *ge != '\t' && *ge != ':') ge++;
+                if (ge == p) g[0] = g[1] = -1;
+                else if (parse_gt(v, p, ge, g) < 0) return -1;
+            }
+            if (bi) cnt[s] = g[0] < 0 ? 3 : (uint8_t)(g[0] + g[1]);
+            else { v->gt[2 * s] = g[0]; v->gt[2 * s + 1] = g[1]; }
+        }
+        char *t = memchr(p, '\t', (size_t)(end - p));
+        if (s + 1 < n) {
+            if (!t) return fail(v, "%d sample columns, header has %d", s + 1, n);
+            p = t + 1;
+        } else if (t)
+            return fail(v, "more sample columns than the %d in the header", n);
+    }
+    return 0;
+}
+
+static int load_text(mg_vcf *v)
+{
+    /* rest = QUAL \t FILTER \t INFO \t FORMAT \t samples... */
+    char *p = v->rest;
+    for (int i = 0; i < 3; i++) {
+        p = strchr(p, '\t');
+        if (!p) return fail(v, "no FORMAT column");
+        p++;
+    }
+    char *fmt = p, *fe = strchr(p, '\t');
+    if (!fe) return fail(v, "no sample columns");
+    int gt_i = -1, ds_i = -1, nf = 0;
+    for (char *q = fmt; q < fe; nf++) {
+        char *c = q;
+        while (c < fe && *c != ':') c++;
+        if (c - q == 2 && q[0] == 'G' && q[1] == 'T') gt_i = nf;
+        else if (c - q == 2 && q[0] == 'D' && q[1] == 'S') ds_i = nf;
+        q = c + 1;
+    }
+    if (!v->use_ds) ds_i = -1;
+    if (gt_i < 0 && ds_i < 0)
+        return fail(v, v->use_ds ? "no GT or DS field" : "no GT field");
+    if (ds_i >= 0 && v->n_allele > 2)
+        return fail(v, "DS dosages on a multi-allelic record are not supported (nor by plink2)");
+    p = fe + 1;
+    int n = v->nsamples;
+    v->has_ds = 0;
+    if (gt_i == 0 && ds_i < 0) return load_text_gt_first(v, p);
+    for (int s = 0; s < n; s++) {
+        char *cell = p;
+        while (*p && *p != '\t') p++;
+        char *ce = p;
+        if (s + 1 < n) {
+            if (*p != '\t')
+                return fail(v, "%d sample columns, header has %d", s + 1, n);
+            p++;
+        } else if (*p)
+            return fail(v, "more sample columns than the %d in the header", n);
+        /* walk the subfields */
+        const char *g0 = NULL, *g1 = NULL, *d0 = NULL, *d1 = NULL;
+        char *q = cell;
+        for (int k = 0; q <= ce; k++) {
+            char *c = q;
+            while (c < ce && *c != ':') c++;
+            if (k == gt_i) { g0 = q; g1 = c; }
+            else if (k == ds_i) { d0 = q; d1 = c; }
+            if (c == ce) break;
+            q = c + 1;
+        }
+        int16_t *g = v->gt + 2 * s;
+        if (g0 && g1 > g0) {
+            if (parse_gt(v, g0, g1, g) < 0) return -1;
+        } else { g[0] = g[1] = -1; }
+        v->dsq[s] = -1;
+        if (d0 && d1 > d0 && !(d1 - d0 == 1 && *d0 == '.')) {
+            char *end;
+            double ds = strtod(d0, &end);
+            if (end != d1) return fail(v, "DS '%.*s' is not a number", (int)(d1 - d0), d0);
+            int32_t x = quantise_ds(ds);
+            if (x < 0) return fail(v, "DS '%.*s' outside [0, 2]", (int)(d1 - d0), d0);
+            /* a haploid call's DS is a 0..1 dosage; plink2 scales it to 2 copies */
+            if (g0 && g1 - g0 == 1 && *g0 != '.') {
+                if (x > MG_DOSAGE_ONE) return fail(v, "haploid DS above 1");
+                x *= 2;
+            }
+            v->dsq[s] = x;
+            v->has_ds = 1;
+        }
+    }
+    return 0;
+}
+
+/* Diploid GT stored as int8 (htslib writes it so for < 63 alleles): decoded
+ * from the raw bytes, without bcf_get_genotypes' int32 copy. */
+static int load_bcf_gt8_slow(mg_vcf *v, const bcf_fmt_t *f);
+
+/* Code of one sample's two GT bytes for a biallelic record: ALT copies 0..2,
+ * 3 = missing, 255 = not decodable here (the slow path reports it). */
+static uint8_t gt8_code(int8_t x0, int8_t x1)
+{
+    int m0 = (x0 >> 1) == 0 || x0 == bcf_int8_vector_end, m1 = (x1 >> 1) == 0;
+    int a0, a1;
+    if (x1 == bcf_int8_vector_end) {
+        if (m0) return 3;
+        a0 = a1 = (x0 >> 1) - 1;
+    } else if (m0 || m1) {
+        return m0 && m1 ? 3 : 255;
+    } else {
+        a0 = (x0 >> 1) - 1;
+        a1 = (x1 >> 1) - 1;
+    }
+    if (a0 < 0 || a0 > 1 || a1 < 0 || a1 > 1) return 255;
+    return (uint8_t)(a0 + a1);
+}
+
+static int load_bcf_gt8(mg_vcf *v, const bcf_fmt_t *f)
+{
+    if (v->n_allele != 2) return load_bcf_gt8_slow(v, f);
+    if (!v->gt8_table) {
+        if (!(v->gt8_table = malloc(65536))) return fail(v, "out of memory");
+        for (int i = 0; i < 65536; i++) v->gt8_table[i] = gt8_code((int8_t)(i & 255), (int8_t)(i >> 8));
+    }
+    int n = v->nsamples;
+    const uint8_t *x = f->p, *tab = v->gt8_table;
+    uint8_t *c = v->cnt1, bad = 0;
+    for (int s = 0; s < n; s++) {
+        uint8_t k = tab[x[2 * s] | (unsigned)x[2 * s + 1] << 8];
+        bad |= k >> 7;
+        c[s] = k;
+    }
+    if (bad) return load_bcf_gt8_slow(v, f);
+    v->cnt_valid = 1;
+    return 0;
+}
+
+static int load_bcf_gt8_slow(mg_vcf *v, const bcf_fmt_t *f)
+{
+    int n = v->nsamples, bi = v->n_allele == 2;
+    const int8_t *x = (const int8_t *)f->p;
+    v->cnt_valid = bi;
+    for (int s = 0; s < n; s++, x += 2) {
+        int16_t g[2];
+        int m0 = (x[0] >> 1) == 0 || x[0] == bcf_int8_vector_end, m1 = (x[1] >> 1) == 0;
+        if (x[1] == bcf_int8_vector_end) {          /* haploid: counted twice */
+            if (m0) g[0] = g[1] = -1;
+            else g[0] = g[1] = (int16_t)((x[0] >> 1) - 1);
+        } else if (m0 | m1) {
+            if (m0 != m1) return fail(v, "half-missing GT (plink2 --vcf-half-call error)");
+            g[0] = g[1] = -1;
+        } else {
+            g[0] = (int16_t)((x[0] >> 1) - 1);
+            g[1] = (int16_t)((x[1] >> 1) - 1);
+        }
+        if (g[0] >= v->n_allele || g[1] >= v->n_allele || (g[0] < 0) != (g[1] < 0))
+            return fail(v, "GT allele out of range");
+        if (bi) v->cnt1[s] = g[0] < 0 ? 3 : (uint8_t)(g[0] + g[1]);
+        else { v->gt[2 * s] = g[0]; v->gt[2 * s + 1] = g[1]; }
+    }
+    return 0;
+}
+
+static int load_bcf(mg_vcf *v)
+{
+    int n = v->nsamples;
+    if (bcf_unpack(v->rec, BCF_UN_FMT) < 0) return fail(v, "malformed BCF record");
+    v->has_ds = 0;
+    if (!v->use_ds) {
+        bcf_fmt_t *f = bcf_get_fmt(v->hdr, v->rec, "GT");
+        if (f && f->type == BCF_BT_INT8 && f->n == 2 && f->p) return load_bcf_gt8(v, f);
+    }
+    int ngt = bcf_get_genotypes(v->hdr, v->rec, &v->bgt, &v->m_bgt);
+    int nds = -1;
+    if (v->use_ds) {
+        nds = bcf_get_format_float(v->hdr, v->rec, "DS", &v->bds, &v->m_bds);
+        if (nds >= 0 && v->n_allele > 2)
+            return fail(v, "DS dosages on a multi-allelic record are not supported (nor by plink2)");
+    }
+    if (ngt < 0 && nds < 0) return fail(v, v->use_ds ? "no GT or DS field" : "no GT field");
+    int ploidy = ngt > 0 ? ngt / n : 0;
+    if (ngt >= 0 && (ngt % n || ploidy > 2))
+        return fail(v, "GT with more than two alleles is not supported");
+    for (int s = 0; s < n; s++) {
+        int16_t *g = v->gt + 2 * s;
+        int hap = 0;
+        g[0] = g[1] = -1;
+        if (ploidy > 0) {
+            int32_t *x = v->bgt + (size_t)s * ploidy;
+            int k = 0, nm = 0;
+            int16_t a[2] = {-1, -1};
+            for (int j = 0; j < ploidy; j++) {
+                if (x[j] == bcf_int32_vector_end) break;
+                if (bcf_gt_is_missing(x[j])) { a[k++] = -1; nm++; continue; }
+                int al = bcf_gt_allele(x[j]);
+                if (al < 0 || al >= v->n_allele) return fail(v, "GT allele %d out of range", al);
+                a[k++] = (int16_t)al;
+            }
+            if (k == 1) { a[1] = a[0]; hap = a[0] >= 0; }
+            else if (k == 2 && nm == 1)
+                return fail(v, "half-missing GT (plink2 --vcf-half-call error)");
+            g[0] = a[0];
+            g[1] = a[1];
+        }
+        v->dsq[s] = -1;
+        if (nds > 0) {
+            int per = nds / n;
+            float d = v->bds[(size_t)s * per];
+            if (per >= 1 && !bcf_float_is_missing(d) && !bcf_float_is_vector_end(d)) {
+                int32_t q = quantise_ds(d);
+                if (q < 0) return fail(v, "DS %g outside [0, 2]", d);
+                if (hap) {
+                    if (q > MG_DOSAGE_ONE) return fail(v, "haploid DS above 1");
+                    q *= 2;
+                }
+                v->dsq[s] = q;
+                v->has_ds = 1;
+            }
+        }
+    }
+    return 0;
+}
+
+int mg_vcf_load_genotypes(mg_vcf *v, int use_ds)
+{
+    v->use_ds = use_ds;
+    v->cnt_valid = 0;
+    return v->is_bcf ? load_bcf(v) : load_text(v);
+}
+
+int mg_vcf_has_dosage(const mg_vcf *v) { return v->has_ds; }
+
+void mg_vcf_allele_counts(const mg_vcf *v, int a, uint8_t *c)
+{
+    int n = v->nsamples;
+    if (v->cnt_valid) {
+        const uint8_t *x = v->cnt1;
+        if (a == 1) memcpy(c, x, (size_t)n);
+        else for (int s = 0; s < n; s++) c[s] = x[s] == 3 ? 3 : (uint8_t)(2 - x[s]);
+        return;
+    }
+    const int16_t *g = v->gt;
+    for (int s = 0; s < n; s++, g += 2)
+        c[s] = g[0] < 0 ? 3 : (uint8_t)((g[0] == a) + (g[1] == a));
+}
+
+void mg_vcf_allele_dosage(const mg_vcf *v, int a, int32_t *q)
+{
+    int n = v->nsamples;
+    if (v->cnt_valid) {
+        for (int s = 0; s < n; s++) {
+            int x = v->cnt1[s];
+            q[s] = x == 3 ? MG_DOSAGE_MISSING : (a == 1 ? x : 2 - x) * MG_DOSAGE_ONE;
+        }
+        return;
+    }
+    for (int s = 0; s < n; s++) {
+        int32_t d = v->has_ds ? v->dsq[s] : -1;
+        if (d >= 0) {            /* biallelic only: DS is the ALT dosage */
+            q[s] = a == 1 ? d : 2 * MG_DOSAGE_ONE - d;
+            continue;
+        }
+        const int16_t *g = v->gt + 2 * s;
+        if (g[0] < 0) { q[s] = MG_DOSAGE_MISSING; continue; }
+        q[s] = ((g[0] == a) + (g[1] == a)) * MG_DOSAGE_ONE;
+    }
+}
