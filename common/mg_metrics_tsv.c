@@ -385,7 +385,8 @@ int mg_parse_number(const char *s, double *out)
     if (*out == 0) *out = 0;
     return 0;
 slow:
-    if (!*s) return -1;
+    /* decimal notation only (strtod would also take hex, inf, nan) */
+    if (!*s || s[strspn(s, "0123456789+-.eE")]) return -1;
     {
         char *end;
         errno = 0;

@@ -19,6 +19,10 @@ printf 'id\ty\nr1\ta\n' >rowsum_y.tsv
 
 expect_error non_numeric_score_is_an_error 1 'error: nonnum.tsv: id b: .*not a number' mg-score classify nonnum.tsv y.tsv -o out.txt --json out.json
 [ ! -e out.txt ] && [ ! -e out.json ] && pass error_leaves_no_output_files || fail error_leaves_no_output_files "output written"
+printf 'id\tp\na\t0x1p-2\nb\t0.7\nc\t0.4\n' >hex.tsv
+expect_error hexadecimal_score_is_not_a_number 1 "error: hex.tsv: id a: score '0x1p-2'" mg-score classify hex.tsv y.tsv
+printf 'id\tp\na\tnan\nb\t0.7\nc\t0.4\n' >nan.tsv
+expect_error nan_score_is_not_a_number 1 "error: nan.tsv: id a: score 'nan'" mg-score classify nan.tsv y.tsv
 expect_error probability_outside_unit_interval_is_an_error 1 'error: outside.tsv: .*outside \[0,1\]' mg-score classify outside.tsv y.tsv
 check raw_scores_accept_values_outside_unit_interval mg-score classify --raw-scores outside.tsv y.tsv
 expect_error duplicated_prediction_id_is_an_error 1 "error: dup.tsv: duplicated id 'a'" mg-score classify dup.tsv y.tsv
