@@ -38,6 +38,7 @@ static const char *USAGE =
     "      --ignore-strand-flips  pos: do not try reverse-complemented alleles\n"
     "      --keep-first-match  pos: keep the first of equally good matches\n"
     "      --min-overlap F     pos: least fraction of each score's variants matched [0.75]\n"
+    "      --no-index          pos: read the whole VCF even when it has a .tbi/.csi index\n"
     "\n"
     "Outputs:\n"
     "  -o, --output FILE       image stream [stdout]\n"
@@ -61,7 +62,7 @@ static const char *USAGE =
 enum {
     OPT_DOSAGE = MG_OPT_FIRST_OWN, OPT_NO_MEAN, OPT_DOM, OPT_REC, OPT_KEEP_AMB, OPT_KEEP_MULTI,
     OPT_NO_FLIP, OPT_KEEP_FIRST, OPT_MIN_OVERLAP, OPT_NO_IMAGE, OPT_SSCORE, OPT_LOG,
-    OPT_LAYOUT, OPT_PER_CHROM, OPT_REF_STATS, OPT_WRITE_STATS, OPT_U8, OPT_WRITE_LAYOUT, OPT_READ_FREQ
+    OPT_LAYOUT, OPT_PER_CHROM, OPT_REF_STATS, OPT_WRITE_STATS, OPT_U8, OPT_WRITE_LAYOUT, OPT_READ_FREQ, OPT_NO_INDEX
 };
 
 typedef struct {
@@ -244,7 +245,8 @@ int main(int argc, char **argv)
         {"write-ref-stats", required_argument, 0, OPT_WRITE_STATS},
         {"u8", no_argument, 0, OPT_U8},
         {"write-layout", required_argument, 0, OPT_WRITE_LAYOUT},
-        {"read-freq", required_argument, 0, OPT_READ_FREQ}, {0, 0, 0, 0}
+        {"read-freq", required_argument, 0, OPT_READ_FREQ},
+        {"no-index", no_argument, 0, OPT_NO_INDEX}, {0, 0, 0, 0}
     };
     struct option *lo = mg_cli_long_options(own);
     if (!lo) { mg_error(&cli, NULL, "out of memory"); goto done; }
@@ -297,6 +299,7 @@ int main(int argc, char **argv)
         case OPT_U8: a.u8 = 1; break;
         case OPT_WRITE_LAYOUT: a.write_layout = optarg; break;
         case OPT_READ_FREQ: a.o.read_freq = optarg; break;
+        case OPT_NO_INDEX: a.o.no_index = 1; break;
         default: mg_usage_error(&cli, "unknown option"); ret = 2; goto done;
         }
     }
@@ -352,6 +355,7 @@ int main(int argc, char **argv)
     if (mg_prs_nsamples(p) < 50 && !a.o.no_mean_imputation && !a.o.read_freq)
         mg_warn(&cli, vcf, "%d samples: allele frequencies for mean imputation are unreliable "
                 "below 50 (plink2 refuses; consider --no-mean-imputation)", mg_prs_nsamples(p));
+    if (mg_prs_indexed(p)) mg_info(&cli, "read the scored positions through %s's index", vcf);
     mg_info(&cli, "%lld variants scored, %d samples, %d scores", (long long)mg_prs_nvariants(p),
             mg_prs_nsamples(p), mg_scoreset_nscores(ss));
     if (a.ref_stats) {

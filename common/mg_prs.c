@@ -465,6 +465,7 @@ struct mg_prs {
     char **f_ref, **f_alt;            /* REF and comma-separated ALTs */
     double *f_alt_freq;               /* ALT frequencies, f_off[i] .. */
     int64_t *f_off, n_f;
+    int indexed;                      /* records read through the VCF's index */
     /* reading/scoring pipeline (id matching with threads > 1) */
     int pipe;
     pthread_t th;
@@ -475,6 +476,7 @@ struct mg_prs {
 };
 
 int mg_prs_nsamples(const mg_prs *p) { return p->n; }
+int mg_prs_indexed(const mg_prs *p) { return p->indexed; }
 int64_t mg_prs_nvariants(const mg_prs *p) { return p->n_var; }
 double mg_prs_sum(const mg_prs *p, int s, int j) { return p->sum[(size_t)s * p->K + j]; }
 double mg_prs_sum_chrom(const mg_prs *p, int s, int j, int c)
@@ -1341,6 +1343,28 @@ mg_prs *mg_prs_run(mg_scoreset *ss, mg_vcf *v, const char *vcf_name,
     if (o->threads > 1 && o->match == MG_PRS_MATCH_ID && pipe_start(p) < 0) {
         set_err(e, NULL, 0, "cannot start the scoring thread");
         goto fail;
+    }
+    /* pos matching knows where its variants are: with an index, read only
+     * those records (the others are never decompressed) */
+    if (o->match == MG_PRS_MATCH_POS && !o->no_index) {
+        const char **chr = malloc(sizeof *chr * (size_t)(ss->n_rows ? ss->n_rows : 1));
+        int64_t *pos = malloc(sizeof *pos * (size_t)(ss->n_rows ? ss->n_rows : 1));
+        int n = 0, used = -1;
+        if (chr && pos) {
+            for (int64_t i = 0; i < ss->n_rows; i++)
+                if (!ss->rows[i].dropped && ss->rows[i].chr && n < INT32_MAX) {
+                    chr[n] = ss->rows[i].chr;
+                    pos[n++] = ss->rows[i].pos;
+                }
+            used = mg_vcf_use_index(v, vcf_name, n, chr, pos);
+        }
+        free(chr);
+        free(pos);
+        if (used < 0) {
+            set_err(e, vcf_name, 0, "%s", chr && pos ? mg_vcf_error(v) : "out of memory");
+            goto fail;
+        }
+        p->indexed = used;
     }
     mg_vcf_site st;
     int r;

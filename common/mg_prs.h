@@ -81,6 +81,7 @@ typedef struct {
     int per_chrom;             /* keep partial sums per autosome too */
     int threads;               /* > 1: score in a second thread while reading */
     const char *read_freq;     /* plink2 .afreq file for mean imputation, or NULL */
+    int no_index;              /* pos matching: read sequentially even with an index */
 } mg_prs_opts;
 
 mg_prs_opts mg_prs_default_opts(void);
@@ -95,6 +96,8 @@ mg_prs *mg_prs_run(mg_scoreset *ss, mg_vcf *v, const char *vcf_name,
 void mg_prs_destroy(mg_prs *p);
 
 int mg_prs_nsamples(const mg_prs *p);
+/** Non-zero when pos matching read only the scored positions via the index. */
+int mg_prs_indexed(const mg_prs *p);
 int64_t mg_prs_nvariants(const mg_prs *p);           /* distinct scored records */
 /** SUM of score column j for sample s. */
 double mg_prs_sum(const mg_prs *p, int s, int j);
