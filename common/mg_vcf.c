@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <htslib/bgzf.h>
 #include <htslib/hts.h>
 #include <htslib/kseq.h>
 #include <htslib/kstring.h>
@@ -45,6 +46,8 @@ struct mg_vcf {
     hts_itr_t *itr;
     struct vrange { int tid; int64_t beg, end; } *rg;   /* 0-based, half-open */
     int n_rg, i_rg;
+    const char **seqnames;   /* tabix sequence names (strings owned by the index) */
+    int n_seqnames;
     char err[256];
 };
 
@@ -173,6 +176,7 @@ int mg_vcf_close(mg_vcf *v)
     if (v->tbx) tbx_destroy(v->tbx);
     if (v->idx) hts_idx_destroy(v->idx);
     free(v->rg);
+    free(v->seqnames);
     if (v->hdr) bcf_hdr_destroy(v->hdr);
     if (v->rec) bcf_destroy(v->rec);
     if (v->fp && hts_close(v->fp) < 0) ret = -1;
@@ -279,32 +283,67 @@ static int unpack_bcf(mg_vcf *v, mg_vcf_site *s)
     return 1;
 }
 
+static const char *tbx_seqnames_name(mg_vcf *v, int tid)
+{
+    if (!v->seqnames) {
+        int n = 0;
+        v->seqnames = tbx_seqnames(v->tbx, &n);
+        v->n_seqnames = n;
+    }
+    return v->seqnames && tid >= 0 && tid < v->n_seqnames ? v->seqnames[tid] : NULL;
+}
+
 /* The next record starting inside one of the index ranges, in range order. */
+/* The next record starting inside one of the index ranges, in range order.
+ * BCF goes through htslib's iterator. For text the index only gives the
+ * first offset of a range; lines are then read as in sequential mode until
+ * one starts past the range, because the iterator's own line parser scans
+ * every byte of these long lines. */
 static int next_indexed(mg_vcf *v, mg_vcf_site *s)
 {
     for (;;) {
+        if (v->i_rg == v->n_rg) return 0;
+        const struct vrange *g = &v->rg[v->i_rg];
         if (!v->itr) {
-            if (v->i_rg == v->n_rg) return 0;
-            const struct vrange *g = &v->rg[v->i_rg];
             v->itr = v->is_bcf ? bcf_itr_queryi(v->idx, g->tid, g->beg, g->end)
                                : tbx_itr_queryi(v->tbx, g->tid, g->beg, g->end);
             if (!v->itr) return fail(v, "index query failed");
+            if (!v->is_bcf) {
+                if (v->itr->n_off == 0) {          /* nothing indexed there */
+                    hts_itr_destroy(v->itr);
+                    v->itr = NULL;
+                    v->i_rg++;
+                    continue;
+                }
+                if (bgzf_seek(hts_get_bgzfp(v->fp), (int64_t)v->itr->off[0].u, SEEK_SET) < 0)
+                    return fail(v, "cannot seek to an indexed region");
+            }
         }
-        const struct vrange *g = &v->rg[v->i_rg];
-        int r = v->is_bcf ? bcf_itr_next(v->fp, v->itr, v->rec)
-                          : tbx_itr_next(v->fp, v->tbx, v->itr, &v->ks);
+        int r, k;
+        if (v->is_bcf) {
+            r = bcf_itr_next(v->fp, v->itr, v->rec);
+        } else {
+            r = hts_getline(v->fp, KS_SEP_LINE, &v->ks);
+            if (r >= 0 && v->ks.l == 0) continue;
+        }
         if (r < -1) return fail(v, "read error in an indexed region");
-        if (r == -1) {
+        int done = r == -1;
+        v->line = 0;                 /* not known when reading through the index */
+        if (!done) {
+            k = v->is_bcf ? unpack_bcf(v, s) : cut_text(v, s);
+            if (k < 0) return k;
+            if (!v->is_bcf) {
+                const char *name = tbx_seqnames_name(v, g->tid);
+                if (!name || strcmp(s->chrom, name) != 0 || s->pos - 1 >= g->end) done = 1;
+            }
+        }
+        if (done) {
             hts_itr_destroy(v->itr);
             v->itr = NULL;
             v->i_rg++;
             continue;
         }
-        v->line = 0;                 /* not known when reading through the index */
-        int k = v->is_bcf ? unpack_bcf(v, s) : cut_text(v, s);
-        if (k <= 0) return k;
-        /* records overlapping the range but starting before it belong to an
-         * earlier range (or none) */
+        /* records starting before the range belong to an earlier one (or none) */
         if (s->pos - 1 < g->beg || s->pos - 1 >= g->end) continue;
         return 1;
     }
@@ -348,10 +387,11 @@ int mg_vcf_use_index(mg_vcf *v, const char *path, int n, const char *const *chro
         m++;
     }
     qsort(v->rg, (size_t)m, sizeof *v->rg, cmp_range);
-    /* join nearby positions: one query reads through small gaps */
+    /* join positions closer than the 16 kb window of the linear index: a query
+     * starts reading at its window anyway, so separate queries would re-read */
     int k = 0;
     for (int i = 0; i < m; i++) {
-        if (k && v->rg[k - 1].tid == v->rg[i].tid && v->rg[i].beg <= v->rg[k - 1].end + 2000) {
+        if (k && v->rg[k - 1].tid == v->rg[i].tid && v->rg[i].beg <= v->rg[k - 1].end + 16384) {
             if (v->rg[i].end > v->rg[k - 1].end) v->rg[k - 1].end = v->rg[i].end;
         } else v->rg[k++] = v->rg[i];
     }
