@@ -399,6 +399,10 @@ mg_prs_opts mg_prs_default_opts(void)
     return o;
 }
 
+#define LOG_HEADER "file\taccession\trow_line\trsID\tchr_name\tchr_position\teffect_allele" \
+    "\tother_allele\tID\tREF\tALT\tmatched_effect_allele\tmatch_type\tis_multiallelic" \
+    "\tambiguous\tmatch_flipped\tbest_match\texclude\tmatch_status\n"
+
 enum {                              /* pgsc_calc match priority, best first */
     MT_REFALT, MT_ALTREF, MT_REFALT_FLIP, MT_ALTREF_FLIP,
     MT_NO_OA_REF, MT_NO_OA_ALT, MT_NO_OA_REF_FLIP, MT_NO_OA_ALT_FLIP, MT_ID, MT_NONE
@@ -450,7 +454,6 @@ struct mg_prs {
     uint8_t *cbuf;                  /* [n_allele][n] allele counts */
     size_t cbuf_cap;
     double *tab;                    /* [4][K] products for hard calls */
-    kstring_t log;
     khash_t(rowidx) *h;
     uint8_t *key_seen;              /* per hash bucket: key met (id) / resolved (pos) */
     const char *vcf_name;
@@ -466,6 +469,7 @@ struct mg_prs {
     double *f_alt_freq;               /* ALT frequencies, f_off[i] .. */
     int64_t *f_off, n_f;
     int indexed;                      /* records read through the VCF's index */
+    int64_t n_nonauto;                /* pos rows excluded for chrX/Y/MT/... */
     /* reading/scoring pipeline (id matching with threads > 1) */
     int pipe;
     pthread_t th;
@@ -477,6 +481,7 @@ struct mg_prs {
 
 int mg_prs_nsamples(const mg_prs *p) { return p->n; }
 int mg_prs_indexed(const mg_prs *p) { return p->indexed; }
+int64_t mg_prs_nonautosomal(const mg_prs *p) { return p->n_nonauto; }
 int64_t mg_prs_nvariants(const mg_prs *p) { return p->n_var; }
 double mg_prs_sum(const mg_prs *p, int s, int j) { return p->sum[(size_t)s * p->K + j]; }
 double mg_prs_sum_chrom(const mg_prs *p, int s, int j, int c)
@@ -521,7 +526,6 @@ void mg_prs_destroy(mg_prs *p)
     free(p->qbuf);
     free(p->cbuf);
     free(p->tab);
-    free(p->log.s);
     free(p->key_seen);
     if (p->fh) {
         for (khint_t k = kh_begin(p->fh); k != kh_end(p->fh); k++)
@@ -864,8 +868,8 @@ static void log_row(mg_prs *p, const score_row *r, const char *id, const char *r
                     int ambig, int flipped, int best, int exclude, const char *status)
 {
     const mg_score_file *sf = &p->ss->files[r->file];
-    kstring_t *l = &p->log;
-    ksprintf(l, "%s\t%s\t%lld\t%s\t%s\t%lld\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n",
+    if (!p->o.log) return;
+    fprintf(p->o.log, "%s\t%s\t%lld\t%s\t%s\t%lld\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n",
              sf->path, p->ss->names[sf->first_col], (long long)r->line,
              r->id ? r->id : ".", r->chr ? r->chr : ".", (long long)r->pos,
              r->ea, r->oa ? r->oa : ".", id, ref, alt, mea, *mtype ? mtype : ".",
@@ -1191,7 +1195,9 @@ static int resolve_group(mg_prs *p, mg_vcf *v, mg_prs_err *e)
         d->status = d->tie ? "duplicate_best_match"
                   : (amb && !p->o.keep_ambiguous) ? "excluded_ambiguous"
                   : (multi && !p->o.keep_multiallelic) ? "excluded_multiallelic"
+                  : !autosome(gr->chrom) ? "excluded_non_autosomal"
                   : "matched";
+        if (!strcmp(d->status, "excluded_non_autosomal")) p->n_nonauto++;
     }
     for (int x = 0; x < n_rows; x++) {
         if (strcmp(vd[x].status, "matched") != 0 && strcmp(vd[x].status, "duplicate_target") != 0) continue;
@@ -1337,6 +1343,7 @@ mg_prs *mg_prs_run(mg_scoreset *ss, mg_vcf *v, const char *vcf_name,
         goto fail;
     }
     if (build_index(p, e) < 0) goto fail;
+    if (o->log && fputs(LOG_HEADER, o->log) < 0) { set_err(e, NULL, 0, "cannot write the match log"); goto fail; }
     if (o->read_freq && !o->no_mean_imputation && read_freq(p, o->read_freq, e) < 0) goto fail;
     /* a second thread scores while this one reads (id matching: records are
      * scored independently, in file order, so the sums are the same bits) */
@@ -1502,12 +1509,3 @@ int mg_prs_write_sscore(const mg_prs *p, const mg_vcf *v, FILE *fp)
     return 0;
 }
 
-int mg_prs_write_log(const mg_prs *p, FILE *fp)
-{
-    if (fputs("file\taccession\trow_line\trsID\tchr_name\tchr_position\teffect_allele\tother_allele"
-              "\tID\tREF\tALT\tmatched_effect_allele\tmatch_type\tis_multiallelic\tambiguous"
-              "\tmatch_flipped\tbest_match\texclude\tmatch_status\n", fp) < 0)
-        return -1;
-    if (p->log.l && fwrite(p->log.s, 1, p->log.l, fp) != p->log.l) return -1;
-    return 0;
-}

@@ -44,14 +44,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             o.threads = flags & 32 ? 2 : 1;
             o.keep_multiallelic = (flags & 64) != 0;
             o.min_overlap = 0;
+            char *lbuf = NULL;
+            size_t llen = 0;
+            o.log = open_memstream(&lbuf, &llen);
             mg_prs *p = mg_prs_run(ss, v, vp, &o, &e);
+            if (o.log) fclose(o.log);
+            free(lbuf);
             if (p) {
                 char *buf = NULL;
                 size_t len = 0;
                 FILE *fp = open_memstream(&buf, &len);
                 if (fp) {
                     mg_prs_write_sscore(p, v, fp);
-                    mg_prs_write_log(p, fp);
                     fclose(fp);
                 }
                 free(buf);
