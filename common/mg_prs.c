@@ -790,6 +790,52 @@ static void add_lookup_i64(int64_t *acc, const uint8_t *c, const int64_t *t4, in
     for (int s = 0; s < n; s++) acc[s] += t4[c[s]];
 }
 
+/* Sum and number of 3s (missing) of the codes c[0..n); with missing, also
+ * count each missing call there. AVX2: 32 codes per step, the rare missing
+ * calls found through a bit mask. */
+#ifdef HAVE_AVX2_KERNELS
+__attribute__((target("avx2")))
+static void count_codes_avx2(const uint8_t *c, int n, int64_t *missing, uint64_t *csum,
+                             uint64_t *nmiss)
+{
+    const __m256i three = _mm256_set1_epi8(3), zero = _mm256_setzero_si256();
+    __m256i acc = zero;
+    uint64_t nm = 0, sum = 0;
+    int s = 0;
+    for (; s + 32 <= n; s += 32) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(c + s));
+        acc = _mm256_add_epi64(acc, _mm256_sad_epu8(v, zero));
+        uint32_t m = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, three));
+        nm += (uint64_t)__builtin_popcount(m);
+        if (missing)
+            while (m) { missing[s + __builtin_ctz(m)]++; m &= m - 1; }
+    }
+    uint64_t lane[4];
+    _mm256_storeu_si256((__m256i *)(void *)lane, acc);
+    sum = lane[0] + lane[1] + lane[2] + lane[3];
+    for (; s < n; s++) {
+        sum += c[s];
+        if (c[s] == 3) { nm++; if (missing) missing[s]++; }
+    }
+    *csum = sum;
+    *nmiss = nm;
+}
+#endif
+
+static void count_codes(const uint8_t *c, int n, int64_t *missing, uint64_t *csum, uint64_t *nmiss)
+{
+#ifdef HAVE_AVX2_KERNELS
+    if (__builtin_cpu_supports("avx2")) { count_codes_avx2(c, n, missing, csum, nmiss); return; }
+#endif
+    uint64_t sum = 0, nm = 0;
+    for (int s = 0; s < n; s++) {
+        sum += c[s];
+        if (c[s] == 3) { nm++; if (missing) missing[s]++; }
+    }
+    *csum = sum;
+    *nmiss = nm;
+}
+
 /* Add one record's contribution. Each match (row, allele) adds x*w to the
  * row's score columns, x the transformed dosage or the imputed value for a
  * missing call. Two representations of the genotypes:
@@ -803,8 +849,8 @@ static void score_record(mg_prs *p, int chrom, int n_allele, int32_t *const *qa,
     int n = p->n, K = p->K;
     mg_scoreset *ss = p->ss;
     if (cnt) {
-        const uint8_t *c0 = cnt[mt[0].allele];
-        for (int s = 0; s < n; s++) p->missing[s] += c0[s] == 3;
+        uint64_t csum, nmiss;
+        count_codes(cnt[mt[0].allele], n, p->missing, &csum, &nmiss);
     } else {
         const int32_t *q0 = qa[mt[0].allele];
         for (int s = 0; s < n; s++) p->missing[s] += q0[s] < 0;
@@ -818,8 +864,8 @@ static void score_record(mg_prs *p, int chrom, int n_allele, int32_t *const *qa,
         int64_t tot = 0, nn = 0;
         if (cnt) {
             const uint8_t *c = cnt[mt[i].allele];
-            uint32_t csum = 0, nmiss = 0;     /* vectorisable: no histogram stores */
-            for (int s = 0; s < n; s++) { csum += c[s]; nmiss += c[s] == 3; }
+            uint64_t csum, nmiss;
+            count_codes(c, n, NULL, &csum, &nmiss);
             nn = n - (int64_t)nmiss;
             tot = ((int64_t)csum - 3 * (int64_t)nmiss) * MG_DOSAGE_ONE;
         } else {
