@@ -75,7 +75,6 @@ typedef struct {
     int match;                 /* MG_PRS_MATCH_ID / _POS */
     int use_ds;                /* --dosage DS */
     int no_mean_imputation;
-    int ignore_dup_ids;        /* plink2 ignore-dup-ids: skip instead of error */
     int keep_ambiguous, keep_multiallelic, ignore_strand_flips, keep_first_match;
     double min_overlap;        /* pos matching: per score; default 0.75 */
     int per_chrom;             /* keep partial sums per autosome too */
