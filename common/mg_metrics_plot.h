@@ -1,0 +1,27 @@
+/* mg_metrics_plot.h: hand-written SVG plots for mg-score (no plotting
+ * dependency): ROC curve with a pointwise bootstrap band, precision-recall
+ * curve, calibration (reliability) diagram. */
+#ifndef MG_METRICS_PLOT_H
+#define MG_METRICS_PLOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    const double *s;        /* scores */
+    const uint8_t *y;       /* truth 0/1 */
+    const uint32_t *asc;    /* ascending order of s */
+    size_t n;
+    int probabilities;      /* draw the calibration diagram */
+    int bins;               /* calibration bins */
+    int boot_b;             /* bootstrap replicates for the ROC band (0: none) */
+    uint64_t seed;
+    int threads;
+    double alpha;
+} mg_plot_data;
+
+/** Write DIR/roc.svg, DIR/pr.svg and (probabilities) DIR/calibration.svg,
+ *  creating DIR if needed. 0, or -1 with a reason in err. */
+int mg_plot_write_all(const char *dir, const mg_plot_data *d, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,35 @@
+/* mg_nifti.h: NIfTI-1 and NIfTI-2 (.nii, .nii.gz) volumes through libnifti2.
+ *
+ * Voxels become float: scl_slope/scl_inter applied as nibabel does (only when
+ * the slope is finite and non-zero; never for RGB), dimensions 4 and 5 become
+ * channels, RGB24/RGBA32 become 3/4 channels. The affine is nibabel's
+ * get_best_affine: the sform when sform_code > 0, else the qform when
+ * qform_code > 0, else nibabel's shape_zoom_affine fallback (x flipped, volume
+ * centred on the origin) — not libnifti's diag(pixdim) "method 1".
+ */
+#ifndef MG_NIFTI_H
+#define MG_NIFTI_H
+
+#include "mg_volume.h"
+
+typedef enum { MG_AFFINE_FALLBACK = 0, MG_AFFINE_QFORM = 1, MG_AFFINE_SFORM = 2 } mg_affine_source;
+
+typedef struct {
+    int nifti_version;          /* 1 or 2 */
+    int datatype;               /* NIfTI DT_* code */
+    int64_t dim[8];             /* header dims as stored */
+    int sform_code, qform_code;
+    mg_affine_source source;
+    double qs_diff;             /* max |sform - qform| when both are set, else 0 */
+    int scaled;                 /* slope/intercept applied */
+} mg_nifti_info;
+
+/** sform and qform are said to disagree above this (mm, any matrix entry). */
+#define MG_NIFTI_QS_TOL 1e-3
+
+/** Read the whole volume. NULL and err on failure (unreadable, truncated,
+ *  unsupported datatype, dimensions over MG_VOLUME_MAX_VOXELS, non-finite
+ *  or zero voxel spacing). info may be NULL. */
+mg_volume *mg_nifti_read(const char *path, mg_nifti_info *info, char *err, size_t errlen);
+
+#endif

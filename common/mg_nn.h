@@ -1,0 +1,104 @@
+/* mg_nn.h: fp32 neural-network kernels for the transformer encoders.
+ *
+ * Matrices are row-major. Weight matrices stay in their checkpoint dtype
+ * (F32/F16/BF16, possibly unaligned, memory-mapped); products convert them to
+ * f32 one tile of rows at a time and multiply with OpenBLAS cblas_sgemm, so
+ * accumulation is always fp32. Activations are plain float arrays.
+ *
+ * Threads: mg_nn_ctx.threads is used for OpenBLAS and for the kernels' own
+ * loops (rows of norms and activations, blocks of attention).
+ */
+#ifndef MG_NN_H
+#define MG_NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    int threads;                 /* >= 1 */
+} mg_nn_ctx;
+
+/* A 2-D weight [rows, cols] in file dtype (an mg_st_dtype: F32, F16 or BF16). */
+typedef struct {
+    int dtype;
+    const void *data;
+    int64_t rows, cols;
+} mg_nn_weight;
+
+enum { MG_ACT_GELU_ERF = 1, MG_ACT_GELU_TANH, MG_ACT_QUICK_GELU, MG_ACT_SWIGLU };
+
+/** Set OpenBLAS threads from ctx (call once per forward). */
+void mg_nn_begin(const mg_nn_ctx *ctx);
+
+/** Run fn(arg, task, worker) for task in [0, ntasks) on up to ctx->threads
+ *  threads (workers numbered from 0). Returns 0, or -1 if a thread could not
+ *  be started (the tasks then run on the caller). */
+int mg_nn_parallel(const mg_nn_ctx *ctx, int ntasks, void (*fn)(void *, int, int), void *arg);
+
+/** y[n, rows] = x[n, cols] · Wᵀ (+ bias[rows]); the nn.Linear convention,
+ *  W being [out, in]. ldy is y's row stride (>= W->rows). 0 or -1 (memory). */
+int mg_nn_linear(const mg_nn_ctx *ctx, const float *x, int64_t n, const mg_nn_weight *w,
+                 const float *bias, float *y, int64_t ldy);
+/** y[n, cols] = x[n, rows] · W for a weight stored [in, out] (no transpose). */
+int mg_nn_matmul_in_out(const mg_nn_ctx *ctx, const float *x, int64_t n,
+                        const mg_nn_weight *w, float *y);
+
+/** LayerNorm over the last dimension d (biased variance), in place allowed. */
+void mg_nn_layer_norm(const mg_nn_ctx *ctx, const float *x, float *y, int64_t n, int64_t d,
+                      const float *gamma, const float *beta, float eps);
+/** Gemma RMSNorm: y = x · rsqrt(mean(x²) + eps) · (1 + w). */
+void mg_nn_rms_norm_gemma(const mg_nn_ctx *ctx, const float *x, float *y, int64_t n, int64_t d,
+                          const float *w, float eps);
+/** In-place activation over n elements (GELU erf, GELU tanh, quick GELU). */
+void mg_nn_activate(const mg_nn_ctx *ctx, float *x, int64_t n, int act);
+/** SwiGLU rows: h[n, f] = silu(x[:, :f]) · x[:, f:], x being [n, 2f]. */
+void mg_nn_swiglu(const mg_nn_ctx *ctx, const float *x, float *h, int64_t n, int64_t f);
+/** In-place softmax of each of n rows of length d. */
+void mg_nn_softmax(float *x, int64_t n, int64_t d);
+
+/** Multi-head attention without a mask, never holding more than one block of
+ *  scores: for each batch b and head h,
+ *  out = softmax(Q Kᵀ · scale) V with Q rows q[b·nq + i, h·hd …], K/V rows
+ *  k[b·nk + j, h·hd …]. Row strides ldq/ldk/ldo in floats. 0 or -1 (memory). */
+int mg_nn_attention(const mg_nn_ctx *ctx, const float *q, int64_t ldq, const float *k,
+                    const float *v, int64_t ldk, float *out, int64_t ldo, int batch,
+                    int64_t nq, int64_t nk, int heads, int hd, float scale);
+
+/** Non-overlapping P×P patches of img [c, h, w] as rows of cols
+ *  [(h/P)·(w/P), c·P·P], patch p = r·(w/P) + col, element ch·P·P + ky·P + kx,
+ *  so that a Conv2d weight [D, c, P, P] read as [D, c·P·P] multiplies them. */
+void mg_nn_im2col_patches(const float *img, int c, int h, int w, int p, float *cols);
+
+/** Resize a [gh, gw, d] grid of vectors to [oh, ow, d] with bicubic
+ *  interpolation as torch.nn.functional.interpolate(mode="bicubic",
+ *  align_corners=False) does, with antialias=False (a = -0.75, border
+ *  clamped) or antialias=True (a = -0.5, PIL-style support and
+ *  renormalised weights). 0 or -1 (memory). */
+int mg_nn_resize_bicubic_grid(const float *in, int gh, int gw, int d, float *out,
+                              int oh, int ow, int antialias);
+
+/** A pre-LN transformer encoder layer (ViT / SigLIP / DINOv2 form):
+ *  x += ls1 · O(attn(LN1(x)));  x += ls2 · MLP(LN2(x)). */
+typedef struct {
+    const float *ln1_w, *ln1_b, *ln2_w, *ln2_b;
+    mg_nn_weight q, k, v, o;
+    const float *q_b, *k_b, *v_b, *o_b;
+    mg_nn_weight fc1, fc2;           /* SwiGLU: fc1 is [2f, D] */
+    const float *fc1_b, *fc2_b;
+    const float *ls1, *ls2;          /* layer scale [D] or NULL */
+} mg_nn_layer;
+
+typedef struct {
+    int dim, heads, ffn;             /* ffn: hidden width of the MLP (f for SwiGLU) */
+    int act;                         /* MG_ACT_* */
+    float eps;
+} mg_nn_layer_shape;
+
+/** Floats of workspace mg_nn_encoder_layer needs for batch·n tokens. */
+size_t mg_nn_encoder_layer_work(const mg_nn_layer_shape *s, int batch, int64_t n);
+/** Apply one layer to x [batch·n, dim] in place, using work (see above) so that
+ *  consecutive layers reuse the same memory. 0 or -1 (memory). */
+int mg_nn_encoder_layer(const mg_nn_ctx *ctx, const mg_nn_layer *l, const mg_nn_layer_shape *s,
+                        float *x, int batch, int64_t n, float *work);
+
+#endif

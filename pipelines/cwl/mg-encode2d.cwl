@@ -1,0 +1,27 @@
+#!/usr/bin/env cwl-runner
+cwlVersion: v1.2
+class: CommandLineTool
+doc: "mg-encode2d: image records to embeddings with a Hugging Face vision checkpoint."
+baseCommand: mg-encode2d
+inputs:
+  records:
+    type: File
+    inputBinding: {position: 10}
+  model:
+    type: Directory
+    inputBinding: {prefix: -m}
+  kind:
+    type: string?
+    inputBinding: {prefix: --kind}
+  l2:
+    type: boolean?
+    inputBinding: {prefix: --l2}
+  threads:
+    type: int?
+    default: 1
+    inputBinding: {prefix: -@}
+arguments: [--no-version, -o, $(inputs.records.nameroot).emb.mgt]
+outputs:
+  embeddings:
+    type: File
+    outputBinding: {glob: $(inputs.records.nameroot).emb.mgt}
