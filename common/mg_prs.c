@@ -1065,11 +1065,13 @@ static void pipe_stop(mg_prs *p)
     p->pipe = 0;
 }
 
-/* Queue the loaded record with matches p->mt for the scoring thread. */
-static int pipe_queue(mg_prs *p, mg_vcf *v, int chrom, int n_allele)
+/* Queue a record for the scoring thread: its matches mt and, per matched
+ * allele, the allele counts (hard calls) or dosages, taken from the reader v
+ * (id matching) or from buffered arrays ca/qa (pos matching). */
+static int pipe_queue(mg_prs *p, mg_vcf *v, uint8_t *const *ca, int32_t *const *qa, int hard,
+                      int chrom, int n_allele, const match_t *mt, int n_mt)
 {
     batch_t *b = &p->b[p->cur];
-    int hard = !mg_vcf_has_dosage(v);
     size_t per = hard ? (size_t)p->n : sizeof(int32_t) * (size_t)p->n;
     per = (per + 63) & ~(size_t)63;
     if (b->n == b->m) {
@@ -1079,20 +1081,20 @@ static int pipe_queue(mg_prs *p, mg_vcf *v, int chrom, int n_allele)
         b->e = e;
         b->m = m;
     }
-    if (b->n_mt + p->n_mt > b->m_mt) {
+    if (b->n_mt + n_mt > b->m_mt) {
         int m = b->m_mt ? 2 * b->m_mt : 256;
-        while (m < b->n_mt + p->n_mt) m *= 2;
-        match_t *mt = realloc(b->mt, sizeof *mt * (size_t)m);
-        if (!mt) return -1;
-        b->mt = mt;
+        while (m < b->n_mt + n_mt) m *= 2;
+        match_t *t = realloc(b->mt, sizeof *t * (size_t)m);
+        if (!t) return -1;
+        b->mt = t;
         size_t *off = realloc(b->off, sizeof *off * (size_t)m);
         if (!off) return -1;
         b->off = off;
         b->m_mt = m;
     }
-    if (b->used + per * (size_t)p->n_mt > b->cap) {
+    if (b->used + per * (size_t)n_mt > b->cap) {
         size_t cap = b->cap ? 2 * b->cap : per * BATCH_RECORDS * 2;
-        while (cap < b->used + per * (size_t)p->n_mt) cap *= 2;
+        while (cap < b->used + per * (size_t)n_mt) cap *= 2;
         uint8_t *a = realloc(b->arena, cap);
         if (!a) return -1;
         b->arena = a;
@@ -1103,18 +1105,21 @@ static int pipe_queue(mg_prs *p, mg_vcf *v, int chrom, int n_allele)
     e->n_allele = n_allele;
     e->hard = hard;
     e->mt0 = b->n_mt;
-    e->n_mt = p->n_mt;
-    for (int m = 0; m < p->n_mt; m++) {
-        int a = p->mt[m].allele, dup = -1;
-        for (int k = 0; k < m; k++) if (p->mt[k].allele == a) { dup = k; break; }
-        b->mt[b->n_mt + m] = p->mt[m];
+    e->n_mt = n_mt;
+    for (int m = 0; m < n_mt; m++) {
+        int a = mt[m].allele, dup = -1;
+        for (int k = 0; k < m; k++) if (mt[k].allele == a) { dup = k; break; }
+        b->mt[b->n_mt + m] = mt[m];
         if (dup >= 0) { b->off[b->n_mt + m] = b->off[b->n_mt + dup]; continue; }
+        uint8_t *dst = b->arena + b->used;
         b->off[b->n_mt + m] = b->used;
-        if (hard) mg_vcf_allele_counts(v, a, b->arena + b->used);
-        else mg_vcf_allele_dosage(v, a, (int32_t *)(void *)(b->arena + b->used));
+        if (v && hard) mg_vcf_allele_counts(v, a, dst);
+        else if (v) mg_vcf_allele_dosage(v, a, (int32_t *)(void *)dst);
+        else if (hard) memcpy(dst, ca[a], (size_t)p->n);
+        else memcpy(dst, qa[a], sizeof(int32_t) * (size_t)p->n);
         b->used += per;
     }
-    b->n_mt += p->n_mt;
+    b->n_mt += n_mt;
     if (b->n >= BATCH_RECORDS) pipe_submit(p);
     return 0;
 }
@@ -1168,7 +1173,10 @@ static int handle_id(mg_prs *p, mg_vcf *v, const mg_vcf_site *st, mg_prs_err *e)
     }
     if (st->n_allele > 256) { set_err(e, p->vcf_name, line, "more than 256 alleles"); return -1; }
     if (p->pipe) {
-        if (pipe_queue(p, v, c, st->n_allele) < 0) { set_err(e, NULL, 0, "out of memory"); return -1; }
+        if (pipe_queue(p, v, NULL, NULL, !mg_vcf_has_dosage(v), c, st->n_allele, p->mt, p->n_mt) < 0) {
+            set_err(e, NULL, 0, "out of memory");
+            return -1;
+        }
         return 0;
     }
     int32_t *qa[256];
@@ -1348,7 +1356,14 @@ static int resolve_group(mg_prs *p, mg_vcf *v, mg_prs_err *e)
             qa[a] = gr->q ? gr->q + (size_t)a * p->n : NULL;
             ca[a] = gr->cnt ? gr->cnt + (size_t)a * p->n : NULL;
         }
-        score_record(p, c, gr->n_allele, qa, gr->cnt ? ca : NULL, per + (size_t)g * n_rows, n_per[g]);
+        if (p->pipe) {
+            if (pipe_queue(p, NULL, ca, qa, gr->cnt != NULL, c, gr->n_allele,
+                           per + (size_t)g * n_rows, n_per[g]) < 0) {
+                set_err(e, NULL, 0, "out of memory");
+                goto out;
+            }
+        } else
+            score_record(p, c, gr->n_allele, qa, gr->cnt ? ca : NULL, per + (size_t)g * n_rows, n_per[g]);
     }
     ret = 0;
 out:
@@ -1444,9 +1459,9 @@ mg_prs *mg_prs_run(mg_scoreset *ss, mg_vcf *v, const char *vcf_name,
     if (build_index(p, e) < 0) goto fail;
     if (o->log && fputs(LOG_HEADER, o->log) < 0) { set_err(e, NULL, 0, "cannot write the match log"); goto fail; }
     if (o->read_freq && !o->no_mean_imputation && read_freq(p, o->read_freq, e) < 0) goto fail;
-    /* a second thread scores while this one reads (id matching: records are
-     * scored independently, in file order, so the sums are the same bits) */
-    if (o->threads > 1 && o->match == MG_PRS_MATCH_ID && pipe_start(p) < 0) {
+    /* a second thread scores while this one reads (records are scored one by
+     * one in file order, as without it, so the sums are the same bits) */
+    if (o->threads > 1 && pipe_start(p) < 0) {
         set_err(e, NULL, 0, "cannot start the scoring thread");
         goto fail;
     }

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <htslib/hts.h>
+
 #include "mg_prs.h"
 #include "mg_vcf.h"
 
@@ -23,6 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static char sp[64], vp[64];
     if (!sp[0]) {
+        hts_set_log_level(HTS_LOG_OFF);
         snprintf(sp, sizeof sp, "/tmp/fuzz_prs_%d.score", (int)getpid());
         snprintf(vp, sizeof vp, "/tmp/fuzz_prs_%d.vcf", (int)getpid());
     }

@@ -39,6 +39,11 @@ case_pos() {
     else pass "$name"; fi
 }
 case_pos match_pos_default_rules_agree_with_pgsc_calc_transcription
+cp "$T/mg.sscore" "$T/default.sscore"
+if mg-prs-image -@ 2 --match pos --min-overlap 0.3 "${SARGS[@]}" --sscore "$T/thr.sscore" --no-image \
+        "$T/m.vcf" 2>/dev/null && cmp -s "$T/thr.sscore" "$T/default.sscore"; then
+    pass match_pos_scoring_thread_same_bytes
+else fail match_pos_scoring_thread_same_bytes "differs"; fi
 case_pos match_pos_keep_ambiguous_agrees --keep-ambiguous
 case_pos match_pos_keep_multiallelic_agrees --keep-multiallelic
 case_pos match_pos_ignore_strand_flips_agrees --ignore-strand-flips
