@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # mg-prs-image against plink2 --score on 10,000 samples x 50,000 variants,
-# 3 scores, 2 threads, from VCF.gz and from BCF; and a score covering 1/10 of
-# the variants (unscored records skipped). Medians of 3 runs; ratio = plink2
+# 3 scores, 2 threads, from VCF.gz and from BCF; and scores covering 1/10 of
+# the variants: by ID (unscored records cut after 5 fields, never parsed) and
+# as PGS Catalog files matched by position (only indexed records read). Medians of 3 runs; ratio = plink2
 # time / mgpipe time (> 1: mgpipe faster). Data are generated once under
 # $BUILD/bench-prs (not in git).
 set -u
@@ -52,6 +53,28 @@ EOF
     bcftools view --threads 2 -Ob -o "$D/c.bcf" "$D/c.vcf.gz" || exit 1
 fi
 
+# PGS Catalog form of the 1/10 score (one file per weight column, chr/pos as the
+# generator placed the variants) for --match pos, and indexes for both files.
+if [ ! -s "$D/pgs_C.txt" ]; then
+    "$PY" - "$D" "$M" <<'EOF2' || exit 1
+import sys
+d, m = sys.argv[1], int(sys.argv[2])
+per_chrom = m // 22 + 1
+rows = [l.split() for l in open(d + "/tenth.score")][1:]
+for k, name in enumerate("ABC"):
+    with open("%s/pgs_%s.txt" % (d, name), "w") as f:
+        f.write("###PGS CATALOG SCORING FILE\n#format_version=2.0\n#pgs_id=%s\n" % name)
+        f.write("chr_name\tchr_position\teffect_allele\tother_allele\teffect_weight\n")
+        for r in rows:
+            v = int(r[0][2:])
+            bases = "ACGT"; ref = bases[v % 4]; alt = bases[(v + 1 + v // 4 % 3) % 4]
+            other = ref if r[1] == alt else alt
+            f.write("%d\t%d\t%s\t%s\t%s\n" % (v // per_chrom + 1, 1000 + 10 * (v % per_chrom), r[1], other, r[2 + k]))
+EOF2
+fi
+[ -s "$D/c.vcf.gz.tbi" ] || tabix -f -p vcf "$D/c.vcf.gz"
+[ -s "$D/c.bcf.csi" ] || bcftools index -f "$D/c.bcf"
+
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 timeit() {   # timeit CMD...: wall seconds of one run
     local t0 t1
@@ -60,10 +83,13 @@ timeit() {   # timeit CMD...: wall seconds of one run
     t1=$(date +%s.%N)
     echo "$t1 - $t0" | bc -l
 }
-bench_row() {   # bench_row NAME FORMAT FILE SCORE
+bench_row() {   # bench_row NAME FORMAT FILE SCORE [MG-ARGS...]
     local name=$1 fmt=$2 f=$3 score=$4 mg=() pl=() i
+    shift 4
+    local margs=("$@")
+    [ ${#margs[@]} = 0 ] && margs=(-s "$score")
     for i in $(seq "$RUNS"); do
-        mg+=("$(timeit mg-prs-image -@ 2 -s "$score" --no-image --sscore "$D/mg.sscore" "$f")")
+        mg+=("$(timeit mg-prs-image -@ 2 "${margs[@]}" --no-image --sscore "$D/mg.sscore" "$f")")
         pl+=("$(timeit plink2 --threads 2 "--$fmt" "$f" --score "$score" header-read \
                 cols=+scoresums,+denom --score-col-nums 3-5 --out "$D/pl")")
     done
@@ -72,12 +98,17 @@ bench_row() {   # bench_row NAME FORMAT FILE SCORE
     local same="identical .sscore"
     cmp -s "$D/mg.sscore" "$D/pl.sscore" || same="sscore DIFFERS"
     printf '%s\t%.2f s\t%.2f s\t%.2fx\tplink2 --%s; %s; peak RSS %s\n' "$name" "$tm" "$tp" \
-        "$(echo "$tp / $tm" | bc -l)" "$fmt" "$same" "$(rss "$f" "$score")"
+        "$(echo "$tp / $tm" | bc -l)" "$fmt" "$same" "$(rss "$f" "${margs[@]}")"
 }
-rss() {
-    /usr/bin/time -f '%M' mg-prs-image -@ 2 -s "$2" --no-image --sscore /dev/null "$1" 2>&1 >/dev/null |
+rss() {   # rss FILE MG-ARGS...
+    local f=$1; shift
+    /usr/bin/time -f '%M' mg-prs-image -@ 2 "$@" --no-image --sscore /dev/null "$f" 2>&1 >/dev/null |
         tail -n 1 | awk '{printf "%.0f MiB", $1 / 1024}'
 }
 bench_row "prs ${N}x${M} 3 scores VCF.gz" vcf "$D/c.vcf.gz" "$D/all.score"
 bench_row "prs ${N}x${M} 3 scores BCF" bcf "$D/c.bcf" "$D/all.score"
 bench_row "prs ${N}x${M} 1/10 scored VCF.gz" vcf "$D/c.vcf.gz" "$D/tenth.score"
+bench_row "prs ${N}x${M} 1/10 scored, pos matching, indexed VCF.gz" vcf "$D/c.vcf.gz" "$D/tenth.score" \
+    -m pos --keep-ambiguous -s "$D/pgs_A.txt" -s "$D/pgs_B.txt" -s "$D/pgs_C.txt"
+bench_row "prs ${N}x${M} 1/10 scored, pos matching, indexed BCF" bcf "$D/c.bcf" "$D/tenth.score" \
+    -m pos --keep-ambiguous -s "$D/pgs_A.txt" -s "$D/pgs_B.txt" -s "$D/pgs_C.txt"

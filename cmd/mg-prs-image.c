@@ -38,6 +38,7 @@ static const char *USAGE =
     "      --ignore-strand-flips  pos: do not try reverse-complemented alleles\n"
     "      --keep-first-match  pos: keep the first of equally good matches\n"
     "      --min-overlap F     pos: least fraction of each score's variants matched [0.75]\n"
+    "      --no-index          pos: read the whole VCF even when it has a .tbi/.csi index\n"
     "\n"
     "Outputs:\n"
     "  -o, --output FILE       image stream [stdout]\n"
@@ -61,7 +62,7 @@ static const char *USAGE =
 enum {
     OPT_DOSAGE = MG_OPT_FIRST_OWN, OPT_NO_MEAN, OPT_DOM, OPT_REC, OPT_KEEP_AMB, OPT_KEEP_MULTI,
     OPT_NO_FLIP, OPT_KEEP_FIRST, OPT_MIN_OVERLAP, OPT_NO_IMAGE, OPT_SSCORE, OPT_LOG,
-    OPT_LAYOUT, OPT_PER_CHROM, OPT_REF_STATS, OPT_WRITE_STATS, OPT_U8, OPT_WRITE_LAYOUT, OPT_READ_FREQ
+    OPT_LAYOUT, OPT_PER_CHROM, OPT_REF_STATS, OPT_WRITE_STATS, OPT_U8, OPT_WRITE_LAYOUT, OPT_READ_FREQ, OPT_NO_INDEX
 };
 
 typedef struct {
@@ -99,7 +100,6 @@ static int write_text(const mg_cli *cli, const char *path, writer_fn fn, void *c
 typedef struct { const mg_prs *p; const mg_vcf *v; const mg_prs_stats *st;
                  const mg_scoreset *ss; int per_chrom; } out_ctx;
 static int w_sscore(void *c, FILE *fp) { out_ctx *x = c; return mg_prs_write_sscore(x->p, x->v, fp); }
-static int w_log(void *c, FILE *fp) { out_ctx *x = c; return mg_prs_write_log(x->p, fp); }
 typedef struct { const char *json; } json_ctx;
 static int w_json(void *c, FILE *fp)
 {
@@ -224,6 +224,8 @@ int main(int argc, char **argv)
     mg_prs *p = NULL;
     mg_prs_layout L;
     mg_prs_stats st;
+    mg_outfile *log_out = NULL;
+    char err[512];
     memset(&L, 0, sizeof L);
     memset(&st, 0, sizeof st);
     static const struct option own[] = {
@@ -244,7 +246,8 @@ int main(int argc, char **argv)
         {"write-ref-stats", required_argument, 0, OPT_WRITE_STATS},
         {"u8", no_argument, 0, OPT_U8},
         {"write-layout", required_argument, 0, OPT_WRITE_LAYOUT},
-        {"read-freq", required_argument, 0, OPT_READ_FREQ}, {0, 0, 0, 0}
+        {"read-freq", required_argument, 0, OPT_READ_FREQ},
+        {"no-index", no_argument, 0, OPT_NO_INDEX}, {0, 0, 0, 0}
     };
     struct option *lo = mg_cli_long_options(own);
     if (!lo) { mg_error(&cli, NULL, "out of memory"); goto done; }
@@ -297,6 +300,7 @@ int main(int argc, char **argv)
         case OPT_U8: a.u8 = 1; break;
         case OPT_WRITE_LAYOUT: a.write_layout = optarg; break;
         case OPT_READ_FREQ: a.o.read_freq = optarg; break;
+        case OPT_NO_INDEX: a.o.no_index = 1; break;
         default: mg_usage_error(&cli, "unknown option"); ret = 2; goto done;
         }
     }
@@ -339,10 +343,14 @@ int main(int argc, char **argv)
         mg_error(&cli, e.where[0] ? e.where : NULL, "%s", e.what);
         goto done;
     }
-    char err[512];
     v = mg_vcf_open(vcf, cli.threads, err, sizeof err);
     if (!v) { mg_error(&cli, vcf, "%s", err); goto done; }
     check_builds(&cli, ss, v, vcf);
+    if (a.match_log) {
+        log_out = mg_outfile_open(a.match_log, err, sizeof err);
+        if (!log_out) { mg_error(&cli, a.match_log, "%s", err); goto done; }
+        a.o.log = mg_outfile_fp(log_out);
+    }
     p = mg_prs_run(ss, v, vcf, &a.o, &e);
     if (!p) {
         /* the match log explains an empty or low overlap; it is not written on error */
@@ -352,6 +360,10 @@ int main(int argc, char **argv)
     if (mg_prs_nsamples(p) < 50 && !a.o.no_mean_imputation && !a.o.read_freq)
         mg_warn(&cli, vcf, "%d samples: allele frequencies for mean imputation are unreliable "
                 "below 50 (plink2 refuses; consider --no-mean-imputation)", mg_prs_nsamples(p));
+    if (mg_prs_nonautosomal(p))
+        mg_warn(&cli, vcf, "%lld matched score rows outside chromosomes 1-22 excluded "
+                "(only autosomes are scored)", (long long)mg_prs_nonautosomal(p));
+    if (mg_prs_indexed(p)) mg_info(&cli, "read the scored positions through %s's index", vcf);
     mg_info(&cli, "%lld variants scored, %d samples, %d scores", (long long)mg_prs_nvariants(p),
             mg_prs_nsamples(p), mg_scoreset_nscores(ss));
     if (a.ref_stats) {
@@ -363,9 +375,13 @@ int main(int argc, char **argv)
         mg_error(&cli, NULL, "out of memory");
         goto done;
     }
+    if (log_out) {
+        int r = mg_outfile_close(log_out, 1, err, sizeof err);
+        log_out = NULL;
+        if (r < 0) { mg_error(&cli, a.match_log, "%s", err); goto done; }
+    }
     out_ctx x = { p, v, &st, ss, a.per_chrom };
     if (a.sscore && write_text(&cli, a.sscore, w_sscore, &x) < 0) goto done;
-    if (a.match_log && write_text(&cli, a.match_log, w_log, &x) < 0) goto done;
     if (a.write_stats) {
         mg_prs_stats cs;
         memset(&cs, 0, sizeof cs);
@@ -386,6 +402,7 @@ int main(int argc, char **argv)
     if (!strcmp(cli.output, "-") && !a.no_image && mg_close_stdout(&cli) < 0) goto done;
     ret = 0;
 done:
+    if (log_out) mg_outfile_close(log_out, 0, err, sizeof err);
     mg_prs_destroy(p);
     if (v && mg_vcf_close(v) < 0 && ret == 0) { mg_error(&cli, vcf, "read error"); ret = 1; }
     mg_scoreset_destroy(ss);

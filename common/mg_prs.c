@@ -9,6 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 #include <htslib/hts.h>
 #include <htslib/kseq.h>
 #include <htslib/khash.h>
@@ -399,6 +403,10 @@ mg_prs_opts mg_prs_default_opts(void)
     return o;
 }
 
+#define LOG_HEADER "file\taccession\trow_line\trsID\tchr_name\tchr_position\teffect_allele" \
+    "\tother_allele\tID\tREF\tALT\tmatched_effect_allele\tmatch_type\tis_multiallelic" \
+    "\tambiguous\tmatch_flipped\tbest_match\texclude\tmatch_status\n"
+
 enum {                              /* pgsc_calc match priority, best first */
     MT_REFALT, MT_ALTREF, MT_REFALT_FLIP, MT_ALTREF_FLIP,
     MT_NO_OA_REF, MT_NO_OA_ALT, MT_NO_OA_REF_FLIP, MT_NO_OA_ALT_FLIP, MT_ID, MT_NONE
@@ -440,7 +448,7 @@ struct mg_prs {
     mg_scoreset *ss;
     mg_prs_opts o;
     int n, K;
-    double *sum;                    /* [n][K] */
+    double *sum;                    /* [K][n]: score column j of sample s at j*n + s */
     double *sumc;                   /* [n][K][22] with per_chrom */
     int64_t *missing;               /* [n] missing calls */
     int64_t *named;                 /* [n] named-allele dosage, 1/16384 units */
@@ -450,7 +458,6 @@ struct mg_prs {
     uint8_t *cbuf;                  /* [n_allele][n] allele counts */
     size_t cbuf_cap;
     double *tab;                    /* [4][K] products for hard calls */
-    kstring_t log;
     khash_t(rowidx) *h;
     uint8_t *key_seen;              /* per hash bucket: key met (id) / resolved (pos) */
     const char *vcf_name;
@@ -465,6 +472,8 @@ struct mg_prs {
     char **f_ref, **f_alt;            /* REF and comma-separated ALTs */
     double *f_alt_freq;               /* ALT frequencies, f_off[i] .. */
     int64_t *f_off, n_f;
+    int indexed;                      /* records read through the VCF's index */
+    int64_t n_nonauto;                /* pos rows excluded for chrX/Y/MT/... */
     /* reading/scoring pipeline (id matching with threads > 1) */
     int pipe;
     pthread_t th;
@@ -475,8 +484,10 @@ struct mg_prs {
 };
 
 int mg_prs_nsamples(const mg_prs *p) { return p->n; }
+int mg_prs_indexed(const mg_prs *p) { return p->indexed; }
+int64_t mg_prs_nonautosomal(const mg_prs *p) { return p->n_nonauto; }
 int64_t mg_prs_nvariants(const mg_prs *p) { return p->n_var; }
-double mg_prs_sum(const mg_prs *p, int s, int j) { return p->sum[(size_t)s * p->K + j]; }
+double mg_prs_sum(const mg_prs *p, int s, int j) { return p->sum[(size_t)j * p->n + s]; }
 double mg_prs_sum_chrom(const mg_prs *p, int s, int j, int c)
 {
     return p->sumc ? p->sumc[((size_t)s * p->K + j) * 22 + (c - 1)] : 0.0;
@@ -519,7 +530,6 @@ void mg_prs_destroy(mg_prs *p)
     free(p->qbuf);
     free(p->cbuf);
     free(p->tab);
-    free(p->log.s);
     free(p->key_seen);
     if (p->fh) {
         for (khint_t k = kh_begin(p->fh); k != kh_end(p->fh); k++)
@@ -722,6 +732,110 @@ static int32_t transform(int32_t q, int effect)
     return q;
 }
 
+/* acc[s] += t4[c[s]] for s < n, c[s] in 0..3: the inner loop of scoring hard
+ * calls. With AVX2 four samples at a time pick their table entries with one
+ * permute; every acc[s] still gets the same single IEEE add, so the results
+ * are the same bits either way. */
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2")))
+static void add_lookup_avx2(double *acc, const uint8_t *c, const double *t4, int n)
+{
+    const __m256 tab = _mm256_castpd_ps(_mm256_loadu_pd(t4));
+    const __m256i one = _mm256_set1_epi64x(1);
+    int s = 0;
+    for (; s + 4 <= n; s += 4) {
+        int32_t w;
+        memcpy(&w, c + s, 4);
+        __m256i k = _mm256_slli_epi64(_mm256_cvtepu8_epi64(_mm_cvtsi32_si128(w)), 1);
+        __m256i idx = _mm256_or_si256(k, _mm256_slli_epi64(_mm256_add_epi64(k, one), 32));
+        __m256d v = _mm256_castps_pd(_mm256_permutevar8x32_ps(tab, idx));
+        _mm256_storeu_pd(acc + s, _mm256_add_pd(_mm256_loadu_pd(acc + s), v));
+    }
+    for (; s < n; s++) acc[s] += t4[c[s]];
+}
+
+__attribute__((target("avx2")))
+static void add_lookup_i64_avx2(int64_t *acc, const uint8_t *c, const int64_t *t4, int n)
+{
+    const __m256i tab = _mm256_loadu_si256((const __m256i *)(const void *)t4);
+    const __m256i one = _mm256_set1_epi64x(1);
+    int s = 0;
+    for (; s + 4 <= n; s += 4) {
+        int32_t w;
+        memcpy(&w, c + s, 4);
+        __m256i k = _mm256_slli_epi64(_mm256_cvtepu8_epi64(_mm_cvtsi32_si128(w)), 1);
+        __m256i idx = _mm256_or_si256(k, _mm256_slli_epi64(_mm256_add_epi64(k, one), 32));
+        __m256i v = _mm256_permutevar8x32_epi32(tab, idx);
+        __m256i *a = (__m256i *)(void *)(acc + s);
+        _mm256_storeu_si256(a, _mm256_add_epi64(_mm256_loadu_si256(a), v));
+    }
+    for (; s < n; s++) acc[s] += t4[c[s]];
+}
+#define HAVE_AVX2_KERNELS 1
+#endif
+
+static void add_lookup(double *acc, const uint8_t *c, const double *t4, int n)
+{
+#ifdef HAVE_AVX2_KERNELS
+    if (__builtin_cpu_supports("avx2")) { add_lookup_avx2(acc, c, t4, n); return; }
+#endif
+    for (int s = 0; s < n; s++) acc[s] += t4[c[s]];
+}
+
+static void add_lookup_i64(int64_t *acc, const uint8_t *c, const int64_t *t4, int n)
+{
+#ifdef HAVE_AVX2_KERNELS
+    if (__builtin_cpu_supports("avx2")) { add_lookup_i64_avx2(acc, c, t4, n); return; }
+#endif
+    for (int s = 0; s < n; s++) acc[s] += t4[c[s]];
+}
+
+/* Sum and number of 3s (missing) of the codes c[0..n); with missing, also
+ * count each missing call there. AVX2: 32 codes per step, the rare missing
+ * calls found through a bit mask. */
+#ifdef HAVE_AVX2_KERNELS
+__attribute__((target("avx2")))
+static void count_codes_avx2(const uint8_t *c, int n, int64_t *missing, uint64_t *csum,
+                             uint64_t *nmiss)
+{
+    const __m256i three = _mm256_set1_epi8(3), zero = _mm256_setzero_si256();
+    __m256i acc = zero;
+    uint64_t nm = 0, sum = 0;
+    int s = 0;
+    for (; s + 32 <= n; s += 32) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(c + s));
+        acc = _mm256_add_epi64(acc, _mm256_sad_epu8(v, zero));
+        uint32_t m = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, three));
+        nm += (uint64_t)__builtin_popcount(m);
+        if (missing)
+            while (m) { missing[s + __builtin_ctz(m)]++; m &= m - 1; }
+    }
+    uint64_t lane[4];
+    _mm256_storeu_si256((__m256i *)(void *)lane, acc);
+    sum = lane[0] + lane[1] + lane[2] + lane[3];
+    for (; s < n; s++) {
+        sum += c[s];
+        if (c[s] == 3) { nm++; if (missing) missing[s]++; }
+    }
+    *csum = sum;
+    *nmiss = nm;
+}
+#endif
+
+static void count_codes(const uint8_t *c, int n, int64_t *missing, uint64_t *csum, uint64_t *nmiss)
+{
+#ifdef HAVE_AVX2_KERNELS
+    if (__builtin_cpu_supports("avx2")) { count_codes_avx2(c, n, missing, csum, nmiss); return; }
+#endif
+    uint64_t sum = 0, nm = 0;
+    for (int s = 0; s < n; s++) {
+        sum += c[s];
+        if (c[s] == 3) { nm++; if (missing) missing[s]++; }
+    }
+    *csum = sum;
+    *nmiss = nm;
+}
+
 /* Add one record's contribution. Each match (row, allele) adds x*w to the
  * row's score columns, x the transformed dosage or the imputed value for a
  * missing call. Two representations of the genotypes:
@@ -735,8 +849,8 @@ static void score_record(mg_prs *p, int chrom, int n_allele, int32_t *const *qa,
     int n = p->n, K = p->K;
     mg_scoreset *ss = p->ss;
     if (cnt) {
-        const uint8_t *c0 = cnt[mt[0].allele];
-        for (int s = 0; s < n; s++) p->missing[s] += c0[s] == 3;
+        uint64_t csum, nmiss;
+        count_codes(cnt[mt[0].allele], n, p->missing, &csum, &nmiss);
     } else {
         const int32_t *q0 = qa[mt[0].allele];
         for (int s = 0; s < n; s++) p->missing[s] += q0[s] < 0;
@@ -750,8 +864,8 @@ static void score_record(mg_prs *p, int chrom, int n_allele, int32_t *const *qa,
         int64_t tot = 0, nn = 0;
         if (cnt) {
             const uint8_t *c = cnt[mt[i].allele];
-            uint32_t csum = 0, nmiss = 0;     /* vectorisable: no histogram stores */
-            for (int s = 0; s < n; s++) { csum += c[s]; nmiss += c[s] == 3; }
+            uint64_t csum, nmiss;
+            count_codes(c, n, NULL, &csum, &nmiss);
             nn = n - (int64_t)nmiss;
             tot = ((int64_t)csum - 3 * (int64_t)nmiss) * MG_DOSAGE_ONE;
         } else {
@@ -773,22 +887,13 @@ static void score_record(mg_prs *p, int chrom, int n_allele, int32_t *const *qa,
                 double x = k < 3 ? tn[k] * (1.0 / MG_DOSAGE_ONE) : xm;
                 for (int j = 0; j < nc; j++) tab[k * nc + j] = x * w[j];
             }
-            if (first) for (int s = 0; s < n; s++) p->named[s] += tn[c[s]];
-            double *acc = p->sum + c0;
-            if (nc == 1) {
-                for (int s = 0; s < n; s++) acc[(size_t)s * K] += tab[c[s]];
-            } else if (nc == 3) {
-                for (int s = 0; s < n; s++) {
-                    const double *t = tab + 3 * c[s];
-                    double *a = acc + (size_t)s * K;
-                    a[0] += t[0]; a[1] += t[1]; a[2] += t[2];
-                }
-            } else {
-                for (int s = 0; s < n; s++) {
-                    const double *t = tab + (size_t)nc * c[s];
-                    double *a = acc + (size_t)s * K;
-                    for (int j = 0; j < nc; j++) a[j] += t[j];
-                }
+            if (first) {
+                int64_t tn64[4] = { tn[0], tn[1], tn[2], tn[3] };
+                add_lookup_i64(p->named, c, tn64, n);
+            }
+            for (int j = 0; j < nc; j++) {
+                double t4[4] = { tab[j], tab[nc + j], tab[2 * nc + j], tab[3 * nc + j] };
+                add_lookup(p->sum + (size_t)(c0 + j) * n, c, t4, n);
             }
             if (p->sumc)
                 for (int s = 0; s < n; s++) {
@@ -805,8 +910,8 @@ static void score_record(mg_prs *p, int chrom, int n_allele, int32_t *const *qa,
                     if (first) p->named[s] += t;
                     x = t * (1.0 / MG_DOSAGE_ONE);
                 }
-                double *acc = p->sum + (size_t)s * K + c0;
-                for (int j = 0; j < nc; j++) acc[j] += x * w[j];
+                double *acc = p->sum + (size_t)c0 * n + s;
+                for (int j = 0; j < nc; j++) acc[(size_t)j * n] += x * w[j];
                 if (p->sumc) {
                     double *ac = p->sumc + ((size_t)s * K + c0) * 22 + (chrom - 1);
                     for (int j = 0; j < nc; j++) ac[22 * j] += x * w[j];
@@ -862,8 +967,8 @@ static void log_row(mg_prs *p, const score_row *r, const char *id, const char *r
                     int ambig, int flipped, int best, int exclude, const char *status)
 {
     const mg_score_file *sf = &p->ss->files[r->file];
-    kstring_t *l = &p->log;
-    ksprintf(l, "%s\t%s\t%lld\t%s\t%s\t%lld\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n",
+    if (!p->o.log) return;
+    fprintf(p->o.log, "%s\t%s\t%lld\t%s\t%s\t%lld\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n",
              sf->path, p->ss->names[sf->first_col], (long long)r->line,
              r->id ? r->id : ".", r->chr ? r->chr : ".", (long long)r->pos,
              r->ea, r->oa ? r->oa : ".", id, ref, alt, mea, *mtype ? mtype : ".",
@@ -960,11 +1065,13 @@ static void pipe_stop(mg_prs *p)
     p->pipe = 0;
 }
 
-/* Queue the loaded record with matches p->mt for the scoring thread. */
-static int pipe_queue(mg_prs *p, mg_vcf *v, int chrom, int n_allele)
+/* Queue a record for the scoring thread: its matches mt and, per matched
+ * allele, the allele counts (hard calls) or dosages, taken from the reader v
+ * (id matching) or from buffered arrays ca/qa (pos matching). */
+static int pipe_queue(mg_prs *p, mg_vcf *v, uint8_t *const *ca, int32_t *const *qa, int hard,
+                      int chrom, int n_allele, const match_t *mt, int n_mt)
 {
     batch_t *b = &p->b[p->cur];
-    int hard = !mg_vcf_has_dosage(v);
     size_t per = hard ? (size_t)p->n : sizeof(int32_t) * (size_t)p->n;
     per = (per + 63) & ~(size_t)63;
     if (b->n == b->m) {
@@ -974,20 +1081,20 @@ static int pipe_queue(mg_prs *p, mg_vcf *v, int chrom, int n_allele)
         b->e = e;
         b->m = m;
     }
-    if (b->n_mt + p->n_mt > b->m_mt) {
+    if (b->n_mt + n_mt > b->m_mt) {
         int m = b->m_mt ? 2 * b->m_mt : 256;
-        while (m < b->n_mt + p->n_mt) m *= 2;
-        match_t *mt = realloc(b->mt, sizeof *mt * (size_t)m);
-        if (!mt) return -1;
-        b->mt = mt;
+        while (m < b->n_mt + n_mt) m *= 2;
+        match_t *t = realloc(b->mt, sizeof *t * (size_t)m);
+        if (!t) return -1;
+        b->mt = t;
         size_t *off = realloc(b->off, sizeof *off * (size_t)m);
         if (!off) return -1;
         b->off = off;
         b->m_mt = m;
     }
-    if (b->used + per * (size_t)p->n_mt > b->cap) {
+    if (b->used + per * (size_t)n_mt > b->cap) {
         size_t cap = b->cap ? 2 * b->cap : per * BATCH_RECORDS * 2;
-        while (cap < b->used + per * (size_t)p->n_mt) cap *= 2;
+        while (cap < b->used + per * (size_t)n_mt) cap *= 2;
         uint8_t *a = realloc(b->arena, cap);
         if (!a) return -1;
         b->arena = a;
@@ -998,18 +1105,21 @@ static int pipe_queue(mg_prs *p, mg_vcf *v, int chrom, int n_allele)
     e->n_allele = n_allele;
     e->hard = hard;
     e->mt0 = b->n_mt;
-    e->n_mt = p->n_mt;
-    for (int m = 0; m < p->n_mt; m++) {
-        int a = p->mt[m].allele, dup = -1;
-        for (int k = 0; k < m; k++) if (p->mt[k].allele == a) { dup = k; break; }
-        b->mt[b->n_mt + m] = p->mt[m];
+    e->n_mt = n_mt;
+    for (int m = 0; m < n_mt; m++) {
+        int a = mt[m].allele, dup = -1;
+        for (int k = 0; k < m; k++) if (mt[k].allele == a) { dup = k; break; }
+        b->mt[b->n_mt + m] = mt[m];
         if (dup >= 0) { b->off[b->n_mt + m] = b->off[b->n_mt + dup]; continue; }
+        uint8_t *dst = b->arena + b->used;
         b->off[b->n_mt + m] = b->used;
-        if (hard) mg_vcf_allele_counts(v, a, b->arena + b->used);
-        else mg_vcf_allele_dosage(v, a, (int32_t *)(void *)(b->arena + b->used));
+        if (v && hard) mg_vcf_allele_counts(v, a, dst);
+        else if (v) mg_vcf_allele_dosage(v, a, (int32_t *)(void *)dst);
+        else if (hard) memcpy(dst, ca[a], (size_t)p->n);
+        else memcpy(dst, qa[a], sizeof(int32_t) * (size_t)p->n);
         b->used += per;
     }
-    b->n_mt += p->n_mt;
+    b->n_mt += n_mt;
     if (b->n >= BATCH_RECORDS) pipe_submit(p);
     return 0;
 }
@@ -1063,7 +1173,10 @@ static int handle_id(mg_prs *p, mg_vcf *v, const mg_vcf_site *st, mg_prs_err *e)
     }
     if (st->n_allele > 256) { set_err(e, p->vcf_name, line, "more than 256 alleles"); return -1; }
     if (p->pipe) {
-        if (pipe_queue(p, v, c, st->n_allele) < 0) { set_err(e, NULL, 0, "out of memory"); return -1; }
+        if (pipe_queue(p, v, NULL, NULL, !mg_vcf_has_dosage(v), c, st->n_allele, p->mt, p->n_mt) < 0) {
+            set_err(e, NULL, 0, "out of memory");
+            return -1;
+        }
         return 0;
     }
     int32_t *qa[256];
@@ -1189,7 +1302,9 @@ static int resolve_group(mg_prs *p, mg_vcf *v, mg_prs_err *e)
         d->status = d->tie ? "duplicate_best_match"
                   : (amb && !p->o.keep_ambiguous) ? "excluded_ambiguous"
                   : (multi && !p->o.keep_multiallelic) ? "excluded_multiallelic"
+                  : !autosome(gr->chrom) ? "excluded_non_autosomal"
                   : "matched";
+        if (!strcmp(d->status, "excluded_non_autosomal")) p->n_nonauto++;
     }
     for (int x = 0; x < n_rows; x++) {
         if (strcmp(vd[x].status, "matched") != 0 && strcmp(vd[x].status, "duplicate_target") != 0) continue;
@@ -1241,7 +1356,14 @@ static int resolve_group(mg_prs *p, mg_vcf *v, mg_prs_err *e)
             qa[a] = gr->q ? gr->q + (size_t)a * p->n : NULL;
             ca[a] = gr->cnt ? gr->cnt + (size_t)a * p->n : NULL;
         }
-        score_record(p, c, gr->n_allele, qa, gr->cnt ? ca : NULL, per + (size_t)g * n_rows, n_per[g]);
+        if (p->pipe) {
+            if (pipe_queue(p, NULL, ca, qa, gr->cnt != NULL, c, gr->n_allele,
+                           per + (size_t)g * n_rows, n_per[g]) < 0) {
+                set_err(e, NULL, 0, "out of memory");
+                goto out;
+            }
+        } else
+            score_record(p, c, gr->n_allele, qa, gr->cnt ? ca : NULL, per + (size_t)g * n_rows, n_per[g]);
     }
     ret = 0;
 out:
@@ -1335,12 +1457,35 @@ mg_prs *mg_prs_run(mg_scoreset *ss, mg_vcf *v, const char *vcf_name,
         goto fail;
     }
     if (build_index(p, e) < 0) goto fail;
+    if (o->log && fputs(LOG_HEADER, o->log) < 0) { set_err(e, NULL, 0, "cannot write the match log"); goto fail; }
     if (o->read_freq && !o->no_mean_imputation && read_freq(p, o->read_freq, e) < 0) goto fail;
-    /* a second thread scores while this one reads (id matching: records are
-     * scored independently, in file order, so the sums are the same bits) */
-    if (o->threads > 1 && o->match == MG_PRS_MATCH_ID && pipe_start(p) < 0) {
+    /* a second thread scores while this one reads (records are scored one by
+     * one in file order, as without it, so the sums are the same bits) */
+    if (o->threads > 1 && pipe_start(p) < 0) {
         set_err(e, NULL, 0, "cannot start the scoring thread");
         goto fail;
+    }
+    /* pos matching knows where its variants are: with an index, read only
+     * those records (the others are never decompressed) */
+    if (o->match == MG_PRS_MATCH_POS && !o->no_index) {
+        const char **chr = malloc(sizeof *chr * (size_t)(ss->n_rows ? ss->n_rows : 1));
+        int64_t *pos = malloc(sizeof *pos * (size_t)(ss->n_rows ? ss->n_rows : 1));
+        int n = 0, used = -1;
+        if (chr && pos) {
+            for (int64_t i = 0; i < ss->n_rows; i++)
+                if (!ss->rows[i].dropped && ss->rows[i].chr && n < INT32_MAX) {
+                    chr[n] = ss->rows[i].chr;
+                    pos[n++] = ss->rows[i].pos;
+                }
+            used = mg_vcf_use_index(v, vcf_name, n, chr, pos);
+        }
+        free(chr);
+        free(pos);
+        if (used < 0) {
+            set_err(e, vcf_name, 0, "%s", chr && pos ? mg_vcf_error(v) : "out of memory");
+            goto fail;
+        }
+        p->indexed = used;
     }
     mg_vcf_site st;
     int r;
@@ -1470,20 +1615,10 @@ int mg_prs_write_sscore(const mg_prs *p, const mg_vcf *v, FILE *fp)
         mg_prs_format_dosage_sum(p->named[s], buf);
         if (fprintf(fp, "%s\t%lld\t%.0f\t%s", mg_vcf_sample(v, s), (long long)ct, denom, buf) < 0)
             return -1;
-        const double *sum = p->sum + (size_t)s * K;
-        for (int j = 0; j < K; j++) if (put_g(fp, sum[j] * inv) < 0) return -1;
-        for (int j = 0; j < K; j++) if (put_g(fp, sum[j]) < 0) return -1;
+        for (int j = 0; j < K; j++) if (put_g(fp, mg_prs_sum(p, s, j) * inv) < 0) return -1;
+        for (int j = 0; j < K; j++) if (put_g(fp, mg_prs_sum(p, s, j)) < 0) return -1;
         if (fputc('\n', fp) < 0) return -1;
     }
     return 0;
 }
 
-int mg_prs_write_log(const mg_prs *p, FILE *fp)
-{
-    if (fputs("file\taccession\trow_line\trsID\tchr_name\tchr_position\teffect_allele\tother_allele"
-              "\tID\tREF\tALT\tmatched_effect_allele\tmatch_type\tis_multiallelic\tambiguous"
-              "\tmatch_flipped\tbest_match\texclude\tmatch_status\n", fp) < 0)
-        return -1;
-    if (p->log.l && fwrite(p->log.s, 1, p->log.l, fp) != p->log.l) return -1;
-    return 0;
-}

@@ -75,12 +75,15 @@ typedef struct {
     int match;                 /* MG_PRS_MATCH_ID / _POS */
     int use_ds;                /* --dosage DS */
     int no_mean_imputation;
-    int ignore_dup_ids;        /* plink2 ignore-dup-ids: skip instead of error */
     int keep_ambiguous, keep_multiallelic, ignore_strand_flips, keep_first_match;
     double min_overlap;        /* pos matching: per score; default 0.75 */
     int per_chrom;             /* keep partial sums per autosome too */
     int threads;               /* > 1: score in a second thread while reading */
     const char *read_freq;     /* plink2 .afreq file for mean imputation, or NULL */
+    int no_index;              /* pos matching: read sequentially even with an index */
+    FILE *log;                 /* match log (TSV, header first): one line per candidate
+                                  match and per unmatched scoring row, written while
+                                  reading; NULL for none */
 } mg_prs_opts;
 
 mg_prs_opts mg_prs_default_opts(void);
@@ -95,6 +98,11 @@ mg_prs *mg_prs_run(mg_scoreset *ss, mg_vcf *v, const char *vcf_name,
 void mg_prs_destroy(mg_prs *p);
 
 int mg_prs_nsamples(const mg_prs *p);
+/** Pos matching: rows whose best match lies outside chromosomes 1-22 and
+ *  were excluded (id matching refuses such variants with an error). */
+int64_t mg_prs_nonautosomal(const mg_prs *p);
+/** Non-zero when pos matching read only the scored positions via the index. */
+int mg_prs_indexed(const mg_prs *p);
 int64_t mg_prs_nvariants(const mg_prs *p);           /* distinct scored records */
 /** SUM of score column j for sample s. */
 double mg_prs_sum(const mg_prs *p, int s, int j);
@@ -104,8 +112,6 @@ double mg_prs_denom(const mg_prs *p, int s);
 
 /** The .sscore table plink2 writes with `cols=+scoresums,+denom` (#IID). */
 int mg_prs_write_sscore(const mg_prs *p, const mg_vcf *v, FILE *fp);
-/** Match log: one row per candidate match and per unmatched scoring row. */
-int mg_prs_write_log(const mg_prs *p, FILE *fp);
 
 /** A number as plink2's dtoa_g prints it (6 significant digits, %.6g layout,
  *  last digit rounded half-to-even within 5e-7 of a tie). buf >= 32 bytes. */

@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <htslib/bgzf.h>
 #include <htslib/hts.h>
 #include <htslib/kseq.h>
 #include <htslib/kstring.h>
+#include <htslib/tbx.h>
 #include <htslib/vcf.h>
 
 struct mg_vcf {
@@ -38,6 +40,14 @@ struct mg_vcf {
     int cnt_valid;           /* cnt1 holds the record (else gt/dsq) */
     int32_t *bgt; int m_bgt; /* htslib buffers (BCF) */
     float *bds; int m_bds;
+    /* index-driven reading of chosen positions (mg_vcf_use_index) */
+    tbx_t *tbx;
+    hts_idx_t *idx;
+    hts_itr_t *itr;
+    struct vrange { int tid; int64_t beg, end; } *rg;   /* 0-based, half-open */
+    int n_rg, i_rg;
+    const char **seqnames;   /* tabix sequence names (strings owned by the index) */
+    int n_seqnames;
     char err[256];
 };
 
@@ -162,6 +172,11 @@ int mg_vcf_close(mg_vcf *v)
 {
     if (!v) return 0;
     int ret = 0;
+    if (v->itr) hts_itr_destroy(v->itr);
+    if (v->tbx) tbx_destroy(v->tbx);
+    if (v->idx) hts_idx_destroy(v->idx);
+    free(v->rg);
+    free(v->seqnames);
     if (v->hdr) bcf_hdr_destroy(v->hdr);
     if (v->rec) bcf_destroy(v->rec);
     if (v->fp && hts_close(v->fp) < 0) ret = -1;
@@ -191,6 +206,8 @@ static int push_allele(mg_vcf *v, const char *a)
 }
 
 /* Cut the first five tab-separated fields in place. */
+static int cut_text(mg_vcf *v, mg_vcf_site *s);
+
 static int next_text(mg_vcf *v, mg_vcf_site *s)
 {
     int r;
@@ -200,6 +217,11 @@ static int next_text(mg_vcf *v, mg_vcf_site *s)
         if (r < -1) return fail(v, "read error after line %lld", (long long)v->line);
         v->line++;
     } while (v->ks.l == 0);
+    return cut_text(v, s);
+}
+
+static int cut_text(mg_vcf *v, mg_vcf_site *s)
+{
     char *p = v->ks.s, *f[5];
     for (int i = 0; i < 5; i++) {
         f[i] = p;
@@ -233,12 +255,20 @@ static int next_text(mg_vcf *v, mg_vcf_site *s)
     return 1;
 }
 
+static int unpack_bcf(mg_vcf *v, mg_vcf_site *s);
+
 static int next_bcf(mg_vcf *v, mg_vcf_site *s)
 {
     int r = bcf_read(v->fp, v->hdr, v->rec);
     if (r == -1) return 0;
     v->line++;
-    if (r < -1 || v->rec->errcode)
+    if (r < -1) return fail(v, "malformed BCF record");
+    return unpack_bcf(v, s);
+}
+
+static int unpack_bcf(mg_vcf *v, mg_vcf_site *s)
+{
+    if (v->rec->errcode)
         return fail(v, "malformed BCF record");
     if (bcf_unpack(v->rec, BCF_UN_STR) < 0) return fail(v, "malformed BCF record");
     v->n_allele = 0;
@@ -253,9 +283,126 @@ static int next_bcf(mg_vcf *v, mg_vcf_site *s)
     return 1;
 }
 
+static const char *tbx_seqnames_name(mg_vcf *v, int tid)
+{
+    if (!v->seqnames) {
+        int n = 0;
+        v->seqnames = tbx_seqnames(v->tbx, &n);
+        v->n_seqnames = n;
+    }
+    return v->seqnames && tid >= 0 && tid < v->n_seqnames ? v->seqnames[tid] : NULL;
+}
+
+/* The next record starting inside one of the index ranges, in range order. */
+/* The next record starting inside one of the index ranges, in range order.
+ * BCF goes through htslib's iterator. For text the index only gives the
+ * first offset of a range; lines are then read as in sequential mode until
+ * one starts past the range, because the iterator's own line parser scans
+ * every byte of these long lines. */
+static int next_indexed(mg_vcf *v, mg_vcf_site *s)
+{
+    for (;;) {
+        if (v->i_rg == v->n_rg) return 0;
+        const struct vrange *g = &v->rg[v->i_rg];
+        if (!v->itr) {
+            v->itr = v->is_bcf ? bcf_itr_queryi(v->idx, g->tid, g->beg, g->end)
+                               : tbx_itr_queryi(v->tbx, g->tid, g->beg, g->end);
+            if (!v->itr) return fail(v, "index query failed");
+            if (!v->is_bcf) {
+                if (v->itr->n_off == 0) {          /* nothing indexed there */
+                    hts_itr_destroy(v->itr);
+                    v->itr = NULL;
+                    v->i_rg++;
+                    continue;
+                }
+                if (bgzf_seek(hts_get_bgzfp(v->fp), (int64_t)v->itr->off[0].u, SEEK_SET) < 0)
+                    return fail(v, "cannot seek to an indexed region");
+            }
+        }
+        int r, k;
+        if (v->is_bcf) {
+            r = bcf_itr_next(v->fp, v->itr, v->rec);
+        } else {
+            r = hts_getline(v->fp, KS_SEP_LINE, &v->ks);
+            if (r >= 0 && v->ks.l == 0) continue;
+        }
+        if (r < -1) return fail(v, "read error in an indexed region");
+        int done = r == -1;
+        v->line = 0;                 /* not known when reading through the index */
+        if (!done) {
+            k = v->is_bcf ? unpack_bcf(v, s) : cut_text(v, s);
+            if (k < 0) return k;
+            if (!v->is_bcf) {
+                const char *name = tbx_seqnames_name(v, g->tid);
+                if (!name || strcmp(s->chrom, name) != 0 || s->pos - 1 >= g->end) done = 1;
+            }
+        }
+        if (done) {
+            hts_itr_destroy(v->itr);
+            v->itr = NULL;
+            v->i_rg++;
+            continue;
+        }
+        /* records starting before the range belong to an earlier one (or none) */
+        if (s->pos - 1 < g->beg || s->pos - 1 >= g->end) continue;
+        return 1;
+    }
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+    const struct vrange *x = a, *y = b;
+    if (x->tid != y->tid) return x->tid < y->tid ? -1 : 1;
+    return x->beg < y->beg ? -1 : x->beg > y->beg;
+}
+
+int mg_vcf_use_index(mg_vcf *v, const char *path, int n, const char *const *chrom,
+                     const int64_t *pos)
+{
+    if (!strcmp(path, "-")) return 0;
+    const htsFormat *f = hts_get_format(v->fp);
+    if (f->compression != bgzf) return 0;
+    if (v->is_bcf) v->idx = bcf_index_load3(path, NULL, HTS_IDX_SILENT_FAIL);
+    else v->tbx = tbx_index_load3(path, NULL, HTS_IDX_SILENT_FAIL);
+    if (!v->idx && !v->tbx) return 0;
+    v->rg = malloc(sizeof *v->rg * (size_t)(n ? n : 1));
+    if (!v->rg) return fail(v, "out of memory");
+    int m = 0;
+    char name[256];
+    for (int i = 0; i < n; i++) {
+        /* the score's chromosome as the VCF spells it: as is, with or without "chr" */
+        const char *c = chrom[i];
+        int tid = -1;
+        for (int t = 0; t < 3 && tid < 0; t++) {
+            if (t == 0) snprintf(name, sizeof name, "%s", c);
+            else if (t == 1) snprintf(name, sizeof name, "chr%s", c);
+            else if (!strncasecmp(c, "chr", 3)) snprintf(name, sizeof name, "%s", c + 3);
+            else continue;
+            tid = v->is_bcf ? bcf_hdr_name2id(v->hdr, name) : tbx_name2id(v->tbx, name);
+        }
+        if (tid < 0 || pos[i] <= 0) continue;
+        v->rg[m].tid = tid;
+        v->rg[m].beg = pos[i] - 1;
+        v->rg[m].end = pos[i];
+        m++;
+    }
+    qsort(v->rg, (size_t)m, sizeof *v->rg, cmp_range);
+    /* join positions closer than the 16 kb window of the linear index: a query
+     * starts reading at its window anyway, so separate queries would re-read */
+    int k = 0;
+    for (int i = 0; i < m; i++) {
+        if (k && v->rg[k - 1].tid == v->rg[i].tid && v->rg[i].beg <= v->rg[k - 1].end + 16384) {
+            if (v->rg[i].end > v->rg[k - 1].end) v->rg[k - 1].end = v->rg[i].end;
+        } else v->rg[k++] = v->rg[i];
+    }
+    v->n_rg = k;
+    v->i_rg = 0;
+    return 1;
+}
+
 int mg_vcf_next(mg_vcf *v, mg_vcf_site *s)
 {
-    int r = v->is_bcf ? next_bcf(v, s) : next_text(v, s);
+    int r = v->rg ? next_indexed(v, s) : v->is_bcf ? next_bcf(v, s) : next_text(v, s);
     if (r == 1) {
         s->n_allele = v->n_allele;
         s->allele = v->allele;

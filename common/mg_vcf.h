@@ -44,6 +44,15 @@ const char *mg_vcf_sample(const mg_vcf *v, int i);
  *  assembly=, ##assembly), else NULL. */
 const char *mg_vcf_build(const mg_vcf *v);
 
+/** Read only the records at the given chromosome/position pairs (1-based;
+ *  a chromosome named with or without "chr"), through the file's .tbi/.csi
+ *  index, in index order (chromosomes as the header lists them, positions
+ *  ascending). Returns 1 when an index is used, 0 when there is none (stdin,
+ *  not BGZF; reading stays sequential), -1 on error. Record line numbers are
+ *  then unknown (mg_vcf_line() gives 0). */
+int mg_vcf_use_index(mg_vcf *v, const char *path, int n, const char *const *chrom,
+                     const int64_t *pos);
+
 /** Advance to the next record and fill site (valid until the next call).
  *  Returns 1 for a record, 0 at end of file, -1 on error. */
 int mg_vcf_next(mg_vcf *v, mg_vcf_site *site);

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <htslib/hts.h>
+
 #include "mg_prs.h"
 #include "mg_vcf.h"
 
@@ -23,6 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static char sp[64], vp[64];
     if (!sp[0]) {
+        hts_set_log_level(HTS_LOG_OFF);
         snprintf(sp, sizeof sp, "/tmp/fuzz_prs_%d.score", (int)getpid());
         snprintf(vp, sizeof vp, "/tmp/fuzz_prs_%d.vcf", (int)getpid());
     }
@@ -44,14 +47,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             o.threads = flags & 32 ? 2 : 1;
             o.keep_multiallelic = (flags & 64) != 0;
             o.min_overlap = 0;
+            char *lbuf = NULL;
+            size_t llen = 0;
+            o.log = open_memstream(&lbuf, &llen);
             mg_prs *p = mg_prs_run(ss, v, vp, &o, &e);
+            if (o.log) fclose(o.log);
+            free(lbuf);
             if (p) {
                 char *buf = NULL;
                 size_t len = 0;
                 FILE *fp = open_memstream(&buf, &len);
                 if (fp) {
                     mg_prs_write_sscore(p, v, fp);
-                    mg_prs_write_log(p, fp);
                     fclose(fp);
                 }
                 free(buf);

@@ -17,10 +17,12 @@ printf 'ID\tA1\tw\nrs1\tG\t0.5\nrs2\tT\t-0.2\n' >"$T/ok.score"
 bad_vcf() {
     local name=$1 pat=$2 lines=$3; shift 3
     { vcf_head; printf "$lines"; } >"$T/bad.vcf"
-    rm -f "$T/out.sscore" "$T/out.mgt"
+    rm -f "$T/out.sscore" "$T/out.mgt" "$T/out.log"
     expect_error "$name" 1 "$pat" mg-prs-image -q -s "$T/ok.score" "$@" --sscore "$T/out.sscore" \
-        -o "$T/out.mgt" "$T/bad.vcf"
-    if [ -e "$T/out.sscore" ] || [ -e "$T/out.mgt" ]; then fail "${name}_writes_nothing" "output left"; fi
+        --match-log "$T/out.log" -o "$T/out.mgt" "$T/bad.vcf"
+    if [ -e "$T/out.sscore" ] || [ -e "$T/out.mgt" ] || [ -e "$T/out.log" ] || ls "$T"/out.*.tmp* >/dev/null 2>&1; then
+        fail "${name}_writes_nothing" "output left: $(ls "$T" | tr '\n' ' ')"
+    fi
 }
 bad_score() {
     local name=$1 pat=$2 text=$3; shift 3
@@ -82,6 +84,16 @@ usage_error usage_bad_match_mode "match must be" mg-prs-image -m chr -s "$T/ok.s
 printf '#score\tmean\tsd\nother\t0\t1\n' >"$T/ref.tsv"
 expect_error error_ref_stats_missing_score 1 "error: .*ref\\.tsv: no statistics for score 'w'" \
     mg-prs-image -q -s "$T/ok.score" --ref-stats "$T/ref.tsv" -o "$T/o.mgt" "$T/ok.vcf"
+
+# --match pos excludes a chrX match with a warning instead of refusing
+{ vcf_head; printf "$good"'X\t100\trsX\tA\tG\t.\t.\t.\tGT\t0/1\t1/1\t0/0\n'; } >"$T/x.vcf"
+printf '###PGS CATALOG SCORING FILE\n#format_version=2.0\n#pgs_id=PGSX\nchr_name\tchr_position\teffect_allele\tother_allele\teffect_weight\n1\t100\tG\tA\t1\n1\t200\tT\tC\t1\nX\t100\tG\tA\t1\n' >"$T/x.pgs"
+if mg-prs-image -m pos --min-overlap 0.5 -s "$T/x.pgs" --no-image --sscore "$T/x.sscore" \
+        --match-log "$T/x.log" "$T/x.vcf" 2>"$T/err" &&
+   grep -q 'warning: .*1 matched score rows outside chromosomes 1-22 excluded' "$T/err" &&
+   grep -q 'excluded_non_autosomal' "$T/x.log" && [ "$(cut -f3 "$T/x.sscore" | tail -n1)" = 4 ]; then
+    pass pos_match_on_chrx_excluded_with_warning
+else fail pos_match_on_chrx_excluded_with_warning "$(cat "$T/err")"; fi
 
 # a small cohort is scored, with a warning about mean-imputation frequencies
 if mg-prs-image -s "$T/ok.score" --no-image --sscore "$T/ok.sscore" "$T/ok.vcf" 2>"$T/err" &&

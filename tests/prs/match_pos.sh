@@ -39,10 +39,36 @@ case_pos() {
     else pass "$name"; fi
 }
 case_pos match_pos_default_rules_agree_with_pgsc_calc_transcription
+cp "$T/mg.sscore" "$T/default.sscore"
+if mg-prs-image -@ 2 --match pos --min-overlap 0.3 "${SARGS[@]}" --sscore "$T/thr.sscore" --no-image \
+        "$T/m.vcf" 2>/dev/null && cmp -s "$T/thr.sscore" "$T/default.sscore"; then
+    pass match_pos_scoring_thread_same_bytes
+else fail match_pos_scoring_thread_same_bytes "differs"; fi
 case_pos match_pos_keep_ambiguous_agrees --keep-ambiguous
 case_pos match_pos_keep_multiallelic_agrees --keep-multiallelic
 case_pos match_pos_ignore_strand_flips_agrees --ignore-strand-flips
 case_pos match_pos_keep_first_match_agrees --keep-first-match
+
+# with a .tbi/.csi index only the scored positions are read: same bytes. The
+# positions are spread 100x so that most index windows hold no scored variant.
+command -v bcftools >/dev/null && command -v tabix >/dev/null && {
+    awk 'BEGIN{OFS="\t"} /^#/ {print; next} {$2 = $2 * 100; print}' "$T/m.vcf" >"$T/s.vcf"
+    mkdir -p "$T/spgs"
+    "$PY" "$HERE/make_pgs.py" "$T/s.vcf" "$T/spgs" 2 --seed 9 --rows 40
+    XARGS=(); for f in "$T"/spgs/PGS*; do XARGS+=(-s "$f"); done
+    bgzip -c "$T/s.vcf" >"$T/s.vcf.gz" && tabix -p vcf "$T/s.vcf.gz"
+    bcftools view -Ob -o "$T/s.bcf" "$T/s.vcf.gz" && bcftools index "$T/s.bcf"
+    mg-prs-image --match pos --min-overlap 0.3 "${XARGS[@]}" --sscore "$T/seq.sscore" \
+        --match-log "$T/seq.log" --no-image "$T/s.vcf" 2>/dev/null
+    for f in s.vcf.gz s.bcf; do
+        if mg-prs-image -v --match pos --min-overlap 0.3 "${XARGS[@]}" --sscore "$T/idx.sscore" \
+                --match-log "$T/idx.log" --no-image "$T/$f" 2>"$T/err" &&
+           grep -q "through .*index" "$T/err" && cmp -s "$T/idx.sscore" "$T/seq.sscore" &&
+           cmp -s <(sort "$T/idx.log") <(sort "$T/seq.log"); then
+            pass "match_pos_through_index_same_as_sequential_${f#s.}"
+        else fail "match_pos_through_index_same_as_sequential_${f#s.}" "$(grep -v warning "$T/err" | head -2)"; fi
+    done
+}
 
 # the default --min-overlap 0.75 fails loudly when a score matches less
 "$PY" "$HERE/pgsc_match_ref.py" "$T/m.vcf" "$T/ref.score" "$T/ref.dec" "$T/ref.rates" "${PGS[@]}"

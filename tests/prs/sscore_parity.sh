@@ -96,6 +96,25 @@ for mod in "" dominant recessive; do
         --no-mean-imputation ${mod:+--$mod} -s "$T/tie.score" "$T/tie.vcf"
 done
 
+# haploid calls on an autosome count as two copies (GT and DS), in text and BCF
+{ printf '##fileformat=VCFv4.2\n##contig=<ID=1>\n##FORMAT=<ID=GT,Number=1,Type=String,Description="g">\n'
+  printf '##FORMAT=<ID=DS,Number=A,Type=Float,Description="d">\n'
+  printf '#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ts1\ts2\ts3\ts4\ts5\ts6\n'
+  printf '1\t100\tr1\tA\tG\t.\t.\t.\tGT:DS\t1:1\t0:0\t1:0.5\t0/1:1\t.:.\t1/1:2\n'
+  printf '1\t200\tr2\tC\tT,G\t.\t.\t.\tGT\t2\t1\t0/2\t./.\t1|2\t0\n'
+  printf '1\t300\tr3\tG\tA\t.\t.\t.\tGT\t1\t0\t.\t0/1\t1/1\t0|1\n'
+} >"$T/hap.vcf"
+bcftools view -Ob -o "$T/hap.bcf" "$T/hap.vcf"
+printf 'ID\tA1\tw\nr1\tG\t1\nr2\tG\t0.5\nr3\tA\t0.25\n' >"$T/hap.score"
+plink_score hap "--vcf $T/hap.vcf" "$T/hap.score" 1 no-mean-imputation
+same sscore_haploid_gt_counts_twice_as_plink2 "$T/hap.sscore" --no-mean-imputation -s "$T/hap.score" "$T/hap.vcf"
+same sscore_haploid_gt_bcf_counts_twice_as_plink2 "$T/hap.sscore" --no-mean-imputation -s "$T/hap.score" "$T/hap.bcf"
+grep -v $'^1\t200\t' "$T/hap.vcf" >"$T/hap2.vcf"     # plink2 refuses multi-allelic DS files
+printf 'ID\tA1\tw\nr1\tG\t1\nr3\tA\t0.25\n' >"$T/hap1.score"
+plink_score hapds "--vcf $T/hap2.vcf dosage=DS" "$T/hap1.score" 1 no-mean-imputation
+same sscore_haploid_ds_doubled_as_plink2 "$T/hapds.sscore" --dosage DS --no-mean-imputation \
+    -s "$T/hap1.score" "$T/hap2.vcf"
+
 # Two scoring files are scored as one wide file (weights 0 where a file lacks a
 # variant), as pgsc_calc merges them for plink2.
 "$PY" - "$T/a.score" "$T/a1.score" "$T/a2.score" "$T/wide.score" <<'EOF'
