@@ -75,6 +75,10 @@ mg_image *mg_image_to_channels(const mg_image *im, int c, char *err, size_t errl
  *  mean/std may be NULL (0 and 1). out holds c*h*w floats. */
 void mg_image_to_chw(const mg_image *im, const double *mean, const double *std,
                      float *out);
+/** As mg_image_to_chw with c_out planes: c_out == im->c, or a grey image
+ *  (im->c == 1) copied into every plane, each with its own mean/std. */
+void mg_image_to_planes(const mg_image *im, int c_out, const double *mean,
+                        const double *std, float *out);
 /** Largest sample value representable by the type (255, 65535, 1.0). */
 double mg_pix_max(mg_pixtype type);
 
