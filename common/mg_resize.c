@@ -22,8 +22,9 @@
 
 /* Pillow: PRECISION_BITS = 32 - 8 - 2, so 255 * sum|w| cannot overflow int32. */
 #define PRECISION_BITS 22
-/* Samples per block of the vectorised loops (four 128-bit float vectors). */
-#define VB 16
+/* Samples per block of the vectorised loops (two 128-bit float vectors:
+ * more and gcc keeps the partial sums in memory instead of registers). */
+#define VB 8
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -229,45 +230,60 @@ static void vpass_u8(const uint8_t *src, size_t stride, int n, const int32_t *w,
 
 /* ------------------------------------------------------- 16-bit and float */
 
-/* Vertical pass for one row: acc[j] = sum_t k[t] * src[t*stride + j], in
- * float, the sum over t innermost so that each block stays in registers. */
-#define VPASS_FLOAT(NAME, T)                                                    \
-static void NAME(const T *src, size_t stride, int n, const float *k,            \
-                 float *restrict acc, size_t len)                               \
-{                                                                               \
-    size_t j0 = 0;                                                              \
-    for (; j0 + VB <= len; j0 += VB) {                                          \
-        float a[VB];                                                            \
-        for (int j = 0; j < VB; j++) a[j] = 0;                                  \
-        for (int t = 0; t < n; t++) {                                           \
-            const T *restrict s = src + (size_t)t * stride + j0;                \
-            float w = k[t];                                                     \
-            for (int j = 0; j < VB; j++) a[j] += w * (float)s[j];               \
-        }                                                                       \
-        for (int j = 0; j < VB; j++) acc[j0 + j] = a[j];                        \
-    }                                                                           \
-    for (; j0 < len; j0++) {                                                    \
-        float s = 0;                                                            \
-        for (int t = 0; t < n; t++) s += k[t] * (float)src[(size_t)t * stride + j0]; \
-        acc[j0] = s;                                                            \
-    }                                                                           \
+/* Vertical pass for one row: acc[j] = sum_t k[t] * rows[t][j] in float.
+ * Two blocks of VB columns are summed over all taps at once: gcc keeps both
+ * in vector registers and vectorises the fixed-length j loops at -O2. */
+static void vpass_f32(const float *const *rows, int n, const float *k,
+                      float *restrict acc, size_t len)
+{
+    size_t j0 = 0;
+    for (; j0 + 2 * VB <= len; j0 += 2 * VB) {
+        float a[VB], b[VB];
+        for (int j = 0; j < VB; j++) a[j] = b[j] = 0;
+        for (int t = 0; t < n; t++) {
+            const float *restrict s = rows[t] + j0;
+            float w = k[t];
+            for (int j = 0; j < VB; j++) a[j] += w * s[j];
+            for (int j = 0; j < VB; j++) b[j] += w * s[VB + j];
+        }
+        for (int j = 0; j < VB; j++) { acc[j0 + j] = a[j]; acc[j0 + VB + j] = b[j]; }
+    }
+    for (; j0 < len; j0++) {
+        float s = 0;
+        for (int t = 0; t < n; t++) s += k[t] * rows[t][j0];
+        acc[j0] = s;
+    }
 }
-VPASS_FLOAT(vpass_u16, uint16_t)
-VPASS_FLOAT(vpass_f32, float)
 
-/* Horizontal pass of a float row of c interleaved channels; sums in double
- * as Pillow's 32bpc pass. */
+static void u16_to_f32(const uint16_t *restrict s, float *restrict d, size_t len)
+{
+    size_t j0 = 0;
+    for (; j0 + 2 * VB <= len; j0 += 2 * VB)
+        for (int j = 0; j < 2 * VB; j++) d[j0 + j] = s[j0 + j];
+    for (; j0 < len; j0++) d[j0] = s[j0];
+}
+
+/* Horizontal pass of a float row of c interleaved channels. One channel:
+ * four partial sums over consecutive taps (a vectorised dot product), in
+ * float; more channels: per channel in double as Pillow's 32bpc pass. Only
+ * the n real taps are read, so a non-finite sample reaches the same outputs
+ * as in Pillow. */
 static void hpass_f32(const float *restrict in, float *restrict out, int c, const axis *a)
 {
     for (int i = 0; i < a->n; i++) {
         int xmin = a->bounds[2 * i], n = a->bounds[2 * i + 1];
-        const double *w = a->kd + (size_t)i * a->ksize;
         const float *s = in + (size_t)xmin * c;
         if (c == 1) {
-            double ss = 0;
-            for (int x = 0; x < n; x++) ss += s[x] * w[x];
-            out[i] = (float)ss;
+            const float *restrict w = a->kf + (size_t)i * a->ksize;
+            float p[4] = {0, 0, 0, 0};
+            int x = 0;
+            for (; x + 4 <= n; x += 4)
+                for (int j = 0; j < 4; j++) p[j] += s[x + j] * w[x + j];
+            float ss = (p[0] + p[1]) + (p[2] + p[3]);
+            for (; x < n; x++) ss += s[x] * w[x];
+            out[i] = ss;
         } else {
+            const double *w = a->kd + (size_t)i * a->ksize;
             for (int ch = 0; ch < c; ch++) {
                 double ss = 0;
                 for (int x = 0; x < n; x++) ss += s[x * c + ch] * w[x];
@@ -328,29 +344,42 @@ static void *work_u8(void *arg)
     return NULL;
 }
 
-/* 16-bit and float: per output row, the vertical pass straight from the
- * input samples into a row of floats (scaled), then the horizontal pass.
- * The two passes are linear, so this order gives Pillow's result up to
- * float rounding while reading each input sample once per output row and
- * never making a full-size float copy. */
+/* 16-bit and float: per output row, the vertical pass from the input rows
+ * into a row of floats (the input scale is in its weights), then the
+ * horizontal pass. The two passes are linear, so this order gives Pillow's
+ * result up to float rounding, and no full-size float copy is made: 16-bit
+ * rows are converted once each into a ring of ksize float rows (the rows an
+ * output row needs are consecutive and at most ksize). */
 static void *work_f32(void *arg)
 {
     job *j = arg;
     const mg_image *im = j->in;
-    int c = im->c;
+    int c = im->c, u16 = im->type == MG_PIX_U16;
     size_t len = (size_t)im->w * c, out_stride = (size_t)j->out->w * c;
-    float *acc = malloc(len * sizeof *acc);
-    if (!acc) { j->failed = 1; return NULL; }
-    int u16 = im->type == MG_PIX_U16;
+    int ring = j->v && u16 ? j->v->ksize : 0;
+    float *acc = malloc(len * (1 + (size_t)ring) * sizeof *acc);
+    const float **rows = malloc((j->v ? (size_t)j->v->ksize : 1) * sizeof *rows);
+    if (!acc || !rows) { free(acc); free(rows); j->failed = 1; return NULL; }
+    float *slots = acc + len;
+    int next = 0;               /* first input row not yet in the ring */
     for (int i = j->r0; i < j->r1; i++) {
         float *o = (float *)j->out->data + (size_t)i * out_stride;
         float *row = j->h ? acc : o;
         if (j->v) {
             const axis *v = j->v;
             int y = v->bounds[2 * i], n = v->bounds[2 * i + 1];
-            const float *k = v->kf + (size_t)i * v->ksize;
-            if (u16) vpass_u16((const uint16_t *)im->data + (size_t)y * len, len, n, k, row, len);
-            else vpass_f32((const float *)im->data + (size_t)y * len, len, n, k, row, len);
+            if (u16) {
+                if (next < y) next = y;
+                for (; next < y + n; next++) {
+                    u16_to_f32((const uint16_t *)im->data + (size_t)next * len,
+                               slots + (size_t)(next % ring) * len, len);
+                }
+                for (int t = 0; t < n; t++) rows[t] = slots + (size_t)((y + t) % ring) * len;
+            } else {
+                /* float rows are read in place */
+                for (int t = 0; t < n; t++) rows[t] = (const float *)im->data + (size_t)(y + t) * len;
+            }
+            vpass_f32(rows, n, v->kf + (size_t)i * v->ksize, row, len);
         } else if (u16) {
             const uint16_t *s = (const uint16_t *)im->data + (size_t)i * len;
             for (size_t x = 0; x < len; x++) row[x] = (float)s[x] * j->scale;
@@ -361,6 +390,7 @@ static void *work_f32(void *arg)
         if (j->h) hpass_f32(acc, o, c, j->h);
     }
     free(acc);
+    free(rows);
     return NULL;
 }
 
