@@ -33,16 +33,27 @@ double mg_pix_max(mg_pixtype type)
     return type == MG_PIX_U8 ? 255.0 : type == MG_PIX_U16 ? 65535.0 : 1.0;
 }
 
-mg_image *mg_image_new(int w, int h, int c, mg_pixtype type)
+static mg_image *image_alloc(int w, int h, int c, mg_pixtype type, int zero)
 {
     if (w <= 0 || h <= 0 || c <= 0 || c > 4) return NULL;
     if ((long long)w * h * c > MG_IMAGE_MAX_SAMPLES) return NULL;
     mg_image *im = calloc(1, sizeof *im);
     if (!im) return NULL;
     im->w = w; im->h = h; im->c = c; im->type = type;
-    im->data = calloc((size_t)w * h * c, mg_pix_size(type));
+    size_t n = (size_t)w * h * c;
+    im->data = zero ? calloc(n, mg_pix_size(type)) : malloc(n * mg_pix_size(type));
     if (!im->data) { free(im); return NULL; }
     return im;
+}
+
+mg_image *mg_image_new(int w, int h, int c, mg_pixtype type)
+{
+    return image_alloc(w, h, c, type, 1);
+}
+
+mg_image *mg_image_new_uninit(int w, int h, int c, mg_pixtype type)
+{
+    return image_alloc(w, h, c, type, 0);
 }
 
 void mg_image_free(mg_image *im)

@@ -32,6 +32,9 @@ typedef struct {
  *  mg_image_free(). */
 mg_image *mg_image_new(int w, int h, int c, mg_pixtype type);
 void mg_image_free(mg_image *im);
+/** As mg_image_new with the samples left uninitialised, for images the
+ *  caller writes in full (saves clearing large buffers). */
+mg_image *mg_image_new_uninit(int w, int h, int c, mg_pixtype type);
 /** Bytes per sample of type. */
 size_t mg_pix_size(mg_pixtype type);
 

@@ -437,7 +437,7 @@ static int *nearest_index(int in, int out)
 
 static mg_image *resize_nearest(const mg_image *im, int ow, int oh, char *err, size_t errlen)
 {
-    mg_image *out = mg_image_new(ow, oh, im->c, im->type);
+    mg_image *out = mg_image_new_uninit(ow, oh, im->c, im->type);
     int *ix = nearest_index(im->w, ow), *iy = nearest_index(im->h, oh);
     if (!out || !ix || !iy) {
         seterr(err, errlen, "out of memory");
@@ -497,7 +497,7 @@ mg_image *mg_resize_ex(const mg_image *im, int ow, int oh, int filter, double in
         axis_free(&ah); axis_free(&av);
         return NULL;
     }
-    mg_image *out = mg_image_new(ow, oh, im->c, u8 ? MG_PIX_U8 : MG_PIX_F32);
+    mg_image *out = mg_image_new_uninit(ow, oh, im->c, u8 ? MG_PIX_U8 : MG_PIX_F32);
     if (!out) {
         seterr(err, errlen, "out of memory");
         axis_free(&ah); axis_free(&av);

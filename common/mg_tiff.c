@@ -292,7 +292,9 @@ static void put_pixel(const mg_tiff *t, int cx, int cy, int rows_valid, void *ds
 mg_image *mg_tiff_read_region(mg_tiff *t, int64_t x, int64_t y, int w, int h,
                               char *err, size_t errlen)
 {
-    mg_image *out = mg_image_new(w, h, t->d.c, t->d.type);
+    int inside = x >= 0 && y >= 0 && x + w <= t->d.w && y + h <= t->d.h;
+    mg_image *out = inside ? mg_image_new_uninit(w, h, t->d.c, t->d.type)
+                           : mg_image_new(w, h, t->d.c, t->d.type);
     if (!out) { seterr(err, errlen, "region %dx%d too large or out of memory", w, h); return NULL; }
     t->msg[0] = 0;
     size_t ps = (size_t)t->d.c * mg_pix_size(t->d.type);
@@ -300,17 +302,32 @@ mg_image *mg_tiff_read_region(mg_tiff *t, int64_t x, int64_t y, int w, int h,
     int64_t x0 = x < 0 ? 0 : x, y0 = y < 0 ? 0 : y;
     int64_t x1 = x + w < t->d.w ? x + w : t->d.w, y1 = y + h < t->d.h ? y + h : t->d.h;
     long across = (long)((t->d.w + tw - 1) / tw);
+    /* samples stored exactly as delivered: copy row segments */
+    int plain = t->path == PATH_DIRECT && t->spp == t->d.c && !t->invert &&
+                (t->bps == 8 || (t->bps == 16 && t->sampleformat == SAMPLEFORMAT_UINT) ||
+                 (t->bps == 32 && t->sampleformat == SAMPLEFORMAT_IEEEFP));
+    /* whole rows of plain strips: strips inside the region are decoded
+     * straight into it (no cache slot, no copy) */
+    int direct = plain && !t->d.tiled && x == 0 && w == t->d.w;
     for (int64_t ty = y0 / th * th; ty < y1; ty += th) {
+        int rows_valid = (int)(t->d.h - ty < th ? t->d.h - ty : th);
+        if (direct && ty >= y0 && ty + rows_valid <= y1) {
+            tmsize_t bytes = (tmsize_t)((size_t)rows_valid * w * ps);
+            if (bytes == TIFFVStripSize(t->tif, (uint32_t)rows_valid)) {
+                void *dst = (char *)out->data + (size_t)(ty - y) * w * ps;
+                if (TIFFReadEncodedStrip(t->tif, (uint32_t)(ty / th), dst, bytes) < 0 || t->msg[0]) {
+                    tiff_err(t, err, errlen, "cannot decode image data");
+                    mg_image_free(out);
+                    return NULL;
+                }
+                continue;
+            }
+        }
         for (int64_t tx = x0 / tw * tw; tx < x1; tx += tw) {
             long id = t->d.tiled ? (long)(ty / th) * across + (long)(tx / tw) : (long)(ty / th);
             if (load_chunk(t, id, err, errlen) < 0) { mg_image_free(out); return NULL; }
-            int rows_valid = (int)(t->d.h - ty < th ? t->d.h - ty : th);
             int64_t ya = ty > y0 ? ty : y0, yb = ty + th < y1 ? ty + th : y1;
             int64_t xa = tx > x0 ? tx : x0, xb = tx + tw < x1 ? tx + tw : x1;
-            /* samples stored exactly as delivered: copy row segments */
-            int plain = t->path == PATH_DIRECT && t->spp == t->d.c && !t->invert &&
-                        (t->bps == 8 || (t->bps == 16 && t->sampleformat == SAMPLEFORMAT_UINT) ||
-                         (t->bps == 32 && t->sampleformat == SAMPLEFORMAT_IEEEFP));
             for (int64_t yy = ya; yy < yb; yy++) {
                 char *dst = (char *)out->data + ((size_t)(yy - y) * w + (size_t)(xa - x)) * ps;
                 if (plain) {
