@@ -231,22 +231,40 @@ static void vpass_u8(const uint8_t *src, size_t stride, int n, const int32_t *w,
 /* ------------------------------------------------------- 16-bit and float */
 
 /* Vertical pass for one row: acc[j] = sum_t k[t] * rows[t][j] in float.
- * Two blocks of VB columns are summed over all taps at once: gcc keeps both
- * in vector registers and vectorises the fixed-length j loops at -O2. */
+ * Blocks of 4*VB columns are summed over all taps at once: gcc keeps the
+ * eight partial-sum vectors in registers and vectorises the fixed-length j
+ * loops at -O2 (larger blocks spill). */
 static void vpass_f32(const float *const *rows, int n, const float *k,
                       float *restrict acc, size_t len)
 {
     size_t j0 = 0;
-    for (; j0 + 2 * VB <= len; j0 += 2 * VB) {
-        float a[VB], b[VB];
-        for (int j = 0; j < VB; j++) a[j] = b[j] = 0;
+    for (; j0 + 4 * VB <= len; j0 += 4 * VB) {
+        float a[VB], b[VB], c[VB], d[VB];
+        for (int j = 0; j < VB; j++) a[j] = b[j] = c[j] = d[j] = 0;
         for (int t = 0; t < n; t++) {
             const float *restrict s = rows[t] + j0;
             float w = k[t];
             for (int j = 0; j < VB; j++) a[j] += w * s[j];
             for (int j = 0; j < VB; j++) b[j] += w * s[VB + j];
+            for (int j = 0; j < VB; j++) c[j] += w * s[2 * VB + j];
+            for (int j = 0; j < VB; j++) d[j] += w * s[3 * VB + j];
         }
-        for (int j = 0; j < VB; j++) { acc[j0 + j] = a[j]; acc[j0 + VB + j] = b[j]; }
+        for (int j = 0; j < VB; j++) {
+            acc[j0 + j] = a[j];
+            acc[j0 + VB + j] = b[j];
+            acc[j0 + 2 * VB + j] = c[j];
+            acc[j0 + 3 * VB + j] = d[j];
+        }
+    }
+    for (; j0 + VB <= len; j0 += VB) {
+        float a[VB];
+        for (int j = 0; j < VB; j++) a[j] = 0;
+        for (int t = 0; t < n; t++) {
+            const float *restrict s = rows[t] + j0;
+            float w = k[t];
+            for (int j = 0; j < VB; j++) a[j] += w * s[j];
+        }
+        for (int j = 0; j < VB; j++) acc[j0 + j] = a[j];
     }
     for (; j0 < len; j0++) {
         float s = 0;
@@ -263,32 +281,70 @@ static void u16_to_f32(const uint16_t *restrict s, float *restrict d, size_t len
     for (; j0 < len; j0++) d[j0] = s[j0];
 }
 
-/* Horizontal pass of a float row of c interleaved channels. One channel:
- * four partial sums over consecutive taps (a vectorised dot product), in
- * float; more channels: per channel in double as Pillow's 32bpc pass. Only
- * the n real taps are read, so a non-finite sample reaches the same outputs
- * as in Pillow. */
-static void hpass_f32(const float *restrict in, float *restrict out, int c, const axis *a)
+/* Four one-channel rows interleaved sample by sample (d[4x+r] = r-th[x]),
+ * so that the horizontal pass can work on the four at once. */
+static void interleave4(const float *restrict a0, const float *restrict a1,
+                        const float *restrict a2, const float *restrict a3,
+                        float *restrict d, size_t len)
+{
+    size_t x0 = 0;
+    for (; x0 + 4 <= len; x0 += 4)
+        for (int x = 0; x < 4; x++) {
+            d[4 * (x0 + x)] = a0[x0 + x];
+            d[4 * (x0 + x) + 1] = a1[x0 + x];
+            d[4 * (x0 + x) + 2] = a2[x0 + x];
+            d[4 * (x0 + x) + 3] = a3[x0 + x];
+        }
+    for (; x0 < len; x0++) {
+        d[4 * x0] = a0[x0]; d[4 * x0 + 1] = a1[x0];
+        d[4 * x0 + 2] = a2[x0]; d[4 * x0 + 3] = a3[x0];
+    }
+}
+
+/* Horizontal pass of one-channel float rows: each output the float sum of
+ * its n real taps in order (so a non-finite sample reaches the same outputs
+ * as in Pillow). hpass1 does one row; hpass4 four interleaved rows with
+ * the same per-row arithmetic, one vector lane per row, so a row's result
+ * does not depend on whether it went through hpass1 or hpass4 (the rows of
+ * a thread's share are grouped by four from its first row). */
+static void hpass1_f32(const float *restrict in, float *restrict out, const axis *a)
 {
     for (int i = 0; i < a->n; i++) {
         int xmin = a->bounds[2 * i], n = a->bounds[2 * i + 1];
+        const float *restrict w = a->kf + (size_t)i * a->ksize;
+        const float *s = in + xmin;
+        float ss = 0;
+        for (int x = 0; x < n; x++) ss += w[x] * s[x];
+        out[i] = ss;
+    }
+}
+
+static void hpass4_f32(const float *restrict in4, float *restrict out, size_t out_stride,
+                       const axis *a)
+{
+    for (int i = 0; i < a->n; i++) {
+        int xmin = a->bounds[2 * i], n = a->bounds[2 * i + 1];
+        const float *restrict w = a->kf + (size_t)i * a->ksize;
+        const float *restrict s = in4 + (size_t)xmin * 4;
+        float p[4] = {0, 0, 0, 0};
+        for (int x = 0; x < n; x++)
+            for (int r = 0; r < 4; r++) p[r] += w[x] * s[4 * x + r];
+        for (int r = 0; r < 4; r++) out[r * out_stride + (size_t)i] = p[r];
+    }
+}
+
+/* Horizontal pass of c > 1 interleaved channels, per channel in double as
+ * Pillow's 32bpc pass. */
+static void hpassc_f32(const float *restrict in, float *restrict out, int c, const axis *a)
+{
+    for (int i = 0; i < a->n; i++) {
+        int xmin = a->bounds[2 * i], n = a->bounds[2 * i + 1];
+        const double *w = a->kd + (size_t)i * a->ksize;
         const float *s = in + (size_t)xmin * c;
-        if (c == 1) {
-            const float *restrict w = a->kf + (size_t)i * a->ksize;
-            float p[4] = {0, 0, 0, 0};
-            int x = 0;
-            for (; x + 4 <= n; x += 4)
-                for (int j = 0; j < 4; j++) p[j] += s[x + j] * w[x + j];
-            float ss = (p[0] + p[1]) + (p[2] + p[3]);
-            for (; x < n; x++) ss += s[x] * w[x];
-            out[i] = ss;
-        } else {
-            const double *w = a->kd + (size_t)i * a->ksize;
-            for (int ch = 0; ch < c; ch++) {
-                double ss = 0;
-                for (int x = 0; x < n; x++) ss += s[x * c + ch] * w[x];
-                out[(size_t)i * c + ch] = (float)ss;
-            }
+        for (int ch = 0; ch < c; ch++) {
+            double ss = 0;
+            for (int x = 0; x < n; x++) ss += s[x * c + ch] * w[x];
+            out[(size_t)i * c + ch] = (float)ss;
         }
     }
 }
@@ -350,47 +406,75 @@ static void *work_u8(void *arg)
  * result up to float rounding, and no full-size float copy is made: 16-bit
  * rows are converted once each into a ring of ksize float rows (the rows an
  * output row needs are consecutive and at most ksize). */
+typedef struct {
+    const job *j;
+    int ring, next;             /* ring rows; first input row not in it yet */
+    float *slots;
+    const float **rows;
+} vsrc;
+
+static void vertical_row(vsrc *vs, int i, float *dst)
+{
+    const job *j = vs->j;
+    const mg_image *im = j->in;
+    size_t len = (size_t)im->w * im->c;
+    const axis *v = j->v;
+    if (!v) {
+        /* no vertical pass: the scaled input row */
+        if (im->type == MG_PIX_U16) {
+            const uint16_t *s = (const uint16_t *)im->data + (size_t)i * len;
+            for (size_t x = 0; x < len; x++) dst[x] = (float)s[x] * j->scale;
+        } else {
+            const float *s = (const float *)im->data + (size_t)i * len;
+            for (size_t x = 0; x < len; x++) dst[x] = s[x] * j->scale;
+        }
+        return;
+    }
+    int y = v->bounds[2 * i], n = v->bounds[2 * i + 1];
+    if (im->type == MG_PIX_U16) {
+        if (vs->next < y) vs->next = y;
+        for (; vs->next < y + n; vs->next++)
+            u16_to_f32((const uint16_t *)im->data + (size_t)vs->next * len,
+                       vs->slots + (size_t)(vs->next % vs->ring) * len, len);
+        for (int t = 0; t < n; t++) vs->rows[t] = vs->slots + (size_t)((y + t) % vs->ring) * len;
+    } else {
+        /* float rows are read in place */
+        for (int t = 0; t < n; t++) vs->rows[t] = (const float *)im->data + (size_t)(y + t) * len;
+    }
+    vpass_f32(vs->rows, n, v->kf + (size_t)i * v->ksize, dst, len);
+}
+
 static void *work_f32(void *arg)
 {
     job *j = arg;
     const mg_image *im = j->in;
-    int c = im->c, u16 = im->type == MG_PIX_U16;
-    size_t len = (size_t)im->w * c, out_stride = (size_t)j->out->w * c;
-    int ring = j->v && u16 ? j->v->ksize : 0;
-    float *acc = malloc(len * (1 + (size_t)ring) * sizeof *acc);
-    const float **rows = malloc((j->v ? (size_t)j->v->ksize : 1) * sizeof *rows);
-    if (!acc || !rows) { free(acc); free(rows); j->failed = 1; return NULL; }
-    float *slots = acc + len;
-    int next = 0;               /* first input row not yet in the ring */
-    for (int i = j->r0; i < j->r1; i++) {
-        float *o = (float *)j->out->data + (size_t)i * out_stride;
-        float *row = j->h ? acc : o;
-        if (j->v) {
-            const axis *v = j->v;
-            int y = v->bounds[2 * i], n = v->bounds[2 * i + 1];
-            if (u16) {
-                if (next < y) next = y;
-                for (; next < y + n; next++) {
-                    u16_to_f32((const uint16_t *)im->data + (size_t)next * len,
-                               slots + (size_t)(next % ring) * len, len);
-                }
-                for (int t = 0; t < n; t++) rows[t] = slots + (size_t)((y + t) % ring) * len;
-            } else {
-                /* float rows are read in place */
-                for (int t = 0; t < n; t++) rows[t] = (const float *)im->data + (size_t)(y + t) * len;
-            }
-            vpass_f32(rows, n, v->kf + (size_t)i * v->ksize, row, len);
-        } else if (u16) {
-            const uint16_t *s = (const uint16_t *)im->data + (size_t)i * len;
-            for (size_t x = 0; x < len; x++) row[x] = (float)s[x] * j->scale;
-        } else {
-            const float *s = (const float *)im->data + (size_t)i * len;
-            for (size_t x = 0; x < len; x++) row[x] = s[x] * j->scale;
+    int c = im->c;
+    size_t len = (size_t)im->w * c, ow = (size_t)j->out->w, out_stride = ow * c;
+    int group = c == 1 && j->h && j->v;     /* four rows at a time */
+    vsrc vs = { j, j->v && im->type == MG_PIX_U16 ? j->v->ksize : 0, 0, NULL, NULL };
+    size_t nbuf = len * ((size_t)vs.ring + (group ? 8 : 1));
+    float *buf = malloc(nbuf * sizeof *buf);
+    vs.rows = malloc((j->v ? (size_t)j->v->ksize : 1) * sizeof *vs.rows);
+    if (!buf || !vs.rows) { free(buf); free(vs.rows); j->failed = 1; return NULL; }
+    float *acc = buf, *inter = buf + 4 * len;
+    vs.slots = buf + len * (group ? 8 : 1);
+    float *out = j->out->data;
+    int i = j->r0;
+    if (group)
+        for (; i + 4 <= j->r1; i += 4) {
+            for (int r = 0; r < 4; r++) vertical_row(&vs, i + r, acc + (size_t)r * len);
+            interleave4(acc, acc + len, acc + 2 * len, acc + 3 * len, inter, len);
+            hpass4_f32(inter, out + (size_t)i * ow, ow, j->h);
         }
-        if (j->h) hpass_f32(acc, o, c, j->h);
+    for (; i < j->r1; i++) {
+        float *o = out + (size_t)i * out_stride;
+        if (!j->h) { vertical_row(&vs, i, o); continue; }
+        vertical_row(&vs, i, acc);
+        if (c == 1) hpass1_f32(acc, o, j->h);
+        else hpassc_f32(acc, o, c, j->h);
     }
-    free(acc);
-    free(rows);
+    free(buf);
+    free(vs.rows);
     return NULL;
 }
 
