@@ -22,6 +22,17 @@
 
 /* Pillow: PRECISION_BITS = 32 - 8 - 2, so 255 * sum|w| cannot overflow int32. */
 #define PRECISION_BITS 22
+/* On x86-64 the loops over every sample are also compiled for AVX2 and the
+ * version is picked at run time (GCC function multiversioning). Each lane
+ * does the same IEEE operations in the same order either way (ISO C mode
+ * contracts no multiply-add), so results do not depend on the CPU. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) \
+    && !defined(MG_NO_CLONES)
+#define HOT __attribute__((target_clones("avx2", "default")))
+#else
+#define HOT
+#endif
+
 /* Samples per block of the vectorised loops (two 128-bit float vectors:
  * more and gcc keeps the partial sums in memory instead of registers). */
 #define VB 8
@@ -182,7 +193,7 @@ static inline uint8_t clip8(int32_t v)
 /* Horizontal pass of one row of c interleaved channels (Pillow's
  * ImagingResampleHorizontal_8bpc; integer sums, so the order of the taps
  * does not matter). */
-static void hpass_u8(const uint8_t *restrict in, uint8_t *restrict out, int c, const axis *a)
+HOT static void hpass_u8(const uint8_t *restrict in, uint8_t *restrict out, int c, const axis *a)
 {
     for (int i = 0; i < a->n; i++) {
         int xmin = a->bounds[2 * i], n = a->bounds[2 * i + 1];
@@ -207,7 +218,7 @@ static void hpass_u8(const uint8_t *restrict in, uint8_t *restrict out, int c, c
 }
 
 /* Vertical pass for one output row of len samples from n rows at src. */
-static void vpass_u8(const uint8_t *src, size_t stride, int n, const int32_t *w,
+HOT static void vpass_u8(const uint8_t *src, size_t stride, int n, const int32_t *w,
                      uint8_t *restrict out, size_t len)
 {
     size_t j0 = 0;
@@ -230,12 +241,13 @@ static void vpass_u8(const uint8_t *src, size_t stride, int n, const int32_t *w,
 
 /* ------------------------------------------------------- 16-bit and float */
 
-/* Vertical pass for one row: acc[j] = sum_t k[t] * rows[t][j] in float.
+/* Vertical pass for one row: acc[j*os] = sum_t k[t] * rows[t][j] in float
+ * (os > 1 writes one row of the interleaved layout of hpass8_f32).
  * Blocks of 4*VB columns are summed over all taps at once: gcc keeps the
  * eight partial-sum vectors in registers and vectorises the fixed-length j
  * loops at -O2 (larger blocks spill). */
-static void vpass_f32(const float *const *rows, int n, const float *k,
-                      float *restrict acc, size_t len)
+HOT static void vpass_f32(const float *const *rows, int n, const float *k,
+                      float *restrict acc, size_t os, size_t len)
 {
     size_t j0 = 0;
     for (; j0 + 4 * VB <= len; j0 += 4 * VB) {
@@ -250,10 +262,10 @@ static void vpass_f32(const float *const *rows, int n, const float *k,
             for (int j = 0; j < VB; j++) d[j] += w * s[3 * VB + j];
         }
         for (int j = 0; j < VB; j++) {
-            acc[j0 + j] = a[j];
-            acc[j0 + VB + j] = b[j];
-            acc[j0 + 2 * VB + j] = c[j];
-            acc[j0 + 3 * VB + j] = d[j];
+            acc[(j0 + j) * os] = a[j];
+            acc[(j0 + VB + j) * os] = b[j];
+            acc[(j0 + 2 * VB + j) * os] = c[j];
+            acc[(j0 + 3 * VB + j) * os] = d[j];
         }
     }
     for (; j0 + VB <= len; j0 += VB) {
@@ -264,16 +276,16 @@ static void vpass_f32(const float *const *rows, int n, const float *k,
             float w = k[t];
             for (int j = 0; j < VB; j++) a[j] += w * s[j];
         }
-        for (int j = 0; j < VB; j++) acc[j0 + j] = a[j];
+        for (int j = 0; j < VB; j++) acc[(j0 + j) * os] = a[j];
     }
     for (; j0 < len; j0++) {
         float s = 0;
         for (int t = 0; t < n; t++) s += k[t] * rows[t][j0];
-        acc[j0] = s;
+        acc[j0 * os] = s;
     }
 }
 
-static void u16_to_f32(const uint16_t *restrict s, float *restrict d, size_t len)
+HOT static void u16_to_f32(const uint16_t *restrict s, float *restrict d, size_t len)
 {
     size_t j0 = 0;
     for (; j0 + 2 * VB <= len; j0 += 2 * VB)
@@ -281,32 +293,15 @@ static void u16_to_f32(const uint16_t *restrict s, float *restrict d, size_t len
     for (; j0 < len; j0++) d[j0] = s[j0];
 }
 
-/* Four one-channel rows interleaved sample by sample (d[4x+r] = r-th[x]),
- * so that the horizontal pass can work on the four at once. */
-static void interleave4(const float *restrict a0, const float *restrict a1,
-                        const float *restrict a2, const float *restrict a3,
-                        float *restrict d, size_t len)
-{
-    size_t x0 = 0;
-    for (; x0 + 4 <= len; x0 += 4)
-        for (int x = 0; x < 4; x++) {
-            d[4 * (x0 + x)] = a0[x0 + x];
-            d[4 * (x0 + x) + 1] = a1[x0 + x];
-            d[4 * (x0 + x) + 2] = a2[x0 + x];
-            d[4 * (x0 + x) + 3] = a3[x0 + x];
-        }
-    for (; x0 < len; x0++) {
-        d[4 * x0] = a0[x0]; d[4 * x0 + 1] = a1[x0];
-        d[4 * x0 + 2] = a2[x0]; d[4 * x0 + 3] = a3[x0];
-    }
-}
+/* Rows grouped for the one-channel horizontal pass (see hpass8_f32). */
+#define HROWS 8
 
 /* Horizontal pass of one-channel float rows: each output the float sum of
  * its n real taps in order (so a non-finite sample reaches the same outputs
- * as in Pillow). hpass1 does one row; hpass4 four interleaved rows with
+ * as in Pillow). hpass1 does one row; hpass8 eight interleaved rows with
  * the same per-row arithmetic, one vector lane per row, so a row's result
- * does not depend on whether it went through hpass1 or hpass4 (the rows of
- * a thread's share are grouped by four from its first row). */
+ * does not depend on whether it went through hpass1 or hpass8 (the rows of
+ * a thread's share are grouped by eight from its first row). */
 static void hpass1_f32(const float *restrict in, float *restrict out, const axis *a)
 {
     for (int i = 0; i < a->n; i++) {
@@ -319,17 +314,18 @@ static void hpass1_f32(const float *restrict in, float *restrict out, const axis
     }
 }
 
-static void hpass4_f32(const float *restrict in4, float *restrict out, size_t out_stride,
-                       const axis *a)
+HOT static void hpass8_f32(const float *restrict in8, float *restrict out, size_t out_stride,
+                           const axis *a)
 {
     for (int i = 0; i < a->n; i++) {
         int xmin = a->bounds[2 * i], n = a->bounds[2 * i + 1];
         const float *restrict w = a->kf + (size_t)i * a->ksize;
-        const float *restrict s = in4 + (size_t)xmin * 4;
-        float p[4] = {0, 0, 0, 0};
+        const float *restrict s = in8 + (size_t)xmin * HROWS;
+        float p[HROWS];
+        for (int r = 0; r < HROWS; r++) p[r] = 0;
         for (int x = 0; x < n; x++)
-            for (int r = 0; r < 4; r++) p[r] += w[x] * s[4 * x + r];
-        for (int r = 0; r < 4; r++) out[r * out_stride + (size_t)i] = p[r];
+            for (int r = 0; r < HROWS; r++) p[r] += w[x] * s[HROWS * x + r];
+        for (int r = 0; r < HROWS; r++) out[r * out_stride + (size_t)i] = p[r];
     }
 }
 
@@ -413,7 +409,7 @@ typedef struct {
     const float **rows;
 } vsrc;
 
-static void vertical_row(vsrc *vs, int i, float *dst)
+static void vertical_row(vsrc *vs, int i, float *dst, size_t os)
 {
     const job *j = vs->j;
     const mg_image *im = j->in;
@@ -423,10 +419,10 @@ static void vertical_row(vsrc *vs, int i, float *dst)
         /* no vertical pass: the scaled input row */
         if (im->type == MG_PIX_U16) {
             const uint16_t *s = (const uint16_t *)im->data + (size_t)i * len;
-            for (size_t x = 0; x < len; x++) dst[x] = (float)s[x] * j->scale;
+            for (size_t x = 0; x < len; x++) dst[x * os] = (float)s[x] * j->scale;
         } else {
             const float *s = (const float *)im->data + (size_t)i * len;
-            for (size_t x = 0; x < len; x++) dst[x] = s[x] * j->scale;
+            for (size_t x = 0; x < len; x++) dst[x * os] = s[x] * j->scale;
         }
         return;
     }
@@ -441,7 +437,7 @@ static void vertical_row(vsrc *vs, int i, float *dst)
         /* float rows are read in place */
         for (int t = 0; t < n; t++) vs->rows[t] = (const float *)im->data + (size_t)(y + t) * len;
     }
-    vpass_f32(vs->rows, n, v->kf + (size_t)i * v->ksize, dst, len);
+    vpass_f32(vs->rows, n, v->kf + (size_t)i * v->ksize, dst, os, len);
 }
 
 static void *work_f32(void *arg)
@@ -450,26 +446,25 @@ static void *work_f32(void *arg)
     const mg_image *im = j->in;
     int c = im->c;
     size_t len = (size_t)im->w * c, ow = (size_t)j->out->w, out_stride = ow * c;
-    int group = c == 1 && j->h && j->v;     /* four rows at a time */
+    int group = c == 1 && j->h && j->v;     /* HROWS rows at a time */
     vsrc vs = { j, j->v && im->type == MG_PIX_U16 ? j->v->ksize : 0, 0, NULL, NULL };
-    size_t nbuf = len * ((size_t)vs.ring + (group ? 8 : 1));
+    size_t nbuf = len * ((size_t)vs.ring + (group ? HROWS : 1));
     float *buf = malloc(nbuf * sizeof *buf);
     vs.rows = malloc((j->v ? (size_t)j->v->ksize : 1) * sizeof *vs.rows);
     if (!buf || !vs.rows) { free(buf); free(vs.rows); j->failed = 1; return NULL; }
-    float *acc = buf, *inter = buf + 4 * len;
-    vs.slots = buf + len * (group ? 8 : 1);
+    float *acc = buf, *inter = buf;
+    vs.slots = buf + len * (group ? HROWS : 1);
     float *out = j->out->data;
     int i = j->r0;
     if (group)
-        for (; i + 4 <= j->r1; i += 4) {
-            for (int r = 0; r < 4; r++) vertical_row(&vs, i + r, acc + (size_t)r * len);
-            interleave4(acc, acc + len, acc + 2 * len, acc + 3 * len, inter, len);
-            hpass4_f32(inter, out + (size_t)i * ow, ow, j->h);
+        for (; i + HROWS <= j->r1; i += HROWS) {
+            for (int r = 0; r < HROWS; r++) vertical_row(&vs, i + r, inter + r, HROWS);
+            hpass8_f32(inter, out + (size_t)i * ow, ow, j->h);
         }
     for (; i < j->r1; i++) {
         float *o = out + (size_t)i * out_stride;
-        if (!j->h) { vertical_row(&vs, i, o); continue; }
-        vertical_row(&vs, i, acc);
+        if (!j->h) { vertical_row(&vs, i, o, 1); continue; }
+        vertical_row(&vs, i, acc, 1);
         if (c == 1) hpass1_f32(acc, o, j->h);
         else hpassc_f32(acc, o, c, j->h);
     }
