@@ -36,6 +36,9 @@
 /* Samples per block of the vectorised loops (two 128-bit float vectors:
  * more and gcc keeps the partial sums in memory instead of registers). */
 #define VB 8
+/* Rows resized horizontally at once, one vector lane per row (see
+ * hpass8_f32 and hpass8_u8). */
+#define HROWS 8
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -217,20 +220,54 @@ HOT static void hpass_u8(const uint8_t *restrict in, uint8_t *restrict out, int 
     }
 }
 
-/* Vertical pass for one output row of len samples from n rows at src. */
+/* Eight rows of n bytes widened and interleaved: d[8k + r] = rows[r][k]. */
+HOT static void widen8_u8(const uint8_t *const *rows, int32_t *restrict d, size_t n)
+{
+    const uint8_t *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3];
+    const uint8_t *r4 = rows[4], *r5 = rows[5], *r6 = rows[6], *r7 = rows[7];
+    for (size_t k = 0; k < n; k++) {
+        d[8 * k] = r0[k]; d[8 * k + 1] = r1[k]; d[8 * k + 2] = r2[k]; d[8 * k + 3] = r3[k];
+        d[8 * k + 4] = r4[k]; d[8 * k + 5] = r5[k]; d[8 * k + 6] = r6[k]; d[8 * k + 7] = r7[k];
+    }
+}
+
+/* hpass_u8 on HROWS rows at once from their widened, interleaved samples;
+ * output row r at out + r*out_stride. Integer sums: the same bytes as one
+ * row at a time. */
+HOT static void hpass8_u8(const int32_t *restrict in8, uint8_t *restrict out, size_t out_stride,
+                          int c, const axis *a)
+{
+    size_t step = (size_t)HROWS * c;
+    for (int i = 0; i < a->n; i++) {
+        int xmin = a->bounds[2 * i], n = a->bounds[2 * i + 1];
+        const int32_t *restrict w = a->ki + (size_t)i * a->ksize;
+        for (int ch = 0; ch < c; ch++) {
+            const int32_t *restrict s = in8 + ((size_t)xmin * c + ch) * HROWS;
+            int32_t p[HROWS];
+            for (int r = 0; r < HROWS; r++) p[r] = 0;
+            for (int x = 0; x < n; x++)
+                for (int r = 0; r < HROWS; r++) p[r] += w[x] * s[step * x + r];
+            for (int r = 0; r < HROWS; r++)
+                out[r * out_stride + (size_t)i * c + ch] = clip8(p[r] + (1 << (PRECISION_BITS - 1)));
+        }
+    }
+}
+
+/* Vertical pass for one output row of len samples from n rows at src, in
+ * blocks of 2*VB columns (a shape gcc vectorises, widening the bytes). */
 HOT static void vpass_u8(const uint8_t *src, size_t stride, int n, const int32_t *w,
-                     uint8_t *restrict out, size_t len)
+                         uint8_t *restrict out, size_t len)
 {
     size_t j0 = 0;
-    for (; j0 + VB <= len; j0 += VB) {
-        int32_t a[VB];
-        for (int j = 0; j < VB; j++) a[j] = 1 << (PRECISION_BITS - 1);
+    for (; j0 + 2 * VB <= len; j0 += 2 * VB) {
+        int32_t a[2 * VB];
+        for (int j = 0; j < 2 * VB; j++) a[j] = 0;
         for (int t = 0; t < n; t++) {
             const uint8_t *restrict s = src + (size_t)t * stride + j0;
             int32_t k = w[t];
-            for (int j = 0; j < VB; j++) a[j] += s[j] * k;
+            for (int j = 0; j < 2 * VB; j++) a[j] += k * (int32_t)s[j];
         }
-        for (int j = 0; j < VB; j++) out[j0 + j] = clip8(a[j]);
+        for (int j = 0; j < 2 * VB; j++) out[j0 + j] = clip8(a[j] + (1 << (PRECISION_BITS - 1)));
     }
     for (; j0 < len; j0++) {
         int32_t ss = 1 << (PRECISION_BITS - 1);
@@ -292,9 +329,6 @@ HOT static void u16_to_f32(const uint16_t *restrict s, float *restrict d, size_t
         for (int j = 0; j < 2 * VB; j++) d[j0 + j] = s[j0 + j];
     for (; j0 < len; j0++) d[j0] = s[j0];
 }
-
-/* Rows grouped for the one-channel horizontal pass (see hpass8_f32). */
-#define HROWS 8
 
 /* Horizontal pass of one-channel float rows: each output the float sum of
  * its n real taps in order (so a non-finite sample reaches the same outputs
@@ -373,11 +407,20 @@ static void *work_u8(void *arg)
     size_t src_stride = in_stride;
     uint8_t *tmp = NULL;
     if (j->h) {
+        int32_t *wide = y1 - y0 >= HROWS ? malloc(in_stride * HROWS * sizeof *wide) : NULL;
         tmp = malloc((size_t)(y1 - y0) * out_stride);
-        if (!tmp) { j->failed = 1; return NULL; }
-        for (int y = y0; y < y1; y++)
+        if (!tmp || (y1 - y0 >= HROWS && !wide)) { free(tmp); free(wide); j->failed = 1; return NULL; }
+        int y = y0;
+        for (; y + HROWS <= y1; y += HROWS) {
+            const uint8_t *rows[HROWS];
+            for (int r = 0; r < HROWS; r++) rows[r] = (const uint8_t *)im->data + (size_t)(y + r) * in_stride;
+            widen8_u8(rows, wide, in_stride);
+            hpass8_u8(wide, tmp + (size_t)(y - y0) * out_stride, out_stride, c, j->h);
+        }
+        for (; y < y1; y++)
             hpass_u8((const uint8_t *)im->data + (size_t)y * in_stride,
                      tmp + (size_t)(y - y0) * out_stride, c, j->h);
+        free(wide);
         src = tmp;
         src_stride = out_stride;
     }
