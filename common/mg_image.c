@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <jpeglib.h>
 #include <png.h>
@@ -59,7 +60,8 @@ mg_image *mg_image_new_uninit(int w, int h, int c, mg_pixtype type)
 void mg_image_free(mg_image *im)
 {
     if (!im) return;
-    free(im->data);
+    if (im->map) munmap(im->map, im->map_len);
+    else free(im->data);
     free(im);
 }
 

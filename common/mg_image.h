@@ -26,6 +26,9 @@ typedef struct {
     int w, h, c;          /* width, height, channels (1..4) */
     mg_pixtype type;
     void *data;           /* w*h*c samples, interleaved, owned */
+    void *map;            /* if set: data lies in this private file mapping
+                           * of map_len bytes, unmapped by mg_image_free */
+    size_t map_len;
 } mg_image;
 
 /** A zero-filled image; NULL on bad size or allocation failure. Free with

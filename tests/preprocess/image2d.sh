@@ -105,6 +105,38 @@ def threads_identical():
     return not bad, ", ".join(bad[:4])
 case("threads_give_identical_output_and_pillow_bytes", threads_identical)
 
+# pages of uncompressed strips (>= 256 KiB) are mapped rather than read:
+# samples as tifffile reads them, in one strip or several, 16-bit big-endian
+# (read, not mapped), 8-bit RGB, and resized as Pillow does
+def mapped_pages():
+    bad = []
+    g = rng.integers(0, 65536, (300, 520), dtype=np.uint16)
+    c8 = rng.integers(0, 256, (310, 300, 3), dtype=np.uint8)
+    cases = []
+    p = os.path.join(T, "m1.tif"); tifffile.imwrite(p, g); cases.append((p, g, 65535))
+    p = os.path.join(T, "m2.tif"); tifffile.imwrite(p, g, rowsperstrip=37); cases.append((p, g, 65535))
+    p = os.path.join(T, "m3.tif"); tifffile.imwrite(p, g, byteorder=">"); cases.append((p, g, 65535))
+    p = os.path.join(T, "m4.tif"); tifffile.imwrite(p, c8, photometric="rgb"); cases.append((p, c8, 1))
+    for path, arr, div in cases:
+        (m, got), = prep(path, ["--rescale", "1"])
+        if got.shape != chw(arr).shape or np.abs(got - chw(arr) / div).max() > 1e-6:
+            bad.append(os.path.basename(path))
+    (m, got), = prep(cases[1][0], ["--size", "97x131"])
+    ref = np.asarray(Image.fromarray((g / 65535).astype(np.float32), "F").resize((97, 131), Image.BICUBIC))
+    if np.abs(got[0] - ref).max() > 1e-5:
+        bad.append("resize")
+    (m, got), = prep(cases[3][0], ["--size", "97x131", "--rescale", "1"])
+    if not np.array_equal(got, chw(Image.fromarray(c8).resize((97, 131), Image.BICUBIC)).astype(np.float32)):
+        bad.append("8-bit resize")
+    # truncated data behind an intact header: an error, not a crash
+    t = os.path.join(T, "mtrunc.tif")
+    open(t, "wb").write(open(cases[0][0], "rb").read()[:200000])
+    r = run(["-o", os.path.join(T, "mtrunc.mgt"), t], check=False)
+    if r.returncode != 1 or len(r.stderr.splitlines()) != 1 or os.path.exists(os.path.join(T, "mtrunc.mgt")):
+        bad.append("truncated: exit %d %r" % (r.returncode, r.stderr))
+    return not bad, ", ".join(bad)
+case("uncompressed_pages_mapped_read_as_tifffile_and_resized_as_pillow", mapped_pages)
+
 def pad_square():
     (m, got), = prep(pr, ["--pad-square", "--rescale", "1"])
     s = max(rgb.shape[:2]); ref = np.zeros((s, s, 3), np.uint8)
