@@ -7,9 +7,10 @@
  * Speed: every output row depends only on a few input rows, so output rows
  * are split across threads and each row is computed the same way whatever
  * the split (identical results for any thread count). The loops that touch
- * every input sample run across contiguous samples in fixed blocks of VB
- * with restrict pointers, the shape gcc vectorises at -O2 without
- * target-specific code. */
+ * every input sample run across contiguous samples (or across rows
+ * interleaved sample by sample) in fixed-length blocks with restrict
+ * pointers, the shape gcc vectorises at -O2 with the baseline instruction
+ * set; on x86-64 an AVX2 copy of each is picked at run time (HOT). */
 #include "mg_resize.h"
 
 #include <math.h>
@@ -33,8 +34,9 @@
 #define HOT
 #endif
 
-/* Samples per block of the vectorised loops (two 128-bit float vectors:
- * more and gcc keeps the partial sums in memory instead of registers). */
+/* Length of the partial-sum arrays of the vectorised loops (two 128-bit
+ * float vectors each; gcc keeps a few such arrays in registers but spills
+ * longer ones). */
 #define VB 8
 /* Rows resized horizontally at once, one vector lane per row (see
  * hpass8_f32 and hpass8_u8). */
