@@ -30,6 +30,7 @@
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) \
     && !defined(MG_NO_CLONES)
 #define HOT __attribute__((target_clones("avx2", "default")))
+#define MG_AVX2 1
 #else
 #define HOT
 #endif
@@ -281,47 +282,76 @@ HOT static void vpass_u8(const uint8_t *src, size_t stride, int n, const int32_t
 /* ------------------------------------------------------- 16-bit and float */
 
 /* Vertical pass for one row: acc[j*os] = sum_t k[t] * rows[t][j] in float
- * (os > 1 writes one row of the interleaved layout of hpass8_f32).
- * Blocks of 4*VB columns are summed over all taps at once: gcc keeps the
- * eight partial-sum vectors in registers and vectorises the fixed-length j
- * loops at -O2 (larger blocks spill). */
-HOT static void vpass_f32(const float *const *rows, int n, const float *k,
+ * (os > 1 writes one row of the interleaved layout of hpass8_f32), each
+ * column summed over t in order whatever the block it falls in. Blocks of
+ * NV*VB columns are summed over all taps at once: gcc keeps the NV
+ * partial-sum arrays in vector registers and vectorises the fixed-length j
+ * loops at -O2. NV is 4 for 128-bit vectors (more spill) and 8 for AVX2,
+ * hence two copies of the kernel instead of one HOT function. */
+#define VPASS_F32(NAME, NV)                                                      \
+static void NAME(const float *const *rows, int n, const float *k,                \
+                 float *restrict acc, size_t os, size_t len)                     \
+{                                                                                \
+    size_t j0 = 0;                                                               \
+    for (; j0 + NV * VB <= len; j0 += NV * VB) {                                 \
+        float a0[VB], a1[VB], a2[VB], a3[VB], a4[VB], a5[VB], a6[VB], a7[VB];    \
+        for (int j = 0; j < VB; j++)                                             \
+            a0[j] = a1[j] = a2[j] = a3[j] = a4[j] = a5[j] = a6[j] = a7[j] = 0;   \
+        for (int t = 0; t < n; t++) {                                            \
+            const float *restrict s = rows[t] + j0;                              \
+            float w = k[t];                                                      \
+            for (int j = 0; j < VB; j++) a0[j] += w * s[j];                      \
+            for (int j = 0; j < VB; j++) a1[j] += w * s[VB + j];                 \
+            for (int j = 0; j < VB; j++) a2[j] += w * s[2 * VB + j];             \
+            for (int j = 0; j < VB; j++) a3[j] += w * s[3 * VB + j];             \
+            if (NV == 8) {                                                       \
+                for (int j = 0; j < VB; j++) a4[j] += w * s[4 * VB + j];         \
+                for (int j = 0; j < VB; j++) a5[j] += w * s[5 * VB + j];         \
+                for (int j = 0; j < VB; j++) a6[j] += w * s[6 * VB + j];         \
+                for (int j = 0; j < VB; j++) a7[j] += w * s[7 * VB + j];         \
+            }                                                                    \
+        }                                                                        \
+        float *restrict d = acc + j0 * os;                                       \
+        for (int j = 0; j < VB; j++) {                                           \
+            d[j * os] = a0[j]; d[(VB + j) * os] = a1[j];                         \
+            d[(2 * VB + j) * os] = a2[j]; d[(3 * VB + j) * os] = a3[j];          \
+            if (NV == 8) {                                                       \
+                d[(4 * VB + j) * os] = a4[j]; d[(5 * VB + j) * os] = a5[j];      \
+                d[(6 * VB + j) * os] = a6[j]; d[(7 * VB + j) * os] = a7[j];      \
+            }                                                                    \
+        }                                                                        \
+    }                                                                            \
+    for (; j0 + VB <= len; j0 += VB) {                                           \
+        float a[VB];                                                             \
+        for (int j = 0; j < VB; j++) a[j] = 0;                                   \
+        for (int t = 0; t < n; t++) {                                            \
+            const float *restrict s = rows[t] + j0;                              \
+            float w = k[t];                                                      \
+            for (int j = 0; j < VB; j++) a[j] += w * s[j];                       \
+        }                                                                        \
+        for (int j = 0; j < VB; j++) acc[(j0 + j) * os] = a[j];                  \
+    }                                                                            \
+    for (; j0 < len; j0++) {                                                     \
+        float s = 0;                                                             \
+        for (int t = 0; t < n; t++) s += k[t] * rows[t][j0];                     \
+        acc[j0 * os] = s;                                                        \
+    }                                                                            \
+}
+VPASS_F32(vpass_f32_base, 4)
+#ifdef MG_AVX2
+__attribute__((target("avx2"))) VPASS_F32(vpass_f32_avx2, 8)
+#endif
+
+static void vpass_f32(const float *const *rows, int n, const float *k,
                       float *restrict acc, size_t os, size_t len)
 {
-    size_t j0 = 0;
-    for (; j0 + 4 * VB <= len; j0 += 4 * VB) {
-        float a[VB], b[VB], c[VB], d[VB];
-        for (int j = 0; j < VB; j++) a[j] = b[j] = c[j] = d[j] = 0;
-        for (int t = 0; t < n; t++) {
-            const float *restrict s = rows[t] + j0;
-            float w = k[t];
-            for (int j = 0; j < VB; j++) a[j] += w * s[j];
-            for (int j = 0; j < VB; j++) b[j] += w * s[VB + j];
-            for (int j = 0; j < VB; j++) c[j] += w * s[2 * VB + j];
-            for (int j = 0; j < VB; j++) d[j] += w * s[3 * VB + j];
-        }
-        for (int j = 0; j < VB; j++) {
-            acc[(j0 + j) * os] = a[j];
-            acc[(j0 + VB + j) * os] = b[j];
-            acc[(j0 + 2 * VB + j) * os] = c[j];
-            acc[(j0 + 3 * VB + j) * os] = d[j];
-        }
+#ifdef MG_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        vpass_f32_avx2(rows, n, k, acc, os, len);
+        return;
     }
-    for (; j0 + VB <= len; j0 += VB) {
-        float a[VB];
-        for (int j = 0; j < VB; j++) a[j] = 0;
-        for (int t = 0; t < n; t++) {
-            const float *restrict s = rows[t] + j0;
-            float w = k[t];
-            for (int j = 0; j < VB; j++) a[j] += w * s[j];
-        }
-        for (int j = 0; j < VB; j++) acc[(j0 + j) * os] = a[j];
-    }
-    for (; j0 < len; j0++) {
-        float s = 0;
-        for (int t = 0; t < n; t++) s += k[t] * rows[t][j0];
-        acc[j0 * os] = s;
-    }
+#endif
+    vpass_f32_base(rows, n, k, acc, os, len);
 }
 
 HOT static void u16_to_f32(const uint16_t *restrict s, float *restrict d, size_t len)
