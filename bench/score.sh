@@ -49,8 +49,8 @@ printf 'score: AUC+DeLong CI, 10M, compute\t%.2f s\t%.2f s\t%.2fx\tmg: sort + al
 # ---- 2. bootstrap, 1000 x 100k ----
 b1=(); b2=(); pk=()
 for rep in 1 2 3; do
-    b1+=("$(secs mg-score classify "$W/boot.tsv" --label-col y --bootstrap 1000 --seed 7 -@1 --json "$W/b1.json")")
-    b2+=("$(secs mg-score classify "$W/boot.tsv" --label-col y --bootstrap 1000 --seed 7 -@2 --json "$W/b2.json")")
+    b1+=("$(secs mg-score classify "$W/boot.tsv" --label-col y --bootstrap 1000 --seed 7 -@1 --no-version --json "$W/b1.json")")
+    b2+=("$(secs mg-score classify "$W/boot.tsv" --label-col y --bootstrap 1000 --seed 7 -@2 --no-version --json "$W/b2.json")")
     pk+=("$("$PY" -c "
 import time, numpy as np
 from sklearn.metrics import roc_auc_score

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char USAGE[] =
     "Usage: mg-encode2d -m DIR [options] [FILE]\n"
@@ -61,11 +62,16 @@ static int flush_batch(job *j)
         j->out = p;
         j->out_cap = need;
     }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (mg_model_encode(j->model, &j->ctx, j->kind, j->images, j->n, j->c, j->h, j->wd, j->out,
                         err, sizeof err) < 0) {
         mg_error(j->cli, j->in, "%s", err);
         return -1;
     }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    mg_info(j->cli, "%d image(s) of %dx%d in %.2f s", j->n, j->h, j->wd,
+            (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
     int64_t row = j->ondim == 1 ? j->oshape[0] : j->oshape[1];
     if (j->l2)
         for (int64_t r = 0; r < per * j->n / row; r++) {
@@ -196,8 +202,9 @@ int main(int argc, char **argv)
     j.ctx.threads = cli.threads;
 
     if (!(j.model = mg_model_load(dir, err, sizeof err))) { mg_error(&cli, dir, "%s", err); goto out; }
-    mg_info(&cli, "%s: %s, %dx%d input", dir, mg_model_type(j.model),
-            mg_model_image_size(j.model), mg_model_image_size(j.model));
+    mg_info(&cli, "%s: %s, %dx%d input, %s output", dir, mg_model_type(j.model),
+            mg_model_image_size(j.model), mg_model_image_size(j.model),
+            mg_output_name(j.kind ? j.kind : mg_model_default_output(j.model)));
     if (!(r = mg_reader_open(j.in, err, sizeof err))) { mg_error(&cli, j.in, "%s", err); goto out; }
     mg_prov prov = mg_cli_prov(&cli, mg_reader_prov(r));
     mg_writer_opts wo = mg_cli_writer_opts(&cli);

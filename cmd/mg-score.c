@@ -2,7 +2,6 @@
  * intervals. Subcommands: classify, risk, report, vqa. The metric
  * definitions and their sources are in man/mg-score.1 and the library headers
  * (mg_metrics*.h). */
-#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -61,11 +60,15 @@ static const char usage_classify[] =
 "                           positive-class probability) [top-label]\n"
 "      --raw-scores         scores are not probabilities: no [0,1] check, no\n"
 "                           Brier, ECE or calibration plot\n"
+"      --missing FILE       list the ids found in only one table (side<TAB>id)\n"
 "      --compare PRED2.tsv  a second model on the same ids: DeLong test and\n"
 "                           paired bootstrap differences\n"
-"Risk (mg-score risk):\n"
+"Risk (mg-score risk; scores are taken as --raw-scores):\n"
+"      --probabilities      risk scores are probabilities: checks, Brier, ECE\n"
 "      --time-col NAME      follow-up time column (TRUTH): Harrell's C\n"
 "      --event-col NAME     event indicator column (TRUTH) [the label column]\n"
+"      --covariates A[,B..] adjust the regression for these columns (TRUTH,\n"
+"                           else PRED)\n"
 "      --sd-controls        standardise the score by the SD of controls only\n"
 "      --ddof D             0 or 1 for the SD [1]\n"
 "Intervals and output:\n"
@@ -88,12 +91,12 @@ enum {
     O_ZD, O_BINS, O_RAW, O_CMP, O_BOOT, O_SEED, O_ALPHA, O_JSON, O_PLOT,
     O_TIME, O_EVENT, O_SDCTRL, O_DDOF,
     O_TOKENIZE, O_CHEX, O_RADGRAPH, O_UNCERTAIN, O_HYPCOL, O_REFCOL, O_QCOL, O_TYPECOL,
-    O_COMPAT, O_ECEMODE
+    O_COMPAT, O_ECEMODE, O_SACRE, O_MISSING, O_PROB, O_COVAR, O_PERCASE
 };
 
 typedef struct {
     const char *id_col, *score_cols, *label_cols, *pos_label, *compare;
-    const char *json, *plot, *time_col, *event_col;
+    const char *json, *plot, *time_col, *event_col, *missing, *covariates;
     int task;             /* -1 auto */
     double threshold, alpha;
     int average, multi_class, zero_division, ece_bins, ece_positive, raw;
@@ -149,6 +152,8 @@ typedef struct {
     const mg_tsv *lt;     /* table holding the labels */
     int *label_col;       /* label column indices in lt */
     int nlabel;
+    size_t pred_only, truth_only;            /* ids on one side only */
+    const char *first_pred_only, *first_truth_only;
 } dataset;
 
 static void dataset_free(dataset *d)
@@ -292,6 +297,34 @@ static int load_dataset(const mg_cli *cli, const clf_opts *o, const char *pred_p
         for (size_t r = 0; r < d->pred.nrow; r++)
             if (match[r] >= 0) { d->row[d->n] = r; d->trow[d->n] = match[r]; d->n++; }
         if (d->n == 0) { mg_error(cli, truth_path, "no id in common with %s", pred_path); free(sc); goto done; }
+        if (o->missing) {
+            /* every id on one side only: predictions first, then truth, in file order */
+            mg_outfile *mf = mg_outfile_open(o->missing, err, sizeof err);
+            uint8_t *used = calloc(d->truth.nrow ? d->truth.nrow : 1, 1);
+            if (!mf || !used) {
+                free(used);
+                if (mf) mg_outfile_close(mf, 0, err, sizeof err);
+                mg_error(cli, o->missing, "%s", mf ? "out of memory" : err);
+                free(sc);
+                goto done;
+            }
+            FILE *mfp = mg_outfile_fp(mf);
+            fprintf(mfp, "side\tid\n");
+            for (size_t r = 0; r < d->pred.nrow; r++) {
+                if (match[r] < 0) fprintf(mfp, "predictions\t%s\n", mg_tsv_cell(&d->pred, r, pid));
+                else used[match[r]] = 1;
+            }
+            for (size_t r = 0; r < d->truth.nrow; r++)
+                if (!used[r]) fprintf(mfp, "truth\t%s\n", mg_tsv_cell(&d->truth, r, tid));
+            free(used);
+            if (mg_outfile_close(mf, !ferror(mfp), err, sizeof err) < 0) {
+                mg_error(cli, o->missing, "write failed: %s", err);
+                free(sc);
+                goto done;
+            }
+        }
+        d->pred_only = a_only; d->truth_only = b_only;
+        d->first_pred_only = fa; d->first_truth_only = fb;
         if (a_only) mg_warn(cli, pred_path, "%zu id(s) not in the truth table (first: %s); left out", a_only, fa);
         if (b_only) mg_warn(cli, truth_path, "%zu id(s) without a prediction (first: %s); left out", b_only, fb);
     } else {
@@ -619,7 +652,8 @@ static int main_classify(int argc, char **argv, int is_risk)
         { "plot", required_argument, 0, O_PLOT }, { "time-col", required_argument, 0, O_TIME },
         { "event-col", required_argument, 0, O_EVENT }, { "sd-controls", no_argument, 0, O_SDCTRL },
         { "ddof", required_argument, 0, O_DDOF }, { "ece-mode", required_argument, 0, O_ECEMODE },
-        { 0, 0, 0, 0 }
+        { "missing", required_argument, 0, O_MISSING }, { "probabilities", no_argument, 0, O_PROB },
+        { "covariates", required_argument, 0, O_COVAR }, { 0, 0, 0, 0 }
     };
     static const char *const avg_names[] = { "binary", "micro", "macro", "weighted" };
     static const char *const zd_names[] = { "warn", "0", "1", "nan" };
@@ -629,6 +663,7 @@ static int main_classify(int argc, char **argv, int is_risk)
     int c, st = 1;
     long lv;
     json_t *root = NULL;
+    o.raw = is_risk; /* risk scores (e.g. polygenic) are not probabilities */
     dataset d;
     memset(&d, 0, sizeof d);
     mg_clf A, B;
@@ -677,6 +712,9 @@ static int main_classify(int argc, char **argv, int is_risk)
             if ((o.ece_positive = parse_choice(optarg, ece_names, 2)) < 0) { mg_usage_error(&cli, "--ece-mode: top-label or positive"); goto usage; }
             break;
         case O_RAW: o.raw = 1; break;
+        case O_MISSING: o.missing = optarg; break;
+        case O_PROB: o.raw = 0; break;
+        case O_COVAR: o.covariates = optarg; break;
         case O_CMP: o.compare = optarg; break;
         case O_BOOT:
             if (mg_parse_long(optarg, 0, 100000000, &o.bootstrap) < 0) { mg_usage_error(&cli, "--bootstrap: a count >= 0"); goto usage; }
@@ -750,8 +788,44 @@ static int main_classify(int argc, char **argv, int is_risk)
                 }
             }
         }
-        int rr = mg_risk_init(&R, d.s, d.y, time, event, n, &ro);
-        free(time); free(event);
+        /* covariates: columns of the truth table, else of the predictions */
+        double *cov = NULL;
+        int ncov = 0;
+        if (o.covariates) {
+            char *cbuf = strdup(o.covariates), **cn = NULL;
+            ncov = cbuf ? split_list(cbuf, &cn) : -1;
+            cov = ncov > 0 ? malloc((size_t)ncov * n * sizeof *cov) : NULL;
+            if (ncov <= 0 || !cov) {
+                free(cbuf); free(cn); free(cov); free(time); free(event);
+                mg_error(&cli, NULL, ncov == 0 ? "--covariates: no column named" : "out of memory");
+                goto done;
+            }
+            for (int j = 0; j < ncov; j++) {
+                const mg_tsv *tb = d.lt;
+                const size_t *rows = NULL;
+                int col = mg_tsv_col(d.lt, cn[j]);
+                if (col < 0 && d.has_truth) { tb = &d.pred; col = mg_tsv_col(&d.pred, cn[j]); rows = d.row; }
+                const char *tf = tb == &d.pred ? pred_path : truth_path;
+                if (col < 0) {
+                    mg_error(&cli, d.has_truth ? truth_path : pred_path, "no covariate column '%s'", cn[j]);
+                    free(cbuf); free(cn); free(cov); free(time); free(event);
+                    goto done;
+                }
+                for (size_t i = 0; i < n; i++) {
+                    size_t row = rows ? rows[i] : (size_t)d.trow[i];
+                    const char *v = mg_tsv_cell(tb, row, col);
+                    if (mg_parse_number(v, &cov[(size_t)j * n + i]) < 0) {
+                        mg_error(&cli, tf, "id %s: covariate '%s' in column %s is not a number",
+                                 mg_tsv_cell(tb, row, mg_tsv_col(tb, o.id_col)), v, cn[j]);
+                        free(cbuf); free(cn); free(cov); free(time); free(event);
+                        goto done;
+                    }
+                }
+            }
+            free(cbuf); free(cn);
+        }
+        int rr = mg_risk_init(&R, d.s, d.y, time, event, cov, ncov, n, &ro);
+        free(time); free(event); free(cov);
         if (rr < 0) { mg_error(&cli, pred_path, "risk model: %s", R.error[0] ? R.error : "out of memory"); goto done; }
     }
 
@@ -767,6 +841,10 @@ static int main_classify(int argc, char **argv, int is_risk)
         mg_error(&cli, NULL, "out of memory");
         goto done;
     }
+    for (int j = 0; j < na + nr; j++)
+        if (isinf(vals[j]))
+            mg_warn(&cli, NULL, "%s is infinite (an empty cell); null in the JSON, nan in the table",
+                    j < na ? A.names[j] : R.names[j - na]);
     /* sklearn-style warnings */
     for (int j = 0; j < d.k; j++) {
         size_t pos = 0;
@@ -810,10 +888,21 @@ static int main_classify(int argc, char **argv, int is_risk)
     /* ---- results ---- */
     root = json_object();
     json_object_set_new(root, "program", json_string("mg-score"));
-    if (!cli.no_version) json_object_set_new(root, "version", json_string(MG_VERSION));
+    if (!cli.no_version) {
+        json_object_set_new(root, "version", json_string(MG_VERSION));
+        json_object_set_new(root, "command_line", json_string(cli.cmdline ? cli.cmdline : ""));
+    }
     json_object_set_new(root, "command", json_string(is_risk ? "risk" : "classify"));
     json_object_set_new(root, "task", json_string(task_name(d.task)));
     json_object_set_new(root, "n", json_integer((json_int_t)n));
+    {
+        json_t *ids = json_object();
+        json_object_set_new(ids, "predictions_only", json_integer((json_int_t)d.pred_only));
+        json_object_set_new(ids, "first_predictions_only", d.first_pred_only ? json_string(d.first_pred_only) : json_null());
+        json_object_set_new(ids, "truth_only", json_integer((json_int_t)d.truth_only));
+        json_object_set_new(ids, "first_truth_only", d.first_truth_only ? json_string(d.first_truth_only) : json_null());
+        json_object_set_new(root, "ids", ids);
+    }
     {
         json_t *cols = json_array();
         for (int j = 0; j < d.k; j++) json_array_append_new(cols, json_string(d.score_names[j]));
@@ -888,6 +977,15 @@ static int main_classify(int argc, char **argv, int is_risk)
                 json_object_set_new(e, "label", json_string(d.score_names[j]));
                 json_object_set_new(e, "support", json_real(pcb[j]));
                 json_object_set_new(e, "auc", jnum(pcb[k + j]));
+                /* one-vs-rest DeLong interval of this column's AUC */
+                double da, dv;
+                if (mg_delong_sorted(A.ss + (size_t)j * n, A.sy + (size_t)j * n, n, &da, &dv) == 0) {
+                    json_object_set_new(e, "auc_ci_low", jnum(fmax(0, da - z * sqrt(dv))));
+                    json_object_set_new(e, "auc_ci_high", jnum(fmin(1, da + z * sqrt(dv))));
+                } else {
+                    json_object_set_new(e, "auc_ci_low", json_null());
+                    json_object_set_new(e, "auc_ci_high", json_null());
+                }
                 json_object_set_new(e, "average_precision", jnum(pcb[2 * k + j]));
                 json_object_set_new(e, "precision", jnum(pcb[3 * k + j]));
                 json_object_set_new(e, "recall", jnum(pcb[4 * k + j]));
@@ -935,6 +1033,7 @@ static int main_classify(int argc, char **argv, int is_risk)
         json_object_set_new(rj, "score_mean", jnum(R.mean));
         json_object_set_new(rj, "score_sd", jnum(R.sd));
         json_object_set_new(rj, "iterations", json_integer(R.iterations));
+        json_object_set_new(rj, "covariates", json_integer(R.ncov));
         json_object_set_new(root, "logistic", rj);
     }
     if (o.compare) {
@@ -985,11 +1084,11 @@ static int main_classify(int argc, char **argv, int is_risk)
     mg_info(&cli, "DeLong, Youden, per-class and comparison in %.3f s", now_s() - t0);
     if (o.plot) {
         char err[512];
-        mg_plot_data pd = { .s = d.s, .y = A.y, .asc = A.asc, .n = n, .probabilities = !o.raw,
+        mg_plot_data pd = { .s = d.s, .y = A.y, .asc = A.asc, .n = n, .k = d.k,
+                            .names = (const char *const *)d.score_names, .probabilities = !o.raw,
                             .bins = o.ece_bins, .boot_b = (int)o.bootstrap, .seed = o.seed,
                             .threads = cli.threads, .alpha = o.alpha };
-        if (d.task != MG_TASK_BINARY) mg_warn(&cli, NULL, "--plot draws binary tasks only; no plots written");
-        else if (mg_plot_write_all(o.plot, &pd, err, sizeof err) < 0) { mg_error(&cli, o.plot, "%s", err); goto done; }
+        if (mg_plot_write_all(o.plot, &pd, err, sizeof err) < 0) { mg_error(&cli, o.plot, "%s", err); goto done; }
     }
     if (o.json && write_json(&cli, o.json, root) < 0) goto done;
     if (write_table(&cli, root) < 0) goto done;
@@ -1018,6 +1117,8 @@ static const char usage_report[] =
 "      --id-col NAME        id column [id]\n"
 "      --text-col NAME      text column of both tables [text]\n"
 "      --tokenize M         none, simple or ptb (see mg-score(1)) [none]\n"
+"      --sacrebleu          also sacrebleu's corpus BLEU (13a tokens, exp\n"
+"                           smoothing, 0-100) on the raw text\n"
 "      --chexpert           HYP and REF are label tables (id + one column per\n"
 "                           finding, CheXpert codes 1, 0, -1, blank): F1 over\n"
 "                           all label columns and the 5 competition labels\n"
@@ -1029,6 +1130,7 @@ static const char usage_report[] =
 "      --radgraph           HYP and REF are annotation tables (columns id, kind,\n"
 "                           tokens, label, relation, tokens2, label2): entity\n"
 "                           and relation F1 per report, averaged\n"
+"      --per-case FILE      per-report ROUGE-L and CIDEr-D (or RadGraph F1s)\n"
 "      --bootstrap B  --seed S  --alpha A  --json FILE  -o FILE  -@ N  -q\n"
 "      --no-version  -h, --help  --version   as for mg-score classify\n";
 
@@ -1046,53 +1148,24 @@ static const char usage_vqa[] =
 "                           equal, or a yes/no gold equal to the first word of\n"
 "                           the answer) or llava-med (substring rule of\n"
 "                           LLaVA-Med run_eval.py) [exact]\n"
+"      --per-case FILE      per-question values\n"
 "      --bootstrap B  --seed S  --alpha A  --json FILE  -o FILE  -@ N  -q\n"
 "      --no-version  -h, --help  --version   as for mg-score classify\n";
 
 typedef struct {
-    const char *id_col, *text_col, *type_col, *json;
-    int tokenize, chexpert, radgraph, uncertain_pos, chexbert_codes, compat;
+    const char *id_col, *text_col, *type_col, *json, *per_case;
+    int tokenize, chexpert, radgraph, uncertain_pos, chexbert_codes, compat, sacrebleu;
     long bootstrap;
     unsigned long long seed;
     double alpha;
 } text_opts;
 
-/* Rows of b grouped by id, in the order of a's ids: for each row of a, the
- * rows of b with its id are grp[start[r] .. start[r]+count[r]). */
-typedef struct { const char *id; size_t row; } idrow;
-
-static int cmp_idrow(const void *x, const void *y)
-{
-    const idrow *a = x, *b = y;
-    int c = strcmp(a->id, b->id);
-    return c ? c : (a->row > b->row) - (a->row < b->row);
-}
-
-static idrow *group_rows(const mg_tsv *b, int idb)
-{
-    idrow *v = malloc((b->nrow ? b->nrow : 1) * sizeof *v);
-    if (!v) return NULL;
-    for (size_t r = 0; r < b->nrow; r++) { v[r].id = mg_tsv_cell(b, r, idb); v[r].row = r; }
-    qsort(v, b->nrow, sizeof *v, cmp_idrow);
-    return v;
-}
-
-/* first index of id in the sorted groups, count in *cnt */
-static size_t find_group(const idrow *v, size_t n, const char *id, size_t *cnt)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (strcmp(v[mid].id, id) < 0) lo = mid + 1; else hi = mid;
-    }
-    size_t e = lo;
-    while (e < n && !strcmp(v[e].id, id)) e++;
-    *cnt = e - lo;
-    return lo;
-}
-
 /* Per-item values (n x K, NaN = not applicable) averaged under weights. */
-typedef struct { const double *v; size_t n; int K; const mg_report *rep; const uint8_t *lh, *lg; int L; const uint8_t *use5; } mean_ctx;
+typedef struct {
+    const double *v; size_t n; int K;
+    const mg_report *rep, *rep13a;   /* report metrics; sacrebleu */
+    const uint8_t *lh, *lg; int L; const uint8_t *use5;
+} mean_ctx;
 
 static int mean_stat(void *vc, const double *w, double *out)
 {
@@ -1102,6 +1175,7 @@ static int mean_stat(void *vc, const double *w, double *out)
         if (mg_report_compute(c->rep, w, out) < 0) return -1;
         o = MG_REPORT_NMETRICS;
     }
+    if (c->rep13a) out[o++] = mg_report_sacrebleu(c->rep13a, w);
     if (c->lh) {
         mg_labels_f1(c->lh, c->lg, c->n, c->L, NULL, w, out + o);
         o += 3;
@@ -1119,114 +1193,6 @@ static int mean_stat(void *vc, const double *w, double *out)
     return 0;
 }
 
-/* Parse one CheXpert-coded cell to 0/1. -1 on a bad code. */
-static int chexpert_value(const char *v, const text_opts *o, uint8_t *out)
-{
-    double x;
-    if (!v[0]) { *out = 0; return 0; }
-    if (mg_parse_number(v, &x) < 0) return -1;
-    int pos, unc;
-    if (o->chexbert_codes) {
-        if (x != 0 && x != 1 && x != 2 && x != 3) return -1;
-        pos = x == 1; unc = x == 3;
-    } else {
-        if (x != 0 && x != 1 && x != -1) return -1;
-        pos = x == 1; unc = x == -1;
-    }
-    *out = (uint8_t)(pos || (unc && o->uncertain_pos));
-    return 0;
-}
-
-static int cmp_cstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* RadGraph-style keys of one report's annotation rows: entities "tokens\tlabel",
- * entities with their relation flag, relations. Sorted, unique; strings owned
- * by the caller (free each). */
-typedef struct { char **ent, **entr, **rel; size_t ne, ner, nr; } rg_sets;
-
-static void rg_free(rg_sets *s)
-{
-    for (size_t i = 0; i < s->ne; i++) free(s->ent[i]);
-    for (size_t i = 0; i < s->ner; i++) free(s->entr[i]);
-    for (size_t i = 0; i < s->nr; i++) free(s->rel[i]);
-    free(s->ent); free(s->entr); free(s->rel);
-    memset(s, 0, sizeof *s);
-}
-
-static size_t uniq(char **v, size_t n)
-{
-    qsort(v, n, sizeof *v, cmp_cstr);
-    size_t u = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (u > 0 && !strcmp(v[u - 1], v[i])) { free(v[i]); continue; }
-        v[u++] = v[i];
-    }
-    return u;
-}
-
-static char *lower_dup(const char *s)
-{
-    char *t = strdup(s);
-    if (t) for (char *p = t; *p; p++) *p = (char)tolower((unsigned char)*p);
-    return t;
-}
-
-static int rg_build(const mg_tsv *t, const idrow *g, size_t cnt, const int col[7], rg_sets *s,
-                    const char **bad)
-{
-    memset(s, 0, sizeof *s);
-    s->ent = calloc(cnt + 1, sizeof *s->ent);
-    s->entr = calloc(cnt + 1, sizeof *s->entr);
-    s->rel = calloc(cnt + 1, sizeof *s->rel);
-    if (!s->ent || !s->entr || !s->rel) return -1;
-    /* relations first: the entities taking part in one */
-    char **inrel = calloc(2 * cnt + 1, sizeof *inrel);
-    size_t nin = 0;
-    if (!inrel) return -1;
-    for (size_t q = 0; q < cnt; q++) {
-        size_t r = g[q].row;
-        const char *kind = mg_tsv_cell(t, r, col[1]);
-        char *tok = lower_dup(mg_tsv_cell(t, r, col[2])), *tok2 = lower_dup(mg_tsv_cell(t, r, col[5]));
-        const char *lab = mg_tsv_cell(t, r, col[3]), *lab2 = mg_tsv_cell(t, r, col[6]);
-        const char *rel = mg_tsv_cell(t, r, col[4]);
-        char *key = NULL;
-        if (!tok || !tok2) { free(tok); free(tok2); goto fail; }
-        if (!strcmp(kind, "entity")) {
-            if (asprintf(&key, "%s\t%s", tok, lab) < 0) key = NULL;
-            if (!key) { free(tok); free(tok2); goto fail; }
-            s->ent[s->ne++] = key;
-        } else if (!strcmp(kind, "relation")) {
-            char *k1 = NULL, *k2 = NULL;
-            if (asprintf(&key, "%s\t%s\t%s\t%s\t%s", tok, lab, rel, tok2, lab2) < 0) key = NULL;
-            if (asprintf(&k1, "%s\t%s", tok, lab) < 0) k1 = NULL;
-            if (asprintf(&k2, "%s\t%s", tok2, lab2) < 0) k2 = NULL;
-            if (!key || !k1 || !k2) { free(key); free(k1); free(k2); free(tok); free(tok2); goto fail; }
-            s->rel[s->nr++] = key;
-            inrel[nin++] = k1; inrel[nin++] = k2;
-        } else {
-            *bad = kind;
-            free(tok); free(tok2);
-            goto fail;
-        }
-        free(tok); free(tok2);
-    }
-    s->ne = uniq(s->ent, s->ne);
-    s->nr = uniq(s->rel, s->nr);
-    nin = uniq(inrel, nin);
-    for (size_t i = 0; i < s->ne; i++) {
-        int has = bsearch(&s->ent[i], inrel, nin, sizeof *inrel, cmp_cstr) != NULL;
-        if (asprintf(&s->entr[s->ner], "%s\t%d", s->ent[i], has) < 0) goto fail;
-        s->ner++;
-    }
-    for (size_t i = 0; i < nin; i++) free(inrel[i]);
-    free(inrel);
-    return 0;
-fail:
-    for (size_t i = 0; i < nin; i++) free(inrel[i]);
-    free(inrel);
-    return -1;
-}
-
 static int run_text_output(mg_cli *cli, const text_opts *o, const char *command, size_t n,
                            const char *const *names, int nm, const double *vals,
                            mean_ctx *mc, json_t *extra)
@@ -1242,7 +1208,10 @@ static int run_text_output(mg_cli *cli, const text_opts *o, const char *command,
         }
     }
     json_object_set_new(root, "program", json_string("mg-score"));
-    if (!cli->no_version) json_object_set_new(root, "version", json_string(MG_VERSION));
+    if (!cli->no_version) {
+        json_object_set_new(root, "version", json_string(MG_VERSION));
+        json_object_set_new(root, "command_line", json_string(cli->cmdline ? cli->cmdline : ""));
+    }
     json_object_set_new(root, "command", json_string(command));
     json_object_set_new(root, "n", json_integer((json_int_t)n));
     if (extra) json_object_update(root, extra);
@@ -1273,6 +1242,33 @@ done:
     return st;
 }
 
+/* TSV of per-case values: id, then K columns (NaN as "nan"). */
+static int write_per_case(mg_cli *cli, const char *path, const char *const *cols, int K,
+                          const char *const *ids, const double *v, size_t n)
+{
+    char err[256];
+    mg_outfile *f = mg_outfile_open(path, err, sizeof err);
+    if (!f) { mg_error(cli, path, "%s", err); return -1; }
+    FILE *fp = mg_outfile_fp(f);
+    fprintf(fp, "id");
+    for (int k = 0; k < K; k++) fprintf(fp, "\t%s", cols[k]);
+    fputc('\n', fp);
+    for (size_t i = 0; i < n; i++) {
+        fputs(ids[i], fp);
+        for (int k = 0; k < K; k++) {
+            double x = v[i * (size_t)K + (size_t)k];
+            if (isnan(x)) fputs("\tnan", fp); else fprintf(fp, "\t%.17g", x);
+        }
+        fputc('\n', fp);
+    }
+    int ok = !ferror(fp);
+    if (mg_outfile_close(f, ok, err, sizeof err) < 0 || !ok) {
+        mg_error(cli, path, "write failed%s%s", err[0] ? ": " : "", err);
+        return -1;
+    }
+    return 0;
+}
+
 /* Shared option parsing of report and vqa. Returns -1 to continue, else the
  * exit status. */
 static int parse_text_opts(mg_cli *cli, int argc, char **argv, text_opts *o, int is_vqa)
@@ -1285,6 +1281,7 @@ static int parse_text_opts(mg_cli *cli, int argc, char **argv, text_opts *o, int
         { "label-codes", required_argument, 0, O_REFCOL }, { "compat", required_argument, 0, O_COMPAT },
         { "bootstrap", required_argument, 0, O_BOOT }, { "seed", required_argument, 0, O_SEED },
         { "alpha", required_argument, 0, O_ALPHA }, { "json", required_argument, 0, O_JSON },
+        { "sacrebleu", no_argument, 0, O_SACRE }, { "per-case", required_argument, 0, O_PERCASE },
         { 0, 0, 0, 0 }
     };
     static const char *const tok_names[] = { "none", "simple", "ptb" };
@@ -1315,6 +1312,8 @@ static int parse_text_opts(mg_cli *cli, int argc, char **argv, text_opts *o, int
         case O_TYPECOL: o->type_col = optarg; break;
         case O_TOKENIZE: bad = (o->tokenize = parse_choice(optarg, tok_names, 3)) < 0; break;
         case O_CHEX: o->chexpert = 1; break;
+        case O_SACRE: o->sacrebleu = 1; break;
+        case O_PERCASE: o->per_case = optarg; break;
         case O_RADGRAPH: o->radgraph = 1; break;
         case O_UNCERTAIN: bad = (o->uncertain_pos = parse_choice(optarg, unc_names, 2)) < 0; break;
         case O_REFCOL: bad = (o->chexbert_codes = parse_choice(optarg, code_names, 2)) < 0; break;
@@ -1360,14 +1359,14 @@ static int main_report(int argc, char **argv)
     char err[512];
     mg_tsv H, R;
     memset(&H, 0, sizeof H); memset(&R, 0, sizeof R);
-    idrow *grp = NULL;
+    mg_idgroup *grp = NULL;
     size_t *hrow = NULL, *refstart = NULL, *nref = NULL, n = 0;
     char **htok = NULL, **rtok = NULL;
     size_t nrt = 0;
-    mg_report *rep = NULL;
+    mg_report *rep = NULL, *rep13 = NULL;
     uint8_t *lh = NULL, *lg = NULL, *use5 = NULL;
     double *per = NULL;
-    rg_sets *rh = NULL, *rr = NULL;
+    mg_radgraph_sets *rh = NULL, *rr = NULL;
     size_t nrep = 0;
     const char **rids = NULL;
     if (mg_tsv_read(hp, &H, err, sizeof err) < 0) { mg_error(&cli, hp, "%s", err); goto done; }
@@ -1385,7 +1384,7 @@ static int main_report(int argc, char **argv)
             if (hc[k] < 0) { mg_error(&cli, hp, "no column '%s' (RadGraph annotation table)", cn[k]); goto done; }
             if (rc7[k] < 0) { mg_error(&cli, rp, "no column '%s' (RadGraph annotation table)", cn[k]); goto done; }
         }
-        idrow *gh = group_rows(&H, hid), *gr = group_rows(&R, rid);
+        mg_idgroup *gh = mg_tsv_group_ids(&H, hid), *gr = mg_tsv_group_ids(&R, rid);
         rids = malloc((H.nrow + R.nrow) * sizeof *rids);
         if (!gh || !gr || !rids) { free(gh); free(gr); mg_error(&cli, NULL, "out of memory"); goto done; }
         /* reports: the union of ids, in sorted order */
@@ -1401,34 +1400,33 @@ static int main_report(int argc, char **argv)
         per = malloc(nrep * 3 * sizeof *per);
         if (!rh || !rr || !per) { free(gh); free(gr); mg_error(&cli, NULL, "out of memory"); goto done; }
         for (size_t i = 0; i < nrep; i++) {
-            size_t ch, cr, sh = find_group(gh, H.nrow, rids[i], &ch), sr = find_group(gr, R.nrow, rids[i], &cr);
+            size_t ch, cr, sh = mg_idgroup_find(gh, H.nrow, rids[i], &ch), sr = mg_idgroup_find(gr, R.nrow, rids[i], &cr);
             const char *bad = NULL;
-            if (rg_build(&H, gh + sh, ch, hc, &rh[i], &bad) < 0) {
+            if (mg_radgraph_build(&H, gh + sh, ch, hc, &rh[i], &bad) < 0) {
                 if (bad) mg_error(&cli, hp, "id %s: kind '%s' is not entity or relation", rids[i], bad);
                 else mg_error(&cli, NULL, "out of memory");
                 free(gh); free(gr); goto done;
             }
-            if (rg_build(&R, gr + sr, cr, rc7, &rr[i], &bad) < 0) {
+            if (mg_radgraph_build(&R, gr + sr, cr, rc7, &rr[i], &bad) < 0) {
                 if (bad) mg_error(&cli, rp, "id %s: kind '%s' is not entity or relation", rids[i], bad);
                 else mg_error(&cli, NULL, "out of memory");
                 free(gh); free(gr); goto done;
             }
-            per[i * 3 + 0] = mg_set_f1((const char *const *)rh[i].ent, rh[i].ne, (const char *const *)rr[i].ent, rr[i].ne);
-            per[i * 3 + 1] = mg_set_f1((const char *const *)rh[i].entr, rh[i].ner, (const char *const *)rr[i].entr, rr[i].ner);
-            per[i * 3 + 2] = mg_set_f1((const char *const *)rh[i].rel, rh[i].nr, (const char *const *)rr[i].rel, rr[i].nr);
+            mg_radgraph_f1(&rh[i], &rr[i], per + i * 3);
         }
         free(gh); free(gr);
         static const char *const names[3] = { "radgraph_entity_f1", "radgraph_entity_relation_f1", "radgraph_relation_f1" };
         double vals[3];
         mean_ctx mc = { .v = per, .n = nrep, .K = 3 };
         mean_stat(&mc, NULL, vals);
+        if (o.per_case && write_per_case(&cli, o.per_case, names, 3, rids, per, nrep) < 0) goto done;
         if (run_text_output(&cli, &o, "report", nrep, names, 3, vals, &mc, NULL) < 0) goto done;
         st = 0;
         goto done;
     }
 
     /* join: every hypothesis id needs references (text) or a label row */
-    grp = group_rows(&R, rid);
+    grp = mg_tsv_group_ids(&R, rid);
     hrow = malloc(H.nrow * sizeof *hrow);
     refstart = malloc(H.nrow * sizeof *refstart);
     nref = malloc(H.nrow * sizeof *nref);
@@ -1441,7 +1439,7 @@ static int main_report(int argc, char **argv)
     size_t missing = 0, used_refs = 0;
     const char *first_missing = NULL;
     for (size_t r = 0; r < H.nrow; r++) {
-        size_t cnt, s0 = find_group(grp, R.nrow, mg_tsv_cell(&H, r, hid), &cnt);
+        size_t cnt, s0 = mg_idgroup_find(grp, R.nrow, mg_tsv_cell(&H, r, hid), &cnt);
         if (!cnt) { if (!missing++) first_missing = mg_tsv_cell(&H, r, hid); continue; }
         if (o.chexpert && cnt > 1) { mg_error(&cli, rp, "duplicated id '%s'", grp[s0].id); goto done; }
         hrow[n] = r; refstart[n] = s0; nref[n] = cnt; n++;
@@ -1470,12 +1468,12 @@ static int main_report(int argc, char **argv)
         for (size_t i = 0; i < n; i++)
             for (int l = 0; l < L; l++) {
                 const char *a = mg_tsv_cell(&H, hrow[i], hc[l]), *b = mg_tsv_cell(&R, grp[refstart[i]].row, rc2[l]);
-                if (chexpert_value(a, &o, &lh[i * (size_t)L + (size_t)l]) < 0) {
+                if (mg_chexpert_label(a, o.chexbert_codes, o.uncertain_pos, &lh[i * (size_t)L + (size_t)l]) < 0) {
                     mg_error(&cli, hp, "id %s: '%s' in column %s is not a %s label code",
                              mg_tsv_cell(&H, hrow[i], hid), a, H.colname[hc[l]], o.chexbert_codes ? "CheXbert" : "CheXpert");
                     free(hc); free(rc2); goto done;
                 }
-                if (chexpert_value(b, &o, &lg[i * (size_t)L + (size_t)l]) < 0) {
+                if (mg_chexpert_label(b, o.chexbert_codes, o.uncertain_pos, &lg[i * (size_t)L + (size_t)l]) < 0) {
                     mg_error(&cli, rp, "id %s: '%s' in column %s is not a %s label code",
                              mg_tsv_cell(&H, hrow[i], hid), b, H.colname[hc[l]], o.chexbert_codes ? "CheXbert" : "CheXpert");
                     free(hc); free(rc2); goto done;
@@ -1512,18 +1510,61 @@ static int main_report(int argc, char **argv)
         }
     }
     rep = mg_report_init(n, (const char *const *)htok, (const char *const *)rtok, rs2, nref);
+    if (rep && o.sacrebleu) {
+        /* sacrebleu tokenises the raw text itself */
+        for (size_t i = 0; i < n; i++) {
+            free(htok[i]);
+            htok[i] = mg_text_tokenize(mg_tsv_cell(&H, hrow[i], htc), MG_TOK_13A);
+            if (!htok[i]) { free(rs2); mg_error(&cli, NULL, "out of memory"); goto done; }
+            for (size_t j = 0; j < nref[i]; j++) {
+                free(rtok[rs2[i] + j]);
+                rtok[rs2[i] + j] = mg_text_tokenize(mg_tsv_cell(&R, grp[refstart[i] + j].row, rtc), MG_TOK_13A);
+                if (!rtok[rs2[i] + j]) { free(rs2); mg_error(&cli, NULL, "out of memory"); goto done; }
+            }
+        }
+        rep13 = mg_report_init(n, (const char *const *)htok, (const char *const *)rtok, rs2, nref);
+        if (!rep13) { free(rs2); mg_error(&cli, NULL, "out of memory"); goto done; }
+    }
     free(rs2);
     if (!rep) { mg_error(&cli, NULL, "out of memory"); goto done; }
     {
-        double vals[MG_REPORT_NMETRICS];
-        mean_ctx mc = { .n = n, .K = 0, .rep = rep };
+        double vals[MG_REPORT_NMETRICS + 1];
+        const char *names[MG_REPORT_NMETRICS + 1];
+        mean_ctx mc = { .n = n, .K = 0, .rep = rep, .rep13a = rep13 };
         if (mg_report_compute(rep, NULL, vals) < 0) { mg_error(&cli, NULL, "out of memory"); goto done; }
+        int nm = MG_REPORT_NMETRICS;
+        for (int j = 0; j < nm; j++) names[j] = mg_report_names[j];
+        if (rep13) { names[nm] = "sacrebleu"; vals[nm++] = mg_report_sacrebleu(rep13, NULL); }
         static const char *const tk[] = { "none", "simple", "ptb" };
         json_t *extra = json_object();
         json_object_set_new(extra, "tokenize", json_string(tk[o.tokenize]));
         json_object_set_new(extra, "references", json_integer((json_int_t)nrt));
-        int rr2 = run_text_output(&cli, &o, "report", n, (const char *const *)mg_report_names,
-                                  MG_REPORT_NMETRICS, vals, &mc, extra);
+        if (rep13) {
+            /* sacrebleu's signature fields (version: the formula, not the package) */
+            size_t mn = nref[0], mx = nref[0];
+            for (size_t i = 1; i < n; i++) { if (nref[i] < mn) mn = nref[i]; if (nref[i] > mx) mx = nref[i]; }
+            char sig[128];
+            if (mn == mx) snprintf(sig, sizeof sig, "nrefs:%zu|case:mixed|eff:no|tok:13a|smooth:exp", mn);
+            else snprintf(sig, sizeof sig, "nrefs:var|case:mixed|eff:no|tok:13a|smooth:exp");
+            json_object_set_new(extra, "sacrebleu_signature", json_string(sig));
+        }
+        if (o.per_case) {
+            double *pc = malloc(2 * n * sizeof *pc), *cd = malloc(n * sizeof *cd);
+            const char **ids = malloc(n * sizeof *ids);
+            if (!pc || !cd || !ids || mg_report_segments(rep, pc, cd) < 0) {
+                free(pc); free(cd); free(ids); json_decref(extra);
+                mg_error(&cli, NULL, "out of memory");
+                goto done;
+            }
+            /* interleave: rouge_l, cider_d per report */
+            for (size_t i = n; i-- > 0;) { double r0 = pc[i]; pc[2 * i] = r0; }
+            for (size_t i = 0; i < n; i++) { pc[2 * i + 1] = cd[i]; ids[i] = mg_tsv_cell(&H, hrow[i], hid); }
+            static const char *const cols[2] = { "rouge_l", "cider_d" };
+            int wr = write_per_case(&cli, o.per_case, cols, 2, ids, pc, n);
+            free(pc); free(cd); free(ids);
+            if (wr < 0) { json_decref(extra); goto done; }
+        }
+        int rr2 = run_text_output(&cli, &o, "report", n, names, nm, vals, &mc, extra);
         json_decref(extra);
         if (rr2 < 0) goto done;
     }
@@ -1531,19 +1572,17 @@ static int main_report(int argc, char **argv)
 done:
     if (htok) for (size_t i = 0; i < n; i++) free(htok[i]);
     if (rtok) for (size_t i = 0; i < nrt; i++) free(rtok[i]);
-    if (rh) for (size_t i = 0; i < nrep; i++) rg_free(&rh[i]);
-    if (rr) for (size_t i = 0; i < nrep; i++) rg_free(&rr[i]);
+    if (rh) for (size_t i = 0; i < nrep; i++) mg_radgraph_free(&rh[i]);
+    if (rr) for (size_t i = 0; i < nrep; i++) mg_radgraph_free(&rr[i]);
     free(rh); free(rr); free(rids);
     free(htok); free(rtok); free(grp); free(hrow); free(refstart); free(nref);
     free(lh); free(lg); free(use5); free(per);
-    mg_report_free(rep);
+    mg_report_free(rep); mg_report_free(rep13);
     mg_tsv_free(&H); mg_tsv_free(&R);
     if (st == 0 && mg_close_stdout(&cli) < 0) st = 1;
     mg_cli_free(&cli);
     return st;
 }
-
-static int is_yesno(const char *s) { return !strcmp(s, "yes") || !strcmp(s, "no"); }
 
 static int main_vqa(int argc, char **argv)
 {
@@ -1557,8 +1596,9 @@ static int main_vqa(int argc, char **argv)
     char err[512];
     mg_tsv P, G;
     memset(&P, 0, sizeof P); memset(&G, 0, sizeof G);
-    idrow *grp = NULL;
+    mg_idgroup *grp = NULL;
     double *per = NULL;
+    const char **qids = NULL;
     size_t n = 0, nclosed = 0, nopen = 0, excluded = 0;
     if (mg_tsv_read(pp, &P, err, sizeof err) < 0) { mg_error(&cli, pp, "%s", err); goto done; }
     if (mg_tsv_read(tp, &G, err, sizeof err) < 0) { mg_error(&cli, tp, "%s", err); goto done; }
@@ -1575,63 +1615,42 @@ static int main_vqa(int argc, char **argv)
         if (jr == -2) { mg_error(&cli, pp, "%s", err); goto done; }
         if (jr < 0) { mg_error(&cli, NULL, "out of memory"); goto done; }
     }
-    grp = group_rows(&G, gid);
+    grp = mg_tsv_group_ids(&G, gid);
     /* per question: closed hit, open recall, token F1, exact match, F1 closed, F1 open */
     enum { K = 6 };
     per = malloc((P.nrow ? P.nrow : 1) * K * sizeof *per);
-    if (!grp || !per) { mg_error(&cli, NULL, "out of memory"); goto done; }
+    qids = malloc((P.nrow ? P.nrow : 1) * sizeof *qids);
+    if (!grp || !per || !qids) { mg_error(&cli, NULL, "out of memory"); goto done; }
     size_t missing = 0;
     const char *first_missing = NULL;
     for (size_t r = 0; r < P.nrow; r++) {
         const char *id = mg_tsv_cell(&P, r, pid);
-        size_t cnt, s0 = find_group(grp, G.nrow, id, &cnt);
+        size_t cnt, s0 = mg_idgroup_find(grp, G.nrow, id, &cnt);
         if (!cnt) { if (!missing++) first_missing = id; continue; }
         double *v = per + n * K;
         const char *pred = mg_tsv_cell(&P, r, pac);
-        char *pv = mg_vqa_normalize(pred), *ps = mg_squad_normalize(pred);
-        if (!pv || !ps) { free(pv); free(ps); mg_error(&cli, NULL, "out of memory"); goto done; }
         int closed = -1;
-        double hit = NAN, rec = 0, f1 = 0, em = 0;
-        for (size_t j = 0; j < cnt; j++) {
-            const char *gold = mg_tsv_cell(&G, grp[s0 + j].row, gac);
-            char *gv = mg_vqa_normalize(gold), *gs = mg_squad_normalize(gold);
-            if (!gv || !gs) { free(gv); free(gs); free(pv); free(ps); mg_error(&cli, NULL, "out of memory"); goto done; }
-            if (closed < 0) {
-                if (gtc >= 0) {
-                    const char *t = mg_tsv_cell(&G, grp[s0 + j].row, gtc);
-                    if (!strcasecmp(t, "closed") || !strcasecmp(t, "yes/no")) closed = 1;
-                    else if (!strcasecmp(t, "open") || !strcasecmp(t, "other")) closed = 0;
-                    else {
-                        mg_error(&cli, tp, "id %s: question type '%s' is not closed or open", id, t);
-                        free(gv); free(gs); free(pv); free(ps);
-                        goto done;
-                    }
-                } else closed = is_yesno(gv);
-            }
-            double h;
-            if (o.compat == 1) {
-                /* LLaVA-Med: a "yes"/"no" substring in the answer decides;
-                 * a miss among those is not counted at all */
-                if (strstr(pv, "yes") || strstr(pv, "no")) h = strstr(pv, gv) ? 1.0 : NAN;
-                else h = 0.0;
-            } else {
-                size_t fl = strcspn(pv, " ");
-                h = !strcmp(pv, gv) || (is_yesno(gv) && fl == strlen(gv) && !strncmp(pv, gv, fl)) ? 1.0 : 0.0;
-            }
-            if (j == 0 || (!isnan(h) && (isnan(hit) || h > hit))) hit = h;
-            double rr2 = mg_token_recall(pv, gv), ff = mg_token_f1(ps, gs), ee = !strcmp(ps, gs);
-            if (rr2 > rec) rec = rr2;
-            if (ff > f1) f1 = ff;
-            if (ee > em) em = ee;
-            free(gv); free(gs);
+        if (gtc >= 0) {
+            const char *t = mg_tsv_cell(&G, grp[s0].row, gtc);
+            if (!strcasecmp(t, "closed") || !strcasecmp(t, "yes/no")) closed = 1;
+            else if (!strcasecmp(t, "open") || !strcasecmp(t, "other")) closed = 0;
+            else { mg_error(&cli, tp, "id %s: question type '%s' is not closed or open", id, t); goto done; }
         }
-        free(pv); free(ps);
+        const char **golds = malloc(cnt * sizeof *golds);
+        double sc[4];
+        if (!golds) { mg_error(&cli, NULL, "out of memory"); goto done; }
+        for (size_t j = 0; j < cnt; j++) golds[j] = mg_tsv_cell(&G, grp[s0 + j].row, gac);
+        int vr = mg_vqa_score(pred, golds, cnt, closed, o.compat == 1, sc, &closed);
+        free(golds);
+        if (vr < 0) { mg_error(&cli, NULL, "out of memory"); goto done; }
+        double hit = sc[0], rec = sc[1], f1 = sc[2], em = sc[3];
         v[0] = closed ? hit : NAN;
         v[1] = closed ? NAN : rec;
         v[2] = f1; v[3] = em;
         v[4] = closed ? f1 : NAN;
         v[5] = closed ? NAN : f1;
         if (closed) { nclosed++; if (isnan(hit)) excluded++; } else nopen++;
+        qids[n] = id;
         n++;
     }
     if (n == 0) { mg_error(&cli, tp, "no id in common with %s", pp); goto done; }
@@ -1643,6 +1662,9 @@ static int main_vqa(int argc, char **argv)
         double vals[K];
         mean_ctx mc = { .v = per, .n = n, .K = K };
         mean_stat(&mc, NULL, vals);
+        static const char *const pcn[K] = { "closed_hit", "open_recall", "token_f1", "exact_match",
+                                            "token_f1_closed", "token_f1_open" };
+        if (o.per_case && write_per_case(&cli, o.per_case, pcn, K, qids, per, n) < 0) goto done;
         json_t *extra = json_object();
         json_object_set_new(extra, "closed", json_integer((json_int_t)nclosed));
         json_object_set_new(extra, "open", json_integer((json_int_t)nopen));
@@ -1654,7 +1676,7 @@ static int main_vqa(int argc, char **argv)
     }
     st = 0;
 done:
-    free(grp); free(per);
+    free(grp); free(per); free(qids);
     mg_tsv_free(&P); mg_tsv_free(&G);
     if (st == 0 && mg_close_stdout(&cli) < 0) st = 1;
     mg_cli_free(&cli);

@@ -543,6 +543,33 @@ void mg_calibration_bins(const double *conf, const uint8_t *correct, size_t n,
     free(bd);
 }
 
+void mg_ece_bins(const double *conf, size_t n, int M, int32_t *bin)
+{
+    double *bd = ece_bounds(M);
+    for (size_t i = 0; i < n; i++) bin[i] = bd ? ece_bin(conf[i], bd, M) : -1;
+    free(bd);
+}
+
+double mg_ece_binned(const int32_t *bin, const double *conf, const uint8_t *correct,
+                     const double *w, size_t n, int M)
+{
+    double *acc = calloc((size_t)3 * M, sizeof *acc);
+    if (!acc) return NAN;
+    double *cs = acc + M, *cnt = acc + 2 * M, total = 0;
+    for (size_t i = 0; i < n; i++) {
+        double wi = W(i);
+        total += wi;
+        int m = bin[i];
+        if (m < 0) continue;
+        cnt[m] += wi; cs[m] += conf[i] * wi; acc[m] += correct[i] * wi;
+    }
+    double e = 0;
+    for (int m = 0; m < M; m++)
+        if (cnt[m] > 0) e += fabs(cs[m] / cnt[m] - acc[m] / cnt[m]) * (cnt[m] / total);
+    free(acc);
+    return total > 0 ? e : NAN;
+}
+
 double mg_ece(const double *conf, const uint8_t *correct, const double *w,
               size_t n, int M)
 {

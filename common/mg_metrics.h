@@ -128,6 +128,11 @@ double mg_brier(const double *p, const uint8_t *y, const double *w, size_t n);
  *  A confidence of exactly 0 falls in no bin but counts in n, as there. */
 double mg_ece(const double *conf, const uint8_t *correct, const double *w,
               size_t n, int bins);
+/** The ECE bin (0..M-1, or -1) of each confidence, as mg_ece assigns them. */
+void mg_ece_bins(const double *conf, size_t n, int bins, int32_t *bin);
+/** mg_ece from precomputed bins (one pass; bootstrap replicates). */
+double mg_ece_binned(const int32_t *bin, const double *conf, const uint8_t *correct,
+                     const double *w, size_t n, int bins);
 /** Reliability diagram data for M uniform bins: per bin mean confidence, mean
  *  accuracy and weight (count); a confidence of 0 goes to the first bin. */
 void mg_calibration_bins(const double *conf, const uint8_t *correct, size_t n,

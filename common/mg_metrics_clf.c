@@ -18,6 +18,7 @@ int mg_clf_init(mg_clf *c, const uint8_t *y, const int *cls)
     size_t n = c->n, k = (size_t)c->k;
     c->y = NULL; c->cls = NULL; c->asc = NULL; c->asc_all = NULL;
     c->ss = NULL; c->sy = NULL; c->ss_all = NULL; c->sy_all = NULL;
+    c->pred = NULL; c->amax = NULL; c->ece_bin = NULL; c->ece_conf = NULL; c->ece_hit = NULL;
     c->nmetrics = 0;
     c->y = malloc(k * n);
     c->asc = malloc(k * n * sizeof *c->asc);
@@ -50,6 +51,35 @@ int mg_clf_init(mg_clf *c, const uint8_t *y, const int *cls)
         if (!c->asc_all || !c->ss_all || !c->sy_all || mg_sort_order(c->s, k * n, c->asc_all) < 0) goto fail;
         for (size_t i = 0; i < k * n; i++) { c->ss_all[i] = c->s[c->asc_all[i]]; c->sy_all[i] = c->y[c->asc_all[i]]; }
     }
+    /* predictions and calibration bins do not depend on case weights */
+    if (c->task == MG_TASK_MULTICLASS) {
+        c->amax = malloc(n * sizeof *c->amax);
+        if (!c->amax) goto fail;
+        for (size_t i = 0; i < n; i++) c->amax[i] = mg_clf_argmax(c, i);
+    } else {
+        c->pred = malloc(k * n);
+        if (!c->pred) goto fail;
+        for (size_t i = 0; i < k * n; i++) c->pred[i] = c->s[i] >= c->threshold;
+    }
+    if (c->probabilities && c->task != MG_TASK_MULTILABEL) {
+        c->ece_bin = malloc(n * sizeof *c->ece_bin);
+        c->ece_conf = malloc(n * sizeof *c->ece_conf);
+        c->ece_hit = malloc(n);
+        if (!c->ece_bin || !c->ece_conf || !c->ece_hit) goto fail;
+        for (size_t i = 0; i < n; i++) {
+            if (c->task == MG_TASK_BINARY) {
+                double p = c->s[i], q = 1 - p;
+                int p1 = p > q;
+                c->ece_conf[i] = c->ece_positive ? p : p1 ? p : q;
+                c->ece_hit[i] = c->ece_positive ? c->y[i] : p1 == (int)c->y[i];
+            } else {
+                int a = c->amax[i];
+                c->ece_conf[i] = c->s[(size_t)a * n + i];
+                c->ece_hit[i] = a == c->cls[i];
+            }
+        }
+        mg_ece_bins(c->ece_conf, n, c->ece_bins, c->ece_bin);
+    }
     if (c->task == MG_TASK_BINARY) {
         add_name(c, "auc");
         add_name(c, "average_precision");
@@ -78,6 +108,11 @@ int mg_clf_init(mg_clf *c, const uint8_t *y, const int *cls)
         add_name(c, "precision_weighted");
         add_name(c, "recall_weighted");
         add_name(c, "f1_weighted");
+        if (c->task == MG_TASK_MULTILABEL) {
+            add_name(c, "precision_samples");
+            add_name(c, "recall_samples");
+            add_name(c, "f1_samples");
+        }
         if (c->task == MG_TASK_MULTICLASS && c->probabilities) add_name(c, "ece");
     }
     return 0;
@@ -90,6 +125,8 @@ void mg_clf_free(mg_clf *c)
 {
     free(c->y); free(c->cls); free(c->asc); free(c->asc_all);
     free(c->ss); free(c->sy); free(c->ss_all); free(c->sy_all);
+    free(c->pred); free(c->amax); free(c->ece_bin); free(c->ece_conf); free(c->ece_hit);
+    c->pred = NULL; c->amax = NULL; c->ece_bin = NULL; c->ece_conf = NULL; c->ece_hit = NULL;
     c->y = NULL; c->cls = NULL; c->asc = NULL; c->asc_all = NULL;
     c->ss = NULL; c->sy = NULL; c->ss_all = NULL; c->sy_all = NULL;
 }
@@ -116,7 +153,7 @@ int mg_clf_argmax(const mg_clf *c, size_t i)
 
 static inline int pred_label(const mg_clf *c, int j, size_t i)
 {
-    return c->s[(size_t)j * c->n + i] >= c->threshold;
+    return c->pred[(size_t)j * c->n + i];
 }
 
 /* Per-column weighted tp/fp/fn (and presence of the label in truth or
@@ -131,7 +168,7 @@ static void column_counts(const mg_clf *c, const double *w, double *tp, double *
         for (size_t i = 0; i < n; i++) {
             double wi = W(i);
             if (wi == 0) continue;
-            int t = c->cls[i], p = mg_clf_argmax(c, i);
+            int t = c->cls[i], p = c->amax[i];
             present[t] = present[p] = 1;
             if (t == p) tp[t] += wi;
             else { fn[t] += wi; fp[p] += wi; }
@@ -141,13 +178,10 @@ static void column_counts(const mg_clf *c, const double *w, double *tp, double *
         for (int j = 0; j < k; j++) tn[j] = tot - tp[j] - fp[j] - fn[j];
     } else {
         for (int j = 0; j < k; j++) {
-            const uint8_t *y = c->y + (size_t)j * n;
-            for (size_t i = 0; i < n; i++) {
-                double wi = W(i);
-                int p = pred_label(c, j, i);
-                if (y[i]) { if (p) tp[j] += wi; else fn[j] += wi; }
-                else { if (p) fp[j] += wi; else tn[j] += wi; }
-            }
+            const uint8_t *y = c->y + (size_t)j * n, *p = c->pred + (size_t)j * n;
+            double cell[4] = { 0, 0, 0, 0 };   /* tn, fp, fn, tp */
+            for (size_t i = 0; i < n; i++) cell[2 * y[i] + p[i]] += W(i);
+            tn[j] = cell[0]; fp[j] = cell[1]; fn[j] = cell[2]; tp[j] = cell[3];
             present[j] = 1;
         }
     }
@@ -170,11 +204,11 @@ int mg_clf_compute(const mg_clf *c, const double *w, double *out)
     double *tp = NULL, *wbuf = NULL;
     uint8_t *flag = NULL;
     tp = malloc((size_t)(k + 2) * 6 * sizeof *tp);
-    flag = malloc((size_t)(k + 2) * 2 + n);
+    flag = malloc((size_t)(k + 2) * 2);
     if (!tp || !flag) goto done;
     double *fp = tp + (k + 2), *fn = fp + (k + 2), *tn = fn + (k + 2);
     double *colv = tn + (k + 2), *pos = colv + (k + 2);
-    uint8_t *present = flag, *ok = flag + (k + 2), *bits = flag + 2 * (k + 2);
+    uint8_t *present = flag, *ok = flag + (k + 2);
     double W = 0;
     for (size_t i = 0; i < n; i++) W += W(i);
 
@@ -211,16 +245,7 @@ int mg_clf_compute(const mg_clf *c, const double *w, double *out)
         out[o++] = r.f1;
         if (c->probabilities) {
             out[o++] = mg_brier(s, y, w, n);
-            double *conf = malloc(n * sizeof *conf);
-            if (!conf) goto done;
-            for (size_t i = 0; i < n; i++) {
-                double q = 1 - s[i];
-                int p1 = s[i] > q;
-                conf[i] = c->ece_positive ? s[i] : p1 ? s[i] : q;
-                bits[i] = c->ece_positive ? y[i] : p1 == (int)y[i];
-            }
-            out[o++] = mg_ece(conf, bits, w, n, c->ece_bins);
-            free(conf);
+            out[o++] = mg_ece_binned(c->ece_bin, c->ece_conf, c->ece_hit, w, n, c->ece_bins);
         }
         rc = 0;
         goto done;
@@ -287,7 +312,7 @@ int mg_clf_compute(const mg_clf *c, const double *w, double *out)
         double good = 0;
         for (size_t i = 0; i < n; i++) {
             int all = 1;
-            if (c->task == MG_TASK_MULTICLASS) all = mg_clf_argmax(c, i) == c->cls[i];
+            if (c->task == MG_TASK_MULTICLASS) all = c->amax[i] == c->cls[i];
             else
                 for (int j = 0; j < k && all; j++)
                     all = pred_label(c, j, i) == c->y[(size_t)j * n + i];
@@ -308,16 +333,27 @@ int mg_clf_compute(const mg_clf *c, const double *w, double *out)
     out[o++] = r.precision; out[o++] = r.recall; out[o++] = r.f1;
     r = mg_prf_average(tp, fp, fn, ok, k, MG_AVG_WEIGHTED, c->zero_division, NULL);
     out[o++] = r.precision; out[o++] = r.recall; out[o++] = r.f1;
-    if (c->task == MG_TASK_MULTICLASS && c->probabilities) {
-        double *conf = malloc(n * sizeof *conf);
-        if (!conf) goto done;
+    if (c->task == MG_TASK_MULTILABEL) {
+        /* sklearn average="samples": per case over its labels, then the mean */
+        double sp = 0, sr = 0, sf = 0, wp = 0, wr = 0, wf = 0;
         for (size_t i = 0; i < n; i++) {
-            int p = mg_clf_argmax(c, i);
-            conf[i] = c->s[(size_t)p * n + i];
-            bits[i] = p == c->cls[i];
+            double wi = W(i), a = 0, b = 0, e = 0;
+            if (wi == 0) continue;
+            for (int j = 0; j < k; j++) {
+                int t = c->y[(size_t)j * n + i], p = pred_label(c, j, i);
+                a += t && p; b += !t && p; e += t && !p;
+            }
+            mg_prf x = mg_prf_label(a, b, e, c->zero_division);
+            if (!isnan(x.precision)) { sp += wi * x.precision; wp += wi; }
+            if (!isnan(x.recall)) { sr += wi * x.recall; wr += wi; }
+            if (!isnan(x.f1)) { sf += wi * x.f1; wf += wi; }
         }
-        out[o++] = mg_ece(conf, bits, w, n, c->ece_bins);
-        free(conf);
+        out[o++] = wp > 0 ? sp / wp : NAN;
+        out[o++] = wr > 0 ? sr / wr : NAN;
+        out[o++] = wf > 0 ? sf / wf : NAN;
+    }
+    if (c->task == MG_TASK_MULTICLASS && c->probabilities) {
+        out[o++] = mg_ece_binned(c->ece_bin, c->ece_conf, c->ece_hit, w, n, c->ece_bins);
     }
     rc = 0;
 done:
@@ -331,10 +367,14 @@ int mg_clf_replicate_ok(const mg_clf *c, const double *w)
     for (int j = 0; j < c->k; j++) {
         const uint8_t *y = c->y + (size_t)j * n;
         int full0 = 0, full1 = 0, r0 = 0, r1 = 0;
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n && !(r0 && r1); i++) {
             if (y[i]) { full1 = 1; r1 |= w[i] > 0; }
             else { full0 = 1; r0 |= w[i] > 0; }
         }
+        if (r0) full0 = 1;
+        if (r1) full1 = 1;
+        if (!(r0 && r1))
+            for (size_t i = 0; i < n; i++) { if (y[i]) full1 = 1; else full0 = 1; }
         if (c->task == MG_TASK_MULTICLASS) { if (full1 && !r1) return 0; }
         else if ((full0 && !r0) || (full1 && !r1)) return 0;
     }
@@ -371,7 +411,7 @@ int mg_clf_confusion(const mg_clf *c, double *cm)
         for (size_t i = 0; i < n; i++) cm[c->y[i] * 2 + pred_label(c, 0, i)] += 1;
     } else if (c->task == MG_TASK_MULTICLASS) {
         memset(cm, 0, (size_t)k * k * sizeof *cm);
-        for (size_t i = 0; i < n; i++) cm[(size_t)c->cls[i] * k + mg_clf_argmax(c, i)] += 1;
+        for (size_t i = 0; i < n; i++) cm[(size_t)c->cls[i] * k + c->amax[i]] += 1;
     } else {
         memset(cm, 0, (size_t)k * 4 * sizeof *cm);
         for (int j = 0; j < k; j++)

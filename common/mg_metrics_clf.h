@@ -25,6 +25,11 @@ typedef struct {
     uint8_t *sy;         /* their truths */
     double *ss_all;      /* multi: all k*n scores in ascending order */
     uint8_t *sy_all;
+    uint8_t *pred;       /* k*n predicted labels (binary/multilabel) */
+    int *amax;           /* multiclass: predicted class of each case */
+    int32_t *ece_bin;    /* calibration bin of each case (-1: none) */
+    double *ece_conf;    /* its confidence */
+    uint8_t *ece_hit;    /* its correctness (or truth, positive mode) */
     /* options */
     double threshold;    /* binary/multilabel prediction: score >= threshold */
     int zero_division;   /* MG_ZD_* */

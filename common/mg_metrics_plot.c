@@ -17,7 +17,32 @@
 #define PS 376.0
 #define GRID 101   /* FPR grid of the ROC band */
 
+static const char *const PALETTE[10] = { "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+                                         "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf" };
+
 static double px(double x) { return PL + x * PS; }
+
+/* text content with &, <, > escaped */
+static void xml_text(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '&') fputs("&amp;", f);
+        else if (*s == '<') fputs("&lt;", f);
+        else if (*s == '>') fputs("&gt;", f);
+        else if ((unsigned char)*s >= 0x20 || *s == '\t') fputc(*s, f);
+    }
+}
+
+/* legend entry i at the lower right (ROC) or upper right (PR) */
+static void legend(FILE *f, int i, int top, const char *name, const char *what, double v)
+{
+    double y = top ? PT + 16 + 16 * i : PT + PS - 12 - 16 * i;
+    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"/>\n",
+            PL + PS - 170, y - 4, PL + PS - 150, y - 4, PALETTE[i % 10]);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">", PL + PS - 145, y);
+    xml_text(f, name);
+    fprintf(f, " (%s %.3f)</text>\n", what, v);
+}
 static double py(double y) { return PT + (1 - y) * PS; }
 
 static void svg_begin(FILE *f, const char *title, const char *xlab, const char *ylab)
@@ -104,6 +129,42 @@ int mg_plot_write_all(const char *dir, const mg_plot_data *d, char *err, size_t 
     if (!buf) { snprintf(err, errlen, "out of memory"); return -1; }
     if (mkdir(dir, 0777) < 0 && errno != EEXIST) { snprintf(err, errlen, "%s", strerror(errno)); goto done; }
     double *fpr = buf, *tpr = buf + n + 1, *thr = buf + 2 * (n + 1);
+
+    if (d->k > 1) {
+        /* one-vs-rest curves per class */
+        int k = d->k;
+        for (int plot = 0; plot < 2; plot++) {
+            if (!(f = open_plot(dir, plot ? "pr.svg" : "roc.svg", path, sizeof path, err, errlen))) goto done;
+            if (plot) svg_begin(f, "Precision-recall curves (one-vs-rest)", "recall (sensitivity)", "precision (positive predictive value)");
+            else {
+                svg_begin(f, "ROC curves (one-vs-rest)", "1 - specificity (false positive rate)", "sensitivity (true positive rate)");
+                fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\" stroke-dasharray=\"4 4\"/>\n",
+                        px(0), py(0), px(1), py(1));
+            }
+            for (int j = 0; j < k; j++) {
+                const double *s = d->s + (size_t)j * n;
+                const uint8_t *y = d->y + (size_t)j * n;
+                const uint32_t *asc = d->asc + (size_t)j * n;
+                char style[96];
+                snprintf(style, sizeof style, "stroke=\"%s\" stroke-width=\"2\"", PALETTE[j % 10]);
+                if (plot) {
+                    size_t m = mg_pr_points(s, y, asc, n, fpr, tpr, thr);
+                    fprintf(f, "<polyline fill=\"none\" %s points=\"%.2f,%.2f", style, px(0), py(m ? fpr[0] : 1));
+                    for (size_t i = 0; i < m; i++)
+                        fprintf(f, " %.2f,%.2f %.2f,%.2f", px(i ? tpr[i - 1] : 0), py(fpr[i]), px(tpr[i]), py(fpr[i]));
+                    fprintf(f, "\"/>\n");
+                    legend(f, j, 0, d->names[j], "AP", mg_average_precision(s, y, NULL, asc, n));
+                } else {
+                    size_t m = mg_roc_points(s, y, NULL, asc, n, fpr, tpr, thr);
+                    polyline(f, fpr, tpr, m, style);
+                    legend(f, j, 0, d->names[j], "AUC", mg_auc(s, y, NULL, asc, n));
+                }
+            }
+            if (svg_end(f, path, err, errlen) < 0) goto done;
+        }
+        rc = 0;
+        goto done;
+    }
 
     /* ROC */
     size_t m = mg_roc_points(d->s, d->y, NULL, d->asc, n, fpr, tpr, thr);

@@ -10,50 +10,95 @@
 
 #define W(i) (w ? w[i] : 1.0)
 
-int mg_logistic_1d(const double *x, const uint8_t *y, const double *w, size_t n,
-                   double b[2], double *se_slope, double *loglik)
+/* Solve H x = g for a symmetric positive definite p x p H (Cholesky, in a
+ * copy); also the diagonal of H^-1 when hinv_diag is not NULL. 0, or -1 when
+ * H is not positive definite. */
+static int chol_solve(const double *H, int p, const double *g, double *x, double *hinv_diag)
+{
+    double L[64 * 64];
+    if (p > 64) return -1;
+    for (int i = 0; i < p; i++)
+        for (int j = 0; j <= i; j++) {
+            double v = H[i * p + j];
+            for (int k = 0; k < j; k++) v -= L[i * p + k] * L[j * p + k];
+            if (i == j) {
+                if (!(v > 0)) return -1;
+                L[i * p + i] = sqrt(v);
+            } else L[i * p + j] = v / L[j * p + j];
+        }
+    /* L L' x = g */
+    double t[64];
+    for (int i = 0; i < p; i++) {
+        double v = g[i];
+        for (int k = 0; k < i; k++) v -= L[i * p + k] * t[k];
+        t[i] = v / L[i * p + i];
+    }
+    for (int i = p - 1; i >= 0; i--) {
+        double v = t[i];
+        for (int k = i + 1; k < p; k++) v -= L[k * p + i] * x[k];
+        x[i] = v / L[i * p + i];
+    }
+    if (hinv_diag)
+        for (int c = 0; c < p; c++) {
+            /* column c of H^-1: solve with the unit vector e_c */
+            double e[64], u[64];
+            for (int i = 0; i < p; i++) {
+                double v = i == c ? 1.0 : 0.0;
+                for (int k = 0; k < i; k++) v -= L[i * p + k] * e[k];
+                e[i] = v / L[i * p + i];
+            }
+            for (int i = p - 1; i >= 0; i--) {
+                double v = e[i];
+                for (int k = i + 1; k < p; k++) v -= L[k * p + i] * u[k];
+                u[i] = v / L[i * p + i];
+            }
+            hinv_diag[c] = u[c];
+        }
+    return 0;
+}
+
+int mg_logistic(const double *X, int p, const uint8_t *y, const double *w, size_t n,
+                double *beta, double *se, double *loglik)
 {
     double sw = 0, sy = 0;
     for (size_t i = 0; i < n; i++) { sw += W(i); sy += W(i) * y[i]; }
-    if (sw <= 0 || sy <= 0 || sy >= sw) return -1;
-    double b0 = log(sy / (sw - sy)), b1 = 0;
-    double h00 = 0, h01 = 0, h11 = 0;
+    if (p < 1 || p > 64 || sw <= 0 || sy <= 0 || sy >= sw) return -1;
+    /* start at the null model: intercept logit(mean y), slopes 0 */
+    for (int j = 0; j < p; j++) beta[j] = 0;
+    beta[0] = log(sy / (sw - sy));
+    double H[64 * 64], g[64], d[64], hd[64];
     for (int it = 1; it <= 100; it++) {
-        double g0 = 0, g1 = 0;
-        h00 = h01 = h11 = 0;
+        memset(H, 0, sizeof(double) * (size_t)(p * p));
+        memset(g, 0, sizeof(double) * (size_t)p);
+        double ll = 0;
         for (size_t i = 0; i < n; i++) {
             double wi = W(i);
             if (wi == 0) continue;
-            double eta = b0 + b1 * x[i];
-            double p = 1 / (1 + exp(-eta));
-            double r = wi * ((double)y[i] - p), v = wi * p * (1 - p);
-            g0 += r; g1 += r * x[i];
-            h00 += v; h01 += v * x[i]; h11 += v * x[i] * x[i];
-        }
-        double det = h00 * h11 - h01 * h01;
-        if (!(det > 0)) return -1;
-        double d0 = (h11 * g0 - h01 * g1) / det, d1 = (h00 * g1 - h01 * g0) / det;
-        b0 += d0; b1 += d1;
-        if (!isfinite(b1) || fabs(b1) > 1e3) return -1;
-        if (fabs(d0) + fabs(d1) < 1e-12 * (1 + fabs(b0) + fabs(b1))) {
-            /* information at the converged estimate */
-            double ll = 0;
-            h00 = h01 = h11 = 0;
-            for (size_t i = 0; i < n; i++) {
-                double wi = W(i);
-                if (wi == 0) continue;
-                double eta = b0 + b1 * x[i];
-                double p = 1 / (1 + exp(-eta));
-                double v = wi * p * (1 - p);
-                h00 += v; h01 += v * x[i]; h11 += v * x[i] * x[i];
-                /* log p = -log1p(exp(-eta)), log(1-p) = -log1p(exp(eta)) */
-                ll -= wi * (y[i] ? log1p(exp(-eta)) : log1p(exp(eta)));
+            double eta = 0;
+            for (int j = 0; j < p; j++) eta += X[(size_t)j * n + i] * beta[j];
+            double pr = 1 / (1 + exp(-eta));
+            double r = wi * ((double)y[i] - pr), v = wi * pr * (1 - pr);
+            /* log p = -log1p(exp(-eta)), log(1-p) = -log1p(exp(eta)) */
+            ll -= wi * (y[i] ? log1p(exp(-eta)) : log1p(exp(eta)));
+            for (int a = 0; a < p; a++) {
+                double xa = X[(size_t)a * n + i];
+                g[a] += r * xa;
+                for (int b = 0; b <= a; b++) H[a * p + b] += v * xa * X[(size_t)b * n + i];
             }
-            det = h00 * h11 - h01 * h01;
-            b[0] = b0; b[1] = b1;
-            *se_slope = sqrt(h00 / det);
+        }
+        for (int a = 0; a < p; a++) for (int b = a + 1; b < p; b++) H[a * p + b] = H[b * p + a];
+        if (chol_solve(H, p, g, d, hd) < 0) return -1;
+        double step = 0, size = 1;
+        for (int j = 0; j < p; j++) { step += fabs(d[j]); size += fabs(beta[j]); }
+        if (step < 1e-12 * size) {
+            /* converged: the information and log-likelihood at beta */
+            for (int j = 0; j < p; j++) se[j] = sqrt(hd[j]);
             *loglik = ll;
             return it;
+        }
+        for (int j = 0; j < p; j++) {
+            beta[j] += d[j];
+            if (!isfinite(beta[j]) || fabs(beta[j]) > 1e3) return -1;
         }
     }
     return -1;
@@ -145,10 +190,17 @@ static double weighted_percentile(const double *s, const double *w, const uint32
 }
 
 int mg_risk_init(mg_risk *r, const double *s, const uint8_t *y, const double *time,
-                 const uint8_t *event, size_t n, const mg_risk_opts *opt)
+                 const uint8_t *event, const double *cov, int ncov, size_t n,
+                 const mg_risk_opts *opt)
 {
     memset(r, 0, sizeof *r);
     r->n = n; r->s = s; r->y = y; r->opt = *opt;
+    if (ncov > 60) { snprintf(r->error, sizeof r->error, "at most 60 covariates"); return -1; }
+    r->ncov = ncov;
+    r->X = malloc((size_t)(ncov + 2) * n * sizeof *r->X);
+    if (!r->X) goto fail;
+    for (size_t i = 0; i < n; i++) { r->X[i] = 1.0; r->X[n + i] = 0.0; }
+    if (ncov) memcpy(r->X + 2 * n, cov, (size_t)ncov * n * sizeof *cov);
     if (!(r->opt.z > 0)) r->opt.z = mg_norm_ppf(0.975);
     if (time) {
         r->time = malloc(n * sizeof *r->time);
@@ -160,6 +212,7 @@ int mg_risk_init(mg_risk *r, const double *s, const uint8_t *y, const double *ti
     r->names[r->nmetrics++] = "or_per_sd";
     r->names[r->nmetrics++] = "top_decile_or";
     r->names[r->nmetrics++] = "nagelkerke_r2";
+    if (ncov) r->names[r->nmetrics++] = "nagelkerke_r2_increment";
     if (time) r->names[r->nmetrics++] = "harrell_c";
     double out[8];
     if (mg_risk_compute(r, NULL, out) < 0) goto fail;
@@ -169,15 +222,14 @@ int mg_risk_init(mg_risk *r, const double *s, const uint8_t *y, const double *ti
     }
     return 0;
 fail:
-    free(r->time); free(r->event);
-    r->time = NULL; r->event = NULL;
+    mg_risk_free(r);
     return -1;
 }
 
 void mg_risk_free(mg_risk *r)
 {
-    free(r->time); free(r->event);
-    r->time = NULL; r->event = NULL;
+    free(r->time); free(r->event); free(r->X);
+    r->time = NULL; r->event = NULL; r->X = NULL;
 }
 
 int mg_risk_compute(const mg_risk *rc, const double *w, double *out)
@@ -187,9 +239,12 @@ int mg_risk_compute(const mg_risk *rc, const double *w, double *out)
     const double *s = r->s;
     const uint8_t *y = r->y;
     int o = 0;
-    double *z = malloc(n * sizeof *z);
+    int q = r->ncov, p = q + 2;
+    double *X = malloc((size_t)p * n * sizeof *X), *z;
     uint32_t *asc = malloc(n * sizeof *asc);
-    if (!z || !asc) { free(z); free(asc); return -1; }
+    if (!X || !asc) { free(X); free(asc); return -1; }
+    memcpy(X, r->X, (size_t)p * n * sizeof *X);  /* [1, z, covariates]; z below */
+    z = X + n;
     /* standardise: mean and SD over all subjects or the controls */
     double sw = 0, m = 0, ss = 0;
     for (size_t i = 0; i < n; i++) {
@@ -203,17 +258,18 @@ int mg_risk_compute(const mg_risk *rc, const double *w, double *out)
     }
     double sd = sqrt(ss / (sw - r->opt.ddof));
     for (size_t i = 0; i < n; i++) z[i] = (s[i] - m) / sd;
-    double b[2] = { NAN, NAN }, se = NAN, ll1 = NAN;
-    int it = sd > 0 ? mg_logistic_1d(z, y, w, n, b, &se, &ll1) : -1;
+    double b[64], sev[64], ll1 = NAN;
+    int it = sd > 0 ? mg_logistic(X, p, y, w, n, b, sev, &ll1) : -1;
+    double se = it > 0 ? sev[1] : NAN;
     out[o++] = it > 0 ? exp(b[1]) : NAN;
     if (!w) {
-        r->mean = m; r->sd = sd; r->beta = b[1]; r->beta_se = se; r->intercept = b[0];
-        r->iterations = it;
-        r->or_lo = exp(b[1] - r->opt.z * se);
-        r->or_hi = exp(b[1] + r->opt.z * se);
+        r->mean = m; r->sd = sd; r->iterations = it;
+        r->beta = it > 0 ? b[1] : NAN; r->beta_se = se; r->intercept = it > 0 ? b[0] : NAN;
+        r->or_lo = exp(r->beta - r->opt.z * se);
+        r->or_hi = exp(r->beta + r->opt.z * se);
     }
     /* top decile (score >= 90th percentile, numpy linear) against the rest */
-    if (mg_sort_order(s, n, asc) < 0) { free(z); free(asc); return -1; }
+    if (mg_sort_order(s, n, asc) < 0) { free(X); free(asc); return -1; }
     double q90 = weighted_percentile(s, w, asc, n, 0.9);
     double a = 0, bb = 0, c = 0, d = 0;
     for (size_t i = 0; i < n; i++) {
@@ -228,10 +284,18 @@ int mg_risk_compute(const mg_risk *rc, const double *w, double *out)
     double ll0 = n1 * log(n1 / N) + (N - n1) * log1p(-n1 / N);
     double cs = 1 - exp(2 * (ll0 - ll1) / N), mx = 1 - exp(2 * ll0 / N);
     out[o++] = it > 0 ? cs / mx : NAN;
-    if (r->time) {
-        for (size_t i = 0; i < n; i++) z[i] = -s[i]; /* risk -> survival-like */
-        out[o++] = mg_harrell_c(r->time, z, r->event, w, n);
+    if (q) {
+        /* increment over the covariates-only model (as PRSice's PRS.R2) */
+        double bc[64], sc[64], llc;
+        memmove(X + n, X + 2 * n, (size_t)q * n * sizeof *X);
+        int itc = mg_logistic(X, q + 1, y, w, n, bc, sc, &llc);
+        double csc = 1 - exp(2 * (ll0 - llc) / N);
+        out[o++] = it > 0 && itc > 0 ? cs / mx - csc / mx : NAN;
     }
-    free(z); free(asc);
+    if (r->time) {
+        for (size_t i = 0; i < n; i++) X[i] = -s[i]; /* risk -> survival-like */
+        out[o++] = mg_harrell_c(r->time, X, r->event, w, n);
+    }
+    free(X); free(asc);
     return 0;
 }

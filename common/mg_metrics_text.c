@@ -2,6 +2,7 @@
  * and set F1, VQA answer metrics. See mg_metrics_text.h for the definitions. */
 #include "mg_metrics_text.h"
 #include "mg_metrics.h"
+#include "mg_metrics_tsv.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -19,8 +20,97 @@ static int is_ws(int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'
  * PTB turns into -LRB- etc. (also removed there) */
 static int ptb_punct(int c) { return c && strchr("'\"`.?!,:;-()[]{}", c) != NULL; }
 
+/* sacrebleu 13a, applied as the sequence of left-to-right, non-overlapping
+ * substitutions of tokenizer_13a.py / tokenizer_re.py (see the header). */
+static int sym13a(unsigned char c)
+{
+    return (c >= '{' && c <= '~') || (c >= '[' && c <= '`') || (c >= ' ' && c <= '&') ||
+           (c >= '(' && c <= '+') || (c >= ':' && c <= '@') || c == '/';
+}
+
+static char *tok13a(const char *in)
+{
+    size_t n = strlen(in);
+    /* each pass at most triples the length */
+    size_t cap = 27 * (n + 2) + 1;
+    char *a = malloc(cap), *b = malloc(cap);
+    if (!a || !b) { free(a); free(b); return NULL; }
+    /* pre-processing */
+    char *o = a;
+    *o++ = ' ';
+    for (size_t i = 0; i < n;) {
+        if (!strncmp(in + i, "<skipped>", 9)) { i += 9; continue; }
+        if (in[i] == '-' && in[i + 1] == '\n') { i += 2; continue; }
+        *o++ = in[i] == '\n' ? ' ' : in[i];
+        i++;
+    }
+    *o++ = ' ';
+    *o = 0;
+    if (strchr(a, '&')) {
+        static const char *const from[] = { "&quot;", "&amp;", "&lt;", "&gt;" };
+        static const char to[] = { '"', '&', '<', '>' };
+        for (int k = 0; k < 4; k++) {  /* one replace() after another */
+            char *p = a, *q = b;
+            size_t fl = strlen(from[k]);
+            while (*p) {
+                if (!strncmp(p, from[k], fl)) { *q++ = to[k]; p += fl; }
+                else *q++ = *p++;
+            }
+            *q = 0;
+            char *t = a; a = b; b = t;
+        }
+    }
+    /* 1: symbols */
+    o = b;
+    for (char *p = a; *p; p++) {
+        if (sym13a((unsigned char)*p)) { *o++ = ' '; *o++ = *p; *o++ = ' '; }
+        else *o++ = *p;
+    }
+    *o = 0;
+    /* 2: ([^0-9])([.,]) -> "\1 \2 " */
+    o = a;
+    for (char *p = b; *p;) {
+        if (!isdigit((unsigned char)p[0]) && (p[1] == '.' || p[1] == ',')) {
+            *o++ = p[0]; *o++ = ' '; *o++ = p[1]; *o++ = ' ';
+            p += 2;
+        } else *o++ = *p++;
+    }
+    *o = 0;
+    /* 3: ([.,])([^0-9]) -> " \1 \2" */
+    o = b;
+    for (char *p = a; *p;) {
+        if ((p[0] == '.' || p[0] == ',') && p[1] && !isdigit((unsigned char)p[1])) {
+            *o++ = ' '; *o++ = p[0]; *o++ = ' '; *o++ = p[1];
+            p += 2;
+        } else *o++ = *p++;
+    }
+    *o = 0;
+    /* 4: ([0-9])(-) -> "\1 \2 " */
+    o = a;
+    for (char *p = b; *p;) {
+        if (isdigit((unsigned char)p[0]) && p[1] == '-') {
+            *o++ = p[0]; *o++ = ' '; *o++ = '-'; *o++ = ' ';
+            p += 2;
+        } else *o++ = *p++;
+    }
+    *o = 0;
+    free(b);
+    /* split() and join with single spaces (Python whitespace, ASCII) */
+    o = a;
+    int space = 1;
+    for (char *p = a; *p; p++) {
+        if (is_ws((unsigned char)*p) || *p == '\x1c' || *p == '\x1d' || *p == '\x1e' || *p == '\x1f') {
+            if (!space) { *o++ = ' '; space = 1; }
+        } else { *o++ = *p; space = 0; }
+    }
+    if (o > a && o[-1] == ' ') o--;
+    *o = 0;
+    return a;
+}
+
 char *mg_text_tokenize(const char *s, int mode)
 {
+    if (mode == MG_TOK_13A) return tok13a(s);
     size_t n = strlen(s);
     char *out = malloc(2 * n + 2), *o = out;
     if (!out) return NULL;
@@ -487,6 +577,25 @@ int mg_report_compute(const mg_report *r, const double *w, double *out)
     return 0;
 }
 
+double mg_report_sacrebleu(const mg_report *r, const double *w)
+{
+    double tot[10] = { 0 };
+    for (size_t i = 0; i < r->n; i++)
+        for (int k = 0; k < 10; k++) tot[k] += W(i) * r->bleu_stats[i][k];
+    double C = tot[0], R = tot[1], bp = 1.0;
+    if (C < R) bp = C > 0 ? exp(1 - R / C) : 0.0;
+    if (tot[6] == 0) return 0.0;
+    double smooth = 1.0, logsum = 0;
+    for (int k = 0; k < 4; k++) {
+        double total = tot[2 + k], correct = tot[6 + k], p;
+        if (total == 0) return 0.0;  /* log(0): the score is 0 */
+        if (correct == 0) { smooth *= 2; p = 100.0 / (smooth * total); }
+        else p = 100.0 * correct / total;
+        logsum += log(p);
+    }
+    return bp * exp(logsum / 4);
+}
+
 int mg_report_segments(const mg_report *r, double *rouge, double *cider)
 {
     memcpy(rouge, r->rouge, r->n * sizeof *rouge);
@@ -525,6 +634,117 @@ double mg_set_f1(const char *const *a, size_t na, const char *const *b, size_t n
         else j++;
     }
     return 2.0 * (double)common / (double)(na + nb);
+}
+
+/* ---------------- CheXpert labels and RadGraph-style annotations ---------------- */
+
+int mg_chexpert_label(const char *v, int chexbert_codes, int uncertain_positive, uint8_t *out)
+{
+    double x;
+    if (!v[0]) { *out = 0; return 0; }
+    if (mg_parse_number(v, &x) < 0) return -1;
+    int pos, unc;
+    if (chexbert_codes) {
+        if (x != 0 && x != 1 && x != 2 && x != 3) return -1;
+        pos = x == 1; unc = x == 3;
+    } else {
+        if (x != 0 && x != 1 && x != -1) return -1;
+        pos = x == 1; unc = x == -1;
+    }
+    *out = (uint8_t)(pos || (unc && uncertain_positive));
+    return 0;
+}
+
+static int cmp_cstr2(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+void mg_radgraph_free(mg_radgraph_sets *s)
+{
+    for (size_t i = 0; i < s->ne; i++) free(s->ent[i]);
+    for (size_t i = 0; i < s->ner; i++) free(s->entr[i]);
+    for (size_t i = 0; i < s->nr; i++) free(s->rel[i]);
+    free(s->ent); free(s->entr); free(s->rel);
+    memset(s, 0, sizeof *s);
+}
+
+static size_t uniq(char **v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_cstr2);
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (u > 0 && !strcmp(v[u - 1], v[i])) { free(v[i]); continue; }
+        v[u++] = v[i];
+    }
+    return u;
+}
+
+static char *lower_dup(const char *s)
+{
+    char *t = strdup(s);
+    if (t) for (char *p = t; *p; p++) *p = (char)tolower((unsigned char)*p);
+    return t;
+}
+
+int mg_radgraph_build(const mg_tsv *t, const mg_idgroup *g, size_t cnt, const int col[7],
+                      mg_radgraph_sets *s, const char **bad)
+{
+    memset(s, 0, sizeof *s);
+    s->ent = calloc(cnt + 1, sizeof *s->ent);
+    s->entr = calloc(cnt + 1, sizeof *s->entr);
+    s->rel = calloc(cnt + 1, sizeof *s->rel);
+    if (!s->ent || !s->entr || !s->rel) return -1;
+    /* relations first: the entities taking part in one */
+    char **inrel = calloc(2 * cnt + 1, sizeof *inrel);
+    size_t nin = 0;
+    if (!inrel) return -1;
+    for (size_t q = 0; q < cnt; q++) {
+        size_t r = g[q].row;
+        const char *kind = mg_tsv_cell(t, r, col[1]);
+        char *tok = lower_dup(mg_tsv_cell(t, r, col[2])), *tok2 = lower_dup(mg_tsv_cell(t, r, col[5]));
+        const char *lab = mg_tsv_cell(t, r, col[3]), *lab2 = mg_tsv_cell(t, r, col[6]);
+        const char *rel = mg_tsv_cell(t, r, col[4]);
+        char *key = NULL;
+        if (!tok || !tok2) { free(tok); free(tok2); goto fail; }
+        if (!strcmp(kind, "entity")) {
+            if (asprintf(&key, "%s\t%s", tok, lab) < 0) key = NULL;
+            if (!key) { free(tok); free(tok2); goto fail; }
+            s->ent[s->ne++] = key;
+        } else if (!strcmp(kind, "relation")) {
+            char *k1 = NULL, *k2 = NULL;
+            if (asprintf(&key, "%s\t%s\t%s\t%s\t%s", tok, lab, rel, tok2, lab2) < 0) key = NULL;
+            if (asprintf(&k1, "%s\t%s", tok, lab) < 0) k1 = NULL;
+            if (asprintf(&k2, "%s\t%s", tok2, lab2) < 0) k2 = NULL;
+            if (!key || !k1 || !k2) { free(key); free(k1); free(k2); free(tok); free(tok2); goto fail; }
+            s->rel[s->nr++] = key;
+            inrel[nin++] = k1; inrel[nin++] = k2;
+        } else {
+            *bad = kind;
+            free(tok); free(tok2);
+            goto fail;
+        }
+        free(tok); free(tok2);
+    }
+    s->ne = uniq(s->ent, s->ne);
+    s->nr = uniq(s->rel, s->nr);
+    nin = uniq(inrel, nin);
+    for (size_t i = 0; i < s->ne; i++) {
+        int has = bsearch(&s->ent[i], inrel, nin, sizeof *inrel, cmp_cstr2) != NULL;
+        if (asprintf(&s->entr[s->ner], "%s\t%d", s->ent[i], has) < 0) goto fail;
+        s->ner++;
+    }
+    for (size_t i = 0; i < nin; i++) free(inrel[i]);
+    free(inrel);
+    return 0;
+fail:
+    for (size_t i = 0; i < nin; i++) free(inrel[i]);
+    free(inrel);
+    return -1;
+}
+
+void mg_radgraph_f1(const mg_radgraph_sets *h, const mg_radgraph_sets *r, double out[3])
+{
+    out[0] = mg_set_f1((const char *const *)h->ent, h->ne, (const char *const *)r->ent, r->ne);
+    out[1] = mg_set_f1((const char *const *)h->entr, h->ner, (const char *const *)r->entr, r->ner);
+    out[2] = mg_set_f1((const char *const *)h->rel, h->nr, (const char *const *)r->rel, r->nr);
 }
 
 /* ---------------- VQA ---------------- */
@@ -664,4 +884,39 @@ double mg_token_recall(const char *pred, const char *gold)
     double r = nb > 0 ? (double)c / nb : 0.0;
     free(a[na]); free(a); free(b[nb]); free(b);
     return r;
+}
+
+static int is_yesno(const char *s) { return !strcmp(s, "yes") || !strcmp(s, "no"); }
+
+int mg_vqa_score(const char *pred, const char *const *gold, size_t ngold, int closed,
+                 int llava_med, double out[4], int *is_closed)
+{
+    char *pv = mg_vqa_normalize(pred), *ps = mg_squad_normalize(pred);
+    if (!pv || !ps) { free(pv); free(ps); return -1; }
+    double hit = NAN, rec = 0, f1 = 0, em = 0;
+    for (size_t j = 0; j < ngold; j++) {
+        char *gv = mg_vqa_normalize(gold[j]), *gs = mg_squad_normalize(gold[j]);
+        if (!gv || !gs) { free(gv); free(gs); free(pv); free(ps); return -1; }
+        if (closed < 0) closed = is_yesno(gv);
+        double h;
+        if (llava_med) {
+            /* LLaVA-Med: a "yes"/"no" substring in the answer decides; a miss
+             * among those is not counted at all */
+            if (strstr(pv, "yes") || strstr(pv, "no")) h = strstr(pv, gv) ? 1.0 : NAN;
+            else h = 0.0;
+        } else {
+            size_t fl = strcspn(pv, " ");
+            h = !strcmp(pv, gv) || (is_yesno(gv) && fl == strlen(gv) && !strncmp(pv, gv, fl)) ? 1.0 : 0.0;
+        }
+        if (j == 0 || (!isnan(h) && (isnan(hit) || h > hit))) hit = h;
+        double r = mg_token_recall(pv, gv), f = mg_token_f1(ps, gs), e = !strcmp(ps, gs);
+        if (r > rec) rec = r;
+        if (f > f1) f1 = f;
+        if (e > em) em = e;
+        free(gv); free(gs);
+    }
+    free(pv); free(ps);
+    out[0] = hit; out[1] = rec; out[2] = f1; out[3] = em;
+    *is_closed = closed > 0;
+    return 0;
 }

@@ -201,12 +201,10 @@ static int stream_to_table(mg_tsv *t, char *err, size_t errlen)
     while ((st = mg_reader_next(rd, rec)) == 1) {
         mg_tensor *pt = mg_record_find_tensor(rec, "pred");
         const char *id = mg_record_get_meta(rec, "id");
-        if (!pt || !id) {
-            snprintf(err, errlen, "record %zu: no %s", rows + 1, !id ? "id metadata" : "pred tensor");
-            goto done;
-        }
-        int64_t m = mg_tensor_numel(pt);
-        if (pt->ndim > 1 || m < 1 || m > 100000) {
+        if (!id) { snprintf(err, errlen, "record %zu: no id metadata", rows + 1); goto done; }
+        /* scores from the "pred" tensor, or only from metadata (no tensor) */
+        int64_t m = pt ? mg_tensor_numel(pt) : 0;
+        if (pt && (pt->ndim > 1 || m < 1 || m > 100000)) {
             snprintf(err, errlen, "record %zu: pred tensor must be a scalar or a vector", rows + 1);
             goto done;
         }
@@ -225,7 +223,7 @@ static int stream_to_table(mg_tsv *t, char *err, size_t errlen)
             if (!names || !nbuf) { snprintf(err, errlen, "out of memory"); goto done; }
             char *q = nbuf;
             names[0] = q; q += sprintf(q, "id") + 1;
-            if (cl) {
+            if (cl && C > 0) {
                 char *copy = q;
                 strcpy(copy, cl);
                 q += strlen(cl) + 1;
@@ -248,7 +246,7 @@ static int stream_to_table(mg_tsv *t, char *err, size_t errlen)
                     q += sprintf(q, "%s", rec->meta[k].key) + 1;
                 }
         } else if (m != C) {
-            snprintf(err, errlen, "record %zu: %lld scores, the first record had %d", rows + 1, (long long)m, C);
+            snprintf(err, errlen, "record %zu: %lld pred scores, the first record had %d", rows + 1, (long long)m, C);
             goto done;
         }
         /* append the row as TSV text */
@@ -387,7 +385,8 @@ int mg_parse_number(const char *s, double *out)
     if (*out == 0) *out = 0;
     return 0;
 slow:
-    if (!*s) return -1;
+    /* decimal notation only (strtod would also take hex, inf, nan) */
+    if (!*s || s[strspn(s, "0123456789+-.eE")]) return -1;
     {
         char *end;
         errno = 0;
@@ -511,4 +510,33 @@ int mg_tsv_unique(const mg_tsv *t, int col, char *err, size_t errlen)
     if (dup == SIZE_MAX) return 0;
     snprintf(err, errlen, "duplicated id '%s'", mg_tsv_cell(t, dup, col));
     return -2;
+}
+
+static int cmp_idgroup(const void *x, const void *y)
+{
+    const mg_idgroup *a = x, *b = y;
+    int c = strcmp(a->id, b->id);
+    return c ? c : (a->row > b->row) - (a->row < b->row);
+}
+
+mg_idgroup *mg_tsv_group_ids(const mg_tsv *t, int col)
+{
+    mg_idgroup *v = malloc((t->nrow ? t->nrow : 1) * sizeof *v);
+    if (!v) return NULL;
+    for (size_t r = 0; r < t->nrow; r++) { v[r].id = mg_tsv_cell(t, r, col); v[r].row = r; }
+    qsort(v, t->nrow, sizeof *v, cmp_idgroup);
+    return v;
+}
+
+size_t mg_idgroup_find(const mg_idgroup *v, size_t n, const char *id, size_t *cnt)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (strcmp(v[mid].id, id) < 0) lo = mid + 1; else hi = mid;
+    }
+    size_t e = lo;
+    while (e < n && !strcmp(v[e].id, id)) e++;
+    *cnt = e - lo;
+    return lo;
 }

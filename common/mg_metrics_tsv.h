@@ -4,8 +4,9 @@
  * dropped. The whole file is read into memory and split in place.
  *
  * An mgt stream (man mgt(5)) of prediction records is read as the table
- * id, scores, metadata: each record needs metadata "id" and a tensor "pred"
- * (a scalar or a [C] vector, any dtype); score columns are named by the
+ * id, scores, metadata: each record needs metadata "id"; a tensor "pred"
+ * (a scalar or a [C] vector, any dtype; optional, when the scores are
+ * metadata values) gives score columns named by the
  * first record's "classes" metadata (comma-separated), else "pred" or
  * "pred0".."predC-1"; the first record's other metadata keys become columns
  * too (so a "label" key can serve as truth). */
@@ -53,5 +54,14 @@ int mg_tsv_join(const mg_tsv *a, int ida, const mg_tsv *b, int idb,
                 ssize_t *match, size_t *a_only, size_t *b_only,
                 const char **first_a_only, const char **first_b_only,
                 char *dup_side, char *err, size_t errlen);
+
+/** Rows of a table grouped by the value of column col (several rows may share
+ *  an id: references, gold answers, annotations): sorted by (id, row). Free
+ *  with free(); NULL when out of memory. */
+typedef struct { const char *id; size_t row; } mg_idgroup;
+mg_idgroup *mg_tsv_group_ids(const mg_tsv *t, int col);
+/** First index of id in the n groups, and the number of its rows in *cnt
+ *  (0 when absent). */
+size_t mg_idgroup_find(const mg_idgroup *g, size_t n, const char *id, size_t *cnt);
 
 #endif

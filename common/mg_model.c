@@ -207,10 +207,10 @@ mg_model *mg_model_load(const char *dir, char *err, size_t errlen)
     snprintf(path, sizeof path, "%s/config.json", dir);
     json_error_t je;
     cfg = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-    if (!cfg) { seterr(err, errlen, "%s: %s", path, je.text); goto fail; }
+    if (!cfg) { seterr(err, errlen, "config.json: %s", je.text); goto fail; }
     const char *type = json_string_value(json_object_get(cfg, "model_type"));
     if (!json_is_object(cfg) || !type) {
-        seterr(err, errlen, "%s: no model_type string", path);
+        seterr(err, errlen, "config.json: no model_type string");
         goto fail;
     }
     snprintf(m->type, sizeof m->type, "%s", type);
@@ -219,8 +219,8 @@ mg_model *mg_model_load(const char *dir, char *err, size_t errlen)
             : strcmp(type, "dinov2") == 0 || strcmp(type, "dinov2_with_registers") == 0 ? MG_FAM_DINOV2
             : strcmp(type, "vit") == 0 ? MG_FAM_VIT : 0;
     if (!fam) {
-        seterr(err, errlen, "%s: unsupported model_type '%s' (supported: siglip, "
-               "siglip_vision_model, gemma3, dinov2, dinov2_with_registers, vit)", path, type);
+        seterr(err, errlen, "config.json: unsupported model_type '%s' (supported: siglip, "
+               "siglip_vision_model, gemma3, dinov2, dinov2_with_registers, vit)", type);
         goto fail;
     }
     m->family = fam;
@@ -314,14 +314,15 @@ int mg_model_output_shape(const mg_model *m, mg_output kind, int c, int h, int w
     }
 }
 
-int mg_model_encode(mg_model *m, const mg_nn_ctx *ctx, mg_output kind, const float *images,
-                    int batch, int c, int h, int w, float *out, char *err, size_t errlen)
+/* Activation memory grows with batch × tokens (about 6·D + F floats per token),
+ * so a batch is run in chunks of at most this many tokens (at least one image):
+ * 8192 tokens of So400m are ~0.5 GiB. */
+#define MG_MAX_BATCH_TOKENS 8192
+
+static int encode_chunk(mg_model *m, const mg_nn_ctx *ctx, mg_output kind, const float *images,
+                        int batch, int h, int w, float *out, char *err, size_t errlen)
 {
-    int64_t shape[2], n_tok;
-    if (kind == MG_OUT_DEFAULT) kind = mg_model_default_output(m);
-    int nd = mg_model_output_shape(m, kind, c, h, w, shape, err, errlen);
-    if (nd < 0) return -1;
-    mg_nn_begin(ctx);
+    int64_t n_tok;
     float *x = mg_trunk_forward(m, ctx, images, batch, h, w, &n_tok, err, errlen);
     if (!x) return -1;
     int rc = 0;
@@ -353,6 +354,26 @@ int mg_model_encode(mg_model *m, const mg_nn_ctx *ctx, mg_output kind, const flo
         rc = -1;
     }
     free(x);
-    if (rc < 0) seterr(err, errlen, "out of memory");
+    if (rc < 0) seterr(err, errlen, "%s: out of memory", m->type);
     return rc;
+}
+
+int mg_model_encode(mg_model *m, const mg_nn_ctx *ctx, mg_output kind, const float *images,
+                    int batch, int c, int h, int w, float *out, char *err, size_t errlen)
+{
+    int64_t shape[2];
+    if (kind == MG_OUT_DEFAULT) kind = mg_model_default_output(m);
+    int nd = mg_model_output_shape(m, kind, c, h, w, shape, err, errlen);
+    if (nd < 0) return -1;
+    int64_t per_out = nd == 1 ? shape[0] : shape[0] * shape[1], per_in = (int64_t)c * h * w;
+    int64_t n_tok = m->t.n_cls + m->t.n_reg + (int64_t)(h / m->t.patch) * (w / m->t.patch);
+    int chunk = (int)(MG_MAX_BATCH_TOKENS / n_tok);
+    if (chunk < 1) chunk = 1;
+    mg_nn_begin(ctx);
+    for (int b0 = 0; b0 < batch; b0 += chunk) {
+        int nb = batch - b0 < chunk ? batch - b0 : chunk;
+        if (encode_chunk(m, ctx, kind, images + b0 * per_in, nb, h, w, out + b0 * per_out,
+                         err, errlen) < 0) return -1;
+    }
+    return 0;
 }

@@ -75,27 +75,22 @@ VCLONES static float max_of(const float *x, int64_t n)
     return m;
 }
 
-/* 0.5·x·(1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³), with tanh(u) = 1 − 2/(e^{2u} + 1);
- * u is clamped to ±9 where tanh is 1 in fp32. */
+/* 0.5·x·(1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³), computed as x / (1 + e^{−2u})
+ * (since 1 + tanh(u) = 2·σ(2u)), which has no cancellation for negative x. */
 VCLONES static void gelu_tanh_array(float *x, int64_t n)
 {
     int64_t i = 0;
-    const v16f c = V16(0.79788456080286536f), k = V16(0.044715f), one = V16(1.0f),
-               two = V16(2.0f), half = V16(0.5f), lim = V16(9.0f), nlim = V16(-9.0f);
+    const v16f c = V16(-1.5957691216057307f), k = V16(0.044715f), one = V16(1.0f);
     for (; i + 16 <= n; i += 16) {
-        v16f v;
+        v16f v, e;
         memcpy(&v, x + i, sizeof v);
-        v16f u = c * (v + k * v * v * v);
-        u = VMAX(VMIN(u, lim), nlim);
-        v16f e;
-        VEXP(e, two * u);
-        v16f th = one - two / (e + one);
-        v = half * v * (one + th);
+        VEXP(e, c * (v + k * v * v * v));       /* e^{−2u} */
+        v = v / (one + e);
         memcpy(x + i, &v, sizeof v);
     }
     for (; i < n; i++) {
         float v = x[i];
-        x[i] = 0.5f * v * (1.0f + tanhf(0.79788456080286536f * (v + 0.044715f * v * v * v)));
+        x[i] = v / (1.0f + expf(-1.5957691216057307f * (v + 0.044715f * v * v * v)));
     }
 }
 
@@ -367,7 +362,7 @@ void mg_nn_softmax(float *x, int64_t n, int64_t d)
 /* ---- attention: blocks of queries against blocks of keys with an online softmax
  * (Milakov & Gimelshein 2018; the FlashAttention schedule), so memory is
  * O(block²) per worker instead of O(n²). ---- */
-enum { ATT_BQ = 128, ATT_BK = 512 };
+enum { ATT_BQ = 256, ATT_BK = 512 };
 
 typedef struct {
     const float *q, *k, *v;

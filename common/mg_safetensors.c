@@ -263,8 +263,8 @@ static int add_file(mg_st *st, const char *path, void *map, size_t size)
     return 0;
 }
 
-/* Map one file and append its tensors. */
-static int load_file(mg_st *st, const char *path, char *err, size_t errlen)
+/* Map one file and append its tensors; messages name it by label. */
+static int load_file(mg_st *st, const char *path, const char *label, char *err, size_t errlen)
 {
     int fd = -1, rc = -1;
     void *map = MAP_FAILED;
@@ -272,16 +272,16 @@ static int load_file(mg_st *st, const char *path, char *err, size_t errlen)
     struct stat sb;
 
     fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) { seterr(err, errlen, "%s: %s", path, strerror(errno)); goto fail; }
+    if (fd < 0) { seterr(err, errlen, "%s: %s", label, strerror(errno)); goto fail; }
     if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-        seterr(err, errlen, "%s: not a regular file", path);
+        seterr(err, errlen, "%s: not a regular file", label);
         goto fail;
     }
     size = (size_t)sb.st_size;
-    if (size < 8) { seterr(err, errlen, "%s: truncated safetensors file (%zu bytes)", path, size); goto fail; }
+    if (size < 8) { seterr(err, errlen, "%s: truncated safetensors file (%zu bytes)", label, size); goto fail; }
     map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map == MAP_FAILED) { seterr(err, errlen, "%s: mmap: %s", path, strerror(errno)); goto fail; }
-    if (parse_buffer(st, path, map, size, err, errlen) < 0) goto fail;
+    if (map == MAP_FAILED) { seterr(err, errlen, "%s: mmap: %s", label, strerror(errno)); goto fail; }
+    if (parse_buffer(st, label, map, size, err, errlen) < 0) goto fail;
     if (add_file(st, path, map, size) < 0) {
         while (st->n > 0 && st->t[st->n - 1].file == st->n_files) {
             free((char *)st->t[st->n - 1].name);
@@ -325,7 +325,7 @@ mg_st *mg_st_open_file(const char *path, char *err, size_t errlen)
 {
     mg_st *st = calloc(1, sizeof *st);
     if (!st) { seterr(err, errlen, "out of memory"); return NULL; }
-    if (load_file(st, path, err, errlen) < 0) { mg_st_close(st); return NULL; }
+    if (load_file(st, path, path, err, errlen) < 0) { mg_st_close(st); return NULL; }
     finish(st);
     return st;
 }
@@ -364,15 +364,15 @@ mg_st *mg_st_open_dir(const char *dir, char *err, size_t errlen)
     if (access(ipath, F_OK) != 0) {
         path = join(dir, "model.safetensors");
         if (!path) { seterr(err, errlen, "out of memory"); goto fail; }
-        if (load_file(st, path, err, errlen) < 0) goto fail;
+        if (load_file(st, path, "model.safetensors", err, errlen) < 0) goto fail;
         goto done;
     }
     json_error_t je;
     root = json_load_file(ipath, JSON_REJECT_DUPLICATES, &je);
-    if (!root) { seterr(err, errlen, "%s: %s", ipath, je.text); goto fail; }
+    if (!root) { seterr(err, errlen, "model.safetensors.index.json: %s", je.text); goto fail; }
     json_t *wm = json_object_get(root, "weight_map");
     if (!json_is_object(wm) || json_object_size(wm) == 0) {
-        seterr(err, errlen, "%s: no weight_map object", ipath);
+        seterr(err, errlen, "model.safetensors.index.json: no weight_map object");
         goto fail;
     }
     size_t nsh = 0;
@@ -383,7 +383,7 @@ mg_st *mg_st_open_dir(const char *dir, char *err, size_t errlen)
     json_object_foreach(wm, key, val) {
         const char *f = json_string_value(val);
         if (!f || !*f || strchr(f, '/')) {
-            seterr(err, errlen, "%s: weight_map entry '%s' is not a file name in the directory", ipath, key);
+            seterr(err, errlen, "model.safetensors.index.json: weight_map entry '%s' is not a file name in the directory", key);
             goto fail;
         }
         size_t i;
@@ -394,7 +394,7 @@ mg_st *mg_st_open_dir(const char *dir, char *err, size_t errlen)
         free(path);
         path = join(dir, shards[i]);
         if (!path) { seterr(err, errlen, "out of memory"); goto fail; }
-        if (load_file(st, path, err, errlen) < 0) goto fail;
+        if (load_file(st, path, shards[i], err, errlen) < 0) goto fail;
     }
     finish(st);
     /* Every mapped tensor must live in the shard the index names, and vice versa. */
@@ -402,15 +402,16 @@ mg_st *mg_st_open_dir(const char *dir, char *err, size_t errlen)
         mg_st_tensor *t = mg_st_find(st, key);
         const char *f = json_string_value(val), *have = t ? strrchr(st->files[t->file].path, '/') + 1 : NULL;
         if (!t || strcmp(have, f) != 0) {
-            seterr(err, errlen, "%s: tensor '%s' is not in shard %s", ipath, key, f);
+            seterr(err, errlen, "model.safetensors.index.json: tensor '%s' is not in shard %s", key, f);
             goto fail;
         }
     }
     if ((size_t)st->n != json_object_size(wm)) {
         for (int i = 0; i < st->n; i++)
             if (!json_object_get(wm, st->t[i].name)) {
-                seterr(err, errlen, "%s: tensor '%s' of %s is missing from the weight_map", ipath,
-                       st->t[i].name, st->files[st->t[i].file].path);
+                seterr(err, errlen, "model.safetensors.index.json: tensor '%s' of %s is missing "
+                       "from the weight_map", st->t[i].name,
+                       strrchr(st->files[st->t[i].file].path, '/') + 1);
                 goto fail;
             }
     }

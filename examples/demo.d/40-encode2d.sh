@@ -12,6 +12,12 @@ $E images "$D/small_" 2 3 32 32
 mg-stream import -m modality=CR "$D/img_0.npy" "$D/img_1.npy" >"$D/images.mgt"
 mg-stream import "$D/small_0.npy" "$D/small_1.npy" >"$D/small.mgt"
 
+echo "-- a PNG through mg-preprocess --preset medsiglip-448 into a MedSigLIP-shaped SigLIP"
+$E gen siglip "$D/medsiglip" --set image_size=448 --set patch_size=14
+"$PY" -c "import numpy as np; from PIL import Image; Image.fromarray((np.random.default_rng(1).random((300, 260)) * 255).astype(np.uint8)).save('$D/cxr.png')"
+mg-preprocess --preset medsiglip-448 "$D/cxr.png" | mg-encode2d -m "$D/medsiglip" --l2 >"$D/cxr_emb.mgt"
+mg-stream info "$D/cxr_emb.mgt" | sed -n '/^record 1/,+2p'
+
 echo "-- SigLIP with its attention-pooling head, L2-normalised embeddings"
 mg-encode2d -m "$D/siglip" --l2 -o "$D/siglip.mgt" "$D/images.mgt"
 mg-stream info "$D/siglip.mgt" | sed -n '/^record 1/,/^record 2/p' | head -3

@@ -18,7 +18,8 @@ parity() {
     case $kind in tokens|projected) t=tokens;; esac
     local l2=; [[ " $* " == *" --l2 "* ]] && l2=--l2
     rm -f "$T"/o_*.npy
-    if ! mg-encode2d -m "$dir" -k "$kind" "$@" "$T/$img.mgt" >"$T/o.mgt" 2>"$T/err" ||
+    local k=(-k "$kind"); [ "$kind" = default ] && k=()
+    if ! mg-encode2d -m "$dir" "${k[@]}" "$@" "$T/$img.mgt" >"$T/o.mgt" 2>"$T/err" ||
        ! mg-stream export -t $t -o "$T/o_{n}.npy" "$T/o.mgt" 2>>"$T/err"; then
         fail "$name" "$(head -c 300 "$T/err")"; return
     fi
@@ -37,12 +38,16 @@ for f in siglip siglip_vision_model gemma3 dinov2 dinov2_with_registers vit; do
     $E gen $f "$T/$f" || fail "generate $f"
 done
 $E gen gemma3 "$T/gemma3_model" --prefix model.
+$E gen siglip_vision_model "$T/sig_nohead" --set vision_use_head=false
+$E gen vit "$T/vit_quick" --set hidden_act='"quick_gelu"' --set qkv_bias=false --set layer_norm_eps=1e-5
+$E gen dinov2 "$T/dinov2_tanh" --set hidden_act='"gelu_pytorch_tanh"' --set mlp_ratio=2.5
 images sig 3 3 96 96; images svm 2 3 24 24; images g3 3 3 32 32; images sq 3 3 32 32
-images wide 2 3 48 40; images small 2 3 20 24
+images wide 2 3 48 40; images small 2 3 20 24; images many 15 3 96 96
 
 parity siglip_head_pooled_matches_torch "$T/siglip" pooled sig 3 -b 2
 parity siglip_tokens_match_torch_576_tokens_tiled_attention "$T/siglip" tokens sig 3 -@ 2
 parity siglip_mean_l2_matches_torch "$T/siglip" mean sig 3 --l2
+parity batch_over_token_budget_runs_in_chunks "$T/siglip" pooled many 15 -b 15
 parity siglip_vision_model_config_eps_and_act "$T/siglip_vision_model" pooled svm 2
 parity gemma3_projector_matches_torch "$T/gemma3" projected g3 3 -b 3
 parity gemma3_tower_tokens_match_torch "$T/gemma3" tokens g3 3
@@ -54,6 +59,9 @@ parity dinov2_registers_antialiased_pos_downsampling "$T/dinov2_with_registers" 
 parity dinov2_registers_mean_upsampled "$T/dinov2_with_registers" mean wide 2 -@ 2
 parity vit_cls_matches_torch "$T/vit" pooled sq 3 -b 1
 parity vit_tokens_match_torch "$T/vit" tokens sq 3
+parity siglip_without_head_defaults_to_mean "$T/sig_nohead" default svm 2
+parity vit_quick_gelu_no_qkv_bias "$T/vit_quick" pooled sq 3
+parity dinov2_tanh_gelu_fractional_mlp_ratio "$T/dinov2_tanh" pooled sq 3
 
 # Metadata and record order are carried through; the default output is the pooled one.
 mg-encode2d -m "$T/siglip" "$T/sig.mgt" -o "$T/meta.mgt" && mg-stream info "$T/meta.mgt" >"$T/info"
@@ -109,6 +117,12 @@ mk b5 vit; $E corrupt "$T/b5" lie
 bad header_length_lies "header length [0-9]+ does not fit the [0-9]+-byte file" "$T/b5"
 mk b6 vit; $E corrupt "$T/b6" dtype layernorm.bias
 bad unknown_dtype "tensor 'layernorm.bias': unknown dtype 'Q4_K'" "$T/b6"
+mk b10 vit; $E corrupt "$T/b10" overlap
+bad overlapping_offsets "data offsets overlap the previous tensor" "$T/b10"
+mk b11 vit; $E corrupt "$T/b11" duplicate
+bad duplicate_tensor_name "bad header JSON: duplicate object key" "$T/b11"
+mk b12 vit; $E corrupt "$T/b12" metadata
+bad metadata_values_are_strings "__metadata__ value 'format' is not a string" "$T/b12"
 mk b7 vit; sed -i 's/"vit"/"swin"/' "$T/b7/config.json"
 bad unknown_model_type "unsupported model_type 'swin'" "$T/b7"
 mk b8 vit; sed -i 's/"hidden_act": *"[a-z_]*"\|"model_type"/"hidden_act": "relu6", "model_type"/' "$T/b8/config.json"

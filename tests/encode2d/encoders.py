@@ -5,12 +5,14 @@ forward of each family, written from the published architectures
 modeling_dinov2_with_registers / modeling_vit).
 
   encoders.py gen FAMILY DIR [--dtype F32|BF16|F16] [--shards N] [--seed S] [--prefix P]
+                             [--set KEY=JSON]   (config override; the vision config for siglip/gemma3)
   encoders.py images OUTPREFIX N C H W [--seed S]      (writes OUTPREFIX{i}.npy)
   encoders.py check DIR KIND IMAGES.npy... -- OUTPUTS.npy...  [--l2]
   encoders.py genbig SHAPE DIR [--dtype D]   vit-b16, so400m-448 (siglip), so400m-896 (gemma3)
   encoders.py compare A.npy B.npy MAX_REL MIN_COS     (two outputs of the program)
   encoders.py corrupt DIR HOW [NAME]    damage DIR/model.safetensors: drop, extra,
-                                        reshape, truncate, lie, dtype
+                                        reshape, truncate, lie, dtype, overlap,
+                                        duplicate, metadata
 
 Safetensors files are written by hand (struct + json + numpy): u64 header length,
 JSON header padded to 8 bytes, then the data buffer.
@@ -45,7 +47,7 @@ def to_bf16_bits(a):
 
 
 def write_safetensors(path, tensors, dtype):
-    header, blobs, off = {}, [], 0
+    header, blobs, off = {"__metadata__": {"format": "pt"}}, [], 0
     for name in sorted(tensors):
         a = np.asarray(tensors[name], dtype=np.float32)
         if dtype == "BF16":
@@ -177,7 +179,7 @@ def hf_vit_tensors(r, t, p, cfg, dinov2):
     for i in range(cfg["num_hidden_layers"]):
         q = p + "encoder.layer.%d." % i
         for k in ("query", "key", "value"):
-            r.lin(t, q + "attention.attention." + k, D, D)
+            r.lin(t, q + "attention.attention." + k, D, D, cfg.get("qkv_bias", True))
         r.lin(t, q + "attention.output.dense", D, D)
         if dinov2:
             r.norm(t, q + "norm1", D)
@@ -222,7 +224,7 @@ class SpecRand(Rand):
 def write_big(path, specs, dtype, seed=3):
     g = np.random.default_rng(seed)
     es = 4 if dtype == "F32" else 2
-    header, off = {}, 0
+    header, off = {"__metadata__": {"format": "pt"}}, 0
     for name in sorted(specs):
         shape = specs[name][0] if isinstance(specs[name], tuple) else specs[name].shape
         n = es * int(np.prod(shape, dtype=np.int64))
@@ -292,14 +294,17 @@ def family_config(fam):
     raise SystemExit("unknown family " + fam)
 
 
-def gen(fam, d, dtype="F32", shards=1, seed=1, prefix=None):
+def gen(fam, d, dtype="F32", shards=1, seed=1, prefix=None, overrides=None):
     cfg, r, t = family_config(fam), Rand(seed), {}
+    for kv in overrides or []:
+        k, v = kv.split("=", 1)
+        (cfg["vision_config"] if "vision_config" in cfg else cfg)[k] = json.loads(v)
     if fam == "siglip":
         siglip_tensors(r, t, "vision_model.", cfg["vision_config"], True)
         t["text_model.final_layer_norm.weight"] = r.arr((32,))   # the text tower is not read
         t["logit_scale"] = r.arr((1,))
     elif fam == "siglip_vision_model":
-        siglip_tensors(r, t, "vision_model.", cfg, True)
+        siglip_tensors(r, t, "vision_model.", cfg, cfg.get("vision_use_head", True))
     elif fam == "gemma3":
         p = prefix if prefix is not None else ""
         siglip_tensors(r, t, p + "vision_tower.vision_model.", cfg["vision_config"], False)
@@ -490,11 +495,34 @@ def corrupt(d, how, name=None):
     if how == "lie":
         open(path, "wb").write(struct.pack("<Q", len(data)) + data[8:])
         return 0
+    meta = header.pop("__metadata__", None)
+    if how == "overlap":          # the second tensor (by offset) starts inside the first
+        first, second = sorted(header, key=lambda k: header[k]["data_offsets"][0])[:2]
+        b0, e0 = header[first]["data_offsets"]
+        b1, e1 = header[second]["data_offsets"]
+        header[second]["data_offsets"] = [b1 - 4, e1 - 4]
+        h = json.dumps(header)
+        open(path, "wb").write(struct.pack("<Q", len(h)) + h.encode() + buf)
+        return 0
+    if how == "duplicate":        # the same name twice in the header text
+        k = sorted(header)[0]
+        h = json.dumps(header)
+        h = h[:-1] + ", " + json.dumps(k) + ": " + json.dumps(header[k]) + "}"
+        open(path, "wb").write(struct.pack("<Q", len(h)) + h.encode() + buf)
+        return 0
+    if how == "metadata":         # __metadata__ values must be strings
+        header["__metadata__"] = {"format": 1}
+        h = json.dumps(header)
+        open(path, "wb").write(struct.pack("<Q", len(h)) + h.encode() + buf)
+        return 0
+    if meta is not None:
+        header["__metadata__"] = meta
     if how == "dtype":
         header[name]["dtype"] = "Q4_K"
     elif how == "reshape":
         header[name]["shape"] = header[name]["shape"][::-1] + [1]
     tensors = {}
+    header.pop("__metadata__", None)
     for k, e in header.items():
         b, e2 = e["data_offsets"]
         tensors[k] = (e, buf[b:e2])
@@ -515,9 +543,10 @@ def corrupt(d, how, name=None):
 
 def main(a):
     if a[0] == "gen":
-        opts = dict(zip(a[3::2], a[4::2]))
+        pairs = list(zip(a[3::2], a[4::2]))
+        opts = dict(pairs)
         gen(a[1], a[2], opts.get("--dtype", "F32"), int(opts.get("--shards", 1)),
-            int(opts.get("--seed", 1)), opts.get("--prefix"))
+            int(opts.get("--seed", 1)), opts.get("--prefix"), [v for k, v in pairs if k == "--set"])
         return 0
     if a[0] == "images":
         pre, n, c, h, w = a[1], *map(int, a[2:6])

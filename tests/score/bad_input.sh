@@ -19,6 +19,10 @@ printf 'id\ty\nr1\ta\n' >rowsum_y.tsv
 
 expect_error non_numeric_score_is_an_error 1 'error: nonnum.tsv: id b: .*not a number' mg-score classify nonnum.tsv y.tsv -o out.txt --json out.json
 [ ! -e out.txt ] && [ ! -e out.json ] && pass error_leaves_no_output_files || fail error_leaves_no_output_files "output written"
+printf 'id\tp\na\t0x1p-2\nb\t0.7\nc\t0.4\n' >hex.tsv
+expect_error hexadecimal_score_is_not_a_number 1 "error: hex.tsv: id a: score '0x1p-2'" mg-score classify hex.tsv y.tsv
+printf 'id\tp\na\tnan\nb\t0.7\nc\t0.4\n' >nan.tsv
+expect_error nan_score_is_not_a_number 1 "error: nan.tsv: id a: score 'nan'" mg-score classify nan.tsv y.tsv
 expect_error probability_outside_unit_interval_is_an_error 1 'error: outside.tsv: .*outside \[0,1\]' mg-score classify outside.tsv y.tsv
 check raw_scores_accept_values_outside_unit_interval mg-score classify --raw-scores outside.tsv y.tsv
 expect_error duplicated_prediction_id_is_an_error 1 "error: dup.tsv: duplicated id 'a'" mg-score classify dup.tsv y.tsv
@@ -40,6 +44,9 @@ mg-score classify p_extra.tsv y_extra.tsv >out.txt 2>err.txt; st=$?
 if [ $st = 0 ] && grep -q "p_extra.tsv: 2 id(s) not in the truth table (first: c)" err.txt &&
    grep -q "y_extra.tsv: 1 id(s) without a prediction (first: z)" err.txt && grep -q "2 cases" out.txt
 then pass missing_ids_are_reported_on_both_sides; else fail missing_ids_are_reported_on_both_sides "$st $(cat err.txt)"; fi
+mg-score classify -q p_extra.tsv y_extra.tsv --missing miss.tsv >/dev/null
+printf 'side\tid\npredictions\tc\npredictions\td\ntruth\tz\n' >miss_want.tsv
+cmp -s miss.tsv miss_want.tsv && pass missing_ids_listed_with_their_side || fail missing_ids_listed_with_their_side "$(cat miss.tsv 2>&1)"
 
 # usage errors: exit 2
 for args in "classify" "classify --bootstrap -1 ok.tsv y.tsv" "classify --nope ok.tsv y.tsv" "classify --alpha 2 ok.tsv y.tsv" "nosuchcommand" "report --tokenize x a b" "vqa a"; do

@@ -34,3 +34,28 @@ for f in ("roc", "pr", "calibration"):
         band = root.findall(NS + "polygon")
         ok("roc_has_bootstrap_band", len(band) == 1 and len(pts(band[0])) == 202, "no band")
 PY
+
+# multiclass: one one-vs-rest curve per class, class names escaped in the legend
+"$PY" - <<'PY'
+import numpy as np
+r = np.random.default_rng(3); n = 150; k = 3
+y = r.integers(0, k, n); P = r.dirichlet(np.ones(k), n)
+names = ["a<b", "c&d", "e"]
+open("m.tsv", "w").write("id\t" + "\t".join(names) + "\n" + "".join("m%d\t" % i + "\t".join(repr(float(v)) for v in P[i]) + "\n" for i in range(n)))
+open("m_y.tsv", "w").write("id\tdx\n" + "".join("m%d\t%s\n" % (i, names[y[i]]) for i in range(n)))
+PY
+if mg-score classify m.tsv m_y.tsv --plot mplots -q >/dev/null; then
+"$PY" - <<'PY'
+import xml.etree.ElementTree as ET
+NS = "{http://www.w3.org/2000/svg}"
+for f in ("roc", "pr"):
+    try:
+        root = ET.parse("mplots/%s.svg" % f).getroot()
+        n = len(root.findall(NS + "polyline"))
+        texts = "".join(t.text or "" for t in root.iter(NS + "text"))
+        good = n == 3 and "a<b" in texts and "c&d" in texts
+        print(("PASS" if good else "FAIL") + " multiclass_%s_has_one_curve_per_class%s" % (f, "" if good else ": %d curves" % n))
+    except Exception as e:
+        print("FAIL multiclass_%s_has_one_curve_per_class: %s" % (f, e))
+PY
+else fail multiclass_plots_written "mg-score failed"; fi

@@ -43,7 +43,7 @@ write_tsv(f"{T}/b2.tsv", ["id", "p"], [("i%d" % i, repr(float(p2[i]))) for i in 
 outs = {}
 for th in (1, 3):
     r = subprocess.run(["mg-score", "classify", f"{T}/b.tsv", "--label-col", "y", "--bootstrap", str(B),
-                        "--seed", str(seed), "--compare", f"{T}/b2.tsv", "-@", str(th), "-q",
+                        "--seed", str(seed), "--compare", f"{T}/b2.tsv", "-@", str(th), "-q", "--no-version",
                         "--json", f"{T}/b{th}.json"], capture_output=True, text=True)
     if r.returncode:
         ok("bootstrap_runs", False, r.stderr.strip())

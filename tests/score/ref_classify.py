@@ -264,6 +264,18 @@ def multiclass_case(name, n, k, seed, mc="ovr", absent=None, zd="warn"):
     good = all(close(pc[j]["precision"], pr_[j]) and close(pc[j]["recall"], rc_[j]) and
                close(pc[j]["f1"], f_[j]) and pc[j]["support"] == sup[j] for j in range(k))
     ok(name + "_per_class_match_sklearn", good, "per-class differs")
+    zq = norm_ppf(0.975)
+    bad = []
+    for j in range(k):
+        yj = (yi == j).astype(int)
+        if yj.sum() < 2:
+            bad += [] if pc[j]["auc_ci_low"] is None else ["class %d: CI without positives" % j]
+            continue
+        a_, S_ = delong_direct(yj, [P[:, j]])
+        lo_, hi_ = max(0, a_[0] - zq * math.sqrt(S_[0, 0])), min(1, a_[0] + zq * math.sqrt(S_[0, 0]))
+        if not (close(pc[j]["auc_ci_low"], lo_) and close(pc[j]["auc_ci_high"], hi_)):
+            bad.append("class %d: mg [%r, %r] py [%r, %r]" % (j, pc[j]["auc_ci_low"], pc[j]["auc_ci_high"], lo_, hi_))
+    ok(name + "_per_class_delong_ci_matches_direct_computation", not bad, "; ".join(bad[:2]))
 
 
 multiclass_case("multiclass_ovr", 240, 4, 6)
@@ -292,6 +304,8 @@ def multilabel_case(name, n, k, seed, empty_col=None, zd="warn", thr=0.5):
     Yp = (P >= thr).astype(int)
     zdv = zd if zd == "warn" else int(zd)
     want = {"subset_accuracy": M.accuracy_score(Y, Yp)}
+    for kk in ("precision", "recall", "f1"):
+        want[kk + "_samples"] = getattr(M, kk + "_score")(Y, Yp, average="samples", zero_division=zdv)
     for avg in ("macro", "micro", "weighted"):
         want["auc_" + avg] = sk(M.roc_auc_score, Y, P, average=avg)
         want["average_precision_" + avg] = sk(M.average_precision_score, Y, P, average=avg)

@@ -97,7 +97,7 @@ def rouge_l(h, refs, beta=1.2):
     return 0.0
 
 
-def cider_d(hyps, refss, sigma=6.0):
+def cider_d(hyps, refss, sigma=6.0, per_image=False):
     crefs = [[ngrams(r.split()) for r in refs] for refs in refss]
     df = defaultdict(float)
     for refs in crefs:
@@ -134,7 +134,7 @@ def cider_d(hyps, refss, sigma=6.0):
                 val[n] *= np.e ** (-(delta ** 2) / (2 * sigma ** 2))
             sc += val
         scores.append(np.mean(sc) / len(refs) * 10.0)
-    return float(np.mean(scores))
+    return (float(np.mean(scores)), scores) if per_image else float(np.mean(scores))
 
 
 WORDS = "the heart size is normal no focal consolidation pleural effusion lungs are clear mild " \
@@ -201,9 +201,9 @@ ok("report_simple_tokenisation_lowercases_and_strips_punctuation",
 # bootstrap of CIDEr-D recomputes the document frequency per replicate:
 # B=1 replicate with seed S must equal the formula on that resample
 # (resampling transcribed in ref_bootstrap.py; here: identical for any -@)
-r1 = subprocess.run(["mg-score", "report", f"{T}/hyp.tsv", f"{T}/ref.tsv", "--bootstrap", "30", "-@", "1",
+r1 = subprocess.run(["mg-score", "report", f"{T}/hyp.tsv", f"{T}/ref.tsv", "--bootstrap", "30", "-@", "1", "--no-version",
                      "--json", f"{T}/rb1.json"], capture_output=True, text=True)
-r2 = subprocess.run(["mg-score", "report", f"{T}/hyp.tsv", f"{T}/ref.tsv", "--bootstrap", "30", "-@", "2",
+r2 = subprocess.run(["mg-score", "report", f"{T}/hyp.tsv", f"{T}/ref.tsv", "--bootstrap", "30", "-@", "2", "--no-version",
                      "--json", f"{T}/rb2.json"], capture_output=True, text=True)
 ok("report_bootstrap_identical_for_any_thread_count",
    r1.returncode == 0 and open(f"{T}/rb1.json").read() == open(f"{T}/rb2.json").read(), r1.stderr)
@@ -397,3 +397,84 @@ for k, v in reps.items():
     if not (close(m["ci_low"], lo, 1e-10) and close(m["ci_high"], hi, 1e-10)):
         bad.append("%s: mg [%r, %r] py [%r, %r]" % (k, m["ci_low"], m["ci_high"], lo, hi))
 ok("report_bootstrap_matches_formulas_on_each_resample", not bad, "; ".join(bad))
+
+# ---------------- sacrebleu (13a tokens, exp smoothing) ----------------
+RE13A = [(re.compile(r"([\{-\~\[-\` -\&\(-\+\:-\@\/])"), r" \1 "),
+         (re.compile(r"([^0-9])([\.,])"), r"\1 \2 "),
+         (re.compile(r"([\.,])([^0-9])"), r" \1 \2"),
+         (re.compile(r"([0-9])(-)"), r"\1 \2 ")]
+
+
+def tok13a(line):
+    line = line.replace("<skipped>", "").replace("-\n", "").replace("\n", " ")
+    if "&" in line:
+        line = line.replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+    line = f" {line} "
+    for rx, rep in RE13A:
+        line = rx.sub(rep, line)
+    return " ".join(line.split())
+
+
+def sacre_corpus(hyps, refss):
+    sys_len = ref_len = 0
+    correct, total = [0] * 4, [0] * 4
+    for h, refs in zip(hyps, refss):
+        hw = tok13a(h).split()
+        maxc, lens = Counter(), []
+        for r in refs:
+            rw = tok13a(r).split()
+            lens.append(len(rw))
+            for g, c in ngrams(rw).items():
+                maxc[g] = max(maxc[g], c)
+        sys_len += len(hw)
+        ref_len += min(lens, key=lambda l: (abs(l - len(hw)), l))
+        for g, c in ngrams(hw).items():
+            total[len(g) - 1] += c
+            correct[len(g) - 1] += min(c, maxc[g])
+    bp = 1.0 if sys_len >= ref_len else (math.exp(1 - ref_len / sys_len) if sys_len > 0 else 0.0)
+    if correct[0] == 0:
+        return 0.0
+    prec, smooth = [0.0] * 4, 1.0
+    for n_ in range(4):
+        if total[n_] == 0:
+            break
+        if correct[n_] == 0:
+            smooth *= 2
+            prec[n_] = 100.0 / (smooth * total[n_])
+        else:
+            prec[n_] = 100.0 * correct[n_] / total[n_]
+    return bp * math.exp(sum(math.log(p) if p > 0 else -9999999999 for p in prec) / 4)
+
+
+SH = ["The heart is mildly enlarged (CTR 0.55).", "No pleural effusion, no pneumothorax.",
+      "Stable 3.5-cm nodule; see prior exam & report.", "Lines/tubes: ETT 4-5 cm above the carina!",
+      "Clear lungs.", "Mild cardiomegaly"]
+SR = [["Heart size mildly enlarged, CTR 0.55.", "the heart is enlarged"],
+      ["No effusion or pneumothorax.", "No pleural effusion. No pneumothorax."],
+      ["Stable 3.5 cm nodule, see prior &amp; report.", "unchanged nodule"],
+      ["ETT tip 4-5 cm above carina.", "Lines and tubes in place."],
+      ["The lungs are clear.", "clear lungs bilaterally"],
+      ["There is no cardiomegaly.", "heart size normal"]]
+with open(f"{T}/sh.tsv", "w") as f:
+    f.write("id\ttext\n" + "".join("s%d\t%s\n" % (i, h) for i, h in enumerate(SH)))
+with open(f"{T}/sr.tsv", "w") as f:
+    f.write("id\ttext\n" + "".join("s%d\t%s\n" % (i, r) for i, rs in enumerate(SR) for r in rs))
+out = run(["report", "--sacrebleu", f"{T}/sh.tsv", f"{T}/sr.tsv"], f"{T}/sb.json")
+want = sacre_corpus(SH, SR)
+ok("sacrebleu_13a_exp_smoothing_matches_transcription",
+   close(out["metrics"]["sacrebleu"]["value"], want) and out["sacrebleu_signature"].startswith("nrefs:2|"),
+   "mg %r py %r" % (out["metrics"]["sacrebleu"]["value"], want))
+ok("sacrebleu_13a_tokens_match_regex_transcription",
+   all(tok13a(x) == x2 for x, x2 in [(SH[2], "Stable 3.5 - cm nodule ; see prior exam & report ."),
+                                       (SH[3], "Lines / tubes : ETT 4 - 5 cm above the carina !")]),
+   "%r" % [tok13a(SH[2]), tok13a(SH[3])])
+
+# ---------------- per-report values ----------------
+r = subprocess.run(["mg-score", "report", f"{T}/hyp.tsv", f"{T}/ref.tsv", "--per-case", f"{T}/pc.tsv", "-q",
+                    "-o", "/dev/null"], capture_output=True, text=True)
+rows = [l.split("\t") for l in open(f"{T}/pc.tsv").read().splitlines()[1:]] if r.returncode == 0 else []
+_, cs = cider_d(hyps, refss, per_image=True)
+good = len(rows) == n and all(
+    row[0] == "r%d" % i and close(float(row[1]), rouge_l(hyps[i], refss[i])) and close(float(row[2]), cs[i])
+    for i, row in enumerate(rows))
+ok("report_per_case_rouge_and_cider_match_formulas", good, r.stderr.strip() or "values differ")

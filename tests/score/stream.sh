@@ -42,6 +42,21 @@ if p.returncode:
 else:
     a = json.load(open("b.json"))["metrics"]["auc"]["value"]
     ok("binary_stream_joined_to_truth_table", abs(a - M.roc_auc_score(y, p1.astype(np.float64))) < 1e-12, "auc %r" % a)
+# a stream on standard input
+with open("b.mgt", "rb") as fin:
+    p = subprocess.run(["mg-score", "classify", "-", "b_truth.tsv", "--json", "stdin.json", "-q"], stdin=fin,
+                       capture_output=True, text=True)
+ok("stream_read_from_standard_input", p.returncode == 0 and
+   json.load(open("stdin.json"))["metrics"]["auc"]["value"] == json.load(open("b.json"))["metrics"]["auc"]["value"],
+   p.stderr.strip())
+# scores as metadata (no pred tensor)
+with open("meta.mgt", "wb") as f:
+    mgt.write(f, [({"id": "b%d" % i, "prob": repr(float(p1[i])), "label": str(y[i])}, {}) for i in range(n)])
+p = subprocess.run(["mg-score", "classify", "meta.mgt", "--score-col", "prob", "--label-col", "label", "--json", "m.json", "-q"],
+                   capture_output=True, text=True)
+ok("scores_from_record_metadata", p.returncode == 0 and
+   abs(json.load(open("m.json"))["metrics"]["auc"]["value"] - M.roc_auc_score(y, p1.astype(np.float64))) < 1e-12,
+   p.stderr.strip())
 # truncated stream: an error
 data = open("b.mgt", "rb").read()
 open("trunc.mgt", "wb").write(data[:len(data) - 40])
