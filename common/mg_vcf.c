@@ -9,11 +9,16 @@
 #include <string.h>
 
 #include <htslib/bgzf.h>
+#include <htslib/hfile.h>
 #include <htslib/hts.h>
 #include <htslib/kseq.h>
 #include <htslib/kstring.h>
 #include <htslib/tbx.h>
 #include <htslib/vcf.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 struct mg_vcf {
     htsFile *fp;
@@ -24,7 +29,12 @@ struct mg_vcf {
     char build[16];
     int has_build;
     /* current record */
-    kstring_t ks;            /* text: the raw line, cut at field ends */
+    kstring_t ks;            /* text: header lines; indexed reading's lines */
+    char *ln;                /* text: the current line, cut at field ends */
+    size_t ln_len;
+    char *buf;               /* text: decompressed bytes, lines found with memchr */
+    size_t buf_cap, buf_pos, buf_end, buf_scan;   /* buf_scan: bytes past buf_pos without '\n' */
+    int buf_eof;
     char *rest;              /* text: start of QUAL (after ALT) */
     bcf1_t *rec;             /* BCF record */
     const char **allele;
@@ -181,6 +191,7 @@ int mg_vcf_close(mg_vcf *v)
     if (v->rec) bcf_destroy(v->rec);
     if (v->fp && hts_close(v->fp) < 0) ret = -1;
     free(v->ks.s);
+    free(v->buf);
     free(v->allele);
     free(v->gt);
     free(v->dsq);
@@ -208,21 +219,66 @@ static int push_allele(mg_vcf *v, const char *a)
 /* Cut the first five tab-separated fields in place. */
 static int cut_text(mg_vcf *v, mg_vcf_site *s);
 
+/* The next line of a text VCF, in place in v->buf (its '\n', and a '\r'
+ * before it, replaced by NUL). hts_getline() would copy every line byte by
+ * byte; here whole decompressed chunks are read and lines found with memchr.
+ * Returns 1, 0 at end of file, -1 on a read error. */
+#define READ_CHUNK (1 << 20)
+static int buf_line(mg_vcf *v)
+{
+    for (;;) {
+        char *b = v->buf + v->buf_pos;
+        size_t avail = v->buf_end - v->buf_pos;
+        char *nl = avail > v->buf_scan ? memchr(b + v->buf_scan, '\n', avail - v->buf_scan) : NULL;
+        if (nl || (v->buf_eof && avail)) {
+            size_t len = nl ? (size_t)(nl - b) : avail;
+            b[len] = 0;                     /* buf_end < buf_cap: room for it at EOF */
+            v->buf_pos += nl ? len + 1 : len;
+            v->buf_scan = 0;
+            if (len && b[len - 1] == '\r') b[--len] = 0;
+            v->ln = b;
+            v->ln_len = len;
+            return 1;
+        }
+        if (v->buf_eof) return 0;
+        v->buf_scan = avail;
+        if (v->buf_pos) {                   /* keep the partial line, drop the rest */
+            memmove(v->buf, b, avail);
+            v->buf_pos = 0;
+            v->buf_end = avail;
+        }
+        if (v->buf_end + READ_CHUNK + 1 > v->buf_cap) {
+            size_t cap = v->buf_cap ? 2 * v->buf_cap : 4 * (size_t)READ_CHUNK;
+            while (cap < v->buf_end + READ_CHUNK + 1) cap *= 2;
+            char *nb = realloc(v->buf, cap);
+            if (!nb) return fail(v, "out of memory");
+            v->buf = nb;
+            v->buf_cap = cap;
+        }
+        /* htslib reads compressed text through BGZF, plain text through hFILE */
+        size_t want = v->buf_cap - 1 - v->buf_end;
+        BGZF *z = hts_get_bgzfp(v->fp);
+        ssize_t r = z ? bgzf_read(z, v->buf + v->buf_end, want)
+                      : hread(v->fp->fp.hfile, v->buf + v->buf_end, want);
+        if (r < 0) return fail(v, "read error after line %lld", (long long)v->line);
+        if (r == 0) v->buf_eof = 1;
+        v->buf_end += (size_t)r;
+    }
+}
+
 static int next_text(mg_vcf *v, mg_vcf_site *s)
 {
-    int r;
     do {
-        r = hts_getline(v->fp, KS_SEP_LINE, &v->ks);
-        if (r == -1) return 0;
-        if (r < -1) return fail(v, "read error after line %lld", (long long)v->line);
+        int r = buf_line(v);
+        if (r <= 0) return r;
         v->line++;
-    } while (v->ks.l == 0);
+    } while (v->ln_len == 0);
     return cut_text(v, s);
 }
 
 static int cut_text(mg_vcf *v, mg_vcf_site *s)
 {
-    char *p = v->ks.s, *f[5];
+    char *p = v->ln, *f[5];
     for (int i = 0; i < 5; i++) {
         f[i] = p;
         while (*p && *p != '\t') p++;
@@ -325,6 +381,8 @@ static int next_indexed(mg_vcf *v, mg_vcf_site *s)
         } else {
             r = hts_getline(v->fp, KS_SEP_LINE, &v->ks);
             if (r >= 0 && v->ks.l == 0) continue;
+            v->ln = v->ks.s;
+            v->ln_len = v->ks.l;
         }
         if (r < -1) return fail(v, "read error in an indexed region");
         int done = r == -1;
@@ -448,16 +506,56 @@ static int parse_gt(mg_vcf *v, const char *p, const char *e, int16_t *g)
     return 0;
 }
 
+/* Eight whole 4-byte cells "a/b<TAB>" or "a|b<TAB>" (a, b in {0, 1}) or
+ * "./.<TAB>", ".|.<TAB>" at p, as ALT copies (3 = missing) into c[0..8).
+ * Returns 0, leaving c untouched, when any cell has another form: the
+ * cell-by-cell code then decides. Same tests as the one-word check there. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HAVE_GT8_AVX2 1
+__attribute__((target("avx2")))
+static int gt8_avx2(const char *p, uint8_t *c)
+{
+    __m256i w = _mm256_loadu_si256((const __m256i *)(const void *)p);
+    __m256i d = _mm256_xor_si256(w, _mm256_set1_epi32(0x09302F30));     /* "0/0\t" */
+    __m256i m = _mm256_and_si256(d, _mm256_set1_epi32((int)0xFFFEFFFEu));
+    __m256i call = _mm256_or_si256(_mm256_cmpeq_epi32(m, _mm256_setzero_si256()),
+                                   _mm256_cmpeq_epi32(m, _mm256_set1_epi32(0x5300)));
+    __m256i miss = _mm256_or_si256(_mm256_cmpeq_epi32(w, _mm256_set1_epi32(0x092E2F2E)),
+                                   _mm256_cmpeq_epi32(w, _mm256_set1_epi32(0x092E7C2E)));
+    if (_mm256_movemask_epi8(_mm256_or_si256(call, miss)) != -1) return 0;
+    __m256i one = _mm256_set1_epi32(1);
+    __m256i k = _mm256_add_epi32(_mm256_and_si256(d, one),
+                                 _mm256_and_si256(_mm256_srli_epi32(d, 16), one));
+    k = _mm256_or_si256(_mm256_andnot_si256(miss, k), _mm256_and_si256(miss, _mm256_set1_epi32(3)));
+    /* byte 0 of each 32-bit lane to bytes 0..3 of each 128-bit half, then the halves together */
+    k = _mm256_shuffle_epi8(k, _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                                0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1));
+    k = _mm256_permutevar8x32_epi32(k, _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1));
+    _mm_storel_epi64((__m128i *)(void *)c, _mm256_castsi256_si128(k));
+    return 1;
+}
+#endif
+
 /* GT is the first FORMAT field and no DS is wanted: the common layout, parsed
  * without walking subfields; the rest of each cell is skipped with memchr. */
 static int load_text_gt_first(mg_vcf *v, char *p)
 {
     int n = v->nsamples, bi = v->n_allele == 2;
-    char *end = v->ks.s + v->ks.l;
+    char *end = v->ln + v->ln_len;
     uint8_t *cnt = v->cnt1;
     v->cnt_valid = bi;
+#ifdef HAVE_GT8_AVX2
+    int simd = bi && __builtin_cpu_supports("avx2");
+#endif
     for (int s = 0; s < n; s++) {
         int16_t g[2];
+#ifdef HAVE_GT8_AVX2
+        /* the following cell must exist: the eighth cell's TAB says so */
+        while (simd && s + 8 < n && end - p >= 32 && gt8_avx2(p, cnt + s)) {
+            s += 8;
+            p += 32;
+        }
+#endif
         if (bi && s + 1 < n && end - p >= 4) {
             /* fastest: a whole 4-byte cell "a/b<TAB>" or "a|b<TAB>", a, b in {0, 1},
              * or "./.<TAB>", compared as one little-endian word */
