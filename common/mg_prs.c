@@ -754,6 +754,42 @@ static void add_lookup_avx2(double *acc, const uint8_t *c, const double *t4, int
     for (; s < n; s++) acc[s] += t4[c[s]];
 }
 
+/* The same for up to four score columns at once: acc[j][s] += t4[j][c[s]];
+ * the codes are loaded and widened once for all columns. */
+static inline __attribute__((always_inline, target("avx2")))
+void add_lookup4_body(double *const *acc, const double (*t4)[4], int nc, const uint8_t *c, int n)
+{
+    __m256 tab[4];
+    for (int j = 0; j < nc; j++) tab[j] = _mm256_castpd_ps(_mm256_loadu_pd(t4[j]));
+    const __m256i one = _mm256_set1_epi64x(1);
+    int s = 0;
+    for (; s + 4 <= n; s += 4) {
+        int32_t w;
+        memcpy(&w, c + s, 4);
+        __m256i k = _mm256_slli_epi64(_mm256_cvtepu8_epi64(_mm_cvtsi32_si128(w)), 1);
+        __m256i idx = _mm256_or_si256(k, _mm256_slli_epi64(_mm256_add_epi64(k, one), 32));
+#pragma GCC unroll 4
+        for (int j = 0; j < nc; j++) {
+            __m256d v = _mm256_castps_pd(_mm256_permutevar8x32_ps(tab[j], idx));
+            _mm256_storeu_pd(acc[j] + s, _mm256_add_pd(_mm256_loadu_pd(acc[j] + s), v));
+        }
+    }
+    for (; s < n; s++)
+        for (int j = 0; j < nc; j++) acc[j][s] += t4[j][c[s]];
+}
+
+/* one copy per column count, so that the column loop is unrolled */
+__attribute__((target("avx2")))
+static void add_lookup4_avx2(double *const *acc, const double (*t4)[4], int nc, const uint8_t *c, int n)
+{
+    switch (nc) {
+    case 1: add_lookup4_body(acc, t4, 1, c, n); break;
+    case 2: add_lookup4_body(acc, t4, 2, c, n); break;
+    case 3: add_lookup4_body(acc, t4, 3, c, n); break;
+    default: add_lookup4_body(acc, t4, 4, c, n); break;
+    }
+}
+
 __attribute__((target("avx2")))
 static void add_lookup_i64_avx2(int64_t *acc, const uint8_t *c, const int64_t *t4, int n)
 {
@@ -780,6 +816,18 @@ static void add_lookup(double *acc, const uint8_t *c, const double *t4, int n)
     if (__builtin_cpu_supports("avx2")) { add_lookup_avx2(acc, c, t4, n); return; }
 #endif
     for (int s = 0; s < n; s++) acc[s] += t4[c[s]];
+}
+
+static void add_lookup_cols(double *const *acc, const double (*t4)[4], int nc, const uint8_t *c, int n)
+{
+#ifdef HAVE_AVX2_KERNELS
+    if (__builtin_cpu_supports("avx2")) {
+        for (int j = 0; j < nc; j += 4)
+            add_lookup4_avx2(acc + j, t4 + j, nc - j < 4 ? nc - j : 4, c, n);
+        return;
+    }
+#endif
+    for (int j = 0; j < nc; j++) add_lookup(acc[j], c, t4[j], n);
 }
 
 static void add_lookup_i64(int64_t *acc, const uint8_t *c, const int64_t *t4, int n)
@@ -891,9 +939,14 @@ static void score_record(mg_prs *p, int chrom, int n_allele, int32_t *const *qa,
                 int64_t tn64[4] = { tn[0], tn[1], tn[2], tn[3] };
                 add_lookup_i64(p->named, c, tn64, n);
             }
-            for (int j = 0; j < nc; j++) {
-                double t4[4] = { tab[j], tab[nc + j], tab[2 * nc + j], tab[3 * nc + j] };
-                add_lookup(p->sum + (size_t)(c0 + j) * n, c, t4, n);
+            for (int j0 = 0; j0 < nc; j0 += 64) {     /* columns in groups on the stack */
+                double t4[64][4], *acc[64];
+                int m = nc - j0 < 64 ? nc - j0 : 64;
+                for (int j = 0; j < m; j++) {
+                    for (int k = 0; k < 4; k++) t4[j][k] = tab[k * nc + j0 + j];
+                    acc[j] = p->sum + (size_t)(c0 + j0 + j) * n;
+                }
+                add_lookup_cols(acc, (const double (*)[4])t4, m, c, n);
             }
             if (p->sumc)
                 for (int s = 0; s < n; s++) {

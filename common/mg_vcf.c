@@ -506,33 +506,41 @@ static int parse_gt(mg_vcf *v, const char *p, const char *e, int16_t *g)
     return 0;
 }
 
-/* Eight whole 4-byte cells "a/b<TAB>" or "a|b<TAB>" (a, b in {0, 1}) or
- * "./.<TAB>", ".|.<TAB>" at p, as ALT copies (3 = missing) into c[0..8).
- * Returns 0, leaving c untouched, when any cell has another form: the
+/* Whole 4-byte cells "a/b<TAB>" or "a|b<TAB>" (a, b in {0, 1}) or "./.<TAB>",
+ * ".|.<TAB>" from p on, eight at a time, as ALT copies (3 = missing) into c;
+ * at most max cells. Returns how many were decoded (a multiple of 8); it stops
+ * before the first group of eight with a cell of another form, which the
  * cell-by-cell code then decides. Same tests as the one-word check there. */
 #if defined(__x86_64__) && defined(__GNUC__)
 #define HAVE_GT8_AVX2 1
 __attribute__((target("avx2")))
-static int gt8_avx2(const char *p, uint8_t *c)
+static int gt_cells_avx2(const char *p, int max, uint8_t *c)
 {
-    __m256i w = _mm256_loadu_si256((const __m256i *)(const void *)p);
-    __m256i d = _mm256_xor_si256(w, _mm256_set1_epi32(0x09302F30));     /* "0/0\t" */
-    __m256i m = _mm256_and_si256(d, _mm256_set1_epi32((int)0xFFFEFFFEu));
-    __m256i call = _mm256_or_si256(_mm256_cmpeq_epi32(m, _mm256_setzero_si256()),
-                                   _mm256_cmpeq_epi32(m, _mm256_set1_epi32(0x5300)));
-    __m256i miss = _mm256_or_si256(_mm256_cmpeq_epi32(w, _mm256_set1_epi32(0x092E2F2E)),
-                                   _mm256_cmpeq_epi32(w, _mm256_set1_epi32(0x092E7C2E)));
-    if (_mm256_movemask_epi8(_mm256_or_si256(call, miss)) != -1) return 0;
-    __m256i one = _mm256_set1_epi32(1);
-    __m256i k = _mm256_add_epi32(_mm256_and_si256(d, one),
-                                 _mm256_and_si256(_mm256_srli_epi32(d, 16), one));
-    k = _mm256_or_si256(_mm256_andnot_si256(miss, k), _mm256_and_si256(miss, _mm256_set1_epi32(3)));
+    const __m256i hom_ref = _mm256_set1_epi32(0x09302F30);             /* "0/0\t" */
+    const __m256i digit_bits = _mm256_set1_epi32((int)0xFFFEFFFEu);
+    const __m256i phased = _mm256_set1_epi32(0x5300);                  /* '/' ^ '|' */
+    const __m256i miss_u = _mm256_set1_epi32(0x092E2F2E), miss_p = _mm256_set1_epi32(0x092E7C2E);
+    const __m256i one = _mm256_set1_epi32(1), three = _mm256_set1_epi32(3);
     /* byte 0 of each 32-bit lane to bytes 0..3 of each 128-bit half, then the halves together */
-    k = _mm256_shuffle_epi8(k, _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-                                                0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1));
-    k = _mm256_permutevar8x32_epi32(k, _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1));
-    _mm_storel_epi64((__m128i *)(void *)c, _mm256_castsi256_si128(k));
-    return 1;
+    const __m256i pick = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                          0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m256i join = _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1);
+    int k = 0;
+    for (; k + 8 <= max; k += 8, p += 32) {
+        __m256i w = _mm256_loadu_si256((const __m256i *)(const void *)p);
+        __m256i d = _mm256_xor_si256(w, hom_ref);
+        __m256i m = _mm256_and_si256(d, digit_bits);
+        __m256i call = _mm256_or_si256(_mm256_cmpeq_epi32(m, _mm256_setzero_si256()),
+                                       _mm256_cmpeq_epi32(m, phased));
+        __m256i miss = _mm256_or_si256(_mm256_cmpeq_epi32(w, miss_u), _mm256_cmpeq_epi32(w, miss_p));
+        if (_mm256_movemask_epi8(_mm256_or_si256(call, miss)) != -1) break;
+        __m256i x = _mm256_add_epi32(_mm256_and_si256(d, one),
+                                     _mm256_and_si256(_mm256_srli_epi32(d, 16), one));
+        x = _mm256_blendv_epi8(x, three, miss);
+        x = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(x, pick), join);
+        _mm_storel_epi64((__m128i *)(void *)(c + k), _mm256_castsi256_si128(x));
+    }
+    return k;
 }
 #endif
 
@@ -545,15 +553,19 @@ static int load_text_gt_first(mg_vcf *v, char *p)
     uint8_t *cnt = v->cnt1;
     v->cnt_valid = bi;
 #ifdef HAVE_GT8_AVX2
-    int simd = bi && __builtin_cpu_supports("avx2");
+    int simd = bi && __builtin_cpu_supports("avx2"), retry = 0;
 #endif
     for (int s = 0; s < n; s++) {
         int16_t g[2];
 #ifdef HAVE_GT8_AVX2
-        /* the following cell must exist: the eighth cell's TAB says so */
-        while (simd && s + 8 < n && end - p >= 32 && gt8_avx2(p, cnt + s)) {
-            s += 8;
-            p += 32;
+        /* cells before the last: each one's TAB says another follows */
+        if (simd && s >= retry && s + 8 < n) {
+            int max = n - 1 - s;
+            if ((end - p) / 4 < max) max = (int)((end - p) / 4);
+            int k = gt_cells_avx2(p, max, cnt + s);
+            s += k;
+            p += 4 * (size_t)k;
+            if (k + 8 <= max) retry = s + 8;    /* other cell forms here: go on cell by cell */
         }
 #endif
         if (bi && s + 1 < n && end - p >= 4) {
@@ -824,8 +836,17 @@ void mg_vcf_allele_counts(const mg_vcf *v, int a, uint8_t *c)
     int n = v->nsamples;
     if (v->cnt_valid) {
         const uint8_t *x = v->cnt1;
-        if (a == 1) memcpy(c, x, (size_t)n);
-        else for (int s = 0; s < n; s++) c[s] = x[s] == 3 ? 3 : (uint8_t)(2 - x[s]);
+        if (a == 1) { memcpy(c, x, (size_t)n); return; }
+        /* REF copies 2 - x, missing 3 stays 3: both are (6 - x) & 3, eight
+         * bytes at a time (6 - x never borrows across bytes) */
+        int s = 0;
+        for (; s + 8 <= n; s += 8) {
+            uint64_t w;
+            memcpy(&w, x + s, 8);
+            w = (0x0606060606060606u - w) & 0x0303030303030303u;
+            memcpy(c + s, &w, 8);
+        }
+        for (; s < n; s++) c[s] = (uint8_t)((6 - x[s]) & 3);
         return;
     }
     const int16_t *g = v->gt;
