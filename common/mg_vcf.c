@@ -716,6 +716,35 @@ static uint8_t gt8_code(int8_t x0, int8_t x1)
     return (uint8_t)(a0 + a1);
 }
 
+/* BCF int8 GT pairs of a biallelic record, sixteen samples at a time, as ALT
+ * copies into c: bytes 2..5 are alleles 0 and 1 ((a + 1) << 1 | phased),
+ * 0 and 1 missing. Only pairs of two alleles or two missing values; returns
+ * how many samples were decoded (a multiple of 16), stopping before the first
+ * group with anything else (haploid, half-missing, other alleles), which the
+ * table then decides. */
+#ifdef HAVE_GT8_AVX2
+__attribute__((target("avx2")))
+static int gt8_pairs_avx2(const uint8_t *x, int n, uint8_t *c)
+{
+    const __m256i low7 = _mm256_set1_epi8(0x7F), two = _mm256_set1_epi8(2), one = _mm256_set1_epi8(1);
+    const __m256i zero = _mm256_setzero_si256(), two16 = _mm256_set1_epi16(2), three16 = _mm256_set1_epi16(3);
+    int s = 0;
+    for (; s + 16 <= n; s += 16) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(x + 2 * s));
+        __m256i h = _mm256_and_si256(_mm256_srli_epi16(v, 1), low7);     /* allele + 1, 0 missing */
+        __m256i le2 = _mm256_cmpeq_epi8(_mm256_max_epu8(h, two), two);
+        __m256i z = _mm256_cmpeq_epi8(h, zero);
+        __m256i mixed = _mm256_xor_si256(z, _mm256_or_si256(_mm256_slli_epi16(z, 8), _mm256_srli_epi16(z, 8)));
+        if (_mm256_movemask_epi8(le2) != -1 || !_mm256_testz_si256(mixed, mixed)) break;
+        __m256i k = _mm256_sub_epi16(_mm256_maddubs_epi16(h, one), two16);
+        k = _mm256_blendv_epi8(k, three16, z);
+        k = _mm256_permute4x64_epi64(_mm256_packus_epi16(k, k), 0x08);
+        _mm_storeu_si128((__m128i *)(void *)(c + s), _mm256_castsi256_si128(k));
+    }
+    return s;
+}
+#endif
+
 static int load_bcf_gt8(mg_vcf *v, const bcf_fmt_t *f)
 {
     if (v->n_allele != 2) return load_bcf_gt8_slow(v, f);
@@ -726,10 +755,18 @@ static int load_bcf_gt8(mg_vcf *v, const bcf_fmt_t *f)
     int n = v->nsamples;
     const uint8_t *x = f->p, *tab = v->gt8_table;
     uint8_t *c = v->cnt1, bad = 0;
-    for (int s = 0; s < n; s++) {
-        uint8_t k = tab[x[2 * s] | (unsigned)x[2 * s + 1] << 8];
-        bad |= k >> 7;
-        c[s] = k;
+#ifdef HAVE_GT8_AVX2
+    int simd = __builtin_cpu_supports("avx2");
+#endif
+    for (int s = 0; s < n;) {
+#ifdef HAVE_GT8_AVX2
+        if (simd) s += gt8_pairs_avx2(x + 2 * s, n - s, c + s);
+#endif
+        for (int e = s + 16 < n ? s + 16 : n; s < e; s++) {
+            uint8_t k = tab[x[2 * s] | (unsigned)x[2 * s + 1] << 8];
+            bad |= k >> 7;
+            c[s] = k;
+        }
     }
     if (bad) return load_bcf_gt8_slow(v, f);
     v->cnt_valid = 1;
