@@ -2,6 +2,7 @@
 #include "mg_vcf.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +21,9 @@
 #include <immintrin.h>
 #endif
 
+#define N_CHUNK 4
+#define READ_CHUNK (1 << 20)
+
 struct mg_vcf {
     htsFile *fp;
     bcf_hdr_t *hdr;
@@ -32,9 +36,22 @@ struct mg_vcf {
     kstring_t ks;            /* text: header lines; indexed reading's lines */
     char *ln;                /* text: the current line, cut at field ends */
     size_t ln_len;
-    char *buf;               /* text: decompressed bytes, lines found with memchr */
-    size_t buf_cap, buf_pos, buf_end, buf_scan;   /* buf_scan: bytes past buf_pos without '\n' */
-    int buf_eof;
+    /* text: decompressed bytes in chunks, lines found in place with memchr; a
+     * line crossing a chunk's end is put together in st. With threads > 1 a
+     * reading thread fills the chunks (a ring) while this one parses. */
+    int threads;
+    char *ch[N_CHUNK];
+    size_t ch_len[N_CHUNK];
+    int ch_full[N_CHUNK];    /* filled, not yet given back (reading thread) */
+    int ch_stat[N_CHUNK];    /* 0 data, 1 end of file, -1 read error */
+    int ch_cur, ch_have;     /* the chunk being parsed */
+    size_t ch_pos;
+    char *st;
+    size_t st_len, st_cap;
+    int rd_on, rd_quit, rd_next;
+    pthread_t rd_th;
+    pthread_mutex_t rd_mu;
+    pthread_cond_t rd_cv;
     char *rest;              /* text: start of QUAL (after ALT) */
     bcf1_t *rec;             /* BCF record */
     const char **allele;
@@ -62,6 +79,7 @@ struct mg_vcf {
 };
 
 static int fail(mg_vcf *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void reader_stop(mg_vcf *v);
 static int fail(mg_vcf *v, const char *fmt, ...)
 {
     va_list ap;
@@ -152,8 +170,14 @@ mg_vcf *mg_vcf_open(const char *path, int threads, char *err, size_t errlen)
         snprintf(err, errlen, "not a VCF or BCF file");
         goto fail;
     }
-    if (threads > 1 && f->compression == bgzf && hts_set_threads(v->fp, threads) < 0) {
-        snprintf(err, errlen, "cannot start %d decompression threads", threads);
+    /* Text: one reading thread decompresses (see reader_main) while this one
+     * parses, and the scorer takes a third; htslib's pool comes in only for
+     * threads beyond those, as it costs more in synchronisation than it gives
+     * on a machine with few cores. BCF records are decoded by htslib. */
+    v->threads = threads;
+    int pool = v->is_bcf ? threads : threads - 2;
+    if (pool > 1 && f->compression == bgzf && hts_set_threads(v->fp, pool) < 0) {
+        snprintf(err, errlen, "cannot start %d decompression threads", pool);
         goto fail;
     }
     if (v->is_bcf) {
@@ -189,9 +213,11 @@ int mg_vcf_close(mg_vcf *v)
     free(v->seqnames);
     if (v->hdr) bcf_hdr_destroy(v->hdr);
     if (v->rec) bcf_destroy(v->rec);
+    reader_stop(v);
     if (v->fp && hts_close(v->fp) < 0) ret = -1;
     free(v->ks.s);
-    free(v->buf);
+    for (int i = 0; i < N_CHUNK; i++) free(v->ch[i]);
+    free(v->st);
     free(v->allele);
     free(v->gt);
     free(v->dsq);
@@ -219,50 +245,148 @@ static int push_allele(mg_vcf *v, const char *a)
 /* Cut the first five tab-separated fields in place. */
 static int cut_text(mg_vcf *v, mg_vcf_site *s);
 
-/* The next line of a text VCF, in place in v->buf (its '\n', and a '\r'
- * before it, replaced by NUL). hts_getline() would copy every line byte by
- * byte; here whole decompressed chunks are read and lines found with memchr.
- * Returns 1, 0 at end of file, -1 on a read error. */
-#define READ_CHUNK (1 << 20)
+/* Fill chunk i with the next decompressed bytes: htslib reads compressed
+ * text through BGZF, plain text through hFILE. */
+static void read_chunk(mg_vcf *v, int i)
+{
+    BGZF *z = hts_get_bgzfp(v->fp);
+    ssize_t r = z ? bgzf_read(z, v->ch[i], READ_CHUNK) : hread(v->fp->fp.hfile, v->ch[i], READ_CHUNK);
+    v->ch_len[i] = r > 0 ? (size_t)r : 0;
+    v->ch_stat[i] = r > 0 ? 0 : r == 0 ? 1 : -1;
+}
+
+static void *reader_main(void *arg)
+{
+    mg_vcf *v = arg;
+    for (int i = 0;; i = (i + 1) % N_CHUNK) {
+        pthread_mutex_lock(&v->rd_mu);
+        while (v->ch_full[i] && !v->rd_quit) pthread_cond_wait(&v->rd_cv, &v->rd_mu);
+        int quit = v->rd_quit;
+        pthread_mutex_unlock(&v->rd_mu);
+        if (quit) break;
+        read_chunk(v, i);
+        pthread_mutex_lock(&v->rd_mu);
+        v->ch_full[i] = 1;
+        pthread_cond_broadcast(&v->rd_cv);
+        pthread_mutex_unlock(&v->rd_mu);
+        if (v->ch_stat[i]) break;
+    }
+    return NULL;
+}
+
+static void reader_stop(mg_vcf *v)
+{
+    if (!v->rd_on) return;
+    pthread_mutex_lock(&v->rd_mu);
+    v->rd_quit = 1;
+    pthread_cond_broadcast(&v->rd_cv);
+    pthread_mutex_unlock(&v->rd_mu);
+    pthread_join(v->rd_th, NULL);
+    pthread_cond_destroy(&v->rd_cv);
+    pthread_mutex_destroy(&v->rd_mu);
+    v->rd_on = 0;
+}
+
+/* Sequential text reading starts here (not at open: reading through the
+ * index seeks instead). Returns 0 or -1. */
+static int reader_start(mg_vcf *v)
+{
+    for (int i = 0; i < N_CHUNK; i++)
+        if (!v->ch[i] && !(v->ch[i] = malloc(READ_CHUNK))) return fail(v, "out of memory");
+    v->ch_cur = -1;
+    if (v->threads <= 1) return 0;
+    if (pthread_mutex_init(&v->rd_mu, NULL)) return fail(v, "cannot start the reading thread");
+    if (pthread_cond_init(&v->rd_cv, NULL)) {
+        pthread_mutex_destroy(&v->rd_mu);
+        return fail(v, "cannot start the reading thread");
+    }
+    if (pthread_create(&v->rd_th, NULL, reader_main, v)) {
+        pthread_cond_destroy(&v->rd_cv);
+        pthread_mutex_destroy(&v->rd_mu);
+        return fail(v, "cannot start the reading thread");
+    }
+    v->rd_on = 1;
+    return 0;
+}
+
+/* Give back the parsed chunk and take the next: 1, 0 at end of file, -1 on a
+ * read error. */
+static int next_chunk(mg_vcf *v)
+{
+    if (!v->rd_on) {
+        v->ch_cur = 0;
+        read_chunk(v, 0);
+    } else {
+        pthread_mutex_lock(&v->rd_mu);
+        if (v->ch_have) {
+            v->ch_full[v->ch_cur] = 0;
+            pthread_cond_broadcast(&v->rd_cv);
+        }
+        v->ch_cur = v->rd_next;
+        while (!v->ch_full[v->ch_cur]) pthread_cond_wait(&v->rd_cv, &v->rd_mu);
+        pthread_mutex_unlock(&v->rd_mu);
+        if (!v->ch_stat[v->ch_cur]) v->rd_next = (v->rd_next + 1) % N_CHUNK;
+    }
+    v->ch_pos = 0;
+    v->ch_have = v->ch_stat[v->ch_cur] == 0;
+    if (v->ch_stat[v->ch_cur] < 0) return fail(v, "read error after line %lld", (long long)v->line);
+    return v->ch_have;
+}
+
+static int stitch(mg_vcf *v, const char *b, size_t n)
+{
+    if (v->st_len + n + 1 > v->st_cap) {
+        size_t cap = v->st_cap ? 2 * v->st_cap : 65536;
+        while (cap < v->st_len + n + 1) cap *= 2;
+        char *p = realloc(v->st, cap);
+        if (!p) return fail(v, "out of memory");
+        v->st = p;
+        v->st_cap = cap;
+    }
+    memcpy(v->st + v->st_len, b, n);
+    v->st_len += n;
+    v->st[v->st_len] = 0;
+    return 0;
+}
+
+/* The next line of a text VCF as v->ln (its '\n', and a '\r' before it,
+ * replaced by NUL): in place in its chunk, or put together in v->st when it
+ * crosses a chunk's end. hts_getline() would copy every line byte by byte.
+ * Returns 1, 0 at end of file, -1 on error. */
 static int buf_line(mg_vcf *v)
 {
+    if (!v->ch[0] && reader_start(v) < 0) return -1;
+    v->st_len = 0;
     for (;;) {
-        char *b = v->buf + v->buf_pos;
-        size_t avail = v->buf_end - v->buf_pos;
-        char *nl = avail > v->buf_scan ? memchr(b + v->buf_scan, '\n', avail - v->buf_scan) : NULL;
-        if (nl || (v->buf_eof && avail)) {
-            size_t len = nl ? (size_t)(nl - b) : avail;
-            b[len] = 0;                     /* buf_end < buf_cap: room for it at EOF */
-            v->buf_pos += nl ? len + 1 : len;
-            v->buf_scan = 0;
-            if (len && b[len - 1] == '\r') b[--len] = 0;
-            v->ln = b;
-            v->ln_len = len;
+        if (v->ch_have) {
+            char *b = v->ch[v->ch_cur] + v->ch_pos;
+            size_t avail = v->ch_len[v->ch_cur] - v->ch_pos;
+            char *nl = memchr(b, '\n', avail);
+            if (nl) {
+                size_t len = (size_t)(nl - b);
+                v->ch_pos += len + 1;
+                if (v->st_len) {
+                    if (stitch(v, b, len) < 0) return -1;
+                    b = v->st;
+                    len = v->st_len;
+                } else *nl = 0;
+                if (len && b[len - 1] == '\r') b[--len] = 0;
+                v->ln = b;
+                v->ln_len = len;
+                return 1;
+            }
+            if (avail && stitch(v, b, avail) < 0) return -1;
+        }
+        int r = next_chunk(v);
+        if (r < 0) return -1;
+        if (r == 0) {                 /* a last line without '\n' */
+            if (!v->st_len) return 0;
+            if (v->st[v->st_len - 1] == '\r') v->st[--v->st_len] = 0;
+            v->ln = v->st;
+            v->ln_len = v->st_len;
+            v->st_len = 0;
             return 1;
         }
-        if (v->buf_eof) return 0;
-        v->buf_scan = avail;
-        if (v->buf_pos) {                   /* keep the partial line, drop the rest */
-            memmove(v->buf, b, avail);
-            v->buf_pos = 0;
-            v->buf_end = avail;
-        }
-        if (v->buf_end + READ_CHUNK + 1 > v->buf_cap) {
-            size_t cap = v->buf_cap ? 2 * v->buf_cap : 4 * (size_t)READ_CHUNK;
-            while (cap < v->buf_end + READ_CHUNK + 1) cap *= 2;
-            char *nb = realloc(v->buf, cap);
-            if (!nb) return fail(v, "out of memory");
-            v->buf = nb;
-            v->buf_cap = cap;
-        }
-        /* htslib reads compressed text through BGZF, plain text through hFILE */
-        size_t want = v->buf_cap - 1 - v->buf_end;
-        BGZF *z = hts_get_bgzfp(v->fp);
-        ssize_t r = z ? bgzf_read(z, v->buf + v->buf_end, want)
-                      : hread(v->fp->fp.hfile, v->buf + v->buf_end, want);
-        if (r < 0) return fail(v, "read error after line %lld", (long long)v->line);
-        if (r == 0) v->buf_eof = 1;
-        v->buf_end += (size_t)r;
     }
 }
 
