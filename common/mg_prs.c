@@ -732,31 +732,13 @@ static int32_t transform(int32_t q, int effect)
     return q;
 }
 
-/* acc[s] += t4[c[s]] for s < n, c[s] in 0..3: the inner loop of scoring hard
- * calls. With AVX2 four samples at a time pick their table entries with one
- * permute; every acc[s] still gets the same single IEEE add, so the results
- * are the same bits either way. */
+/* acc[j][s] += t4[j][c[s]] for s < n, c[s] in 0..3, up to four score
+ * columns j, and with named also named[s] += tn[c[s]] (int64): the inner loop
+ * of scoring hard calls. With AVX2 four samples at a time pick their table
+ * entries with one permute per column, the codes loaded and widened once for
+ * all columns; every acc[j][s] still gets the same single IEEE add, so the
+ * results are the same bits either way. */
 #if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("avx2")))
-static void add_lookup_avx2(double *acc, const uint8_t *c, const double *t4, int n)
-{
-    const __m256 tab = _mm256_castpd_ps(_mm256_loadu_pd(t4));
-    const __m256i one = _mm256_set1_epi64x(1);
-    int s = 0;
-    for (; s + 4 <= n; s += 4) {
-        int32_t w;
-        memcpy(&w, c + s, 4);
-        __m256i k = _mm256_slli_epi64(_mm256_cvtepu8_epi64(_mm_cvtsi32_si128(w)), 1);
-        __m256i idx = _mm256_or_si256(k, _mm256_slli_epi64(_mm256_add_epi64(k, one), 32));
-        __m256d v = _mm256_castps_pd(_mm256_permutevar8x32_ps(tab, idx));
-        _mm256_storeu_pd(acc + s, _mm256_add_pd(_mm256_loadu_pd(acc + s), v));
-    }
-    for (; s < n; s++) acc[s] += t4[c[s]];
-}
-
-/* The same for up to four score columns at once, acc[j][s] += t4[j][c[s]],
- * and with named also named[s] += tn[c[s]] (int64): the codes are loaded and
- * widened once for all of them. */
 static inline __attribute__((always_inline, target("avx2")))
 void add_lookup4_body(double *const *acc, const double (*t4)[4], int nc, const uint8_t *c, int n,
                       int64_t *named, const int64_t *tn)
@@ -832,9 +814,6 @@ static void add_lookup_i64_avx2(int64_t *acc, const uint8_t *c, const int64_t *t
 
 static void add_lookup(double *acc, const uint8_t *c, const double *t4, int n)
 {
-#ifdef HAVE_AVX2_KERNELS
-    if (__builtin_cpu_supports("avx2")) { add_lookup_avx2(acc, c, t4, n); return; }
-#endif
     for (int s = 0; s < n; s++) acc[s] += t4[c[s]];
 }
 

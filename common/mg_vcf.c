@@ -291,7 +291,7 @@ static void reader_stop(mg_vcf *v)
  * index seeks instead). Returns 0 or -1. */
 static int reader_start(mg_vcf *v)
 {
-    for (int i = 0; i < N_CHUNK; i++)
+    for (int i = 0; i < (v->threads > 1 ? N_CHUNK : 1); i++)
         if (!v->ch[i] && !(v->ch[i] = malloc(READ_CHUNK))) return fail(v, "out of memory");
     v->ch_cur = -1;
     if (v->threads <= 1) return 0;
