@@ -23,6 +23,7 @@
 
 #define N_CHUNK 4
 #define READ_CHUNK (1 << 20)
+#define INDEXED_CHUNK (1 << 16)
 
 struct mg_vcf {
     htsFile *fp;
@@ -45,7 +46,7 @@ struct mg_vcf {
     int ch_full[N_CHUNK];    /* filled, not yet given back (reading thread) */
     int ch_stat[N_CHUNK];    /* 0 data, 1 end of file, -1 read error */
     int ch_cur, ch_have;     /* the chunk being parsed */
-    size_t ch_pos;
+    size_t ch_pos, ch_size;
     char *st;
     size_t st_len, st_cap;
     int rd_on, rd_quit, rd_next;
@@ -250,7 +251,7 @@ static int cut_text(mg_vcf *v, mg_vcf_site *s);
 static void read_chunk(mg_vcf *v, int i)
 {
     BGZF *z = hts_get_bgzfp(v->fp);
-    ssize_t r = z ? bgzf_read(z, v->ch[i], READ_CHUNK) : hread(v->fp->fp.hfile, v->ch[i], READ_CHUNK);
+    ssize_t r = z ? bgzf_read(z, v->ch[i], v->ch_size) : hread(v->fp->fp.hfile, v->ch[i], v->ch_size);
     v->ch_len[i] = r > 0 ? (size_t)r : 0;
     v->ch_stat[i] = r > 0 ? 0 : r == 0 ? 1 : -1;
 }
@@ -291,10 +292,13 @@ static void reader_stop(mg_vcf *v)
  * index seeks instead). Returns 0 or -1. */
 static int reader_start(mg_vcf *v)
 {
-    for (int i = 0; i < (v->threads > 1 ? N_CHUNK : 1); i++)
+    for (int i = 0; i < (v->threads > 1 && !v->rg ? N_CHUNK : 1); i++)
         if (!v->ch[i] && !(v->ch[i] = malloc(READ_CHUNK))) return fail(v, "out of memory");
     v->ch_cur = -1;
-    if (v->threads <= 1) return 0;
+    /* through the index, chunks are small (what is read past a range's end
+     * is wasted) and read here, between seeks */
+    v->ch_size = v->rg ? INDEXED_CHUNK : READ_CHUNK;
+    if (v->threads <= 1 || v->rg) return 0;
     if (pthread_mutex_init(&v->rd_mu, NULL)) return fail(v, "cannot start the reading thread");
     if (pthread_cond_init(&v->rd_cv, NULL)) {
         pthread_mutex_destroy(&v->rd_mu);
@@ -497,16 +501,17 @@ static int next_indexed(mg_vcf *v, mg_vcf_site *s)
                 }
                 if (bgzf_seek(hts_get_bgzfp(v->fp), (int64_t)v->itr->off[0].u, SEEK_SET) < 0)
                     return fail(v, "cannot seek to an indexed region");
+                v->ch_have = 0;                    /* what was read ahead is elsewhere */
             }
         }
         int r, k;
         if (v->is_bcf) {
             r = bcf_itr_next(v->fp, v->itr, v->rec);
         } else {
-            r = hts_getline(v->fp, KS_SEP_LINE, &v->ks);
-            if (r >= 0 && v->ks.l == 0) continue;
-            v->ln = v->ks.s;
-            v->ln_len = v->ks.l;
+            r = buf_line(v);
+            if (r < 0) return -1;
+            if (r == 1 && v->ln_len == 0) continue;
+            r = r == 1 ? 0 : -1;
         }
         if (r < -1) return fail(v, "read error in an indexed region");
         int done = r == -1;
