@@ -77,7 +77,8 @@ static const char *USAGE =
     "      --min-tissue F       keep tiles with at least this tissue fraction [0.25]\n"
     "Output and common options:\n"
     "  -o, --output FILE        output stream [stdout]\n"
-    "  -@, --threads N          threads for volume resampling [1]\n"
+    "  -@, --threads N          threads for volume and image resampling (same\n"
+    "                           output for any N) [1]\n"
     "  -z, --compress[=L]       zstd-compress tensor data [level 3]\n"
     "  -v, --verbose  -q, --quiet  -h, --help  --version  --no-version\n";
 
@@ -773,6 +774,7 @@ int main(int argc, char **argv)
         if (handle_opt(&cli, &o, c, optarg, opt_name(c)) < 0) goto done;
     }
     if (optind >= argc) { mg_usage_error(&cli, "no input files"); goto done; }
+    o.img.threads = cli.threads;
     if (o.id && argc - optind > 1) { mg_usage_error(&cli, "--id needs exactly one input file"); goto done; }
     if (o.slices && !o.nwin) medgemma_windows(&o);
     if (o.nwin && !o.slices) { mg_usage_error(&cli, "--slice-windows needs --slices"); goto done; }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <jpeglib.h>
 #include <png.h>
@@ -33,22 +34,34 @@ double mg_pix_max(mg_pixtype type)
     return type == MG_PIX_U8 ? 255.0 : type == MG_PIX_U16 ? 65535.0 : 1.0;
 }
 
-mg_image *mg_image_new(int w, int h, int c, mg_pixtype type)
+static mg_image *image_alloc(int w, int h, int c, mg_pixtype type, int zero)
 {
     if (w <= 0 || h <= 0 || c <= 0 || c > 4) return NULL;
     if ((long long)w * h * c > MG_IMAGE_MAX_SAMPLES) return NULL;
     mg_image *im = calloc(1, sizeof *im);
     if (!im) return NULL;
     im->w = w; im->h = h; im->c = c; im->type = type;
-    im->data = calloc((size_t)w * h * c, mg_pix_size(type));
+    size_t n = (size_t)w * h * c;
+    im->data = zero ? calloc(n, mg_pix_size(type)) : malloc(n * mg_pix_size(type));
     if (!im->data) { free(im); return NULL; }
     return im;
+}
+
+mg_image *mg_image_new(int w, int h, int c, mg_pixtype type)
+{
+    return image_alloc(w, h, c, type, 1);
+}
+
+mg_image *mg_image_new_uninit(int w, int h, int c, mg_pixtype type)
+{
+    return image_alloc(w, h, c, type, 0);
 }
 
 void mg_image_free(mg_image *im)
 {
     if (!im) return;
-    free(im->data);
+    if (im->map) munmap(im->map, im->map_len);
+    else free(im->data);
     free(im);
 }
 
@@ -313,23 +326,14 @@ mg_image *mg_image_center_crop(const mg_image *im, int cw, int ch, char *err, si
     return copy_window(im, cw, ch, -((im->w - cw) / 2), -((im->h - ch) / 2), err, errlen);
 }
 
-static double sample_at(const mg_image *im, size_t i)
-{
-    switch (im->type) {
-    case MG_PIX_U8: return ((const uint8_t *)im->data)[i];
-    case MG_PIX_U16: return ((const uint16_t *)im->data)[i];
-    default: return ((const float *)im->data)[i];
-    }
-}
-
 mg_image *mg_image_to_float(const mg_image *im, double scale, char *err, size_t errlen)
 {
     mg_image *out = mg_image_new(im->w, im->h, im->c, MG_PIX_F32);
     if (!out) { seterr(err, errlen, "out of memory"); return NULL; }
     size_t n = (size_t)im->w * im->h * im->c;
     float *o = out->data;
-    /* one loop per sample type: the per-sample switch of sample_at() costs
-     * more than the conversion */
+    /* one loop per sample type: a per-sample switch costs more than the
+     * conversion */
     if (im->type == MG_PIX_U8)
         for (size_t i = 0; i < n; i++) o[i] = (float)(((const uint8_t *)im->data)[i] * scale);
     else if (im->type == MG_PIX_U16)
@@ -368,19 +372,38 @@ mg_image *mg_image_to_channels(const mg_image *im, int c, char *err, size_t errl
 
 void mg_image_to_chw(const mg_image *im, const double *mean, const double *std, float *out)
 {
+    mg_image_to_planes(im, im->c, mean, std, out);
+}
+
+void mg_image_to_planes(const mg_image *im, int c_out, const double *mean, const double *std,
+                        float *out)
+{
     size_t n = (size_t)im->w * im->h;
     int c = im->c;
-    for (int k = 0; k < c; k++) {
+    for (int k = 0; k < c_out; k++) {
         double m = mean ? mean[k] : 0.0, s = std ? std[k] : 1.0;
+        int sk = c == 1 ? 0 : k;
         float *o = out + (size_t)k * n;
+        /* a plane equal to one already written (grey to RGB with one
+         * mean/std) is copied */
+        if (c == 1 && k > 0 && (mean ? mean[k] == mean[0] : 1) && (std ? std[k] == std[0] : 1)) {
+            memcpy(o, out, n * sizeof *o);
+            continue;
+        }
+        /* times the reciprocal in double: at most an ulp of the double
+         * quotient, far below float precision, for a fraction of the cost
+         * of a division per sample */
+        double r = 1.0 / s;
         if (im->type == MG_PIX_F32) {
-            const float *p = (const float *)im->data + k;
-            for (size_t i = 0; i < n; i++) o[i] = (float)((p[i * c] - m) / s);
+            const float *p = (const float *)im->data + sk;
+            if (c == 1) for (size_t i = 0; i < n; i++) o[i] = (float)((p[i] - m) * r);
+            else for (size_t i = 0; i < n; i++) o[i] = (float)((p[i * c] - m) * r);
         } else if (im->type == MG_PIX_U8) {
-            const uint8_t *p = (const uint8_t *)im->data + k;
-            for (size_t i = 0; i < n; i++) o[i] = (float)((p[i * c] - m) / s);
+            const uint8_t *p = (const uint8_t *)im->data + sk;
+            for (size_t i = 0; i < n; i++) o[i] = (float)((p[i * c] - m) * r);
         } else {
-            for (size_t i = 0; i < n; i++) o[i] = (float)((sample_at(im, i * c + k) - m) / s);
+            const uint16_t *p = (const uint16_t *)im->data + sk;
+            for (size_t i = 0; i < n; i++) o[i] = (float)((p[i * c] - m) * r);
         }
     }
 }

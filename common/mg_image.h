@@ -26,12 +26,18 @@ typedef struct {
     int w, h, c;          /* width, height, channels (1..4) */
     mg_pixtype type;
     void *data;           /* w*h*c samples, interleaved, owned */
+    void *map;            /* if set: data lies in this private file mapping
+                           * of map_len bytes, unmapped by mg_image_free */
+    size_t map_len;
 } mg_image;
 
 /** A zero-filled image; NULL on bad size or allocation failure. Free with
  *  mg_image_free(). */
 mg_image *mg_image_new(int w, int h, int c, mg_pixtype type);
 void mg_image_free(mg_image *im);
+/** As mg_image_new with the samples left uninitialised, for images the
+ *  caller writes in full (saves clearing large buffers). */
+mg_image *mg_image_new_uninit(int w, int h, int c, mg_pixtype type);
 /** Bytes per sample of type. */
 size_t mg_pix_size(mg_pixtype type);
 
@@ -75,6 +81,10 @@ mg_image *mg_image_to_channels(const mg_image *im, int c, char *err, size_t errl
  *  mean/std may be NULL (0 and 1). out holds c*h*w floats. */
 void mg_image_to_chw(const mg_image *im, const double *mean, const double *std,
                      float *out);
+/** As mg_image_to_chw with c_out planes: c_out == im->c, or a grey image
+ *  (im->c == 1) copied into every plane, each with its own mean/std. */
+void mg_image_to_planes(const mg_image *im, int c_out, const double *mean,
+                        const double *std, float *out);
 /** Largest sample value representable by the type (255, 65535, 1.0). */
 double mg_pix_max(mg_pixtype type);
 

@@ -147,11 +147,11 @@ int mg_image_prep_run(const mg_image_prep *p, const mg_image *im, float **out,
                       int *c, int *h, int *w, char *err, size_t errlen)
 {
     mg_image *cur = (mg_image *)im;
+    /* scale: the factor not yet applied to cur's samples (8-bit: the rescale
+     * factor; 16-bit: 1/65535 until the resizer or the output applies it) */
     double scale = 1.0;
     if (im->type == MG_PIX_U8) scale = p->rescale < 0 ? 1.0 / 255.0 : p->rescale;
-    else if (im->type == MG_PIX_U16) {
-        if (step(&cur, im, mg_image_to_float(cur, 1.0 / 65535.0, err, errlen)) < 0) goto fail;
-    }
+    else if (im->type == MG_PIX_U16) scale = 1.0 / 65535.0;
     /* Dropping channels first and copying grey to RGB last gives the same
      * pixels (resizing is per channel) for a third of the work. */
     if (p->channels && p->channels < cur->c)
@@ -168,8 +168,12 @@ int mg_image_prep_run(const mg_image_prep *p, const mg_image *im, float **out,
         if (cur->w <= cur->h) { ow = p->shortest_edge; oh = nl; }
         else { ow = nl; oh = p->shortest_edge; }
     }
-    if (ow > 0 && (ow != cur->w || oh != cur->h))
-        if (step(&cur, im, mg_resize(cur, ow, oh, p->filter, err, errlen)) < 0) goto fail;
+    if (ow > 0 && (ow != cur->w || oh != cur->h)) {
+        int u16 = cur->type == MG_PIX_U16;
+        if (step(&cur, im, mg_resize_ex(cur, ow, oh, p->filter, u16 ? scale : 1.0, p->threads,
+                                        err, errlen)) < 0) goto fail;
+        if (u16) scale = 1.0;
+    }
     if (p->crop_w > 0 && p->crop_h > 0 && (p->crop_w != cur->w || p->crop_h != cur->h)) {
         if (p->crop_w > cur->w || p->crop_h > cur->h) {
             seterr(err, errlen, "centre crop %dx%d is larger than the %dx%d image",
@@ -178,20 +182,21 @@ int mg_image_prep_run(const mg_image_prep *p, const mg_image *im, float **out,
         }
         if (step(&cur, im, mg_image_center_crop(cur, p->crop_w, p->crop_h, err, errlen)) < 0) goto fail;
     }
-    if (p->channels && p->channels > cur->c)
-        if (step(&cur, im, mg_image_to_channels(cur, p->channels, err, errlen)) < 0) goto fail;
-    size_t n = (size_t)cur->w * cur->h * cur->c;
+    int nc = p->channels && p->channels > cur->c ? p->channels : cur->c;
+    if (nc != cur->c && cur->c != 1)
+        if (step(&cur, im, mg_image_to_channels(cur, nc, err, errlen)) < 0) goto fail;
+    size_t n = (size_t)cur->w * cur->h * nc;
     float *buf = malloc(n * sizeof *buf);
     if (!buf) { seterr(err, errlen, "out of memory"); goto fail; }
     /* (v*scale - mean)/std, computed in double per sample */
     double mean[4] = {0, 0, 0, 0}, sd[4] = {1, 1, 1, 1};
     if (p->n_mean)
-        for (int k = 0; k < cur->c && k < 3; k++) { mean[k] = p->mean[k] / scale; sd[k] = p->std[k] / scale; }
+        for (int k = 0; k < nc && k < 3; k++) { mean[k] = p->mean[k] / scale; sd[k] = p->std[k] / scale; }
     else
-        for (int k = 0; k < cur->c; k++) sd[k] = 1.0 / scale;
-    mg_image_to_chw(cur, mean, sd, buf);
+        for (int k = 0; k < nc; k++) sd[k] = 1.0 / scale;
+    mg_image_to_planes(cur, nc, mean, sd, buf);
     *out = buf;
-    *c = cur->c; *h = cur->h; *w = cur->w;
+    *c = nc; *h = cur->h; *w = cur->w;
     if (cur != im) mg_image_free(cur);
     return 0;
 fail:

@@ -6,9 +6,11 @@
  * rescale -> normalise (v - mean)/std -> planar [C,H,W] float.
  * 8-bit images stay 8-bit through the geometric steps (Pillow's 8-bit
  * arithmetic, as transformers resizes uint8 arrays through PIL) and are
- * rescaled afterwards; 16-bit and float images are rescaled to float first
- * (16-bit by 1/65535, as MedSigLIP's x / dtype max) and resized in Pillow's
- * float mode.
+ * rescaled afterwards; 16-bit images are rescaled by 1/65535 (as MedSigLIP's
+ * x / dtype max) and, like float images, resized in Pillow's float mode.
+ * The 16-bit samples are read by the resizer directly, with the 1/65535 in
+ * its weights (no full-size float copy); grey is copied to RGB while
+ * writing the planar output.
  */
 #ifndef MG_IMAGE_PREP_H
 #define MG_IMAGE_PREP_H
@@ -25,6 +27,7 @@ typedef struct {
     int n_mean;              /* 0 (no normalisation), 1 or 3 */
     double mean[3], std[3];
     int channels;            /* 0: keep; 1 or 3 */
+    int threads;             /* resizing threads (< 1: one); same result for any */
 } mg_image_prep;
 
 /** No geometric change, bicubic, rescale to [0,1], no normalisation. */

@@ -2,10 +2,19 @@
  *
  * Coefficients, bounds and the fixed-point rounding follow the arithmetic of
  * Pillow's libImaging/Resample.c (precompute_coeffs, normalize_coeffs_8bpc,
- * the 8bpc and 32bpc passes) so that 8-bit results are bit-identical. */
+ * the 8bpc passes) so that 8-bit results are bit-identical.
+ *
+ * Speed: every output row depends only on a few input rows, so output rows
+ * are split across threads and each row is computed the same way whatever
+ * the split (identical results for any thread count). The loops that touch
+ * every input sample run across contiguous samples (or across rows
+ * interleaved sample by sample) in fixed-length blocks with restrict
+ * pointers, the shape gcc vectorises at -O2 with the baseline instruction
+ * set; on x86-64 an AVX2 copy of each is picked at run time (HOT). */
 #include "mg_resize.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +23,25 @@
 
 /* Pillow: PRECISION_BITS = 32 - 8 - 2, so 255 * sum|w| cannot overflow int32. */
 #define PRECISION_BITS 22
+/* On x86-64 the loops over every sample are also compiled for AVX2 and the
+ * version is picked at run time (GCC function multiversioning). Each lane
+ * does the same IEEE operations in the same order either way (ISO C mode
+ * contracts no multiply-add), so results do not depend on the CPU. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) \
+    && !defined(MG_NO_CLONES)
+#define HOT __attribute__((target_clones("avx2", "default")))
+#define MG_AVX2 1
+#else
+#define HOT
+#endif
+
+/* Length of the partial-sum arrays of the vectorised loops (two 128-bit
+ * float vectors each; gcc keeps a few such arrays in registers but spills
+ * longer ones). */
+#define VB 8
+/* Rows resized horizontally at once, one vector lane per row (see
+ * hpass8_f32 and hpass8_u8). */
+#define HROWS 8
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -92,27 +120,52 @@ static int get_filter(int code, filter_def *f)
     }
 }
 
-/* Per output index: first input index, count, and ksize weights (Pillow's
- * precompute_coeffs with box (0, in_size)). Returns ksize, or -1. */
-static int precompute_coeffs(int in_size, int out_size, const filter_def *f,
-                             int **boundsp, double **kkp)
+/* The weights of one axis: for output index i, taps bounds[2i+1] input
+ * samples from bounds[2i] with weights kd[i*ksize ...] (Pillow's doubles),
+ * the same as float times the input scale (kf), or as Pillow's 22-bit fixed
+ * point (ki). */
+typedef struct {
+    int n, ksize;
+    int *bounds;
+    double *kd;
+    float *kf;
+    int32_t *ki;
+} axis;
+
+static void axis_free(axis *a)
 {
-    double scale = (double)in_size / out_size;
-    double filterscale = scale < 1.0 ? 1.0 : scale;
+    free(a->bounds); free(a->kd); free(a->kf); free(a->ki);
+    memset(a, 0, sizeof *a);
+}
+
+/* Pillow's precompute_coeffs with box (0, in_size), then the float or
+ * fixed-point copy (normalize_coeffs_8bpc: round half away from zero).
+ * 0, or -1 when out of memory. */
+static int axis_init(axis *a, int in_size, int out_size, const filter_def *f, int u8,
+                     double scale)
+{
+    double sc = (double)in_size / out_size;
+    double filterscale = sc < 1.0 ? 1.0 : sc;
     double support = f->support * filterscale;
     int ksize = (int)ceil(support) * 2 + 1;
-    double *kk = malloc((size_t)out_size * ksize * sizeof *kk);
-    int *bounds = malloc((size_t)out_size * 2 * sizeof *bounds);
-    if (!kk || !bounds) { free(kk); free(bounds); return -1; }
+    size_t nk = (size_t)out_size * ksize;
+    memset(a, 0, sizeof *a);
+    a->n = out_size;
+    a->ksize = ksize;
+    a->kd = malloc(nk * sizeof *a->kd);
+    a->bounds = malloc((size_t)out_size * 2 * sizeof *a->bounds);
+    if (u8) a->ki = malloc(nk * sizeof *a->ki);
+    else a->kf = malloc(nk * sizeof *a->kf);
+    if (!a->kd || !a->bounds || (u8 ? !a->ki : !a->kf)) { axis_free(a); return -1; }
     for (int xx = 0; xx < out_size; xx++) {
-        double center = (xx + 0.5) * scale;
+        double center = (xx + 0.5) * sc;
         double ww = 0.0, ss = 1.0 / filterscale;
         int xmin = (int)(center - support + 0.5);
         if (xmin < 0) xmin = 0;
         int xmax = (int)(center + support + 0.5);
         if (xmax > in_size) xmax = in_size;
         xmax -= xmin;
-        double *k = &kk[(size_t)xx * ksize];
+        double *k = &a->kd[(size_t)xx * ksize];
         int x;
         for (x = 0; x < xmax; x++) {
             double w = f->fn((x + xmin - center + 0.5) * ss);
@@ -122,23 +175,16 @@ static int precompute_coeffs(int in_size, int out_size, const filter_def *f,
         for (x = 0; x < xmax; x++)
             if (ww != 0.0) k[x] /= ww;
         for (; x < ksize; x++) k[x] = 0;
-        bounds[xx * 2] = xmin;
-        bounds[xx * 2 + 1] = xmax;
+        a->bounds[xx * 2] = xmin;
+        a->bounds[xx * 2 + 1] = xmax;
     }
-    *boundsp = bounds;
-    *kkp = kk;
-    return ksize;
-}
-
-/* Pillow normalize_coeffs_8bpc: round half away from zero to 22 bits. */
-static int32_t *fixed_coeffs(const double *kk, size_t n)
-{
-    int32_t *k = malloc(n * sizeof *k);
-    if (!k) return NULL;
-    for (size_t i = 0; i < n; i++)
-        k[i] = kk[i] < 0 ? (int32_t)(-0.5 + kk[i] * (1 << PRECISION_BITS))
-                         : (int32_t)(0.5 + kk[i] * (1 << PRECISION_BITS));
-    return k;
+    for (size_t i = 0; i < nk; i++) {
+        double k = a->kd[i];
+        if (u8) a->ki[i] = k < 0 ? (int32_t)(-0.5 + k * (1 << PRECISION_BITS))
+                                 : (int32_t)(0.5 + k * (1 << PRECISION_BITS));
+        else a->kf[i] = (float)(k * scale);
+    }
+    return 0;
 }
 
 static inline uint8_t clip8(int32_t v)
@@ -148,31 +194,388 @@ static inline uint8_t clip8(int32_t v)
     return s < 0 ? 0 : s > 255 ? 255 : (uint8_t)s;
 }
 
-/* One separable pass along a line of n_out outputs. Input samples at
- * in[(bounds+x)*step] for channel offset already applied. */
-static void pass_u8(const uint8_t *in, size_t in_step, uint8_t *out, size_t out_step,
-                    int n_out, int ksize, const int *bounds, const int32_t *k)
+/* ---------------------------------------------------------------- 8-bit */
+
+/* Horizontal pass of one row of c interleaved channels (Pillow's
+ * ImagingResampleHorizontal_8bpc; integer sums, so the order of the taps
+ * does not matter). */
+HOT static void hpass_u8(const uint8_t *restrict in, uint8_t *restrict out, int c, const axis *a)
 {
-    for (int i = 0; i < n_out; i++) {
-        int xmin = bounds[2 * i], xmax = bounds[2 * i + 1];
-        const int32_t *w = k + (size_t)i * ksize;
-        int32_t ss = 1 << (PRECISION_BITS - 1);
-        for (int x = 0; x < xmax; x++) ss += in[(size_t)(xmin + x) * in_step] * w[x];
-        out[(size_t)i * out_step] = clip8(ss);
+    for (int i = 0; i < a->n; i++) {
+        int xmin = a->bounds[2 * i], n = a->bounds[2 * i + 1];
+        const int32_t *w = a->ki + (size_t)i * a->ksize;
+        const uint8_t *s = in + (size_t)xmin * c;
+        int32_t ss[4];
+        for (int ch = 0; ch < c; ch++) ss[ch] = 1 << (PRECISION_BITS - 1);
+        if (c == 1) {
+            for (int x = 0; x < n; x++) ss[0] += s[x] * w[x];
+        } else if (c == 3) {
+            for (int x = 0; x < n; x++) {
+                ss[0] += s[3 * x] * w[x];
+                ss[1] += s[3 * x + 1] * w[x];
+                ss[2] += s[3 * x + 2] * w[x];
+            }
+        } else {
+            for (int x = 0; x < n; x++)
+                for (int ch = 0; ch < c; ch++) ss[ch] += s[x * c + ch] * w[x];
+        }
+        for (int ch = 0; ch < c; ch++) out[(size_t)i * c + ch] = clip8(ss[ch]);
     }
 }
 
-static void pass_f32(const float *in, size_t in_step, float *out, size_t out_step,
-                     int n_out, int ksize, const int *bounds, const double *k)
+/* Eight rows of n bytes widened and interleaved: d[8k + r] = rows[r][k]. */
+HOT static void widen8_u8(const uint8_t *const *rows, int32_t *restrict d, size_t n)
 {
-    for (int i = 0; i < n_out; i++) {
-        int xmin = bounds[2 * i], xmax = bounds[2 * i + 1];
-        const double *w = k + (size_t)i * ksize;
-        double ss = 0.0;
-        for (int x = 0; x < xmax; x++) ss += in[(size_t)(xmin + x) * in_step] * w[x];
-        out[(size_t)i * out_step] = (float)ss;
+    const uint8_t *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3];
+    const uint8_t *r4 = rows[4], *r5 = rows[5], *r6 = rows[6], *r7 = rows[7];
+    for (size_t k = 0; k < n; k++) {
+        d[8 * k] = r0[k]; d[8 * k + 1] = r1[k]; d[8 * k + 2] = r2[k]; d[8 * k + 3] = r3[k];
+        d[8 * k + 4] = r4[k]; d[8 * k + 5] = r5[k]; d[8 * k + 6] = r6[k]; d[8 * k + 7] = r7[k];
     }
 }
+
+/* hpass_u8 on HROWS rows at once from their widened, interleaved samples;
+ * output row r at out + r*out_stride. Integer sums: the same bytes as one
+ * row at a time. */
+HOT static void hpass8_u8(const int32_t *restrict in8, uint8_t *restrict out, size_t out_stride,
+                          int c, const axis *a)
+{
+    size_t step = (size_t)HROWS * c;
+    for (int i = 0; i < a->n; i++) {
+        int xmin = a->bounds[2 * i], n = a->bounds[2 * i + 1];
+        const int32_t *restrict w = a->ki + (size_t)i * a->ksize;
+        for (int ch = 0; ch < c; ch++) {
+            const int32_t *restrict s = in8 + ((size_t)xmin * c + ch) * HROWS;
+            int32_t p[HROWS];
+            for (int r = 0; r < HROWS; r++) p[r] = 0;
+            for (int x = 0; x < n; x++)
+                for (int r = 0; r < HROWS; r++) p[r] += w[x] * s[step * x + r];
+            for (int r = 0; r < HROWS; r++)
+                out[r * out_stride + (size_t)i * c + ch] = clip8(p[r] + (1 << (PRECISION_BITS - 1)));
+        }
+    }
+}
+
+/* Vertical pass for one output row of len samples from n rows at src, in
+ * blocks of 2*VB columns (a shape gcc vectorises, widening the bytes). */
+HOT static void vpass_u8(const uint8_t *src, size_t stride, int n, const int32_t *w,
+                         uint8_t *restrict out, size_t len)
+{
+    size_t j0 = 0;
+    for (; j0 + 2 * VB <= len; j0 += 2 * VB) {
+        int32_t a[2 * VB];
+        for (int j = 0; j < 2 * VB; j++) a[j] = 0;
+        for (int t = 0; t < n; t++) {
+            const uint8_t *restrict s = src + (size_t)t * stride + j0;
+            int32_t k = w[t];
+            for (int j = 0; j < 2 * VB; j++) a[j] += k * (int32_t)s[j];
+        }
+        for (int j = 0; j < 2 * VB; j++) out[j0 + j] = clip8(a[j] + (1 << (PRECISION_BITS - 1)));
+    }
+    for (; j0 < len; j0++) {
+        int32_t ss = 1 << (PRECISION_BITS - 1);
+        for (int t = 0; t < n; t++) ss += src[(size_t)t * stride + j0] * w[t];
+        out[j0] = clip8(ss);
+    }
+}
+
+/* ------------------------------------------------------- 16-bit and float */
+
+/* Vertical pass for one row: acc[j*os] = sum_t k[t] * rows[t][j] in float
+ * (os > 1 writes one row of the interleaved layout of hpass8_f32), each
+ * column summed over t in order whatever the block it falls in. Blocks of
+ * NV*VB columns are summed over all taps at once: gcc keeps the NV
+ * partial-sum arrays in vector registers and vectorises the fixed-length j
+ * loops at -O2. NV is 4 for 128-bit vectors (more spill) and 8 for AVX2,
+ * hence two copies of the kernel instead of one HOT function. */
+#define VPASS_F32(NAME, NV)                                                      \
+static void NAME(const float *const *rows, int n, const float *k,                \
+                 float *restrict acc, size_t os, size_t len)                     \
+{                                                                                \
+    size_t j0 = 0;                                                               \
+    for (; j0 + NV * VB <= len; j0 += NV * VB) {                                 \
+        float a0[VB], a1[VB], a2[VB], a3[VB], a4[VB], a5[VB], a6[VB], a7[VB];    \
+        for (int j = 0; j < VB; j++)                                             \
+            a0[j] = a1[j] = a2[j] = a3[j] = a4[j] = a5[j] = a6[j] = a7[j] = 0;   \
+        for (int t = 0; t < n; t++) {                                            \
+            const float *restrict s = rows[t] + j0;                              \
+            float w = k[t];                                                      \
+            for (int j = 0; j < VB; j++) a0[j] += w * s[j];                      \
+            for (int j = 0; j < VB; j++) a1[j] += w * s[VB + j];                 \
+            for (int j = 0; j < VB; j++) a2[j] += w * s[2 * VB + j];             \
+            for (int j = 0; j < VB; j++) a3[j] += w * s[3 * VB + j];             \
+            if (NV == 8) {                                                       \
+                for (int j = 0; j < VB; j++) a4[j] += w * s[4 * VB + j];         \
+                for (int j = 0; j < VB; j++) a5[j] += w * s[5 * VB + j];         \
+                for (int j = 0; j < VB; j++) a6[j] += w * s[6 * VB + j];         \
+                for (int j = 0; j < VB; j++) a7[j] += w * s[7 * VB + j];         \
+            }                                                                    \
+        }                                                                        \
+        float *restrict d = acc + j0 * os;                                       \
+        for (int j = 0; j < VB; j++) {                                           \
+            d[j * os] = a0[j]; d[(VB + j) * os] = a1[j];                         \
+            d[(2 * VB + j) * os] = a2[j]; d[(3 * VB + j) * os] = a3[j];          \
+            if (NV == 8) {                                                       \
+                d[(4 * VB + j) * os] = a4[j]; d[(5 * VB + j) * os] = a5[j];      \
+                d[(6 * VB + j) * os] = a6[j]; d[(7 * VB + j) * os] = a7[j];      \
+            }                                                                    \
+        }                                                                        \
+    }                                                                            \
+    for (; j0 + VB <= len; j0 += VB) {                                           \
+        float a[VB];                                                             \
+        for (int j = 0; j < VB; j++) a[j] = 0;                                   \
+        for (int t = 0; t < n; t++) {                                            \
+            const float *restrict s = rows[t] + j0;                              \
+            float w = k[t];                                                      \
+            for (int j = 0; j < VB; j++) a[j] += w * s[j];                       \
+        }                                                                        \
+        for (int j = 0; j < VB; j++) acc[(j0 + j) * os] = a[j];                  \
+    }                                                                            \
+    for (; j0 < len; j0++) {                                                     \
+        float s = 0;                                                             \
+        for (int t = 0; t < n; t++) s += k[t] * rows[t][j0];                     \
+        acc[j0 * os] = s;                                                        \
+    }                                                                            \
+}
+VPASS_F32(vpass_f32_base, 4)
+#ifdef MG_AVX2
+__attribute__((target("avx2"))) VPASS_F32(vpass_f32_avx2, 8)
+#endif
+
+static void vpass_f32(const float *const *rows, int n, const float *k,
+                      float *restrict acc, size_t os, size_t len)
+{
+#ifdef MG_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        vpass_f32_avx2(rows, n, k, acc, os, len);
+        return;
+    }
+#endif
+    vpass_f32_base(rows, n, k, acc, os, len);
+}
+
+HOT static void u16_to_f32(const uint16_t *restrict s, float *restrict d, size_t len)
+{
+    size_t j0 = 0;
+    for (; j0 + 2 * VB <= len; j0 += 2 * VB)
+        for (int j = 0; j < 2 * VB; j++) d[j0 + j] = s[j0 + j];
+    for (; j0 < len; j0++) d[j0] = s[j0];
+}
+
+/* Horizontal pass of one-channel float rows: each output the float sum of
+ * its n real taps in order (so a non-finite sample reaches the same outputs
+ * as in Pillow). hpass1 does one row; hpass8 eight interleaved rows with
+ * the same per-row arithmetic, one vector lane per row, so a row's result
+ * does not depend on whether it went through hpass1 or hpass8 (the rows of
+ * a thread's share are grouped by eight from its first row). */
+static void hpass1_f32(const float *restrict in, float *restrict out, const axis *a)
+{
+    for (int i = 0; i < a->n; i++) {
+        int xmin = a->bounds[2 * i], n = a->bounds[2 * i + 1];
+        const float *restrict w = a->kf + (size_t)i * a->ksize;
+        const float *s = in + xmin;
+        float ss = 0;
+        for (int x = 0; x < n; x++) ss += w[x] * s[x];
+        out[i] = ss;
+    }
+}
+
+HOT static void hpass8_f32(const float *restrict in8, float *restrict out, size_t out_stride,
+                           const axis *a)
+{
+    for (int i = 0; i < a->n; i++) {
+        int xmin = a->bounds[2 * i], n = a->bounds[2 * i + 1];
+        const float *restrict w = a->kf + (size_t)i * a->ksize;
+        const float *restrict s = in8 + (size_t)xmin * HROWS;
+        float p[HROWS];
+        for (int r = 0; r < HROWS; r++) p[r] = 0;
+        for (int x = 0; x < n; x++)
+            for (int r = 0; r < HROWS; r++) p[r] += w[x] * s[HROWS * x + r];
+        for (int r = 0; r < HROWS; r++) out[r * out_stride + (size_t)i] = p[r];
+    }
+}
+
+/* Horizontal pass of c > 1 interleaved channels, per channel in double as
+ * Pillow's 32bpc pass. */
+static void hpassc_f32(const float *restrict in, float *restrict out, int c, const axis *a)
+{
+    for (int i = 0; i < a->n; i++) {
+        int xmin = a->bounds[2 * i], n = a->bounds[2 * i + 1];
+        const double *w = a->kd + (size_t)i * a->ksize;
+        const float *s = in + (size_t)xmin * c;
+        for (int ch = 0; ch < c; ch++) {
+            double ss = 0;
+            for (int x = 0; x < n; x++) ss += s[x * c + ch] * w[x];
+            out[(size_t)i * c + ch] = (float)ss;
+        }
+    }
+}
+
+/* ------------------------------------------------------------- threads */
+
+typedef struct {
+    const mg_image *in;
+    mg_image *out;
+    const axis *h, *v;      /* NULL: that pass is skipped */
+    float scale;            /* input scale when there is no vertical pass */
+    int r0, r1;             /* output rows of this share */
+    int failed;
+} job;
+
+/* 8-bit: horizontal pass over the input rows this share needs (Pillow's
+ * ybox for these rows), then the vertical pass. */
+static void *work_u8(void *arg)
+{
+    job *j = arg;
+    const mg_image *im = j->in;
+    int c = im->c, ow = j->out->w;
+    size_t in_stride = (size_t)im->w * c, out_stride = (size_t)ow * c;
+    int y0 = j->r0, y1 = j->r1;
+    if (j->v) {
+        y0 = j->v->bounds[2 * j->r0];
+        y1 = j->v->bounds[2 * (j->r1 - 1)] + j->v->bounds[2 * (j->r1 - 1) + 1];
+    }
+    const uint8_t *src = (const uint8_t *)im->data + (size_t)y0 * in_stride;
+    size_t src_stride = in_stride;
+    uint8_t *tmp = NULL;
+    if (j->h) {
+        int32_t *wide = y1 - y0 >= HROWS ? malloc(in_stride * HROWS * sizeof *wide) : NULL;
+        tmp = malloc((size_t)(y1 - y0) * out_stride);
+        if (!tmp || (y1 - y0 >= HROWS && !wide)) { free(tmp); free(wide); j->failed = 1; return NULL; }
+        int y = y0;
+        for (; y + HROWS <= y1; y += HROWS) {
+            const uint8_t *rows[HROWS];
+            for (int r = 0; r < HROWS; r++) rows[r] = (const uint8_t *)im->data + (size_t)(y + r) * in_stride;
+            widen8_u8(rows, wide, in_stride);
+            hpass8_u8(wide, tmp + (size_t)(y - y0) * out_stride, out_stride, c, j->h);
+        }
+        for (; y < y1; y++)
+            hpass_u8((const uint8_t *)im->data + (size_t)y * in_stride,
+                     tmp + (size_t)(y - y0) * out_stride, c, j->h);
+        free(wide);
+        src = tmp;
+        src_stride = out_stride;
+    }
+    uint8_t *out = j->out->data;
+    for (int i = j->r0; i < j->r1; i++) {
+        uint8_t *o = out + (size_t)i * out_stride;
+        if (j->v) {
+            const axis *v = j->v;
+            vpass_u8(src + (size_t)(v->bounds[2 * i] - y0) * src_stride, src_stride,
+                     v->bounds[2 * i + 1], v->ki + (size_t)i * v->ksize, o, out_stride);
+        } else {
+            memcpy(o, src + (size_t)(i - y0) * src_stride, out_stride);
+        }
+    }
+    free(tmp);
+    return NULL;
+}
+
+/* 16-bit and float: per output row, the vertical pass from the input rows
+ * into a row of floats (the input scale is in its weights), then the
+ * horizontal pass. The two passes are linear, so this order gives Pillow's
+ * result up to float rounding, and no full-size float copy is made: 16-bit
+ * rows are converted once each into a ring of ksize float rows (the rows an
+ * output row needs are consecutive and at most ksize). */
+typedef struct {
+    const job *j;
+    int ring, next;             /* ring rows; first input row not in it yet */
+    float *slots;
+    const float **rows;
+} vsrc;
+
+static void vertical_row(vsrc *vs, int i, float *dst, size_t os)
+{
+    const job *j = vs->j;
+    const mg_image *im = j->in;
+    size_t len = (size_t)im->w * im->c;
+    const axis *v = j->v;
+    if (!v) {
+        /* no vertical pass: the scaled input row */
+        if (im->type == MG_PIX_U16) {
+            const uint16_t *s = (const uint16_t *)im->data + (size_t)i * len;
+            for (size_t x = 0; x < len; x++) dst[x * os] = (float)s[x] * j->scale;
+        } else {
+            const float *s = (const float *)im->data + (size_t)i * len;
+            for (size_t x = 0; x < len; x++) dst[x * os] = s[x] * j->scale;
+        }
+        return;
+    }
+    int y = v->bounds[2 * i], n = v->bounds[2 * i + 1];
+    if (im->type == MG_PIX_U16) {
+        if (vs->next < y) vs->next = y;
+        for (; vs->next < y + n; vs->next++)
+            u16_to_f32((const uint16_t *)im->data + (size_t)vs->next * len,
+                       vs->slots + (size_t)(vs->next % vs->ring) * len, len);
+        for (int t = 0; t < n; t++) vs->rows[t] = vs->slots + (size_t)((y + t) % vs->ring) * len;
+    } else {
+        /* float rows are read in place */
+        for (int t = 0; t < n; t++) vs->rows[t] = (const float *)im->data + (size_t)(y + t) * len;
+    }
+    vpass_f32(vs->rows, n, v->kf + (size_t)i * v->ksize, dst, os, len);
+}
+
+static void *work_f32(void *arg)
+{
+    job *j = arg;
+    const mg_image *im = j->in;
+    int c = im->c;
+    size_t len = (size_t)im->w * c, ow = (size_t)j->out->w, out_stride = ow * c;
+    int group = c == 1 && j->h && j->v;     /* HROWS rows at a time */
+    vsrc vs = { j, j->v && im->type == MG_PIX_U16 ? j->v->ksize : 0, 0, NULL, NULL };
+    size_t nbuf = len * ((size_t)vs.ring + (group ? HROWS : 1));
+    float *buf = malloc(nbuf * sizeof *buf);
+    vs.rows = malloc((j->v ? (size_t)j->v->ksize : 1) * sizeof *vs.rows);
+    if (!buf || !vs.rows) { free(buf); free(vs.rows); j->failed = 1; return NULL; }
+    float *acc = buf, *inter = buf;
+    vs.slots = buf + len * (group ? HROWS : 1);
+    float *out = j->out->data;
+    int i = j->r0;
+    if (group)
+        for (; i + HROWS <= j->r1; i += HROWS) {
+            for (int r = 0; r < HROWS; r++) vertical_row(&vs, i + r, inter + r, HROWS);
+            hpass8_f32(inter, out + (size_t)i * ow, ow, j->h);
+        }
+    for (; i < j->r1; i++) {
+        float *o = out + (size_t)i * out_stride;
+        if (!j->h) { vertical_row(&vs, i, o, 1); continue; }
+        vertical_row(&vs, i, acc, 1);
+        if (c == 1) hpass1_f32(acc, o, j->h);
+        else hpassc_f32(acc, o, c, j->h);
+    }
+    free(buf);
+    free(vs.rows);
+    return NULL;
+}
+
+/* Run fn over the output rows in `threads` contiguous shares; the last
+ * share (and any share whose thread fails to start) runs in the caller.
+ * 0, or -1 if a share ran out of memory. */
+static int run_shares(void *(*fn)(void *), job *proto, int rows, int threads)
+{
+    if (threads < 1) threads = 1;
+    if (threads > rows) threads = rows;
+    if (threads > 64) threads = 64;
+    job jobs[64];
+    pthread_t tid[64];
+    int started[64];
+    for (int t = 0; t < threads; t++) {
+        jobs[t] = *proto;
+        jobs[t].r0 = (int)((long long)rows * t / threads);
+        jobs[t].r1 = (int)((long long)rows * (t + 1) / threads);
+        jobs[t].failed = 0;
+        started[t] = t < threads - 1 && pthread_create(&tid[t], NULL, fn, &jobs[t]) == 0;
+        if (!started[t]) fn(&jobs[t]);
+    }
+    int failed = 0;
+    for (int t = 0; t < threads; t++) {
+        if (started[t]) pthread_join(tid[t], NULL);
+        failed |= jobs[t].failed;
+    }
+    return failed ? -1 : 0;
+}
+
+/* ------------------------------------------------------------- nearest */
 
 /* Pillow resizes with NEAREST through ImagingScaleAffine: the source
  * coordinate starts at scale/2 and is advanced by adding scale (the rounding
@@ -188,7 +591,7 @@ static int *nearest_index(int in, int out)
 
 static mg_image *resize_nearest(const mg_image *im, int ow, int oh, char *err, size_t errlen)
 {
-    mg_image *out = mg_image_new(ow, oh, im->c, im->type);
+    mg_image *out = mg_image_new_uninit(ow, oh, im->c, im->type);
     int *ix = nearest_index(im->w, ow), *iy = nearest_index(im->h, oh);
     if (!out || !ix || !iy) {
         seterr(err, errlen, "out of memory");
@@ -206,103 +609,60 @@ static mg_image *resize_nearest(const mg_image *im, int ow, int oh, char *err, s
 
 mg_image *mg_resize(const mg_image *im, int ow, int oh, int filter, char *err, size_t errlen)
 {
-    filter_def f;
-    int *bh = NULL, *bv = NULL;
-    double *kh = NULL, *kv = NULL;
-    int32_t *ih = NULL, *iv = NULL;
-    mg_image *tmp = NULL, *out = NULL;
-    if (ow <= 0 || oh <= 0 || (long long)ow * oh * im->c > MG_IMAGE_MAX_SAMPLES) {
-        seterr(err, errlen, "bad output size %dx%d", ow, oh);
-        return NULL;
-    }
     if (im->type == MG_PIX_U16) {
         seterr(err, errlen, "16-bit images must be converted to float before resizing");
         return NULL;
     }
-    if (filter == MG_FILTER_NEAREST) return resize_nearest(im, ow, oh, err, errlen);
+    return mg_resize_ex(im, ow, oh, filter, 1.0, 1, err, errlen);
+}
+
+mg_image *mg_resize_ex(const mg_image *im, int ow, int oh, int filter, double in_scale,
+                       int threads, char *err, size_t errlen)
+{
+    filter_def f;
+    axis ah = {0}, av = {0};
+    if (ow <= 0 || oh <= 0 || (long long)ow * oh * im->c > MG_IMAGE_MAX_SAMPLES) {
+        seterr(err, errlen, "bad output size %dx%d", ow, oh);
+        return NULL;
+    }
+    int u8 = im->type == MG_PIX_U8;
+    if (u8 && in_scale != 1.0) {
+        seterr(err, errlen, "8-bit images are resized unscaled");
+        return NULL;
+    }
+    if (filter == MG_FILTER_NEAREST) {
+        if (im->type != MG_PIX_U16 && in_scale == 1.0) return resize_nearest(im, ow, oh, err, errlen);
+        mg_image *fl = mg_image_to_float(im, in_scale, err, errlen);
+        if (!fl) return NULL;
+        mg_image *out = resize_nearest(fl, ow, oh, err, errlen);
+        mg_image_free(fl);
+        return out;
+    }
     if (get_filter(filter, &f) < 0) {
         seterr(err, errlen, "unknown resampling filter %d", filter);
         return NULL;
     }
-    int c = im->c, u8 = im->type == MG_PIX_U8;
-    int ksh = precompute_coeffs(im->w, ow, &f, &bh, &kh);
-    int ksv = precompute_coeffs(im->h, oh, &f, &bv, &kv);
-    if (ksh < 0 || ksv < 0) goto nomem;
-    if (u8) {
-        ih = fixed_coeffs(kh, (size_t)ow * ksh);
-        iv = fixed_coeffs(kv, (size_t)oh * ksv);
-        if (!ih || !iv) goto nomem;
-    }
-    /* Horizontal pass only over the rows the vertical pass reads (Pillow's
-     * ybox_first..ybox_last), then the vertical pass with shifted bounds. */
+    /* A pass is skipped when its size does not change (as Pillow); the
+     * input scale goes into the weights of the first pass (vertical). */
     int need_h = ow != im->w, need_v = oh != im->h;
-    int y_first = 0, y_last = im->h;
-    if (need_v) {
-        y_first = bv[0];
-        y_last = bv[(oh - 1) * 2] + bv[(oh - 1) * 2 + 1];
+    if ((need_h && axis_init(&ah, im->w, ow, &f, u8, 1.0) < 0) ||
+        (need_v && axis_init(&av, im->h, oh, &f, u8, in_scale) < 0)) {
+        seterr(err, errlen, "out of memory");
+        axis_free(&ah); axis_free(&av);
+        return NULL;
     }
-    const mg_image *src = im;
-    int row0 = 0;
-    if (need_h) {
-        tmp = mg_image_new(ow, y_last - y_first, c, im->type);
-        if (!tmp) goto nomem;
-        for (int y = y_first; y < y_last; y++)
-            for (int ch = 0; ch < c; ch++) {
-                size_t ib = (size_t)y * im->w * c + ch, ob = (size_t)(y - y_first) * ow * c + ch;
-                if (u8) pass_u8((const uint8_t *)im->data + ib, c, (uint8_t *)tmp->data + ob, c,
-                                ow, ksh, bh, ih);
-                else pass_f32((const float *)im->data + ib, c, (float *)tmp->data + ob, c,
-                              ow, ksh, bh, kh);
-            }
-        src = tmp;
-        row0 = y_first;
+    mg_image *out = mg_image_new_uninit(ow, oh, im->c, u8 ? MG_PIX_U8 : MG_PIX_F32);
+    if (!out) {
+        seterr(err, errlen, "out of memory");
+        axis_free(&ah); axis_free(&av);
+        return NULL;
     }
-    if (need_v) {
-        out = mg_image_new(ow, oh, c, im->type);
-        if (!out) goto nomem;
-        for (int i = 0; i < oh; i++) bv[2 * i] -= row0;
-        /* Row by row over the output so the k input rows are read
-         * sequentially; per sample the sum runs over k in the same order as
-         * Pillow's ImagingResampleVertical. */
-        size_t stride = (size_t)ow * c;
-        for (int i = 0; i < oh; i++) {
-            int ymin = bv[2 * i], ymax = bv[2 * i + 1];
-            if (u8) {
-                const int32_t *k = iv + (size_t)i * ksv;
-                const uint8_t *s0 = (const uint8_t *)src->data + (size_t)ymin * stride;
-                uint8_t *o = (uint8_t *)out->data + (size_t)i * stride;
-                for (size_t x = 0; x < stride; x++) {
-                    int32_t ss = 1 << (PRECISION_BITS - 1);
-                    for (int y = 0; y < ymax; y++) ss += s0[(size_t)y * stride + x] * k[y];
-                    o[x] = clip8(ss);
-                }
-            } else {
-                const double *k = kv + (size_t)i * ksv;
-                const float *s0 = (const float *)src->data + (size_t)ymin * stride;
-                float *o = (float *)out->data + (size_t)i * stride;
-                for (size_t x = 0; x < stride; x++) {
-                    double ss = 0.0;
-                    for (int y = 0; y < ymax; y++) ss += s0[(size_t)y * stride + x] * k[y];
-                    o[x] = (float)ss;
-                }
-            }
-        }
-        mg_image_free(tmp);
-        tmp = NULL;
-    } else if (tmp) {
-        out = tmp;
-        tmp = NULL;
-    } else {
-        out = mg_image_new(ow, oh, c, im->type);
-        if (!out) goto nomem;
-        memcpy(out->data, im->data, (size_t)ow * oh * c * mg_pix_size(im->type));
+    job proto = { im, out, need_h ? &ah : NULL, need_v ? &av : NULL, (float)in_scale, 0, 0, 0 };
+    if (run_shares(u8 ? work_u8 : work_f32, &proto, oh, threads) < 0) {
+        seterr(err, errlen, "out of memory");
+        mg_image_free(out);
+        out = NULL;
     }
-    free(bh); free(bv); free(kh); free(kv); free(ih); free(iv);
+    axis_free(&ah); axis_free(&av);
     return out;
-nomem:
-    seterr(err, errlen, "out of memory");
-    free(bh); free(bv); free(kh); free(kv); free(ih); free(iv);
-    mg_image_free(tmp);
-    mg_image_free(out);
-    return NULL;
 }

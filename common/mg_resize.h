@@ -5,10 +5,14 @@
  * horizontal pass runs first, then the vertical one, and a pass is skipped when
  * its size does not change. 8-bit images use Pillow's 22-bit fixed-point
  * weights with rounding and clipping after each pass (identical bytes to
- * Image.resize on "L"/"RGB" images); float images accumulate in double and are
- * stored as float after each pass (as mode "F"). 16-bit images are converted
- * to float by the caller first (Pillow's "I;16" path packs bytes with a quirky
- * clip that no model pipeline relies on).
+ * Image.resize on "L"/"RGB" images).
+ * Float and 16-bit images give Pillow's mode "F" result up to float rounding
+ * (measured within 5e-7 of it on [0,1] data, every filter): the vertical
+ * pass runs first, straight from the input samples, then the horizontal one,
+ * both summing in float (one channel; more channels sum horizontally in
+ * double). The result does not depend on the thread count or the CPU.
+ * 16-bit images are resized as float, never through Pillow's "I;16" path
+ * (it packs bytes with a quirky clip that no model pipeline relies on).
  */
 #ifndef MG_RESIZE_H
 #define MG_RESIZE_H
@@ -29,5 +33,12 @@ const char *mg_filter_name(int filter);
  *  failure (16-bit input, bad size, out of memory). */
 mg_image *mg_resize(const mg_image *im, int ow, int oh, int filter,
                     char *err, size_t errlen);
+
+/** As mg_resize, also for 16-bit input, with 16-bit and float samples
+ *  multiplied by in_scale (the result is float; 8-bit input needs in_scale 1
+ *  and stays 8-bit), and output rows split across threads (the result is
+ *  identical for any thread count). */
+mg_image *mg_resize_ex(const mg_image *im, int ow, int oh, int filter, double in_scale,
+                       int threads, char *err, size_t errlen);
 
 #endif

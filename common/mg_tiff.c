@@ -5,11 +5,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <tiffio.h>
 
 enum { PATH_DIRECT = 0, PATH_RGBA = 1 };
 #define MG_TIFF_CACHE 6
+/* Whole pages at least this large are mapped rather than read (map_dir). */
+#define MG_TIFF_MAP_MIN (256 * 1024)
 
 struct mg_tiff {
     TIFF *tif;
@@ -292,7 +297,9 @@ static void put_pixel(const mg_tiff *t, int cx, int cy, int rows_valid, void *ds
 mg_image *mg_tiff_read_region(mg_tiff *t, int64_t x, int64_t y, int w, int h,
                               char *err, size_t errlen)
 {
-    mg_image *out = mg_image_new(w, h, t->d.c, t->d.type);
+    int inside = x >= 0 && y >= 0 && x + w <= t->d.w && y + h <= t->d.h;
+    mg_image *out = inside ? mg_image_new_uninit(w, h, t->d.c, t->d.type)
+                           : mg_image_new(w, h, t->d.c, t->d.type);
     if (!out) { seterr(err, errlen, "region %dx%d too large or out of memory", w, h); return NULL; }
     t->msg[0] = 0;
     size_t ps = (size_t)t->d.c * mg_pix_size(t->d.type);
@@ -300,17 +307,32 @@ mg_image *mg_tiff_read_region(mg_tiff *t, int64_t x, int64_t y, int w, int h,
     int64_t x0 = x < 0 ? 0 : x, y0 = y < 0 ? 0 : y;
     int64_t x1 = x + w < t->d.w ? x + w : t->d.w, y1 = y + h < t->d.h ? y + h : t->d.h;
     long across = (long)((t->d.w + tw - 1) / tw);
+    /* samples stored exactly as delivered: copy row segments */
+    int plain = t->path == PATH_DIRECT && t->spp == t->d.c && !t->invert &&
+                (t->bps == 8 || (t->bps == 16 && t->sampleformat == SAMPLEFORMAT_UINT) ||
+                 (t->bps == 32 && t->sampleformat == SAMPLEFORMAT_IEEEFP));
+    /* whole rows of plain strips: strips inside the region are decoded
+     * straight into it (no cache slot, no copy) */
+    int direct = plain && !t->d.tiled && x == 0 && w == t->d.w;
     for (int64_t ty = y0 / th * th; ty < y1; ty += th) {
+        int rows_valid = (int)(t->d.h - ty < th ? t->d.h - ty : th);
+        if (direct && ty >= y0 && ty + rows_valid <= y1) {
+            tmsize_t bytes = (tmsize_t)((size_t)rows_valid * w * ps);
+            if (bytes == TIFFVStripSize(t->tif, (uint32_t)rows_valid)) {
+                void *dst = (char *)out->data + (size_t)(ty - y) * w * ps;
+                if (TIFFReadEncodedStrip(t->tif, (uint32_t)(ty / th), dst, bytes) < 0 || t->msg[0]) {
+                    tiff_err(t, err, errlen, "cannot decode image data");
+                    mg_image_free(out);
+                    return NULL;
+                }
+                continue;
+            }
+        }
         for (int64_t tx = x0 / tw * tw; tx < x1; tx += tw) {
             long id = t->d.tiled ? (long)(ty / th) * across + (long)(tx / tw) : (long)(ty / th);
             if (load_chunk(t, id, err, errlen) < 0) { mg_image_free(out); return NULL; }
-            int rows_valid = (int)(t->d.h - ty < th ? t->d.h - ty : th);
             int64_t ya = ty > y0 ? ty : y0, yb = ty + th < y1 ? ty + th : y1;
             int64_t xa = tx > x0 ? tx : x0, xb = tx + tw < x1 ? tx + tw : x1;
-            /* samples stored exactly as delivered: copy row segments */
-            int plain = t->path == PATH_DIRECT && t->spp == t->d.c && !t->invert &&
-                        (t->bps == 8 || (t->bps == 16 && t->sampleformat == SAMPLEFORMAT_UINT) ||
-                         (t->bps == 32 && t->sampleformat == SAMPLEFORMAT_IEEEFP));
             for (int64_t yy = ya; yy < yb; yy++) {
                 char *dst = (char *)out->data + ((size_t)(yy - y) * w + (size_t)(xa - x)) * ps;
                 if (plain) {
@@ -326,6 +348,49 @@ mg_image *mg_tiff_read_region(mg_tiff *t, int64_t x, int64_t y, int w, int h,
     return out;
 }
 
+/* The whole selected directory as a private read-only-on-disk mapping of
+ * the file, when its samples are stored exactly as delivered: uncompressed
+ * strips, contiguous, host byte order. Reading then costs no copy (the
+ * samples are read once, by whoever uses them). NULL when not applicable. */
+static mg_image *map_dir(mg_tiff *t)
+{
+    TIFF *tif = t->tif;
+    size_t ps = (size_t)t->d.c * mg_pix_size(t->d.type);
+    size_t row = (size_t)t->d.w * ps, total = row * (size_t)t->d.h;
+    uint16_t fill = FILLORDER_MSB2LSB;
+    TIFFGetFieldDefaulted(tif, TIFFTAG_FILLORDER, &fill);
+    int plain = t->path == PATH_DIRECT && t->spp == t->d.c && !t->invert &&
+                (t->bps == 8 || (t->bps == 16 && t->sampleformat == SAMPLEFORMAT_UINT) ||
+                 (t->bps == 32 && t->sampleformat == SAMPLEFORMAT_IEEEFP));
+    if (!plain || t->d.tiled || t->d.compression != COMPRESSION_NONE || fill != FILLORDER_MSB2LSB ||
+        (t->bps > 8 && TIFFIsByteSwapped(tif)) || total < MG_TIFF_MAP_MIN)
+        return NULL;
+    uint32_t ns = TIFFNumberOfStrips(tif);
+    uint64_t off0 = TIFFGetStrileOffset(tif, 0);
+    for (uint32_t s = 0; s < ns; s++) {
+        uint64_t y = (uint64_t)s * t->rows_per_strip;
+        uint64_t rows = t->d.h - y < t->rows_per_strip ? t->d.h - y : t->rows_per_strip;
+        if (TIFFGetStrileOffset(tif, s) != off0 + y * row ||
+            TIFFGetStrileByteCount(tif, s) < rows * row)
+            return NULL;
+    }
+    struct stat st;
+    int fd = TIFFFileno(tif);
+    long pg = sysconf(_SC_PAGESIZE);
+    if (fd < 0 || pg <= 0 || fstat(fd, &st) < 0 || (uint64_t)st.st_size < off0 + total) return NULL;
+    uint64_t start = off0 / (uint64_t)pg * (uint64_t)pg;
+    size_t len = (size_t)(off0 - start) + total;
+    void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, (off_t)start);
+    if (m == MAP_FAILED) return NULL;
+    mg_image *im = calloc(1, sizeof *im);
+    if (!im) { munmap(m, len); return NULL; }
+    im->w = (int)t->d.w; im->h = (int)t->d.h; im->c = t->d.c; im->type = t->d.type;
+    im->data = (char *)m + (off0 - start);
+    im->map = m;
+    im->map_len = len;
+    return im;
+}
+
 mg_image *mg_tiff_read_dir(mg_tiff *t, char *err, size_t errlen)
 {
     if (t->d.w * t->d.h * t->d.c > MG_IMAGE_MAX_SAMPLES) {
@@ -333,5 +398,6 @@ mg_image *mg_tiff_read_dir(mg_tiff *t, char *err, size_t errlen)
                (long long)t->d.w, (long long)t->d.h);
         return NULL;
     }
-    return mg_tiff_read_region(t, 0, 0, (int)t->d.w, (int)t->d.h, err, errlen);
+    mg_image *im = map_dir(t);
+    return im ? im : mg_tiff_read_region(t, 0, 0, (int)t->d.w, (int)t->d.h, err, errlen);
 }

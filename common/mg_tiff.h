@@ -42,7 +42,10 @@ const char *mg_tiff_description(mg_tiff *t);
  *  the image are zero. Memory: the output plus one tile or strip. */
 mg_image *mg_tiff_read_region(mg_tiff *t, int64_t x, int64_t y, int w, int h,
                               char *err, size_t errlen);
-/** The whole selected directory (refused above MG_IMAGE_MAX_SAMPLES). */
+/** The whole selected directory (refused above MG_IMAGE_MAX_SAMPLES). Pages
+ *  of uncompressed, contiguous strips in host byte order (256 KiB and more)
+ *  come back as a private mapping of the file (im->map), read without a
+ *  copy; the file must not shrink while the image is in use. */
 mg_image *mg_tiff_read_dir(mg_tiff *t, char *err, size_t errlen);
 
 #endif

@@ -11,7 +11,7 @@ import json, os
 import numpy as np
 import tifffile
 from PIL import Image
-from pp import prep, case, T
+from pp import prep, case, run, records, T
 
 rng = np.random.default_rng(7)
 F = {"bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC, "lanczos": Image.LANCZOS,
@@ -54,6 +54,88 @@ def resize_16():
         worst = max(worst, float(np.abs(got[0] - ref).max()))
     return worst < 1e-5, "max diff %g" % worst
 case("resize_16bit_float_within_1e-5_of_pillow", resize_16)
+
+# 16-bit RGB and float images, and resizes along one axis only (Pillow skips
+# the other pass): Pillow's float mode per channel, within 1e-5; the 16-bit
+# file is zlib-compressed in strips of 5 rows (the last one partial)
+def resize_16_rgb_float_one_axis():
+    bad = []
+    rgb16 = rng.integers(0, 65536, (53, 38, 3), dtype=np.uint16)
+    p = os.path.join(T, "rgb16s.tif")
+    tifffile.imwrite(p, rgb16, photometric="rgb", rowsperstrip=5, compression="zlib")
+    f32 = (rng.random((47, 66)) * 4 - 1).astype(np.float32)
+    pf = os.path.join(T, "f32r.tif"); tifffile.imwrite(pf, f32)
+    for path, arr, div in ((p, rgb16, 65535), (pf, f32, 1), (p16, g16, 65535)):
+        h, w = arr.shape[:2]
+        for f in ("bicubic", "bilinear", "lanczos"):
+            for (ow, oh) in ((19, 23), (w, 17), (25, h), (2 * w + 1, h + 7)):
+                (m, got), = prep(path, ["--size", "%dx%d" % (ow, oh), "-r", f, "--rescale", "1"])
+                a = (arr / div).astype(np.float32)
+                chans = [a] if a.ndim == 2 else [a[:, :, k] for k in range(a.shape[2])]
+                ref = np.stack([np.asarray(Image.fromarray(ch, "F").resize((ow, oh), F[f])) for ch in chans])
+                d = float(np.abs(got - ref).max()) if got.shape == ref.shape else 1.0
+                if d > 1e-5:
+                    bad.append("%s %s %dx%d diff %g" % (os.path.basename(path), f, ow, oh, d))
+    return not bad, ", ".join(bad[:4])
+case("resize_16bit_rgb_float_and_one_axis_within_1e-5_of_pillow", resize_16_rgb_float_one_axis)
+
+# -@ N splits output rows across threads: the bytes do not depend on N, and
+# 8-bit results stay identical to Pillow with several threads
+def threads_identical():
+    bad = []
+    big = rng.integers(0, 256, (301, 257, 3), dtype=np.uint8)
+    pb = save("big_rgb.png", big)
+    g16b = rng.integers(0, 65536, (233, 311), dtype=np.uint16)
+    pb16 = os.path.join(T, "big16.tif"); tifffile.imwrite(pb16, g16b)
+    for path in (pb, pb16):
+        for f in ("bicubic", "lanczos", "bilinear"):
+            for size in ("97x61", "448x448", "257x100"):
+                outs = []
+                for n in ("1", "2", "3", "7"):
+                    o = os.path.join(T, "thr%s.mgt" % n)
+                    run(["-@", n, "--size", size, "-r", f, "--rescale", "1", "-o", o, path])
+                    outs.append(records(o)[0][1])
+                if not all(x.tobytes() == outs[0].tobytes() for x in outs[1:]):
+                    bad.append("%s %s %s" % (os.path.basename(path), f, size))
+                if path == pb:
+                    w, h = map(int, size.split("x"))
+                    ref = chw(Image.fromarray(big).resize((w, h), F[f])).astype(np.float32)
+                    if not np.array_equal(outs[2], ref):
+                        bad.append("8-bit -@ 3 differs from Pillow: %s %s" % (f, size))
+    return not bad, ", ".join(bad[:4])
+case("threads_give_identical_output_and_pillow_bytes", threads_identical)
+
+# pages of uncompressed strips (>= 256 KiB) are mapped rather than read:
+# samples as tifffile reads them, in one strip or several, 16-bit big-endian
+# (read, not mapped), 8-bit RGB, and resized as Pillow does
+def mapped_pages():
+    bad = []
+    g = rng.integers(0, 65536, (300, 520), dtype=np.uint16)
+    c8 = rng.integers(0, 256, (310, 300, 3), dtype=np.uint8)
+    cases = []
+    p = os.path.join(T, "m1.tif"); tifffile.imwrite(p, g); cases.append((p, g, 65535))
+    p = os.path.join(T, "m2.tif"); tifffile.imwrite(p, g, rowsperstrip=37); cases.append((p, g, 65535))
+    p = os.path.join(T, "m3.tif"); tifffile.imwrite(p, g, byteorder=">"); cases.append((p, g, 65535))
+    p = os.path.join(T, "m4.tif"); tifffile.imwrite(p, c8, photometric="rgb"); cases.append((p, c8, 1))
+    for path, arr, div in cases:
+        (m, got), = prep(path, ["--rescale", "1"])
+        if got.shape != chw(arr).shape or np.abs(got - chw(arr) / div).max() > 1e-6:
+            bad.append(os.path.basename(path))
+    (m, got), = prep(cases[1][0], ["--size", "97x131"])
+    ref = np.asarray(Image.fromarray((g / 65535).astype(np.float32), "F").resize((97, 131), Image.BICUBIC))
+    if np.abs(got[0] - ref).max() > 1e-5:
+        bad.append("resize")
+    (m, got), = prep(cases[3][0], ["--size", "97x131", "--rescale", "1"])
+    if not np.array_equal(got, chw(Image.fromarray(c8).resize((97, 131), Image.BICUBIC)).astype(np.float32)):
+        bad.append("8-bit resize")
+    # truncated data behind an intact header: an error, not a crash
+    t = os.path.join(T, "mtrunc.tif")
+    open(t, "wb").write(open(cases[0][0], "rb").read()[:200000])
+    r = run(["-o", os.path.join(T, "mtrunc.mgt"), t], check=False)
+    if r.returncode != 1 or len(r.stderr.splitlines()) != 1 or os.path.exists(os.path.join(T, "mtrunc.mgt")):
+        bad.append("truncated: exit %d %r" % (r.returncode, r.stderr))
+    return not bad, ", ".join(bad)
+case("uncompressed_pages_mapped_read_as_tifffile_and_resized_as_pillow", mapped_pages)
 
 def pad_square():
     (m, got), = prep(pr, ["--pad-square", "--rescale", "1"])
