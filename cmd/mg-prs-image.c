@@ -54,8 +54,8 @@ static const char *USAGE =
     "      --u8                u8 pixels: z in [-3,3] mapped to 0..255\n"
     "\n"
     "Common:\n"
-    "  -@, --threads N         BGZF decompression threads; N > 1 also scores in a\n"
-    "                          thread of its own while reading [1]\n"
+    "  -@, --threads N         threads [1]; N > 1: decompression, parsing and\n"
+    "                          scoring run side by side (same results for any N)\n"
     "  -z, --compress[=L]      zstd-compress tensor data [level 3]\n"
     "  -v, --verbose  -q, --quiet  -h, --help  --version  --no-version\n";
 

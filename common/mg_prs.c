@@ -732,15 +732,21 @@ static int32_t transform(int32_t q, int effect)
     return q;
 }
 
-/* acc[s] += t4[c[s]] for s < n, c[s] in 0..3: the inner loop of scoring hard
- * calls. With AVX2 four samples at a time pick their table entries with one
- * permute; every acc[s] still gets the same single IEEE add, so the results
- * are the same bits either way. */
+/* acc[j][s] += t4[j][c[s]] for s < n, c[s] in 0..3, up to four score
+ * columns j, and with named also named[s] += tn[c[s]] (int64): the inner loop
+ * of scoring hard calls. With AVX2 four samples at a time pick their table
+ * entries with one permute per column, the codes loaded and widened once for
+ * all columns; every acc[j][s] still gets the same single IEEE add, so the
+ * results are the same bits either way. */
 #if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("avx2")))
-static void add_lookup_avx2(double *acc, const uint8_t *c, const double *t4, int n)
+static inline __attribute__((always_inline, target("avx2")))
+void add_lookup4_body(double *const *acc, const double (*t4)[4], int nc, const uint8_t *c, int n,
+                      int64_t *named, const int64_t *tn)
 {
-    const __m256 tab = _mm256_castpd_ps(_mm256_loadu_pd(t4));
+    __m256 tab[4];
+    for (int j = 0; j < nc; j++) tab[j] = _mm256_castpd_ps(_mm256_loadu_pd(t4[j]));
+    const __m256i ntab = named ? _mm256_loadu_si256((const __m256i *)(const void *)tn)
+                               : _mm256_setzero_si256();
     const __m256i one = _mm256_set1_epi64x(1);
     int s = 0;
     for (; s + 4 <= n; s += 4) {
@@ -748,10 +754,42 @@ static void add_lookup_avx2(double *acc, const uint8_t *c, const double *t4, int
         memcpy(&w, c + s, 4);
         __m256i k = _mm256_slli_epi64(_mm256_cvtepu8_epi64(_mm_cvtsi32_si128(w)), 1);
         __m256i idx = _mm256_or_si256(k, _mm256_slli_epi64(_mm256_add_epi64(k, one), 32));
-        __m256d v = _mm256_castps_pd(_mm256_permutevar8x32_ps(tab, idx));
-        _mm256_storeu_pd(acc + s, _mm256_add_pd(_mm256_loadu_pd(acc + s), v));
+#pragma GCC unroll 4
+        for (int j = 0; j < nc; j++) {
+            __m256d v = _mm256_castps_pd(_mm256_permutevar8x32_ps(tab[j], idx));
+            _mm256_storeu_pd(acc[j] + s, _mm256_add_pd(_mm256_loadu_pd(acc[j] + s), v));
+        }
+        if (named) {
+            __m256i *a = (__m256i *)(void *)(named + s);
+            __m256i v = _mm256_permutevar8x32_epi32(ntab, idx);
+            _mm256_storeu_si256(a, _mm256_add_epi64(_mm256_loadu_si256(a), v));
+        }
     }
-    for (; s < n; s++) acc[s] += t4[c[s]];
+    for (; s < n; s++) {
+        for (int j = 0; j < nc; j++) acc[j][s] += t4[j][c[s]];
+        if (named) named[s] += tn[c[s]];
+    }
+}
+
+/* one copy per column count, so that the column loop is unrolled */
+__attribute__((target("avx2")))
+static void add_lookup4_avx2(double *const *acc, const double (*t4)[4], int nc, const uint8_t *c, int n,
+                             int64_t *named, const int64_t *tn)
+{
+    if (named)
+        switch (nc) {
+        case 1: add_lookup4_body(acc, t4, 1, c, n, named, tn); break;
+        case 2: add_lookup4_body(acc, t4, 2, c, n, named, tn); break;
+        case 3: add_lookup4_body(acc, t4, 3, c, n, named, tn); break;
+        default: add_lookup4_body(acc, t4, 4, c, n, named, tn); break;
+        }
+    else
+        switch (nc) {
+        case 1: add_lookup4_body(acc, t4, 1, c, n, NULL, NULL); break;
+        case 2: add_lookup4_body(acc, t4, 2, c, n, NULL, NULL); break;
+        case 3: add_lookup4_body(acc, t4, 3, c, n, NULL, NULL); break;
+        default: add_lookup4_body(acc, t4, 4, c, n, NULL, NULL); break;
+        }
 }
 
 __attribute__((target("avx2")))
@@ -776,9 +814,6 @@ static void add_lookup_i64_avx2(int64_t *acc, const uint8_t *c, const int64_t *t
 
 static void add_lookup(double *acc, const uint8_t *c, const double *t4, int n)
 {
-#ifdef HAVE_AVX2_KERNELS
-    if (__builtin_cpu_supports("avx2")) { add_lookup_avx2(acc, c, t4, n); return; }
-#endif
     for (int s = 0; s < n; s++) acc[s] += t4[c[s]];
 }
 
@@ -789,6 +824,25 @@ static void add_lookup_i64(int64_t *acc, const uint8_t *c, const int64_t *t4, in
 #endif
     for (int s = 0; s < n; s++) acc[s] += t4[c[s]];
 }
+
+/* acc[j][s] += t4[j][c[s]] for the nc columns, and named[s] += tn[c[s]]
+ * unless named is NULL. Each accumulator gets one add per call, so grouping
+ * the columns does not change any sum. */
+static void add_lookup_cols(double *const *acc, const double (*t4)[4], int nc, const uint8_t *c, int n,
+                            int64_t *named, const int64_t *tn)
+{
+#ifdef HAVE_AVX2_KERNELS
+    if (__builtin_cpu_supports("avx2")) {
+        for (int j = 0; j < nc; j += 4, named = NULL)
+            add_lookup4_avx2(acc + j, t4 + j, nc - j < 4 ? nc - j : 4, c, n, named, tn);
+        if (named) add_lookup_i64(named, c, tn, n);      /* nc == 0 */
+        return;
+    }
+#endif
+    for (int j = 0; j < nc; j++) add_lookup(acc[j], c, t4[j], n);
+    if (named) add_lookup_i64(named, c, tn, n);
+}
+
 
 /* Sum and number of 3s (missing) of the codes c[0..n); with missing, also
  * count each missing call there. AVX2: 32 codes per step, the rare missing
@@ -887,13 +941,16 @@ static void score_record(mg_prs *p, int chrom, int n_allele, int32_t *const *qa,
                 double x = k < 3 ? tn[k] * (1.0 / MG_DOSAGE_ONE) : xm;
                 for (int j = 0; j < nc; j++) tab[k * nc + j] = x * w[j];
             }
-            if (first) {
-                int64_t tn64[4] = { tn[0], tn[1], tn[2], tn[3] };
-                add_lookup_i64(p->named, c, tn64, n);
-            }
-            for (int j = 0; j < nc; j++) {
-                double t4[4] = { tab[j], tab[nc + j], tab[2 * nc + j], tab[3 * nc + j] };
-                add_lookup(p->sum + (size_t)(c0 + j) * n, c, t4, n);
+            int64_t tn64[4] = { tn[0], tn[1], tn[2], tn[3] };
+            for (int j0 = 0; j0 == 0 || j0 < nc; j0 += 64) {    /* columns in groups on the stack */
+                double t4[64][4], *acc[64];
+                int m = nc - j0 < 64 ? nc - j0 : 64;
+                for (int j = 0; j < m; j++) {
+                    for (int k = 0; k < 4; k++) t4[j][k] = tab[k * nc + j0 + j];
+                    acc[j] = p->sum + (size_t)(c0 + j0 + j) * n;
+                }
+                add_lookup_cols(acc, (const double (*)[4])t4, m, c, n,
+                                first && j0 == 0 ? p->named : NULL, tn64);
             }
             if (p->sumc)
                 for (int s = 0; s < n; s++) {

@@ -2,6 +2,7 @@
 #include "mg_vcf.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,11 +10,20 @@
 #include <string.h>
 
 #include <htslib/bgzf.h>
+#include <htslib/hfile.h>
 #include <htslib/hts.h>
 #include <htslib/kseq.h>
 #include <htslib/kstring.h>
 #include <htslib/tbx.h>
 #include <htslib/vcf.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
+#define N_CHUNK 4
+#define READ_CHUNK (1 << 20)
+#define INDEXED_CHUNK (1 << 16)
 
 struct mg_vcf {
     htsFile *fp;
@@ -24,7 +34,25 @@ struct mg_vcf {
     char build[16];
     int has_build;
     /* current record */
-    kstring_t ks;            /* text: the raw line, cut at field ends */
+    kstring_t ks;            /* text: header lines; indexed reading's lines */
+    char *ln;                /* text: the current line, cut at field ends */
+    size_t ln_len;
+    /* text: decompressed bytes in chunks, lines found in place with memchr; a
+     * line crossing a chunk's end is put together in st. With threads > 1 a
+     * reading thread fills the chunks (a ring) while this one parses. */
+    int threads;
+    char *ch[N_CHUNK];
+    size_t ch_len[N_CHUNK];
+    int ch_full[N_CHUNK];    /* filled, not yet given back (reading thread) */
+    int ch_stat[N_CHUNK];    /* 0 data, 1 end of file, -1 read error */
+    int ch_cur, ch_have;     /* the chunk being parsed */
+    size_t ch_pos, ch_size;
+    char *st;
+    size_t st_len, st_cap;
+    int rd_on, rd_quit, rd_next;
+    pthread_t rd_th;
+    pthread_mutex_t rd_mu;
+    pthread_cond_t rd_cv;
     char *rest;              /* text: start of QUAL (after ALT) */
     bcf1_t *rec;             /* BCF record */
     const char **allele;
@@ -52,6 +80,7 @@ struct mg_vcf {
 };
 
 static int fail(mg_vcf *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void reader_stop(mg_vcf *v);
 static int fail(mg_vcf *v, const char *fmt, ...)
 {
     va_list ap;
@@ -142,8 +171,14 @@ mg_vcf *mg_vcf_open(const char *path, int threads, char *err, size_t errlen)
         snprintf(err, errlen, "not a VCF or BCF file");
         goto fail;
     }
-    if (threads > 1 && f->compression == bgzf && hts_set_threads(v->fp, threads) < 0) {
-        snprintf(err, errlen, "cannot start %d decompression threads", threads);
+    /* Text: one reading thread decompresses (see reader_main) while this one
+     * parses, and the scorer takes a third; htslib's pool comes in only for
+     * threads beyond those, as it costs more in synchronisation than it gives
+     * on a machine with few cores. BCF records are decoded by htslib. */
+    v->threads = threads;
+    int pool = v->is_bcf ? threads : threads - 2;
+    if (pool > 1 && f->compression == bgzf && hts_set_threads(v->fp, pool) < 0) {
+        snprintf(err, errlen, "cannot start %d decompression threads", pool);
         goto fail;
     }
     if (v->is_bcf) {
@@ -179,8 +214,11 @@ int mg_vcf_close(mg_vcf *v)
     free(v->seqnames);
     if (v->hdr) bcf_hdr_destroy(v->hdr);
     if (v->rec) bcf_destroy(v->rec);
+    reader_stop(v);
     if (v->fp && hts_close(v->fp) < 0) ret = -1;
     free(v->ks.s);
+    for (int i = 0; i < N_CHUNK; i++) free(v->ch[i]);
+    free(v->st);
     free(v->allele);
     free(v->gt);
     free(v->dsq);
@@ -208,21 +246,167 @@ static int push_allele(mg_vcf *v, const char *a)
 /* Cut the first five tab-separated fields in place. */
 static int cut_text(mg_vcf *v, mg_vcf_site *s);
 
+/* Fill chunk i with the next decompressed bytes: htslib reads compressed
+ * text through BGZF, plain text through hFILE. */
+static void read_chunk(mg_vcf *v, int i)
+{
+    BGZF *z = hts_get_bgzfp(v->fp);
+    ssize_t r = z ? bgzf_read(z, v->ch[i], v->ch_size) : hread(v->fp->fp.hfile, v->ch[i], v->ch_size);
+    v->ch_len[i] = r > 0 ? (size_t)r : 0;
+    v->ch_stat[i] = r > 0 ? 0 : r == 0 ? 1 : -1;
+}
+
+static void *reader_main(void *arg)
+{
+    mg_vcf *v = arg;
+    for (int i = 0;; i = (i + 1) % N_CHUNK) {
+        pthread_mutex_lock(&v->rd_mu);
+        while (v->ch_full[i] && !v->rd_quit) pthread_cond_wait(&v->rd_cv, &v->rd_mu);
+        int quit = v->rd_quit;
+        pthread_mutex_unlock(&v->rd_mu);
+        if (quit) break;
+        read_chunk(v, i);
+        pthread_mutex_lock(&v->rd_mu);
+        v->ch_full[i] = 1;
+        pthread_cond_broadcast(&v->rd_cv);
+        pthread_mutex_unlock(&v->rd_mu);
+        if (v->ch_stat[i]) break;
+    }
+    return NULL;
+}
+
+static void reader_stop(mg_vcf *v)
+{
+    if (!v->rd_on) return;
+    pthread_mutex_lock(&v->rd_mu);
+    v->rd_quit = 1;
+    pthread_cond_broadcast(&v->rd_cv);
+    pthread_mutex_unlock(&v->rd_mu);
+    pthread_join(v->rd_th, NULL);
+    pthread_cond_destroy(&v->rd_cv);
+    pthread_mutex_destroy(&v->rd_mu);
+    v->rd_on = 0;
+}
+
+/* Sequential text reading starts here (not at open: reading through the
+ * index seeks instead). Returns 0 or -1. */
+static int reader_start(mg_vcf *v)
+{
+    for (int i = 0; i < (v->threads > 1 && !v->rg ? N_CHUNK : 1); i++)
+        if (!v->ch[i] && !(v->ch[i] = malloc(READ_CHUNK))) return fail(v, "out of memory");
+    v->ch_cur = -1;
+    /* through the index, chunks are small (what is read past a range's end
+     * is wasted) and read here, between seeks */
+    v->ch_size = v->rg ? INDEXED_CHUNK : READ_CHUNK;
+    if (v->threads <= 1 || v->rg) return 0;
+    if (pthread_mutex_init(&v->rd_mu, NULL)) return fail(v, "cannot start the reading thread");
+    if (pthread_cond_init(&v->rd_cv, NULL)) {
+        pthread_mutex_destroy(&v->rd_mu);
+        return fail(v, "cannot start the reading thread");
+    }
+    if (pthread_create(&v->rd_th, NULL, reader_main, v)) {
+        pthread_cond_destroy(&v->rd_cv);
+        pthread_mutex_destroy(&v->rd_mu);
+        return fail(v, "cannot start the reading thread");
+    }
+    v->rd_on = 1;
+    return 0;
+}
+
+/* Give back the parsed chunk and take the next: 1, 0 at end of file, -1 on a
+ * read error. */
+static int next_chunk(mg_vcf *v)
+{
+    if (!v->rd_on) {
+        v->ch_cur = 0;
+        read_chunk(v, 0);
+    } else {
+        pthread_mutex_lock(&v->rd_mu);
+        if (v->ch_have) {
+            v->ch_full[v->ch_cur] = 0;
+            pthread_cond_broadcast(&v->rd_cv);
+        }
+        v->ch_cur = v->rd_next;
+        while (!v->ch_full[v->ch_cur]) pthread_cond_wait(&v->rd_cv, &v->rd_mu);
+        pthread_mutex_unlock(&v->rd_mu);
+        if (!v->ch_stat[v->ch_cur]) v->rd_next = (v->rd_next + 1) % N_CHUNK;
+    }
+    v->ch_pos = 0;
+    v->ch_have = v->ch_stat[v->ch_cur] == 0;
+    if (v->ch_stat[v->ch_cur] < 0) return fail(v, "read error after line %lld", (long long)v->line);
+    return v->ch_have;
+}
+
+static int stitch(mg_vcf *v, const char *b, size_t n)
+{
+    if (v->st_len + n + 1 > v->st_cap) {
+        size_t cap = v->st_cap ? 2 * v->st_cap : 65536;
+        while (cap < v->st_len + n + 1) cap *= 2;
+        char *p = realloc(v->st, cap);
+        if (!p) return fail(v, "out of memory");
+        v->st = p;
+        v->st_cap = cap;
+    }
+    memcpy(v->st + v->st_len, b, n);
+    v->st_len += n;
+    v->st[v->st_len] = 0;
+    return 0;
+}
+
+/* The next line of a text VCF as v->ln (its '\n', and a '\r' before it,
+ * replaced by NUL): in place in its chunk, or put together in v->st when it
+ * crosses a chunk's end. hts_getline() would copy every line byte by byte.
+ * Returns 1, 0 at end of file, -1 on error. */
+static int buf_line(mg_vcf *v)
+{
+    if (!v->ch[0] && reader_start(v) < 0) return -1;
+    v->st_len = 0;
+    for (;;) {
+        if (v->ch_have) {
+            char *b = v->ch[v->ch_cur] + v->ch_pos;
+            size_t avail = v->ch_len[v->ch_cur] - v->ch_pos;
+            char *nl = memchr(b, '\n', avail);
+            if (nl) {
+                size_t len = (size_t)(nl - b);
+                v->ch_pos += len + 1;
+                if (v->st_len) {
+                    if (stitch(v, b, len) < 0) return -1;
+                    b = v->st;
+                    len = v->st_len;
+                } else *nl = 0;
+                if (len && b[len - 1] == '\r') b[--len] = 0;
+                v->ln = b;
+                v->ln_len = len;
+                return 1;
+            }
+            if (avail && stitch(v, b, avail) < 0) return -1;
+        }
+        int r = next_chunk(v);
+        if (r < 0) return -1;
+        if (r == 0) {                 /* a last line without '\n' */
+            if (!v->st_len) return 0;
+            if (v->st[v->st_len - 1] == '\r') v->st[--v->st_len] = 0;
+            v->ln = v->st;
+            v->ln_len = v->st_len;
+            v->st_len = 0;
+            return 1;
+        }
+    }
+}
+
 static int next_text(mg_vcf *v, mg_vcf_site *s)
 {
-    int r;
     do {
-        r = hts_getline(v->fp, KS_SEP_LINE, &v->ks);
-        if (r == -1) return 0;
-        if (r < -1) return fail(v, "read error after line %lld", (long long)v->line);
+        int r = buf_line(v);
+        if (r <= 0) return r;
         v->line++;
-    } while (v->ks.l == 0);
+    } while (v->ln_len == 0);
     return cut_text(v, s);
 }
 
 static int cut_text(mg_vcf *v, mg_vcf_site *s)
 {
-    char *p = v->ks.s, *f[5];
+    char *p = v->ln, *f[5];
     for (int i = 0; i < 5; i++) {
         f[i] = p;
         while (*p && *p != '\t') p++;
@@ -317,14 +501,17 @@ static int next_indexed(mg_vcf *v, mg_vcf_site *s)
                 }
                 if (bgzf_seek(hts_get_bgzfp(v->fp), (int64_t)v->itr->off[0].u, SEEK_SET) < 0)
                     return fail(v, "cannot seek to an indexed region");
+                v->ch_have = 0;                    /* what was read ahead is elsewhere */
             }
         }
         int r, k;
         if (v->is_bcf) {
             r = bcf_itr_next(v->fp, v->itr, v->rec);
         } else {
-            r = hts_getline(v->fp, KS_SEP_LINE, &v->ks);
-            if (r >= 0 && v->ks.l == 0) continue;
+            r = buf_line(v);
+            if (r < 0) return -1;
+            if (r == 1 && v->ln_len == 0) continue;
+            r = r == 1 ? 0 : -1;
         }
         if (r < -1) return fail(v, "read error in an indexed region");
         int done = r == -1;
@@ -448,16 +635,68 @@ static int parse_gt(mg_vcf *v, const char *p, const char *e, int16_t *g)
     return 0;
 }
 
+/* Whole 4-byte cells "a/b<TAB>" or "a|b<TAB>" (a, b in {0, 1}) or "./.<TAB>",
+ * ".|.<TAB>" from p on, eight at a time, as ALT copies (3 = missing) into c;
+ * at most max cells. Returns how many were decoded (a multiple of 8); it stops
+ * before the first group of eight with a cell of another form, which the
+ * cell-by-cell code then decides. Same tests as the one-word check there. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HAVE_GT8_AVX2 1
+__attribute__((target("avx2")))
+static int gt_cells_avx2(const char *p, int max, uint8_t *c)
+{
+    const __m256i hom_ref = _mm256_set1_epi32(0x09302F30);             /* "0/0\t" */
+    const __m256i digit_bits = _mm256_set1_epi32((int)0xFFFEFFFEu);
+    const __m256i phased = _mm256_set1_epi32(0x5300);                  /* '/' ^ '|' */
+    const __m256i miss_u = _mm256_set1_epi32(0x092E2F2E), miss_p = _mm256_set1_epi32(0x092E7C2E);
+    const __m256i one = _mm256_set1_epi32(1), three = _mm256_set1_epi32(3);
+    /* byte 0 of each 32-bit lane to bytes 0..3 of each 128-bit half, then the halves together */
+    const __m256i pick = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                          0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m256i join = _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1);
+    int k = 0;
+    for (; k + 8 <= max; k += 8, p += 32) {
+        __m256i w = _mm256_loadu_si256((const __m256i *)(const void *)p);
+        __m256i d = _mm256_xor_si256(w, hom_ref);
+        __m256i m = _mm256_and_si256(d, digit_bits);
+        __m256i call = _mm256_or_si256(_mm256_cmpeq_epi32(m, _mm256_setzero_si256()),
+                                       _mm256_cmpeq_epi32(m, phased));
+        __m256i miss = _mm256_or_si256(_mm256_cmpeq_epi32(w, miss_u), _mm256_cmpeq_epi32(w, miss_p));
+        if (_mm256_movemask_epi8(_mm256_or_si256(call, miss)) != -1) break;
+        __m256i x = _mm256_add_epi32(_mm256_and_si256(d, one),
+                                     _mm256_and_si256(_mm256_srli_epi32(d, 16), one));
+        x = _mm256_blendv_epi8(x, three, miss);
+        x = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(x, pick), join);
+        _mm_storel_epi64((__m128i *)(void *)(c + k), _mm256_castsi256_si128(x));
+    }
+    return k;
+}
+#endif
+
 /* GT is the first FORMAT field and no DS is wanted: the common layout, parsed
  * without walking subfields; the rest of each cell is skipped with memchr. */
 static int load_text_gt_first(mg_vcf *v, char *p)
 {
     int n = v->nsamples, bi = v->n_allele == 2;
-    char *end = v->ks.s + v->ks.l;
+    char *end = v->ln + v->ln_len;
     uint8_t *cnt = v->cnt1;
     v->cnt_valid = bi;
+#ifdef HAVE_GT8_AVX2
+    int simd = bi && __builtin_cpu_supports("avx2"), retry = 0;
+#endif
     for (int s = 0; s < n; s++) {
         int16_t g[2];
+#ifdef HAVE_GT8_AVX2
+        /* cells before the last: each one's TAB says another follows */
+        if (simd && s >= retry && s + 8 < n) {
+            int max = n - 1 - s;
+            if ((end - p) / 4 < max) max = (int)((end - p) / 4);
+            int k = gt_cells_avx2(p, max, cnt + s);
+            s += k;
+            p += 4 * (size_t)k;
+            if (k + 8 <= max) retry = s + 8;    /* other cell forms here: go on cell by cell */
+        }
+#endif
         if (bi && s + 1 < n && end - p >= 4) {
             /* fastest: a whole 4-byte cell "a/b<TAB>" or "a|b<TAB>", a, b in {0, 1},
              * or "./.<TAB>", compared as one little-endian word */
@@ -606,6 +845,35 @@ static uint8_t gt8_code(int8_t x0, int8_t x1)
     return (uint8_t)(a0 + a1);
 }
 
+/* BCF int8 GT pairs of a biallelic record, sixteen samples at a time, as ALT
+ * copies into c: bytes 2..5 are alleles 0 and 1 ((a + 1) << 1 | phased),
+ * 0 and 1 missing. Only pairs of two alleles or two missing values; returns
+ * how many samples were decoded (a multiple of 16), stopping before the first
+ * group with anything else (haploid, half-missing, other alleles), which the
+ * table then decides. */
+#ifdef HAVE_GT8_AVX2
+__attribute__((target("avx2")))
+static int gt8_pairs_avx2(const uint8_t *x, int n, uint8_t *c)
+{
+    const __m256i low7 = _mm256_set1_epi8(0x7F), two = _mm256_set1_epi8(2), one = _mm256_set1_epi8(1);
+    const __m256i zero = _mm256_setzero_si256(), two16 = _mm256_set1_epi16(2), three16 = _mm256_set1_epi16(3);
+    int s = 0;
+    for (; s + 16 <= n; s += 16) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(x + 2 * s));
+        __m256i h = _mm256_and_si256(_mm256_srli_epi16(v, 1), low7);     /* allele + 1, 0 missing */
+        __m256i le2 = _mm256_cmpeq_epi8(_mm256_max_epu8(h, two), two);
+        __m256i z = _mm256_cmpeq_epi8(h, zero);
+        __m256i mixed = _mm256_xor_si256(z, _mm256_or_si256(_mm256_slli_epi16(z, 8), _mm256_srli_epi16(z, 8)));
+        if (_mm256_movemask_epi8(le2) != -1 || !_mm256_testz_si256(mixed, mixed)) break;
+        __m256i k = _mm256_sub_epi16(_mm256_maddubs_epi16(h, one), two16);
+        k = _mm256_blendv_epi8(k, three16, z);
+        k = _mm256_permute4x64_epi64(_mm256_packus_epi16(k, k), 0x08);
+        _mm_storeu_si128((__m128i *)(void *)(c + s), _mm256_castsi256_si128(k));
+    }
+    return s;
+}
+#endif
+
 static int load_bcf_gt8(mg_vcf *v, const bcf_fmt_t *f)
 {
     if (v->n_allele != 2) return load_bcf_gt8_slow(v, f);
@@ -616,10 +884,18 @@ static int load_bcf_gt8(mg_vcf *v, const bcf_fmt_t *f)
     int n = v->nsamples;
     const uint8_t *x = f->p, *tab = v->gt8_table;
     uint8_t *c = v->cnt1, bad = 0;
-    for (int s = 0; s < n; s++) {
-        uint8_t k = tab[x[2 * s] | (unsigned)x[2 * s + 1] << 8];
-        bad |= k >> 7;
-        c[s] = k;
+#ifdef HAVE_GT8_AVX2
+    int simd = __builtin_cpu_supports("avx2");
+#endif
+    for (int s = 0; s < n;) {
+#ifdef HAVE_GT8_AVX2
+        if (simd) s += gt8_pairs_avx2(x + 2 * s, n - s, c + s);
+#endif
+        for (int e = s + 16 < n ? s + 16 : n; s < e; s++) {
+            uint8_t k = tab[x[2 * s] | (unsigned)x[2 * s + 1] << 8];
+            bad |= k >> 7;
+            c[s] = k;
+        }
     }
     if (bad) return load_bcf_gt8_slow(v, f);
     v->cnt_valid = 1;
@@ -726,8 +1002,17 @@ void mg_vcf_allele_counts(const mg_vcf *v, int a, uint8_t *c)
     int n = v->nsamples;
     if (v->cnt_valid) {
         const uint8_t *x = v->cnt1;
-        if (a == 1) memcpy(c, x, (size_t)n);
-        else for (int s = 0; s < n; s++) c[s] = x[s] == 3 ? 3 : (uint8_t)(2 - x[s]);
+        if (a == 1) { memcpy(c, x, (size_t)n); return; }
+        /* REF copies 2 - x, missing 3 stays 3: both are (6 - x) & 3, eight
+         * bytes at a time (6 - x never borrows across bytes) */
+        int s = 0;
+        for (; s + 8 <= n; s += 8) {
+            uint64_t w;
+            memcpy(&w, x + s, 8);
+            w = (0x0606060606060606u - w) & 0x0303030303030303u;
+            memcpy(c + s, &w, 8);
+        }
+        for (; s < n; s++) c[s] = (uint8_t)((6 - x[s]) & 3);
         return;
     }
     const int16_t *g = v->gt;

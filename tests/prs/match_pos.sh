@@ -60,14 +60,16 @@ command -v bcftools >/dev/null && command -v tabix >/dev/null && {
     bcftools view -Ob -o "$T/s.bcf" "$T/s.vcf.gz" && bcftools index "$T/s.bcf"
     mg-prs-image --match pos --min-overlap 0.3 "${XARGS[@]}" --sscore "$T/seq.sscore" \
         --match-log "$T/seq.log" --no-image "$T/s.vcf" 2>/dev/null
-    for f in s.vcf.gz s.bcf; do
-        if mg-prs-image -v --match pos --min-overlap 0.3 "${XARGS[@]}" --sscore "$T/idx.sscore" \
+    for th in 1 2; do for f in s.vcf.gz s.bcf; do
+        name=match_pos_through_index_same_as_sequential_${f#s.}
+        [ $th = 1 ] || name=${name}_threads_$th
+        if mg-prs-image -v -@ $th --match pos --min-overlap 0.3 "${XARGS[@]}" --sscore "$T/idx.sscore" \
                 --match-log "$T/idx.log" --no-image "$T/$f" 2>"$T/err" &&
            grep -q "through .*index" "$T/err" && cmp -s "$T/idx.sscore" "$T/seq.sscore" &&
            cmp -s <(sort "$T/idx.log") <(sort "$T/seq.log"); then
-            pass "match_pos_through_index_same_as_sequential_${f#s.}"
-        else fail "match_pos_through_index_same_as_sequential_${f#s.}" "$(grep -v warning "$T/err" | head -2)"; fi
-    done
+            pass "$name"
+        else fail "$name" "$(grep -v warning "$T/err" | head -2)"; fi
+    done; done
 }
 
 # the default --min-overlap 0.75 fails loudly when a score matches less
