@@ -804,12 +804,14 @@ static void *uniq_check(void *v)
         for (size_t j = 0; j < n; j++) {
             uint64_t tag = e[j] >> 32;
             size_t r = (size_t)(e[j] & 0xffffffffu);
-            const char *id = mg_tsv_cell(p->t, r, p->col);
-            /* table index from hash bits below the bucket bits and above the tag's */
+            /* table index from the tag's low bits (the bucket used its top
+             * ones); the strings, far apart in memory, are read only when
+             * tags agree */
             size_t i = (size_t)(tag * 0x9E3779B9u) & (c - 1);
             while (slot[i]) {
                 if ((slot[i] >> 32) == tag &&
-                    !strcmp(mg_tsv_cell(p->t, (size_t)(slot[i] & 0xffffffffu) - 1, p->col), id)) {
+                    !strcmp(mg_tsv_cell(p->t, (size_t)(slot[i] & 0xffffffffu) - 1, p->col),
+                            mg_tsv_cell(p->t, r, p->col))) {
                     if (r < p->dup) p->dup = r;
                     break;
                 }
