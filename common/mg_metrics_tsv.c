@@ -614,74 +614,29 @@ static uint64_t hash_str(const char *s)
     return h;
 }
 
-/* Open addressing; a slot holds the upper 32 hash bits and row + 1 (0 =
- * empty), so most probes are settled without touching the strings. Rows are
- * hashed in batches whose slots are prefetched first: with millions of ids
- * the table is far larger than the caches, and each probe is a miss. */
-typedef struct { size_t cap; uint64_t *slot; } idmap;
-#define IDMAP_BATCH 16
-
-static int idmap_build(idmap *m, const mg_tsv *t, int c, size_t *dup)
-{
-    if (t->nrow >= UINT32_MAX) return -1;
-    m->cap = 16;
-    while (m->cap < t->nrow + t->nrow / 2) m->cap *= 2;
-    m->slot = calloc(m->cap, sizeof *m->slot);
-    if (!m->slot) return -1;
-    uint64_t hb[IDMAP_BATCH];
-    for (size_t r0 = 0; r0 < t->nrow; r0 += IDMAP_BATCH) {
-        size_t nb = t->nrow - r0 < IDMAP_BATCH ? t->nrow - r0 : IDMAP_BATCH;
-        for (size_t j = 0; j < nb; j++) {
-            hb[j] = hash_str(mg_tsv_cell(t, r0 + j, c));
-            __builtin_prefetch(&m->slot[hb[j] & (m->cap - 1)], 1);
-        }
-        for (size_t j = 0; j < nb; j++) {
-            size_t r = r0 + j;
-            const char *id = mg_tsv_cell(t, r, c);
-            uint64_t tag = hb[j] >> 32;
-            size_t i = hb[j] & (m->cap - 1);
-            while (m->slot[i]) {
-                if ((m->slot[i] >> 32) == tag &&
-                    !strcmp(mg_tsv_cell(t, (size_t)(m->slot[i] & 0xffffffffu) - 1, c), id)) { *dup = r; return -2; }
-                i = (i + 1) & (m->cap - 1);
-            }
-            m->slot[i] = (tag << 32) | (uint64_t)(r + 1);
-        }
-    }
-    return 0;
-}
+static int bucket_pass(const mg_tsv *a, int ida, const mg_tsv *b, int idb, int threads,
+                       ssize_t *match, size_t *dup_a, size_t *dup_b);
 
 typedef struct {
-    const idmap *m;
     const mg_tsv *a, *b;
     int ida, idb;
     size_t beg, end;
     ssize_t *match;
-} find_part;
+} verify_part;
 
-static void *find_worker(void *v)
+/* Compare the ids of every matched pair, a pair that differs meaning an id
+ * absent from b; rows of b are prefetched ahead. */
+static void *verify_worker(void *v)
 {
-    find_part *p = v;
-    const idmap *m = p->m;
-    uint64_t hb[IDMAP_BATCH];
-    for (size_t r0 = p->beg; r0 < p->end; r0 += IDMAP_BATCH) {
-        size_t nb = p->end - r0 < IDMAP_BATCH ? p->end - r0 : IDMAP_BATCH;
-        for (size_t j = 0; j < nb; j++) {
-            hb[j] = hash_str(mg_tsv_cell(p->a, r0 + j, p->ida));
-            __builtin_prefetch(&m->slot[hb[j] & (m->cap - 1)], 0);
-        }
-        for (size_t j = 0; j < nb; j++) {
-            const char *id = mg_tsv_cell(p->a, r0 + j, p->ida);
-            uint64_t tag = hb[j] >> 32;
-            size_t i = hb[j] & (m->cap - 1);
-            ssize_t found = -1;
-            while (m->slot[i]) {
-                size_t r = (size_t)(m->slot[i] & 0xffffffffu) - 1;
-                if ((m->slot[i] >> 32) == tag && !strcmp(mg_tsv_cell(p->b, r, p->idb), id)) { found = (ssize_t)r; break; }
-                i = (i + 1) & (m->cap - 1);
-            }
-            p->match[r0 + j] = found;
-        }
+    verify_part *p = v;
+    const size_t ahead = 16;
+    for (size_t r = p->beg; r < p->end; r++) {
+        if (r + ahead < p->end && p->match[r + ahead] >= 0)
+            __builtin_prefetch(&p->b->cell[(size_t)p->match[r + ahead] * (size_t)p->b->ncol + (size_t)p->idb]);
+        if (r + ahead / 2 < p->end && p->match[r + ahead / 2] >= 0)
+            __builtin_prefetch(mg_tsv_cell(p->b, (size_t)p->match[r + ahead / 2], p->idb));
+        if (p->match[r] >= 0 && strcmp(mg_tsv_cell(p->a, r, p->ida), mg_tsv_cell(p->b, (size_t)p->match[r], p->idb)))
+            p->match[r] = -1;
     }
     return NULL;
 }
@@ -691,9 +646,7 @@ int mg_tsv_join(const mg_tsv *a, int ida, const mg_tsv *b, int idb, int threads,
                 const char **first_a_only, const char **first_b_only,
                 char *dup_side, char *err, size_t errlen)
 {
-    idmap ma = { 0, NULL }, mb = { 0, NULL };
     uint8_t *used = NULL;
-    size_t dup = 0;
     int rc;
     *a_only = *b_only = 0;
     if (first_a_only) *first_a_only = NULL;
@@ -710,29 +663,26 @@ int mg_tsv_join(const mg_tsv *a, int ida, const mg_tsv *b, int idb, int threads,
             return rc;
         }
     }
-    rc = idmap_build(&ma, a, ida, &dup);
-    if (rc == -2) {
-        *dup_side = 'a';
-        snprintf(err, errlen, "duplicated id '%s'", mg_tsv_cell(a, dup, ida));
+    /* Partitioned join: match[] from equal tags within a bucket, then every
+     * pair's ids compared in a pass in row order. */
+    if (a->nrow >= UINT32_MAX || b->nrow >= UINT32_MAX) return -1;
+    size_t dup_a, dup_b;
+    if (bucket_pass(a, ida, b, idb, threads, match, &dup_a, &dup_b) < 0) return -1;
+    if (dup_a != SIZE_MAX || dup_b != SIZE_MAX) {
+        *dup_side = dup_a != SIZE_MAX ? 'a' : 'b';
+        snprintf(err, errlen, "duplicated id '%s'", dup_a != SIZE_MAX ? mg_tsv_cell(a, dup_a, ida) : mg_tsv_cell(b, dup_b, idb));
+        return -2;
     }
-    if (rc < 0) goto done;
-    free(ma.slot);
-    ma.slot = NULL;
-    rc = idmap_build(&mb, b, idb, &dup);
-    if (rc == -2) {
-        *dup_side = 'b';
-        snprintf(err, errlen, "duplicated id '%s'", mg_tsv_cell(b, dup, idb));
-    }
-    if (rc < 0) goto done;
-    used = calloc(b->nrow ? b->nrow : 1, 1);
-    if (!used) { rc = -1; goto done; }
     int np = clamp_threads(threads);
     while (np > 1 && a->nrow / (size_t)np < 65536) np--;
-    find_part part[MG_TSV_MAX_THREADS];
+    verify_part vp[MG_TSV_MAX_THREADS];
     for (int k = 0; k < np; k++)
-        part[k] = (find_part){ &mb, a, b, ida, idb, a->nrow / (size_t)np * (size_t)k,
+        vp[k] = (verify_part){ a, b, ida, idb, a->nrow / (size_t)np * (size_t)k,
                                k + 1 < np ? a->nrow / (size_t)np * (size_t)(k + 1) : a->nrow, match };
-    run_parts(np, find_worker, part, sizeof *part);
+    run_parts(np, verify_worker, vp, sizeof *vp);
+    rc = 0;
+    used = calloc(b->nrow ? b->nrow : 1, 1);
+    if (!used) { rc = -1; goto done; }
     for (size_t r = 0; r < a->nrow; r++) {
         if (match[r] < 0) {
             if (!*a_only && first_a_only) *first_a_only = mg_tsv_cell(a, r, ida);
@@ -745,30 +695,30 @@ int mg_tsv_join(const mg_tsv *a, int ida, const mg_tsv *b, int idb, int threads,
             (*b_only)++;
         }
 done:
-    free(ma.slot); free(mb.slot); free(used);
+    free(used);
     return rc;
 }
 
-/* Duplicate check by radix partitioning: the rows are bucketed by the top
- * bits of their id hash (a stable counting sort, so each bucket lists its rows
- * in row order), then each bucket, a few thousand rows, is checked with an
- * open-addressing table that stays in cache. Every pass is sequential in
- * memory or cache-resident, and the parts run on threads. */
+/* Duplicate checks and joins by radix partitioning: the rows of a table are
+ * bucketed by the top bits of their id hash (a stable counting sort, so each
+ * bucket lists its rows in row order), then each bucket, a few thousand rows,
+ * goes through an open-addressing table that stays in cache. Every pass is
+ * sequential in memory or cache-resident, and the parts run on threads. An
+ * entry is the hash's lower 32 bits (the tag, independent of the bucket
+ * bits) and the row. */
+typedef struct { uint64_t *ent; size_t *bstart; } idparts;
+
 typedef struct {
     const mg_tsv *t;
-    int col, shift, nparts;       /* bucket of hash h: (h >> 1) >> shift */
-    size_t beg, end;              /* rows (passes 1, 2) */
-    size_t bbeg, bend;            /* buckets (pass 3) */
+    int col, shift;               /* bucket of hash h: (h >> 1) >> shift */
+    size_t beg, end;
     uint64_t *h, *ent;
-    size_t *cnt;                  /* nbucket counts (pass 1), then write offsets */
-    const size_t *bstart;         /* nbucket + 1 bucket starts in ent */
-    size_t dup;                   /* pass 3: first repeated row, SIZE_MAX none */
-    int nomem;
-} uniq_part;
+    size_t *cnt;                  /* bucket counts, then write offsets */
+} part_job;
 
-static void *uniq_hash(void *v)
+static void *part_hash(void *v)
 {
-    uniq_part *p = v;
+    part_job *p = v;
     for (size_t r = p->beg; r < p->end; r++) {
         uint64_t h = hash_str(mg_tsv_cell(p->t, r, p->col));
         p->h[r] = h;
@@ -777,98 +727,173 @@ static void *uniq_hash(void *v)
     return NULL;
 }
 
-static void *uniq_scatter(void *v)
+static void *part_scatter(void *v)
 {
-    uniq_part *p = v;
+    part_job *p = v;
     for (size_t r = p->beg; r < p->end; r++) {
         uint64_t h = p->h[r];
-        p->ent[p->cnt[(h >> 1) >> p->shift]++] = (h & 0xffffffff00000000ULL) | (uint64_t)r;
+        p->ent[p->cnt[(h >> 1) >> p->shift]++] = (h << 32) | (uint64_t)r;
     }
     return NULL;
 }
 
-static void *uniq_check(void *v)
+static int partition_ids(const mg_tsv *t, int col, int bits, int threads, idparts *ip)
 {
-    uniq_part *p = v;
+    size_t n = t->nrow, nb = (size_t)1 << bits;
+    int np = clamp_threads(threads);
+    while (np > 1 && n / (size_t)np < 65536) np--;
+    uint64_t *h = malloc((n ? n : 1) * sizeof *h);
+    size_t *cnt = calloc((size_t)np * nb, sizeof *cnt);
+    ip->ent = malloc((n ? n : 1) * sizeof *ip->ent);
+    ip->bstart = malloc((nb + 1) * sizeof *ip->bstart);
+    int rc = -1;
+    if (!h || !cnt || !ip->ent || !ip->bstart) goto done;
+    part_job part[MG_TSV_MAX_THREADS];
+    for (int k = 0; k < np; k++)
+        part[k] = (part_job){ t, col, 63 - bits, n / (size_t)np * (size_t)k,
+                              k + 1 < np ? n / (size_t)np * (size_t)(k + 1) : n,
+                              h, ip->ent, cnt + (size_t)k * nb };
+    run_parts(np, part_hash, part, sizeof *part);
+    /* offsets: bucket-major, part-minor, so each bucket keeps row order */
+    size_t off = 0;
+    for (size_t b = 0; b < nb; b++) {
+        ip->bstart[b] = off;
+        for (int k = 0; k < np; k++) { size_t c = cnt[(size_t)k * nb + b]; cnt[(size_t)k * nb + b] = off; off += c; }
+    }
+    ip->bstart[nb] = off;
+    run_parts(np, part_scatter, part, sizeof *part);
+    rc = 0;
+done:
+    free(h); free(cnt);
+    return rc;
+}
+
+/* Table slot of a tag. */
+static inline size_t tag_slot(uint64_t tag, size_t cap) { return (size_t)(tag * 0x9E3779B9u) & (cap - 1); }
+
+/* Enter the n entries of one bucket into slot[cap] (cleared here); the first
+ * row whose id repeats an earlier one, or SIZE_MAX. Strings, far apart in
+ * memory, are read only when tags agree. */
+static size_t bucket_insert(const mg_tsv *t, int col, const uint64_t *e, size_t n, uint64_t *slot, size_t cap)
+{
+    size_t dup = SIZE_MAX;
+    memset(slot, 0, cap * sizeof *slot);
+    for (size_t j = 0; j < n; j++) {
+        uint64_t tag = e[j] >> 32;
+        size_t r = (size_t)(e[j] & 0xffffffffu), i = tag_slot(tag, cap);
+        while (slot[i]) {
+            if ((slot[i] >> 32) == tag &&
+                !strcmp(mg_tsv_cell(t, (size_t)(slot[i] & 0xffffffffu) - 1, col), mg_tsv_cell(t, r, col))) {
+                if (r < dup) dup = r;
+                break;
+            }
+            i = (i + 1) & (cap - 1);
+        }
+        if (!slot[i]) slot[i] = (tag << 32) | (uint64_t)(r + 1);
+    }
+    return dup;
+}
+
+typedef struct {
+    const mg_tsv *a, *b;          /* b NULL: duplicate check of a only */
+    int ida, idb;
+    const idparts *pa, *pb;
+    size_t bbeg, bend;            /* buckets */
+    ssize_t *match;               /* row of b with a's tag, to be verified */
+    size_t dup_a, dup_b;
+    int nomem;
+} bucket_job;
+
+static void *bucket_worker(void *v)
+{
+    bucket_job *p = v;
     size_t maxb = 0, cap = 16;
-    for (size_t b = p->bbeg; b < p->bend; b++)
-        if (p->bstart[b + 1] - p->bstart[b] > maxb) maxb = p->bstart[b + 1] - p->bstart[b];
+    for (size_t b = p->bbeg; b < p->bend; b++) {
+        size_t na = p->pa->bstart[b + 1] - p->pa->bstart[b];
+        size_t nb = p->b ? p->pb->bstart[b + 1] - p->pb->bstart[b] : 0;
+        if (na > maxb) maxb = na;
+        if (nb > maxb) maxb = nb;
+    }
     while (cap < 2 * maxb) cap *= 2;
     uint64_t *slot = malloc(cap * sizeof *slot);
     if (!slot) { p->nomem = 1; return NULL; }
     for (size_t b = p->bbeg; b < p->bend; b++) {
-        size_t n = p->bstart[b + 1] - p->bstart[b], c = 16;
-        while (c < 2 * n) c *= 2;
-        memset(slot, 0, c * sizeof *slot);
-        const uint64_t *e = p->ent + p->bstart[b];
-        for (size_t j = 0; j < n; j++) {
-            uint64_t tag = e[j] >> 32;
-            size_t r = (size_t)(e[j] & 0xffffffffu);
-            /* table index from the tag's low bits (the bucket used its top
-             * ones); the strings, far apart in memory, are read only when
-             * tags agree */
-            size_t i = (size_t)(tag * 0x9E3779B9u) & (c - 1);
-            while (slot[i]) {
-                if ((slot[i] >> 32) == tag &&
-                    !strcmp(mg_tsv_cell(p->t, (size_t)(slot[i] & 0xffffffffu) - 1, p->col),
-                            mg_tsv_cell(p->t, r, p->col))) {
-                    if (r < p->dup) p->dup = r;
-                    break;
+        const uint64_t *ea = p->pa->ent + p->pa->bstart[b];
+        size_t na = p->pa->bstart[b + 1] - p->pa->bstart[b], c = 16;
+        while (c < 2 * na) c *= 2;
+        size_t d = bucket_insert(p->a, p->ida, ea, na, slot, c);
+        if (d < p->dup_a) p->dup_a = d;
+        if (!p->b) continue;
+        const uint64_t *eb = p->pb->ent + p->pb->bstart[b];
+        size_t nb = p->pb->bstart[b + 1] - p->pb->bstart[b];
+        for (c = 16; c < 2 * nb;) c *= 2;
+        d = bucket_insert(p->b, p->idb, eb, nb, slot, c);
+        if (d < p->dup_b) p->dup_b = d;
+        /* a row of a is matched to the one row of b with its tag (checked
+         * later by verify_worker), or, if several share the tag, to the one
+         * with its id; its id, if in b at all, is among those rows */
+        for (size_t j = 0; j < na; j++) {
+            uint64_t tag = ea[j] >> 32;
+            size_t ra = (size_t)(ea[j] & 0xffffffffu);
+            ssize_t m = -1;
+            int ncand = 0;
+            for (size_t i = tag_slot(tag, c); slot[i]; i = (i + 1) & (c - 1))
+                if ((slot[i] >> 32) == tag) { ncand++; if (m < 0) m = (ssize_t)(slot[i] & 0xffffffffu) - 1; }
+            if (ncand > 1) {
+                m = -1;
+                for (size_t i = tag_slot(tag, c); slot[i] && m < 0; i = (i + 1) & (c - 1)) {
+                    size_t rb = (size_t)(slot[i] & 0xffffffffu) - 1;
+                    if ((slot[i] >> 32) == tag && !strcmp(mg_tsv_cell(p->a, ra, p->ida), mg_tsv_cell(p->b, rb, p->idb)))
+                        m = (ssize_t)rb;
                 }
-                i = (i + 1) & (c - 1);
             }
-            if (!slot[i]) slot[i] = (tag << 32) | (uint64_t)(r + 1);
+            p->match[ra] = m;
         }
     }
     free(slot);
     return NULL;
 }
 
-int mg_tsv_unique_mt(const mg_tsv *t, int col, int threads, char *err, size_t errlen)
+/* Partition a (and b), then run the buckets on threads. 0, or -1 (memory). */
+static int bucket_pass(const mg_tsv *a, int ida, const mg_tsv *b, int idb, int threads,
+                       ssize_t *match, size_t *dup_a, size_t *dup_b)
 {
-    size_t n = t->nrow;
-    if (n >= UINT32_MAX) return -1;
+    size_t n = a->nrow;
+    if (b && b->nrow > n) n = b->nrow;
     int bits = 0;
     while (bits < 20 && (n >> bits) > 2048) bits++;
     size_t nb = (size_t)1 << bits;
-    int np = clamp_threads(threads);
+    idparts pa = { NULL, NULL }, pb = { NULL, NULL };
+    int rc = -1, np = clamp_threads(threads);
     while (np > 1 && n / (size_t)np < 65536) np--;
-    uint64_t *h = malloc((n ? n : 1) * sizeof *h), *ent = malloc((n ? n : 1) * sizeof *ent);
-    size_t *cnt = calloc((size_t)np * nb, sizeof *cnt), *bstart = malloc((nb + 1) * sizeof *bstart);
-    int rc = -1;
-    if (!h || !ent || !cnt || !bstart) goto done;
-    uniq_part part[MG_TSV_MAX_THREADS];
+    if (partition_ids(a, ida, bits, threads, &pa) < 0) goto done;
+    if (b && partition_ids(b, idb, bits, threads, &pb) < 0) goto done;
+    bucket_job part[MG_TSV_MAX_THREADS];
     for (int k = 0; k < np; k++)
-        part[k] = (uniq_part){ t, col, 63 - bits, np, n / (size_t)np * (size_t)k,
-                               k + 1 < np ? n / (size_t)np * (size_t)(k + 1) : n, 0, 0,
-                               h, ent, cnt + (size_t)k * nb, bstart, SIZE_MAX, 0 };
-    run_parts(np, uniq_hash, part, sizeof *part);
-    /* offsets: bucket-major, part-minor, so each bucket keeps row order */
-    size_t off = 0;
-    for (size_t b = 0; b < nb; b++) {
-        bstart[b] = off;
-        for (int k = 0; k < np; k++) { size_t c = cnt[(size_t)k * nb + b]; cnt[(size_t)k * nb + b] = off; off += c; }
-    }
-    bstart[nb] = off;
-    run_parts(np, uniq_scatter, part, sizeof *part);
-    for (int k = 0; k < np; k++) {
-        part[k].bbeg = nb / (size_t)np * (size_t)k;
-        part[k].bend = k + 1 < np ? nb / (size_t)np * (size_t)(k + 1) : nb;
-    }
-    run_parts(np, uniq_check, part, sizeof *part);
-    size_t dup = SIZE_MAX;
+        part[k] = (bucket_job){ a, b, ida, idb, &pa, &pb, nb / (size_t)np * (size_t)k,
+                                k + 1 < np ? nb / (size_t)np * (size_t)(k + 1) : nb,
+                                match, SIZE_MAX, SIZE_MAX, 0 };
+    run_parts(np, bucket_worker, part, sizeof *part);
+    *dup_a = *dup_b = SIZE_MAX;
     for (int k = 0; k < np; k++) {
         if (part[k].nomem) goto done;
-        if (part[k].dup < dup) dup = part[k].dup;
+        if (part[k].dup_a < *dup_a) *dup_a = part[k].dup_a;
+        if (part[k].dup_b < *dup_b) *dup_b = part[k].dup_b;
     }
     rc = 0;
-    if (dup != SIZE_MAX) {
-        snprintf(err, errlen, "duplicated id '%s'", mg_tsv_cell(t, dup, col));
-        rc = -2;
-    }
 done:
-    free(h); free(ent); free(cnt); free(bstart);
+    free(pa.ent); free(pa.bstart); free(pb.ent); free(pb.bstart);
     return rc;
+}
+
+int mg_tsv_unique_mt(const mg_tsv *t, int col, int threads, char *err, size_t errlen)
+{
+    if (t->nrow >= UINT32_MAX) return -1;
+    size_t dup, unused;
+    if (bucket_pass(t, col, NULL, 0, threads, NULL, &dup, &unused) < 0) return -1;
+    if (dup == SIZE_MAX) return 0;
+    snprintf(err, errlen, "duplicated id '%s'", mg_tsv_cell(t, dup, col));
+    return -2;
 }
 
 int mg_tsv_unique(const mg_tsv *t, int col, char *err, size_t errlen)
