@@ -165,6 +165,7 @@ static void dataset_free(dataset *d)
 
 static int parse_label01(const char *v, uint8_t *out)
 {
+    if ((v[0] == '0' || v[0] == '1') && !v[1]) { *out = v[0] == '1'; return 0; }
     double x;
     if (mg_parse_number(v, &x) < 0 || (x != 0 && x != 1)) return -1;
     *out = x == 1;

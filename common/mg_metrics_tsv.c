@@ -371,8 +371,6 @@ static void *count_part(void *v)
     return NULL;
 }
 
-/* Fields split with a byte loop: ids and numbers are short, so a call to a
- * vectorised search per field costs more than it saves. */
 static void *split_part(void *v)
 {
     tsv_part *p = v;
@@ -387,12 +385,11 @@ static void *split_part(void *v)
             char *le = e > s && e[-1] == '\r' ? e - 1 : e;
             int k = 0;
             out[k++] = s;
-            for (char *q = s; q < le; q++)
-                if (*q == '\t') {
-                    *q = 0;
-                    if (k < nc) out[k] = q + 1;
-                    k++;
-                }
+            for (char *q = s; (q = memchr(q, '\t', (size_t)(le - q))); ) {
+                *q++ = 0;
+                if (k < nc) out[k] = q;
+                k++;
+            }
             *le = 0;
             if (k != nc) { p->bad_line = line; p->bad_fields = k; return NULL; }
             out += nc;
@@ -712,18 +709,17 @@ typedef struct {
     const mg_tsv *t;
     int col, shift;               /* bucket of hash h: (h >> 1) >> shift */
     size_t beg, end;
-    uint64_t *h, *ent;
+    uint64_t *ent;
     size_t *cnt;                  /* bucket counts, then write offsets */
 } part_job;
 
-static void *part_hash(void *v)
+/* Ids are hashed twice, for the counts and for the scatter: cheaper than
+ * storing and rereading 8 bytes a row. */
+static void *part_count(void *v)
 {
     part_job *p = v;
-    for (size_t r = p->beg; r < p->end; r++) {
-        uint64_t h = hash_str(mg_tsv_cell(p->t, r, p->col));
-        p->h[r] = h;
-        p->cnt[(h >> 1) >> p->shift]++;
-    }
+    for (size_t r = p->beg; r < p->end; r++)
+        p->cnt[(hash_str(mg_tsv_cell(p->t, r, p->col)) >> 1) >> p->shift]++;
     return NULL;
 }
 
@@ -731,7 +727,7 @@ static void *part_scatter(void *v)
 {
     part_job *p = v;
     for (size_t r = p->beg; r < p->end; r++) {
-        uint64_t h = p->h[r];
+        uint64_t h = hash_str(mg_tsv_cell(p->t, r, p->col));
         p->ent[p->cnt[(h >> 1) >> p->shift]++] = (h << 32) | (uint64_t)r;
     }
     return NULL;
@@ -742,18 +738,17 @@ static int partition_ids(const mg_tsv *t, int col, int bits, int threads, idpart
     size_t n = t->nrow, nb = (size_t)1 << bits;
     int np = clamp_threads(threads);
     while (np > 1 && n / (size_t)np < 65536) np--;
-    uint64_t *h = malloc((n ? n : 1) * sizeof *h);
     size_t *cnt = calloc((size_t)np * nb, sizeof *cnt);
     ip->ent = malloc((n ? n : 1) * sizeof *ip->ent);
     ip->bstart = malloc((nb + 1) * sizeof *ip->bstart);
     int rc = -1;
-    if (!h || !cnt || !ip->ent || !ip->bstart) goto done;
+    if (!cnt || !ip->ent || !ip->bstart) goto done;
     part_job part[MG_TSV_MAX_THREADS];
     for (int k = 0; k < np; k++)
         part[k] = (part_job){ t, col, 63 - bits, n / (size_t)np * (size_t)k,
                               k + 1 < np ? n / (size_t)np * (size_t)(k + 1) : n,
-                              h, ip->ent, cnt + (size_t)k * nb };
-    run_parts(np, part_hash, part, sizeof *part);
+                              ip->ent, cnt + (size_t)k * nb };
+    run_parts(np, part_count, part, sizeof *part);
     /* offsets: bucket-major, part-minor, so each bucket keeps row order */
     size_t off = 0;
     for (size_t b = 0; b < nb; b++) {
@@ -764,7 +759,7 @@ static int partition_ids(const mg_tsv *t, int col, int bits, int threads, idpart
     run_parts(np, part_scatter, part, sizeof *part);
     rc = 0;
 done:
-    free(h); free(cnt);
+    free(cnt);
     return rc;
 }
 
