@@ -187,6 +187,62 @@ done:
     return rc;
 }
 
+/* Exact powers of ten: in double up to 1e22 (5^22 < 2^53), in the x87
+ * extended format up to 1e27 (5^27 < 2^64). */
+static const double p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+    1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+#if LDBL_MANT_DIG == 64 && (defined(__x86_64__) || defined(__i386__))
+#define MG_X87 1
+static const long double p10l[] = { 1e0L, 1e1L, 1e2L, 1e3L, 1e4L, 1e5L, 1e6L, 1e7L, 1e8L, 1e9L,
+    1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L, 1e20L, 1e21L, 1e22L,
+    1e23L, 1e24L, 1e25L, 1e26L, 1e27L };
+#endif
+
+/* x as decimal text that mg_parse_number reads back as exactly x, into dst
+ * (32 bytes); the length. Scores of prediction streams go through text, and
+ * printf's %.17g dominated reading them: here 17 significant digits come from
+ * one multiplication in the x87 format, and the text is kept only if it reads
+ * back to x (else %.17g, which always does). */
+static int fmt_exact(char *dst, double x)
+{
+#ifdef MG_X87
+    double a = fabs(x);
+    if (a >= 1e-9 && a < 1e15) {
+        int e10 = (int)floor(log10(a));      /* may be off by one: checked below */
+        int k = 16 - e10;                    /* a * 10^k has 17 digits before the point */
+        if (k >= -27 && k <= 27) {
+            long double t = k >= 0 ? (long double)a * p10l[k] : (long double)a / p10l[-k];
+            uint64_t m = (uint64_t)llrintl(t);
+            if (m >= 10000000000000000ULL && m < 100000000000000000ULL) {
+                int e = -k;                  /* x = m * 10^e */
+                while (m % 10 == 0 && e < 0) { m /= 10; e++; }
+                char dig[24];
+                int nd = 0;
+                for (uint64_t q = m; q; q /= 10) dig[nd++] = (char)('0' + q % 10);
+                char *p = dst;
+                if (x < 0) *p++ = '-';
+                if (e >= 0) {
+                    while (nd) *p++ = dig[--nd];
+                    while (e--) *p++ = '0';
+                } else if (-e >= nd) {       /* 0.000ddd */
+                    *p++ = '0'; *p++ = '.';
+                    for (int z = -e - nd; z > 0; z--) *p++ = '0';
+                    while (nd) *p++ = dig[--nd];
+                } else {                     /* ddd.ddd */
+                    while (nd > -e) *p++ = dig[--nd];
+                    *p++ = '.';
+                    while (nd) *p++ = dig[--nd];
+                }
+                *p = 0;
+                double back;
+                if (mg_parse_number(dst, &back) == 0 && back == x) return (int)(p - dst);
+            }
+        }
+    }
+#endif
+    return snprintf(dst, 32, "%.17g", x);
+}
+
 /* A stream of prediction records as a table: id, the scores of tensor
  * "pred" ([] or [C]; columns named by the "classes" metadata, else pred or
  * pred0..), then the other metadata keys of the first record. */
@@ -252,7 +308,7 @@ static int stream_to_table(mg_tsv *t, char *err, size_t errlen)
             goto done;
         }
         /* append the row as TSV text */
-        size_t need = olen + strlen(id) + 2 + (size_t)C * 26;
+        size_t need = olen + strlen(id) + 2 + (size_t)C * 40;
         for (int k = 1 + C; k < ncol; k++) {
             const char *v = mg_record_get_meta(rec, names[k]);
             if (!v) { snprintf(err, errlen, "record %zu: no %s metadata", rows + 1, names[k]); goto done; }
@@ -267,7 +323,10 @@ static int stream_to_table(mg_tsv *t, char *err, size_t errlen)
         }
         if (strpbrk(id, "\t\n")) { snprintf(err, errlen, "record %zu: id contains a tab or newline", rows + 1); goto done; }
         olen += (size_t)sprintf(out + olen, "%s", id);
-        for (int64_t k = 0; k < m; k++) olen += (size_t)sprintf(out + olen, "\t%.17g", mg_tensor_get(pt, k));
+        for (int64_t k = 0; k < m; k++) {
+            out[olen++] = '\t';
+            olen += (size_t)fmt_exact(out + olen, mg_tensor_get(pt, k));
+        }
         for (int k = 1 + C; k < ncol; k++) olen += (size_t)sprintf(out + olen, "\t%s", mg_record_get_meta(rec, names[k]));
         out[olen++] = '\n';
         rows++;
@@ -467,16 +526,6 @@ static int parse_table(mg_tsv *t, int threads, char *err, size_t errlen)
     return 0;
 }
 
-/* Exact powers of ten: in double up to 1e22 (5^22 < 2^53), in the x87
- * extended format up to 1e27 (5^27 < 2^64). */
-static const double p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
-    1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
-#if LDBL_MANT_DIG == 64 && (defined(__x86_64__) || defined(__i386__))
-#define MG_X87 1
-static const long double p10l[] = { 1e0L, 1e1L, 1e2L, 1e3L, 1e4L, 1e5L, 1e6L, 1e7L, 1e8L, 1e9L,
-    1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L, 1e20L, 1e21L, 1e22L,
-    1e23L, 1e24L, 1e25L, 1e26L, 1e27L };
-#endif
 
 /* Correctly rounded m * 10^e (m > 0), or -1 when the fast methods cannot
  * prove it and strtod must decide. */
