@@ -79,7 +79,8 @@ static const char usage_classify[] =
 "      --plot DIR           ROC (with CI band), precision-recall and calibration\n"
 "                           SVG plots\n"
 "  -o, --output FILE        the table [stdout]\n"
-"  -@, --threads N          bootstrap threads [1]; results do not depend on N\n"
+"  -@, --threads N          threads for reading, joining and the bootstrap [1];\n"
+"                           results do not depend on N\n"
 "  -q, --quiet              no warnings\n"
 "  -v, --verbose            timings on stderr\n"
 "      --no-version         no version in the JSON\n"
@@ -165,6 +166,7 @@ static void dataset_free(dataset *d)
 
 static int parse_label01(const char *v, uint8_t *out)
 {
+    if ((v[0] == '0' || v[0] == '1') && !v[1]) { *out = v[0] == '1'; return 0; }
     double x;
     if (mg_parse_number(v, &x) < 0 || (x != 0 && x != 1)) return -1;
     *out = x == 1;
@@ -175,20 +177,20 @@ static int parse_label01(const char *v, uint8_t *out)
 static int read_scores(const mg_cli *cli, const char *file, const mg_tsv *t, int c,
                        const size_t *rows, size_t n, double *out, int check01, int idc)
 {
-    for (size_t i = 0; i < n; i++) {
-        const char *v = mg_tsv_cell(t, rows[i], c);
-        if (mg_parse_number(v, &out[i]) < 0) {
-            mg_error(cli, file, "id %s: score '%s' in column %s is not a number",
-                     mg_tsv_cell(t, rows[i], idc), v, t->colname[c]);
-            return -1;
-        }
-        if (check01 && (out[i] < 0 || out[i] > 1)) {
-            mg_error(cli, file, "id %s: score %s in column %s is outside [0,1] "
-                     "(--raw-scores for scores that are not probabilities)",
-                     mg_tsv_cell(t, rows[i], idc), v, t->colname[c]);
-            return -1;
-        }
+    size_t bad = mg_tsv_numbers(t, c, rows, n, out, cli->threads);
+    if (bad < n) {
+        mg_error(cli, file, "id %s: score '%s' in column %s is not a number",
+                 mg_tsv_cell(t, rows[bad], idc), mg_tsv_cell(t, rows[bad], c), t->colname[c]);
+        return -1;
     }
+    if (check01)
+        for (size_t i = 0; i < n; i++)
+            if (out[i] < 0 || out[i] > 1) {
+                mg_error(cli, file, "id %s: score %s in column %s is outside [0,1] "
+                         "(--raw-scores for scores that are not probabilities)",
+                         mg_tsv_cell(t, rows[i], idc), mg_tsv_cell(t, rows[i], c), t->colname[c]);
+                return -1;
+            }
     return 0;
 }
 
@@ -201,7 +203,7 @@ static int load_dataset(const mg_cli *cli, const clf_opts *o, const char *pred_p
     int ns = 0, nl = 0, rc = -1;
     ssize_t *match = NULL;
     memset(d, 0, sizeof *d);
-    if (mg_tsv_read(pred_path, &d->pred, err, sizeof err) < 0) {
+    if (mg_tsv_read_mt(pred_path, cli->threads, &d->pred, err, sizeof err) < 0) {
         mg_error(cli, pred_path, "%s", err);
         return -1;
     }
@@ -211,7 +213,7 @@ static int load_dataset(const mg_cli *cli, const clf_opts *o, const char *pred_p
     const char *lfile = pred_path;
     int tid = pid;
     if (d->has_truth) {
-        if (mg_tsv_read(truth_path, &d->truth, err, sizeof err) < 0) {
+        if (mg_tsv_read_mt(truth_path, cli->threads, &d->truth, err, sizeof err) < 0) {
             mg_error(cli, truth_path, "%s", err);
             return -1;
         }
@@ -290,7 +292,7 @@ static int load_dataset(const mg_cli *cli, const clf_opts *o, const char *pred_p
         size_t a_only, b_only;
         const char *fa, *fb;
         char side = 0;
-        int jr = mg_tsv_join(&d->pred, pid, &d->truth, tid, match, &a_only, &b_only, &fa, &fb,
+        int jr = mg_tsv_join(&d->pred, pid, &d->truth, tid, cli->threads, match, &a_only, &b_only, &fa, &fb,
                              &side, err, sizeof err);
         if (jr == -2) { mg_error(cli, side == 'a' ? pred_path : truth_path, "%s", err); free(sc); goto done; }
         if (jr < 0) { free(sc); goto nomem; }
@@ -329,7 +331,7 @@ static int load_dataset(const mg_cli *cli, const clf_opts *o, const char *pred_p
         if (b_only) mg_warn(cli, truth_path, "%zu id(s) without a prediction (first: %s); left out", b_only, fb);
     } else {
         /* duplicates still matter without a join */
-        int jr = mg_tsv_unique(&d->pred, pid, err, sizeof err);
+        int jr = mg_tsv_unique_mt(&d->pred, pid, cli->threads, err, sizeof err);
         if (jr == -2) { mg_error(cli, pred_path, "%s", err); free(sc); goto done; }
         if (jr < 0) { free(sc); goto nomem; }
         for (size_t r = 0; r < d->pred.nrow; r++) { d->row[d->n] = r; d->trow[d->n] = (ssize_t)r; d->n++; }
@@ -413,7 +415,7 @@ done:
 static int load_compare(const mg_cli *cli, const clf_opts *o, const char *path, dataset *d)
 {
     char err[512];
-    if (mg_tsv_read(path, &d->pred2, err, sizeof err) < 0) { mg_error(cli, path, "%s", err); return -1; }
+    if (mg_tsv_read_mt(path, cli->threads, &d->pred2, err, sizeof err) < 0) { mg_error(cli, path, "%s", err); return -1; }
     int id2 = mg_tsv_col(&d->pred2, o->id_col);
     if (id2 < 0) { mg_error(cli, path, "no id column '%s'", o->id_col); return -1; }
     int pid = mg_tsv_col(&d->pred, o->id_col);
@@ -424,7 +426,7 @@ static int load_compare(const mg_cli *cli, const clf_opts *o, const char *path, 
     if (!match || !rows || !d->s2) { mg_error(cli, NULL, "out of memory"); goto done; }
     size_t a_only, b_only;
     char side = 0;
-    int jr = mg_tsv_join(&d->pred, pid, &d->pred2, id2, match, &a_only, &b_only, NULL, NULL, &side, err, sizeof err);
+    int jr = mg_tsv_join(&d->pred, pid, &d->pred2, id2, cli->threads, match, &a_only, &b_only, NULL, NULL, &side, err, sizeof err);
     if (jr == -2) { mg_error(cli, path, "%s", err); goto done; }
     if (jr < 0) { mg_error(cli, NULL, "out of memory"); goto done; }
     for (size_t i = 0; i < d->n; i++) {

@@ -5,8 +5,10 @@
 #include "mg_tensor.h"
 
 #include <jansson.h>
+#include <pthread.h>
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -89,7 +91,7 @@ static int split(char *line, char **out, int max)
     return n;
 }
 
-static int parse_table(mg_tsv *t, char *err, size_t errlen);
+static int parse_table(mg_tsv *t, int threads, char *err, size_t errlen);
 
 /* Append s to the growing text, tabs and line breaks turned into spaces. */
 static int put_field(char **out, size_t *len, size_t *cap, const char *s, char sep)
@@ -185,6 +187,62 @@ done:
     return rc;
 }
 
+/* Exact powers of ten: in double up to 1e22 (5^22 < 2^53), in the x87
+ * extended format up to 1e27 (5^27 < 2^64). */
+static const double p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+    1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+#if LDBL_MANT_DIG == 64 && (defined(__x86_64__) || defined(__i386__))
+#define MG_X87 1
+static const long double p10l[] = { 1e0L, 1e1L, 1e2L, 1e3L, 1e4L, 1e5L, 1e6L, 1e7L, 1e8L, 1e9L,
+    1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L, 1e20L, 1e21L, 1e22L,
+    1e23L, 1e24L, 1e25L, 1e26L, 1e27L };
+#endif
+
+/* x as decimal text that mg_parse_number reads back as exactly x, into dst
+ * (32 bytes); the length. Scores of prediction streams go through text, and
+ * printf's %.17g dominated reading them: here 17 significant digits come from
+ * one multiplication in the x87 format, and the text is kept only if it reads
+ * back to x (else %.17g, which always does). */
+static int fmt_exact(char *dst, double x)
+{
+#ifdef MG_X87
+    double a = fabs(x);
+    if (a >= 1e-9 && a < 1e15) {
+        int e10 = (int)floor(log10(a));      /* may be off by one: checked below */
+        int k = 16 - e10;                    /* a * 10^k has 17 digits before the point */
+        if (k >= -27 && k <= 27) {
+            long double t = k >= 0 ? (long double)a * p10l[k] : (long double)a / p10l[-k];
+            uint64_t m = (uint64_t)llrintl(t);
+            if (m >= 10000000000000000ULL && m < 100000000000000000ULL) {
+                int e = -k;                  /* x = m * 10^e */
+                while (m % 10 == 0 && e < 0) { m /= 10; e++; }
+                char dig[24];
+                int nd = 0;
+                for (uint64_t q = m; q; q /= 10) dig[nd++] = (char)('0' + q % 10);
+                char *p = dst;
+                if (x < 0) *p++ = '-';
+                if (e >= 0) {
+                    while (nd) *p++ = dig[--nd];
+                    while (e--) *p++ = '0';
+                } else if (-e >= nd) {       /* 0.000ddd */
+                    *p++ = '0'; *p++ = '.';
+                    for (int z = -e - nd; z > 0; z--) *p++ = '0';
+                    while (nd) *p++ = dig[--nd];
+                } else {                     /* ddd.ddd */
+                    while (nd > -e) *p++ = dig[--nd];
+                    *p++ = '.';
+                    while (nd) *p++ = dig[--nd];
+                }
+                *p = 0;
+                double back;
+                if (mg_parse_number(dst, &back) == 0 && back == x) return (int)(p - dst);
+            }
+        }
+    }
+#endif
+    return snprintf(dst, 32, "%.17g", x);
+}
+
 /* A stream of prediction records as a table: id, the scores of tensor
  * "pred" ([] or [C]; columns named by the "classes" metadata, else pred or
  * pred0..), then the other metadata keys of the first record. */
@@ -250,7 +308,7 @@ static int stream_to_table(mg_tsv *t, char *err, size_t errlen)
             goto done;
         }
         /* append the row as TSV text */
-        size_t need = olen + strlen(id) + 2 + (size_t)C * 26;
+        size_t need = olen + strlen(id) + 2 + (size_t)C * 40;
         for (int k = 1 + C; k < ncol; k++) {
             const char *v = mg_record_get_meta(rec, names[k]);
             if (!v) { snprintf(err, errlen, "record %zu: no %s metadata", rows + 1, names[k]); goto done; }
@@ -265,7 +323,10 @@ static int stream_to_table(mg_tsv *t, char *err, size_t errlen)
         }
         if (strpbrk(id, "\t\n")) { snprintf(err, errlen, "record %zu: id contains a tab or newline", rows + 1); goto done; }
         olen += (size_t)sprintf(out + olen, "%s", id);
-        for (int64_t k = 0; k < m; k++) olen += (size_t)sprintf(out + olen, "\t%.17g", mg_tensor_get(pt, k));
+        for (int64_t k = 0; k < m; k++) {
+            out[olen++] = '\t';
+            olen += (size_t)fmt_exact(out + olen, mg_tensor_get(pt, k));
+        }
         for (int k = 1 + C; k < ncol; k++) olen += (size_t)sprintf(out + olen, "\t%s", mg_record_get_meta(rec, names[k]));
         out[olen++] = '\n';
         rows++;
@@ -294,11 +355,16 @@ done:
     return rc;
 }
 
-int mg_tsv_read(const char *path, mg_tsv *t, char *err, size_t errlen)
+int mg_tsv_read_mt(const char *path, int threads, mg_tsv *t, char *err, size_t errlen)
 {
     memset(t, 0, sizeof *t);
     if (slurp(path, &t->buf, &t->len, err, errlen) < 0) return -1;
-    return parse_table(t, err, errlen);
+    return parse_table(t, threads, err, errlen);
+}
+
+int mg_tsv_read(const char *path, mg_tsv *t, char *err, size_t errlen)
+{
+    return mg_tsv_read_mt(path, 1, t, err, errlen);
 }
 
 int mg_tsv_parse_mem(const void *data, size_t len, mg_tsv *t, char *err, size_t errlen)
@@ -309,11 +375,93 @@ int mg_tsv_parse_mem(const void *data, size_t len, mg_tsv *t, char *err, size_t 
     memcpy(t->buf, data, len);
     t->buf[len] = 0;
     t->len = len;
-    return parse_table(t, err, errlen);
+    return parse_table(t, 1, err, errlen);
 }
 
-/* Split t->buf (t->len bytes, NUL-terminated) into the table. */
-static int parse_table(mg_tsv *t, char *err, size_t errlen)
+/* Run fn on parts 0..nparts-1 of ctx (ctxsize bytes each), part 0 on the
+ * calling thread; a part whose thread cannot start runs here too. */
+static void run_parts(int nparts, void *(*fn)(void *), void *ctx, size_t ctxsize)
+{
+    pthread_t tid[MG_TSV_MAX_THREADS];
+    int ok[MG_TSV_MAX_THREADS] = { 0 };
+    for (int k = 1; k < nparts; k++)
+        ok[k] = pthread_create(&tid[k], NULL, fn, (char *)ctx + (size_t)k * ctxsize) == 0;
+    fn(ctx);
+    for (int k = 1; k < nparts; k++) {
+        if (ok[k]) pthread_join(tid[k], NULL);
+        else fn((char *)ctx + (size_t)k * ctxsize);
+    }
+}
+
+static int clamp_threads(int threads)
+{
+    return threads < 1 ? 1 : threads > MG_TSV_MAX_THREADS ? MG_TSV_MAX_THREADS : threads;
+}
+
+/* A data line counts as a row unless it is empty (after a dropped CR) or a
+ * comment. s points at the line start, e at its '\n' or the end of data. */
+static inline int is_row(const char *s, const char *e)
+{
+    return s < e && *s != '#' && !(e - s == 1 && *s == '\r');
+}
+
+/* One part of the table body, [beg, end) starting at a line boundary. */
+typedef struct {
+    char *beg, *end;
+    int ncol;
+    size_t lines, rows;    /* pass 1 */
+    char **cell;           /* pass 2: where this part's rows go */
+    size_t bad_line;       /* pass 2: line (in the part, from 1) with a wrong field count, 0 none */
+    int bad_fields;
+} tsv_part;
+
+static void *count_part(void *v)
+{
+    tsv_part *p = v;
+    size_t lines = 0, rows = 0;
+    for (char *s = p->beg; s < p->end;) {
+        char *e = memchr(s, '\n', (size_t)(p->end - s));
+        if (!e) e = p->end;
+        lines++;
+        rows += is_row(s, e);
+        s = e + 1;
+    }
+    p->lines = lines; p->rows = rows;
+    return NULL;
+}
+
+static void *split_part(void *v)
+{
+    tsv_part *p = v;
+    char **out = p->cell;
+    const int nc = p->ncol;
+    size_t line = 0;
+    for (char *s = p->beg; s < p->end;) {
+        char *e = memchr(s, '\n', (size_t)(p->end - s));
+        if (!e) e = p->end;
+        line++;
+        if (is_row(s, e)) {
+            char *le = e > s && e[-1] == '\r' ? e - 1 : e;
+            int k = 0;
+            out[k++] = s;
+            for (char *q = s; (q = memchr(q, '\t', (size_t)(le - q))); ) {
+                *q++ = 0;
+                if (k < nc) out[k] = q;
+                k++;
+            }
+            *le = 0;
+            if (k != nc) { p->bad_line = line; p->bad_fields = k; return NULL; }
+            out += nc;
+        }
+        s = e + 1;
+    }
+    return NULL;
+}
+
+/* Split t->buf (t->len bytes, NUL-terminated) into the table. The body is cut
+ * into parts at line boundaries, counted, then split in place, each part on
+ * its own thread; the result does not depend on the number of parts. */
+static int parse_table(mg_tsv *t, int threads, char *err, size_t errlen)
 {
     static const unsigned char magic[8] = { 0x89, 'M', 'G', 'T', '\r', '\n', 0x1a, '\n' };
     if (t->len >= 8 && !memcmp(t->buf, magic, 8) && stream_to_table(t, err, errlen) < 0) return -1;
@@ -339,50 +487,114 @@ static int parse_table(mg_tsv *t, char *err, size_t errlen)
                 return -1;
             }
     }
-    /* rows: at most one per remaining newline (+1) */
-    size_t maxrows = 1;
-    for (const char *p = t->buf + pos; (p = memchr(p, '\n', t->len - (size_t)(p - t->buf))); p++) maxrows++;
-    t->cell = malloc(maxrows * (size_t)nc * sizeof *t->cell);
+    /* parts of at least 1 MB, cut after a newline */
+    char *body = t->buf + pos, *bend = t->buf + t->len;
+    size_t blen = (size_t)(bend - body);
+    int np = clamp_threads(threads);
+    while (np > 1 && blen / (size_t)np < (1u << 20)) np--;
+    tsv_part part[MG_TSV_MAX_THREADS];
+    memset(part, 0, sizeof part);
+    char *cut = body;
+    for (int k = 0; k < np; k++) {
+        part[k].beg = cut;
+        char *e = k + 1 < np ? body + blen / (size_t)np * (size_t)(k + 1) : bend;
+        if (e < cut) e = cut;
+        if (k + 1 < np) {
+            char *nl = memchr(e, '\n', (size_t)(bend - e));
+            e = nl ? nl + 1 : bend;
+        }
+        part[k].end = cut = e;
+        part[k].ncol = nc;
+    }
+    run_parts(np, count_part, part, sizeof *part);
+    size_t rows = 0;
+    for (int k = 0; k < np; k++) rows += part[k].rows;
+    if (rows == 0) { snprintf(err, errlen, "no data rows"); return -1; }
+    t->cell = malloc(rows * (size_t)nc * sizeof *t->cell);
     if (!t->cell) { snprintf(err, errlen, "out of memory"); return -1; }
-    size_t r = 0;
-    while ((line = next_line(t->buf, t->len, &pos))) {
-        lineno++;
-        if (!line[0] || line[0] == '#') continue;
-        int k = split(line, t->cell + r * (size_t)nc, nc);
-        if (k != nc) {
-            snprintf(err, errlen, "line %zu: %d fields, header has %d", lineno, k, nc);
+    for (size_t k = 0, r = 0; k < (size_t)np; r += part[k].rows, k++) part[k].cell = t->cell + r * (size_t)nc;
+    run_parts(np, split_part, part, sizeof *part);
+    for (int k = 0; k < np; k++) {
+        if (part[k].bad_line) {
+            snprintf(err, errlen, "line %zu: %d fields, header has %d", lineno + part[k].bad_line,
+                     part[k].bad_fields, nc);
             return -1;
         }
-        r++;
+        lineno += part[k].lines;
     }
-    t->nrow = r;
-    if (r == 0) { snprintf(err, errlen, "no data rows"); return -1; }
+    t->nrow = rows;
     return 0;
+}
+
+
+/* Correctly rounded m * 10^e (m > 0), or -1 when the fast methods cannot
+ * prove it and strtod must decide. */
+static int fast_scale(uint64_t m, int e, double *out)
+{
+    /* Clinger (1990), "How to read floating point numbers accurately": an
+     * exact m and an exact power of ten, one IEEE operation, one rounding. */
+    if (m <= (1ULL << 53) && e >= -22 && e <= 22) {
+        *out = e < 0 ? (double)m / p10[-e] : (double)m * p10[e];
+        return 0;
+    }
+#ifdef MG_X87
+    /* The same one operation in the 64-bit-mantissa format, then rounded to
+     * double: that second rounding can differ from a direct one only when the
+     * extended result lies within one of its ulps of a halfway point between
+     * doubles, i.e. its 11 bits below double precision read 0x3ff..0x401;
+     * those rare cases go to strtod. Results are normal doubles here. */
+    if (e >= -27 && e <= 27) {
+        long double r = e < 0 ? (long double)m / p10l[-e] : (long double)m * p10l[e];
+        uint64_t mant;
+        memcpy(&mant, &r, sizeof mant);   /* x87 layout: the 64-bit significand first */
+        unsigned low = (unsigned)(mant & 0x7ff);
+        if (low >= 0x3ff && low <= 0x401) return -1;
+        *out = (double)r;
+        return 0;
+    }
+#endif
+    return -1;
 }
 
 int mg_parse_number(const char *s, double *out)
 {
-    static const double p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
-        1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
     const char *p = s;
     int neg = 0;
     if (*p == '-' || *p == '+') { neg = *p == '-'; p++; }
-    /* Clinger's fast path: mantissa < 2^53 and at most 22 fraction digits give
-     * the correctly rounded value with one division. */
+    /* up to 19 significant digits exactly in m, value m * 10^e */
     uint64_t m = 0;
-    int nd = 0, frac = 0, any = 0;
-    while (*p >= '0' && *p <= '9') { m = m * 10 + (uint64_t)(*p - '0'); nd += m != 0; any = 1; p++; if (nd > 15) goto slow; }
+    int nd = 0, e = 0, any = 0;
+    for (; (unsigned)(*p - '0') < 10; p++) {
+        any = 1;
+        if (m == 0 && *p == '0') continue;
+        if (nd == 19) goto slow;
+        m = m * 10 + (uint64_t)(*p - '0'); nd++;
+    }
     if (*p == '.') {
-        p++;
-        while (*p >= '0' && *p <= '9') {
-            m = m * 10 + (uint64_t)(*p - '0'); nd += m != 0; frac++; any = 1; p++;
-            if (nd > 15 || frac > 22) goto slow;
+        for (p++; (unsigned)(*p - '0') < 10; p++) {
+            any = 1;
+            if (m == 0 && *p == '0') { e--; continue; }
+            if (nd == 19) goto slow;
+            m = m * 10 + (uint64_t)(*p - '0'); nd++; e--;
         }
     }
-    if (*p || !any) goto slow;
-    double v = (double)m / p10[frac];
+    if (!any) return -1;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        int eneg = 0, x = 0, ed = 0;
+        if (*p == '-' || *p == '+') { eneg = *p == '-'; p++; }
+        for (; (unsigned)(*p - '0') < 10; p++, ed++) {
+            if (x > 100000) goto slow;
+            x = x * 10 + (*p - '0');
+        }
+        if (!ed) return -1;
+        e += eneg ? -x : x;
+    }
+    if (*p) return -1;
+    if (m == 0) { *out = 0; return 0; }
+    double v;
+    if (fast_scale(m, e, &v) < 0) goto slow;
     *out = neg ? -v : v;
-    if (*out == 0) *out = 0;
     return 0;
 slow:
     /* decimal notation only (strtod would also take hex, inf, nan) */
@@ -397,81 +609,127 @@ slow:
     return 0;
 }
 
+typedef struct {
+    const mg_tsv *t;
+    int c;
+    const size_t *rows;
+    size_t beg, end, bad;
+    double *out;
+} num_part;
+
+static void *num_worker(void *v)
+{
+    num_part *p = v;
+    for (size_t i = p->beg; i < p->end; i++) {
+        const char *s = mg_tsv_cell(p->t, p->rows ? p->rows[i] : i, p->c);
+        if (mg_parse_number(s, &p->out[i]) < 0) { p->bad = i; return NULL; }
+    }
+    return NULL;
+}
+
+size_t mg_tsv_numbers(const mg_tsv *t, int c, const size_t *rows, size_t n, double *out, int threads)
+{
+    int np = clamp_threads(threads);
+    while (np > 1 && n / (size_t)np < 65536) np--;
+    num_part part[MG_TSV_MAX_THREADS];
+    for (int k = 0; k < np; k++)
+        part[k] = (num_part){ t, c, rows, n / (size_t)np * (size_t)k,
+                              k + 1 < np ? n / (size_t)np * (size_t)(k + 1) : n, SIZE_MAX, out };
+    run_parts(np, num_worker, part, sizeof *part);
+    for (int k = 0; k < np; k++) if (part[k].bad != SIZE_MAX) return part[k].bad;
+    return n;
+}
+
 /* ---------------- id hash ---------------- */
 
+/* Eight bytes per step, multiply-xorshift mixing (the splitmix64
+ * finaliser's constants); ids are short, so this beats a per-byte hash. */
 static uint64_t hash_str(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a, then a splitmix finaliser */
-    for (; *s; s++) { h ^= (unsigned char)*s; h *= 1099511628211ULL; }
-    h ^= h >> 31; h *= 0xBF58476D1CE4E5B9ULL; h ^= h >> 29;
+    size_t n = strlen(s);
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n, w;
+    for (; n >= 8; s += 8, n -= 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
+        h ^= h >> 31;
+    }
+    w = 0;
+    memcpy(&w, s, n);
+    h = (h ^ w) * 0x94D049BB133111EBULL;
+    h ^= h >> 29; h *= 0xBF58476D1CE4E5B9ULL; h ^= h >> 32;
     return h;
 }
 
-/* Open addressing; a slot holds the upper 32 hash bits and row + 1 (0 =
- * empty), so most probes are settled without touching the strings. */
-typedef struct { size_t cap; uint64_t *slot; } idmap;
+static int bucket_pass(const mg_tsv *a, int ida, const mg_tsv *b, int idb, int threads,
+                       ssize_t *match, size_t *dup_a, size_t *dup_b);
 
-static int idmap_build(idmap *m, const mg_tsv *t, int c, size_t *dup)
+typedef struct {
+    const mg_tsv *a, *b;
+    int ida, idb;
+    size_t beg, end;
+    ssize_t *match;
+} verify_part;
+
+/* Compare the ids of every matched pair, a pair that differs meaning an id
+ * absent from b; rows of b are prefetched ahead. */
+static void *verify_worker(void *v)
 {
-    if (t->nrow >= UINT32_MAX) return -1;
-    m->cap = 16;
-    while (m->cap < t->nrow + t->nrow / 2) m->cap *= 2;
-    m->slot = calloc(m->cap, sizeof *m->slot);
-    if (!m->slot) return -1;
-    for (size_t r = 0; r < t->nrow; r++) {
-        const char *id = mg_tsv_cell(t, r, c);
-        uint64_t h = hash_str(id);
-        uint64_t tag = h >> 32;
-        size_t i = h & (m->cap - 1);
-        while (m->slot[i]) {
-            if ((m->slot[i] >> 32) == tag &&
-                !strcmp(mg_tsv_cell(t, (size_t)(m->slot[i] & 0xffffffffu) - 1, c), id)) { *dup = r; return -2; }
-            i = (i + 1) & (m->cap - 1);
-        }
-        m->slot[i] = (tag << 32) | (uint64_t)(r + 1);
+    verify_part *p = v;
+    const size_t ahead = 16;
+    for (size_t r = p->beg; r < p->end; r++) {
+        if (r + ahead < p->end && p->match[r + ahead] >= 0)
+            __builtin_prefetch(&p->b->cell[(size_t)p->match[r + ahead] * (size_t)p->b->ncol + (size_t)p->idb]);
+        if (r + ahead / 2 < p->end && p->match[r + ahead / 2] >= 0)
+            __builtin_prefetch(mg_tsv_cell(p->b, (size_t)p->match[r + ahead / 2], p->idb));
+        if (p->match[r] >= 0 && strcmp(mg_tsv_cell(p->a, r, p->ida), mg_tsv_cell(p->b, (size_t)p->match[r], p->idb)))
+            p->match[r] = -1;
     }
-    return 0;
+    return NULL;
 }
 
-static ssize_t idmap_find(const idmap *m, const mg_tsv *t, int c, const char *id)
-{
-    uint64_t h = hash_str(id), tag = h >> 32;
-    size_t i = h & (m->cap - 1);
-    while (m->slot[i]) {
-        size_t r = (size_t)(m->slot[i] & 0xffffffffu) - 1;
-        if ((m->slot[i] >> 32) == tag && !strcmp(mg_tsv_cell(t, r, c), id)) return (ssize_t)r;
-        i = (i + 1) & (m->cap - 1);
-    }
-    return -1;
-}
-
-int mg_tsv_join(const mg_tsv *a, int ida, const mg_tsv *b, int idb,
+int mg_tsv_join(const mg_tsv *a, int ida, const mg_tsv *b, int idb, int threads,
                 ssize_t *match, size_t *a_only, size_t *b_only,
                 const char **first_a_only, const char **first_b_only,
                 char *dup_side, char *err, size_t errlen)
 {
-    idmap ma = { 0, NULL }, mb = { 0, NULL };
     uint8_t *used = NULL;
-    size_t dup = 0;
-    int rc = idmap_build(&ma, a, ida, &dup);
-    if (rc == -2) {
-        *dup_side = 'a';
-        snprintf(err, errlen, "duplicated id '%s'", mg_tsv_cell(a, dup, ida));
-    }
-    if (rc < 0) goto done;
-    rc = idmap_build(&mb, b, idb, &dup);
-    if (rc == -2) {
-        *dup_side = 'b';
-        snprintf(err, errlen, "duplicated id '%s'", mg_tsv_cell(b, dup, idb));
-    }
-    if (rc < 0) goto done;
-    used = calloc(b->nrow, 1);
-    if (!used) { rc = -1; goto done; }
+    int rc;
     *a_only = *b_only = 0;
     if (first_a_only) *first_a_only = NULL;
     if (first_b_only) *first_b_only = NULL;
+    /* The usual case, both tables listing the same ids in the same order, is
+     * settled by one sequential pass and a duplicate check of one side. */
+    if (a->nrow == b->nrow) {
+        size_t r = 0;
+        while (r < a->nrow && !strcmp(mg_tsv_cell(a, r, ida), mg_tsv_cell(b, r, idb))) r++;
+        if (r == a->nrow) {
+            rc = mg_tsv_unique_mt(a, ida, threads, err, errlen);
+            if (rc == -2) *dup_side = 'a';
+            if (rc == 0) for (r = 0; r < a->nrow; r++) match[r] = (ssize_t)r;
+            return rc;
+        }
+    }
+    /* Partitioned join: match[] from equal tags within a bucket, then every
+     * pair's ids compared in a pass in row order. */
+    if (a->nrow >= UINT32_MAX || b->nrow >= UINT32_MAX) return -1;
+    size_t dup_a, dup_b;
+    if (bucket_pass(a, ida, b, idb, threads, match, &dup_a, &dup_b) < 0) return -1;
+    if (dup_a != SIZE_MAX || dup_b != SIZE_MAX) {
+        *dup_side = dup_a != SIZE_MAX ? 'a' : 'b';
+        snprintf(err, errlen, "duplicated id '%s'", dup_a != SIZE_MAX ? mg_tsv_cell(a, dup_a, ida) : mg_tsv_cell(b, dup_b, idb));
+        return -2;
+    }
+    int np = clamp_threads(threads);
+    while (np > 1 && a->nrow / (size_t)np < 65536) np--;
+    verify_part vp[MG_TSV_MAX_THREADS];
+    for (int k = 0; k < np; k++)
+        vp[k] = (verify_part){ a, b, ida, idb, a->nrow / (size_t)np * (size_t)k,
+                               k + 1 < np ? a->nrow / (size_t)np * (size_t)(k + 1) : a->nrow, match };
+    run_parts(np, verify_worker, vp, sizeof *vp);
+    rc = 0;
+    used = calloc(b->nrow ? b->nrow : 1, 1);
+    if (!used) { rc = -1; goto done; }
     for (size_t r = 0; r < a->nrow; r++) {
-        match[r] = idmap_find(&mb, b, idb, mg_tsv_cell(a, r, ida));
         if (match[r] < 0) {
             if (!*a_only && first_a_only) *first_a_only = mg_tsv_cell(a, r, ida);
             (*a_only)++;
@@ -483,33 +741,210 @@ int mg_tsv_join(const mg_tsv *a, int ida, const mg_tsv *b, int idb,
             (*b_only)++;
         }
 done:
-    free(ma.slot); free(mb.slot); free(used);
+    free(used);
     return rc;
+}
+
+/* Duplicate checks and joins by radix partitioning: the rows of a table are
+ * bucketed by the top bits of their id hash (a stable counting sort, so each
+ * bucket lists its rows in row order), then each bucket, up to some 32k rows,
+ * goes through an open-addressing table that stays in the L2 cache (fewer,
+ * larger buckets measured faster than L1-sized ones: the scatter into many
+ * buckets costs more in TLB misses than the larger table). Every pass is
+ * sequential in memory or cache-resident, and the parts run on threads. An
+ * entry is the hash's lower 32 bits (the tag, independent of the bucket
+ * bits) and the row. */
+typedef struct { uint64_t *ent; size_t *bstart; } idparts;
+
+typedef struct {
+    const mg_tsv *t;
+    int col, shift;               /* bucket of hash h: (h >> 1) >> shift */
+    size_t beg, end;
+    uint64_t *ent;
+    size_t *cnt;                  /* bucket counts, then write offsets */
+} part_job;
+
+/* Ids are hashed twice, for the counts and for the scatter: cheaper than
+ * storing and rereading 8 bytes a row. */
+static void *part_count(void *v)
+{
+    part_job *p = v;
+    for (size_t r = p->beg; r < p->end; r++)
+        p->cnt[(hash_str(mg_tsv_cell(p->t, r, p->col)) >> 1) >> p->shift]++;
+    return NULL;
+}
+
+static void *part_scatter(void *v)
+{
+    part_job *p = v;
+    for (size_t r = p->beg; r < p->end; r++) {
+        uint64_t h = hash_str(mg_tsv_cell(p->t, r, p->col));
+        p->ent[p->cnt[(h >> 1) >> p->shift]++] = (h << 32) | (uint64_t)r;
+    }
+    return NULL;
+}
+
+static int partition_ids(const mg_tsv *t, int col, int bits, int threads, idparts *ip)
+{
+    size_t n = t->nrow, nb = (size_t)1 << bits;
+    int np = clamp_threads(threads);
+    while (np > 1 && n / (size_t)np < 65536) np--;
+    size_t *cnt = calloc((size_t)np * nb, sizeof *cnt);
+    ip->ent = malloc((n ? n : 1) * sizeof *ip->ent);
+    ip->bstart = malloc((nb + 1) * sizeof *ip->bstart);
+    int rc = -1;
+    if (!cnt || !ip->ent || !ip->bstart) goto done;
+    part_job part[MG_TSV_MAX_THREADS];
+    for (int k = 0; k < np; k++)
+        part[k] = (part_job){ t, col, 63 - bits, n / (size_t)np * (size_t)k,
+                              k + 1 < np ? n / (size_t)np * (size_t)(k + 1) : n,
+                              ip->ent, cnt + (size_t)k * nb };
+    run_parts(np, part_count, part, sizeof *part);
+    /* offsets: bucket-major, part-minor, so each bucket keeps row order */
+    size_t off = 0;
+    for (size_t b = 0; b < nb; b++) {
+        ip->bstart[b] = off;
+        for (int k = 0; k < np; k++) { size_t c = cnt[(size_t)k * nb + b]; cnt[(size_t)k * nb + b] = off; off += c; }
+    }
+    ip->bstart[nb] = off;
+    run_parts(np, part_scatter, part, sizeof *part);
+    rc = 0;
+done:
+    free(cnt);
+    return rc;
+}
+
+/* Table slot of a tag. */
+static inline size_t tag_slot(uint64_t tag, size_t cap) { return (size_t)(tag * 0x9E3779B9u) & (cap - 1); }
+
+/* Enter the n entries of one bucket into slot[cap] (cleared here); the first
+ * row whose id repeats an earlier one, or SIZE_MAX. Strings, far apart in
+ * memory, are read only when tags agree. */
+static size_t bucket_insert(const mg_tsv *t, int col, const uint64_t *e, size_t n, uint64_t *slot, size_t cap)
+{
+    size_t dup = SIZE_MAX;
+    memset(slot, 0, cap * sizeof *slot);
+    for (size_t j = 0; j < n; j++) {
+        uint64_t tag = e[j] >> 32;
+        size_t r = (size_t)(e[j] & 0xffffffffu), i = tag_slot(tag, cap);
+        while (slot[i]) {
+            if ((slot[i] >> 32) == tag &&
+                !strcmp(mg_tsv_cell(t, (size_t)(slot[i] & 0xffffffffu) - 1, col), mg_tsv_cell(t, r, col))) {
+                if (r < dup) dup = r;
+                break;
+            }
+            i = (i + 1) & (cap - 1);
+        }
+        if (!slot[i]) slot[i] = (tag << 32) | (uint64_t)(r + 1);
+    }
+    return dup;
+}
+
+typedef struct {
+    const mg_tsv *a, *b;          /* b NULL: duplicate check of a only */
+    int ida, idb;
+    const idparts *pa, *pb;
+    size_t bbeg, bend;            /* buckets */
+    ssize_t *match;               /* row of b with a's tag, to be verified */
+    size_t dup_a, dup_b;
+    int nomem;
+} bucket_job;
+
+static void *bucket_worker(void *v)
+{
+    bucket_job *p = v;
+    size_t maxb = 0, cap = 16;
+    for (size_t b = p->bbeg; b < p->bend; b++) {
+        size_t na = p->pa->bstart[b + 1] - p->pa->bstart[b];
+        size_t nb = p->b ? p->pb->bstart[b + 1] - p->pb->bstart[b] : 0;
+        if (na > maxb) maxb = na;
+        if (nb > maxb) maxb = nb;
+    }
+    while (cap < 2 * maxb) cap *= 2;
+    uint64_t *slot = malloc(cap * sizeof *slot);
+    if (!slot) { p->nomem = 1; return NULL; }
+    for (size_t b = p->bbeg; b < p->bend; b++) {
+        const uint64_t *ea = p->pa->ent + p->pa->bstart[b];
+        size_t na = p->pa->bstart[b + 1] - p->pa->bstart[b], c = 16;
+        while (c < 2 * na) c *= 2;
+        size_t d = bucket_insert(p->a, p->ida, ea, na, slot, c);
+        if (d < p->dup_a) p->dup_a = d;
+        if (!p->b) continue;
+        const uint64_t *eb = p->pb->ent + p->pb->bstart[b];
+        size_t nb = p->pb->bstart[b + 1] - p->pb->bstart[b];
+        for (c = 16; c < 2 * nb;) c *= 2;
+        d = bucket_insert(p->b, p->idb, eb, nb, slot, c);
+        if (d < p->dup_b) p->dup_b = d;
+        /* a row of a is matched to the one row of b with its tag (checked
+         * later by verify_worker), or, if several share the tag, to the one
+         * with its id; its id, if in b at all, is among those rows */
+        for (size_t j = 0; j < na; j++) {
+            uint64_t tag = ea[j] >> 32;
+            size_t ra = (size_t)(ea[j] & 0xffffffffu);
+            ssize_t m = -1;
+            int ncand = 0;
+            for (size_t i = tag_slot(tag, c); slot[i]; i = (i + 1) & (c - 1))
+                if ((slot[i] >> 32) == tag) { ncand++; if (m < 0) m = (ssize_t)(slot[i] & 0xffffffffu) - 1; }
+            if (ncand > 1) {
+                m = -1;
+                for (size_t i = tag_slot(tag, c); slot[i] && m < 0; i = (i + 1) & (c - 1)) {
+                    size_t rb = (size_t)(slot[i] & 0xffffffffu) - 1;
+                    if ((slot[i] >> 32) == tag && !strcmp(mg_tsv_cell(p->a, ra, p->ida), mg_tsv_cell(p->b, rb, p->idb)))
+                        m = (ssize_t)rb;
+                }
+            }
+            p->match[ra] = m;
+        }
+    }
+    free(slot);
+    return NULL;
+}
+
+/* Partition a (and b), then run the buckets on threads. 0, or -1 (memory). */
+static int bucket_pass(const mg_tsv *a, int ida, const mg_tsv *b, int idb, int threads,
+                       ssize_t *match, size_t *dup_a, size_t *dup_b)
+{
+    size_t n = a->nrow;
+    if (b && b->nrow > n) n = b->nrow;
+    int bits = 0;
+    while (bits < 20 && (n >> bits) > 32768) bits++;
+    size_t nb = (size_t)1 << bits;
+    idparts pa = { NULL, NULL }, pb = { NULL, NULL };
+    int rc = -1, np = clamp_threads(threads);
+    while (np > 1 && n / (size_t)np < 65536) np--;
+    if (partition_ids(a, ida, bits, threads, &pa) < 0) goto done;
+    if (b && partition_ids(b, idb, bits, threads, &pb) < 0) goto done;
+    bucket_job part[MG_TSV_MAX_THREADS];
+    for (int k = 0; k < np; k++)
+        part[k] = (bucket_job){ a, b, ida, idb, &pa, &pb, nb / (size_t)np * (size_t)k,
+                                k + 1 < np ? nb / (size_t)np * (size_t)(k + 1) : nb,
+                                match, SIZE_MAX, SIZE_MAX, 0 };
+    run_parts(np, bucket_worker, part, sizeof *part);
+    *dup_a = *dup_b = SIZE_MAX;
+    for (int k = 0; k < np; k++) {
+        if (part[k].nomem) goto done;
+        if (part[k].dup_a < *dup_a) *dup_a = part[k].dup_a;
+        if (part[k].dup_b < *dup_b) *dup_b = part[k].dup_b;
+    }
+    rc = 0;
+done:
+    free(pa.ent); free(pa.bstart); free(pb.ent); free(pb.bstart);
+    return rc;
+}
+
+int mg_tsv_unique_mt(const mg_tsv *t, int col, int threads, char *err, size_t errlen)
+{
+    if (t->nrow >= UINT32_MAX) return -1;
+    size_t dup, unused;
+    if (bucket_pass(t, col, NULL, 0, threads, NULL, &dup, &unused) < 0) return -1;
+    if (dup == SIZE_MAX) return 0;
+    snprintf(err, errlen, "duplicated id '%s'", mg_tsv_cell(t, dup, col));
+    return -2;
 }
 
 int mg_tsv_unique(const mg_tsv *t, int col, char *err, size_t errlen)
 {
-    /* sort the id hashes (sequential passes, unlike a hash table) and compare
-     * the strings of equal neighbours; the first repeat in row order is named */
-    size_t n = t->nrow;
-    if (n >= UINT32_MAX) return -1;
-    uint64_t *h = malloc((n ? n : 1) * sizeof *h);
-    uint32_t *ord = malloc((n ? n : 1) * sizeof *ord);
-    if (!h || !ord) { free(h); free(ord); return -1; }
-    /* 44 hash bits: four radix passes; equal keys are compared as strings */
-    for (size_t r = 0; r < n; r++) { h[r] = hash_str(mg_tsv_cell(t, r, col)) >> 20; ord[r] = (uint32_t)r; }
-    if (mg_sort_u64(h, ord, n) < 0) { free(h); free(ord); return -1; }
-    size_t dup = SIZE_MAX;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = i + 1; j < n && h[j] == h[i]; j++)
-            if (!strcmp(mg_tsv_cell(t, ord[i], col), mg_tsv_cell(t, ord[j], col))) {
-                size_t r = ord[i] > ord[j] ? ord[i] : ord[j];
-                if (r < dup) dup = r;
-            }
-    free(h); free(ord);
-    if (dup == SIZE_MAX) return 0;
-    snprintf(err, errlen, "duplicated id '%s'", mg_tsv_cell(t, dup, col));
-    return -2;
+    return mg_tsv_unique_mt(t, col, 1, err, errlen);
 }
 
 static int cmp_idgroup(const void *x, const void *y)

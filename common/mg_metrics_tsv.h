@@ -29,6 +29,10 @@ typedef struct {
  *  without a header or rows, or a row whose field count differs). Free with
  *  mg_tsv_free() in every case. */
 int mg_tsv_read(const char *path, mg_tsv *t, char *err, size_t errlen);
+/** The same, the body split on up to threads threads (same result for any
+ *  number). */
+int mg_tsv_read_mt(const char *path, int threads, mg_tsv *t, char *err, size_t errlen);
+#define MG_TSV_MAX_THREADS 64
 /** The same on bytes in memory (copied). */
 int mg_tsv_parse_mem(const void *data, size_t len, mg_tsv *t, char *err, size_t errlen);
 void mg_tsv_free(mg_tsv *t);
@@ -37,20 +41,28 @@ int mg_tsv_col(const mg_tsv *t, const char *name);
 static inline const char *mg_tsv_cell(const mg_tsv *t, size_t r, int c)
 { return t->cell[r * (size_t)t->ncol + (size_t)c]; }
 
-/** Parse a whole field as a finite double in the C locale (fast path for plain
- *  decimals, strtod otherwise). 0, or -1. */
+/** Parse a whole field as a finite double in the C locale: decimal notation
+ *  [+-]digits[.digits][(e|E)[+-]digits], no spaces, hex, inf or nan. The
+ *  result is the correctly rounded double, the same as strtod's (a zero is
+ *  returned as +0): exact fast paths for up to 19 significant digits, strtod
+ *  for the rest. 0, or -1. */
 int mg_parse_number(const char *s, double *out);
+/** mg_parse_number on cells (rows ? rows[i] : i, c) of t into out[i], i < n,
+ *  on up to threads threads. Returns n, or the first i that is not a number. */
+size_t mg_tsv_numbers(const mg_tsv *t, int c, const size_t *rows, size_t n, double *out, int threads);
 
 /** 0 when column col has no repeated value; -2 with the repeated one named
  *  in err; -1 (memory). */
 int mg_tsv_unique(const mg_tsv *t, int col, char *err, size_t errlen);
+/** The same on up to threads threads (same result for any number). */
+int mg_tsv_unique_mt(const mg_tsv *t, int col, int threads, char *err, size_t errlen);
 
-/** Join two tables on id columns. match[r] = row of b with the id of row r of
- *  a, or -1. *a_only / *b_only count ids present on one side only; the first
+/** Join two tables on id columns (lookups on up to threads threads). match[r]
+ *  = row of b with the id of row r of a, or -1. *a_only / *b_only count ids present on one side only; the first
  *  such id is pointed to by first_a_only / first_b_only (may be NULL). Returns
  *  0, -1 (memory), or -2 for a duplicated id, named in err, with the table
  *  holding it ('a' or 'b') in *dup_side. */
-int mg_tsv_join(const mg_tsv *a, int ida, const mg_tsv *b, int idb,
+int mg_tsv_join(const mg_tsv *a, int ida, const mg_tsv *b, int idb, int threads,
                 ssize_t *match, size_t *a_only, size_t *b_only,
                 const char **first_a_only, const char **first_b_only,
                 char *dup_side, char *err, size_t errlen);
