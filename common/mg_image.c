@@ -1,6 +1,7 @@
 /* mg_image.c: image buffers, format sniffing, PNG and JPEG readers, padding,
  * cropping and channel conversions for the 2D preprocessing path. */
 #include "mg_image.h"
+#include "mg_err.h"
 
 #include <errno.h>
 #include <math.h>
@@ -14,15 +15,6 @@
 #include <jpeglib.h>
 #include <png.h>
 #include <zlib.h>
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 size_t mg_pix_size(mg_pixtype type)
 {
@@ -112,27 +104,27 @@ int mg_format_sniff_file(const char *path, mg_format *fmt, char *err, size_t err
 {
     unsigned char buf[560];
     FILE *fp = fopen(path, "rb");
-    if (!fp) { seterr(err, errlen, "%s", strerror(errno)); return -1; }
+    if (!fp) { mg_seterr(err, errlen, "%s", strerror(errno)); return -1; }
     size_t n = fread(buf, 1, sizeof buf, fp);
     int rerr = ferror(fp);
     fclose(fp);
-    if (rerr) { seterr(err, errlen, "read error"); return -1; }
-    if (n == 0) { seterr(err, errlen, "empty file"); return -1; }
+    if (rerr) { mg_seterr(err, errlen, "read error"); return -1; }
+    if (n == 0) { mg_seterr(err, errlen, "empty file"); return -1; }
     *fmt = mg_format_sniff(buf, n);
     if (*fmt == MG_FMT_GZIP) {
         gzFile gz = gzopen(path, "rb");
-        if (!gz) { seterr(err, errlen, "cannot open gzip stream"); return -1; }
+        if (!gz) { mg_seterr(err, errlen, "cannot open gzip stream"); return -1; }
         int k = gzread(gz, buf, sizeof buf);
         gzclose(gz);
-        if (k < 0) { seterr(err, errlen, "corrupt gzip stream"); return -1; }
+        if (k < 0) { mg_seterr(err, errlen, "corrupt gzip stream"); return -1; }
         *fmt = nifti_magic(buf, (size_t)k) ? MG_FMT_NIFTI : MG_FMT_UNKNOWN;
         if (*fmt == MG_FMT_UNKNOWN) {
-            seterr(err, errlen, "gzip file does not hold a NIfTI image");
+            mg_seterr(err, errlen, "gzip file does not hold a NIfTI image");
             return -1;
         }
     }
     if (*fmt == MG_FMT_UNKNOWN) {
-        seterr(err, errlen, "unrecognised file format (not NIfTI, TIFF, PNG or JPEG)");
+        mg_seterr(err, errlen, "unrecognised file format (not NIfTI, TIFF, PNG or JPEG)");
         return -1;
     }
     return 0;
@@ -145,7 +137,7 @@ typedef struct { char *err; size_t errlen; } png_errctx;
 static void png_err_fn(png_structp png, png_const_charp msg)
 {
     png_errctx *ctx = png_get_error_ptr(png);
-    seterr(ctx->err, ctx->errlen, "PNG: %s", msg);
+    mg_seterr(ctx->err, ctx->errlen, "PNG: %s", msg);
     png_longjmp(png, 1);
 }
 
@@ -162,11 +154,11 @@ mg_image *mg_image_read_png(const char *path, char *err, size_t errlen)
     mg_image *volatile im = NULL;
     png_bytep *volatile rows = NULL;
     FILE *fp = fopen(path, "rb");
-    if (!fp) { seterr(err, errlen, "%s", strerror(errno)); return NULL; }
+    if (!fp) { mg_seterr(err, errlen, "%s", strerror(errno)); return NULL; }
     png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &ctx, png_err_fn, png_warn_fn);
-    if (!png) { seterr(err, errlen, "out of memory"); goto fail; }
+    if (!png) { mg_seterr(err, errlen, "out of memory"); goto fail; }
     info = png_create_info_struct(png);
-    if (!info) { seterr(err, errlen, "out of memory"); goto fail; }
+    if (!info) { mg_seterr(err, errlen, "out of memory"); goto fail; }
     if (setjmp(png_jmpbuf(png))) goto fail;
     png_init_io(png, fp);
     png_set_user_limits(png, 1u << 20, 1u << 20);
@@ -181,13 +173,13 @@ mg_image *mg_image_read_png(const char *path, char *err, size_t errlen)
     int c = png_get_channels(png, info);
     int d = png_get_bit_depth(png, info);
     if ((long long)w * h * c > MG_IMAGE_MAX_SAMPLES) {
-        seterr(err, errlen, "image too large (%ux%u)", (unsigned)w, (unsigned)h);
+        mg_seterr(err, errlen, "image too large (%ux%u)", (unsigned)w, (unsigned)h);
         goto fail;
     }
     im = mg_image_new((int)w, (int)h, c, d == 16 ? MG_PIX_U16 : MG_PIX_U8);
-    if (!im) { seterr(err, errlen, "out of memory"); goto fail; }
+    if (!im) { mg_seterr(err, errlen, "out of memory"); goto fail; }
     rows = malloc(h * sizeof *rows);
-    if (!rows) { seterr(err, errlen, "out of memory"); goto fail; }
+    if (!rows) { mg_seterr(err, errlen, "out of memory"); goto fail; }
     size_t stride = (size_t)w * c * mg_pix_size(im->type);
     for (png_uint_32 y = 0; y < h; y++) rows[y] = (png_bytep)im->data + y * stride;
     png_read_image(png, rows);
@@ -218,7 +210,7 @@ static void jpeg_err_exit(j_common_ptr cinfo)
     jpeg_errctx *ctx = (jpeg_errctx *)cinfo->err;
     char msg[JMSG_LENGTH_MAX];
     (*cinfo->err->format_message)(cinfo, msg);
-    seterr(ctx->err, ctx->errlen, "JPEG: %s", msg);
+    mg_seterr(ctx->err, ctx->errlen, "JPEG: %s", msg);
     longjmp(ctx->jb, 1);
 }
 
@@ -231,7 +223,7 @@ static void jpeg_quiet(j_common_ptr cinfo, int level)
         if (ctx->pub.num_warnings++ == 0) {
             char msg[JMSG_LENGTH_MAX];
             (*cinfo->err->format_message)(cinfo, msg);
-            seterr(ctx->err, ctx->errlen, "JPEG: %s", msg);
+            mg_seterr(ctx->err, ctx->errlen, "JPEG: %s", msg);
         }
     }
 }
@@ -253,7 +245,7 @@ static mg_image *jpeg_decode(FILE *fp, const unsigned char *buf, size_t n,
     else jpeg_mem_src(&cinfo, buf, (unsigned long)n);
     jpeg_read_header(&cinfo, TRUE);
     if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) {
-        seterr(err, errlen, "JPEG: CMYK images are not supported");
+        mg_seterr(err, errlen, "JPEG: CMYK images are not supported");
         goto fail;
     }
     cinfo.out_color_space = cinfo.num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
@@ -261,7 +253,7 @@ static mg_image *jpeg_decode(FILE *fp, const unsigned char *buf, size_t n,
     int w = (int)cinfo.output_width, h = (int)cinfo.output_height;
     int c = cinfo.output_components;
     im = mg_image_new(w, h, c, MG_PIX_U8);
-    if (!im) { seterr(err, errlen, "image too large or out of memory"); goto fail; }
+    if (!im) { mg_seterr(err, errlen, "image too large or out of memory"); goto fail; }
     while (cinfo.output_scanline < cinfo.output_height) {
         JSAMPROW row = (unsigned char *)im->data + (size_t)cinfo.output_scanline * w * c;
         jpeg_read_scanlines(&cinfo, &row, 1);
@@ -279,7 +271,7 @@ fail:
 mg_image *mg_image_read_jpeg(const char *path, char *err, size_t errlen)
 {
     FILE *fp = fopen(path, "rb");
-    if (!fp) { seterr(err, errlen, "%s", strerror(errno)); return NULL; }
+    if (!fp) { mg_seterr(err, errlen, "%s", strerror(errno)); return NULL; }
     mg_image *im = jpeg_decode(fp, NULL, 0, err, errlen);
     fclose(fp);
     return im;
@@ -297,7 +289,7 @@ static mg_image *copy_window(const mg_image *im, int ow, int oh, int dx, int dy,
 {
     /* Output pixel (x,y) takes input (x-dx, y-dy) when inside, else zero. */
     mg_image *out = mg_image_new(ow, oh, im->c, im->type);
-    if (!out) { seterr(err, errlen, "out of memory"); return NULL; }
+    if (!out) { mg_seterr(err, errlen, "out of memory"); return NULL; }
     size_t ps = (size_t)im->c * mg_pix_size(im->type);
     for (int y = 0; y < oh; y++) {
         int sy = y - dy;
@@ -320,7 +312,7 @@ mg_image *mg_image_pad_square(const mg_image *im, char *err, size_t errlen)
 mg_image *mg_image_center_crop(const mg_image *im, int cw, int ch, char *err, size_t errlen)
 {
     if (cw <= 0 || ch <= 0 || cw > im->w || ch > im->h) {
-        seterr(err, errlen, "crop %dx%d does not fit a %dx%d image", cw, ch, im->w, im->h);
+        mg_seterr(err, errlen, "crop %dx%d does not fit a %dx%d image", cw, ch, im->w, im->h);
         return NULL;
     }
     return copy_window(im, cw, ch, -((im->w - cw) / 2), -((im->h - ch) / 2), err, errlen);
@@ -329,7 +321,7 @@ mg_image *mg_image_center_crop(const mg_image *im, int cw, int ch, char *err, si
 mg_image *mg_image_to_float(const mg_image *im, double scale, char *err, size_t errlen)
 {
     mg_image *out = mg_image_new(im->w, im->h, im->c, MG_PIX_F32);
-    if (!out) { seterr(err, errlen, "out of memory"); return NULL; }
+    if (!out) { mg_seterr(err, errlen, "out of memory"); return NULL; }
     size_t n = (size_t)im->w * im->h * im->c;
     float *o = out->data;
     /* one loop per sample type: a per-sample switch costs more than the
@@ -348,11 +340,11 @@ mg_image *mg_image_to_channels(const mg_image *im, int c, char *err, size_t errl
     int ok = c == im->c || (im->c == 1 && c == 3) || (im->c == 4 && c == 3) ||
              (im->c == 2 && c == 1);
     if (!ok) {
-        seterr(err, errlen, "cannot convert %d channels to %d", im->c, c);
+        mg_seterr(err, errlen, "cannot convert %d channels to %d", im->c, c);
         return NULL;
     }
     mg_image *out = mg_image_new(im->w, im->h, c, im->type);
-    if (!out) { seterr(err, errlen, "out of memory"); return NULL; }
+    if (!out) { mg_seterr(err, errlen, "out of memory"); return NULL; }
     size_t ps = mg_pix_size(im->type), n = (size_t)im->w * im->h;
     const char *s = im->data;
     char *d = out->data;

@@ -1,5 +1,6 @@
 /* mg_image_prep.c: the 2D preprocessing pipeline (see mg_image_prep.h). */
 #include "mg_image_prep.h"
+#include "mg_err.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -10,15 +11,6 @@
 #include <jansson.h>
 
 #include "mg_resize.h"
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 mg_image_prep mg_image_prep_default(void)
 {
@@ -41,7 +33,7 @@ static int json_size(const json_t *v, int *w, int *h, int *shortest, char *err, 
 {
     /* transformers size dicts: {"height","width"}, {"shortest_edge"}, or an int */
     if (json_is_integer(v)) { *w = *h = (int)json_integer_value(v); return 0; }
-    if (!json_is_object(v)) { seterr(err, errlen, "size is not an object"); return -1; }
+    if (!json_is_object(v)) { mg_seterr(err, errlen, "size is not an object"); return -1; }
     json_t *hh = json_object_get(v, "height"), *ww = json_object_get(v, "width");
     json_t *se = json_object_get(v, "shortest_edge");
     if (json_is_integer(hh) && json_is_integer(ww)) {
@@ -50,11 +42,11 @@ static int json_size(const json_t *v, int *w, int *h, int *shortest, char *err, 
     } else if (json_is_integer(se) && shortest) {
         *shortest = (int)json_integer_value(se);
     } else {
-        seterr(err, errlen, "size needs height and width%s", shortest ? " or shortest_edge" : "");
+        mg_seterr(err, errlen, "size needs height and width%s", shortest ? " or shortest_edge" : "");
         return -1;
     }
     if (*w < 0 || *h < 0 || *w > 65536 || *h > 65536 || (shortest && (*shortest < 0 || *shortest > 65536))) {
-        seterr(err, errlen, "size out of range");
+        mg_seterr(err, errlen, "size out of range");
         return -1;
     }
     return 0;
@@ -65,13 +57,13 @@ static int json_triplet(const json_t *v, double out[3], int *n, char *err, size_
 {
     if (json_is_number(v)) { out[0] = out[1] = out[2] = json_number_value(v); *n = 3; return 0; }
     if (!json_is_array(v) || (json_array_size(v) != 1 && json_array_size(v) != 3)) {
-        seterr(err, errlen, "%s must be a number or a list of 1 or 3 numbers", what);
+        mg_seterr(err, errlen, "%s must be a number or a list of 1 or 3 numbers", what);
         return -1;
     }
     size_t k = json_array_size(v);
     for (size_t i = 0; i < 3; i++) {
         json_t *e = json_array_get(v, k == 1 ? 0 : i);
-        if (!json_is_number(e)) { seterr(err, errlen, "%s holds a non-number", what); return -1; }
+        if (!json_is_number(e)) { mg_seterr(err, errlen, "%s holds a non-number", what); return -1; }
         out[i] = json_number_value(e);
     }
     *n = 3;
@@ -83,13 +75,13 @@ int mg_image_prep_from_hf(const char *dir, mg_image_prep *p, char *err, size_t e
     char path[4096];
     json_error_t je;
     if (snprintf(path, sizeof path, "%s/preprocessor_config.json", dir) >= (int)sizeof path) {
-        seterr(err, errlen, "path too long");
+        mg_seterr(err, errlen, "path too long");
         return -1;
     }
     json_t *root = json_load_file(path, 0, &je);
-    if (!root) { seterr(err, errlen, "%s: %s (line %d)", path, je.text, je.line); return -1; }
+    if (!root) { mg_seterr(err, errlen, "%s: %s (line %d)", path, je.text, je.line); return -1; }
     int rc = -1;
-    if (!json_is_object(root)) { seterr(err, errlen, "%s: not a JSON object", path); goto out; }
+    if (!json_is_object(root)) { mg_seterr(err, errlen, "%s: not a JSON object", path); goto out; }
     *p = mg_image_prep_default();
     json_t *v;
     if ((v = json_object_get(root, "size")) && json_flag(root, "do_resize", 1))
@@ -98,14 +90,14 @@ int mg_image_prep_from_hf(const char *dir, mg_image_prep *p, char *err, size_t e
         if (json_size(v, &p->crop_w, &p->crop_h, NULL, err, errlen) < 0) goto out;
     if ((v = json_object_get(root, "resample"))) {
         if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 5) {
-            seterr(err, errlen, "%s: resample must be a PIL filter code 0..5", path);
+            mg_seterr(err, errlen, "%s: resample must be a PIL filter code 0..5", path);
             goto out;
         }
         p->filter = (int)json_integer_value(v);
     }
     if (json_flag(root, "do_rescale", 1) && (v = json_object_get(root, "rescale_factor"))) {
         if (!json_is_number(v) || !(json_number_value(v) > 0)) {
-            seterr(err, errlen, "%s: bad rescale_factor", path);
+            mg_seterr(err, errlen, "%s: bad rescale_factor", path);
             goto out;
         }
         p->rescale = json_number_value(v);
@@ -119,7 +111,7 @@ int mg_image_prep_from_hf(const char *dir, mg_image_prep *p, char *err, size_t e
             json_triplet(s, p->std, &ns, err, errlen, "image_std") < 0) goto out;
         for (int i = 0; i < 3; i++)
             if (!(p->std[i] != 0) || !isfinite(p->std[i])) {
-                seterr(err, errlen, "%s: image_std must be non-zero", path);
+                mg_seterr(err, errlen, "%s: image_std must be non-zero", path);
                 goto out;
             }
         p->n_mean = 3;
@@ -176,7 +168,7 @@ int mg_image_prep_run(const mg_image_prep *p, const mg_image *im, float **out,
     }
     if (p->crop_w > 0 && p->crop_h > 0 && (p->crop_w != cur->w || p->crop_h != cur->h)) {
         if (p->crop_w > cur->w || p->crop_h > cur->h) {
-            seterr(err, errlen, "centre crop %dx%d is larger than the %dx%d image",
+            mg_seterr(err, errlen, "centre crop %dx%d is larger than the %dx%d image",
                    p->crop_w, p->crop_h, cur->w, cur->h);
             goto fail;
         }
@@ -187,7 +179,7 @@ int mg_image_prep_run(const mg_image_prep *p, const mg_image *im, float **out,
         if (step(&cur, im, mg_image_to_channels(cur, nc, err, errlen)) < 0) goto fail;
     size_t n = (size_t)cur->w * cur->h * nc;
     float *buf = malloc(n * sizeof *buf);
-    if (!buf) { seterr(err, errlen, "out of memory"); goto fail; }
+    if (!buf) { mg_seterr(err, errlen, "out of memory"); goto fail; }
     /* (v*scale - mean)/std, computed in double per sample */
     double mean[4] = {0, 0, 0, 0}, sd[4] = {1, 1, 1, 1};
     if (p->n_mean)

@@ -1,6 +1,7 @@
 /* mg_model.c: config.json parsing, checkpoint lookup, and dispatch to the
  * model families in common/models/. */
 #include "mg_model.h"
+#include "mg_err.h"
 #include "models/models.h"
 
 #include <math.h>
@@ -8,15 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 void mg_load_error(mg_loader *L, const char *fmt, ...)
 {
@@ -202,15 +194,15 @@ mg_model *mg_model_load(const char *dir, char *err, size_t errlen)
     mg_model *m = calloc(1, sizeof *m);
     json_t *cfg = NULL;
     char path[4096];
-    if (!m) { seterr(err, errlen, "out of memory"); return NULL; }
+    if (!m) { mg_seterr(err, errlen, "out of memory"); return NULL; }
     mg_loader L = { .m = m, .err = err, .errlen = errlen };
     snprintf(path, sizeof path, "%s/config.json", dir);
     json_error_t je;
     cfg = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-    if (!cfg) { seterr(err, errlen, "config.json: %s", je.text); goto fail; }
+    if (!cfg) { mg_seterr(err, errlen, "config.json: %s", je.text); goto fail; }
     const char *type = json_string_value(json_object_get(cfg, "model_type"));
     if (!json_is_object(cfg) || !type) {
-        seterr(err, errlen, "config.json: no model_type string");
+        mg_seterr(err, errlen, "config.json: no model_type string");
         goto fail;
     }
     snprintf(m->type, sizeof m->type, "%s", type);
@@ -219,7 +211,7 @@ mg_model *mg_model_load(const char *dir, char *err, size_t errlen)
             : strcmp(type, "dinov2") == 0 || strcmp(type, "dinov2_with_registers") == 0 ? MG_FAM_DINOV2
             : strcmp(type, "vit") == 0 ? MG_FAM_VIT : 0;
     if (!fam) {
-        seterr(err, errlen, "config.json: unsupported model_type '%s' (supported: siglip, "
+        mg_seterr(err, errlen, "config.json: unsupported model_type '%s' (supported: siglip, "
                "siglip_vision_model, gemma3, dinov2, dinov2_with_registers, vit)", type);
         goto fail;
     }
@@ -288,7 +280,7 @@ int mg_model_output_shape(const mg_model *m, mg_output kind, int c, int h, int w
     switch (kind) {
     case MG_OUT_POOLED:
         if (m->family == MG_FAM_GEMMA3 || (m->family == MG_FAM_SIGLIP && !m->has_head)) {
-            seterr(err, errlen, "%s: this model has no pooled output (no pooling head); "
+            mg_seterr(err, errlen, "%s: this model has no pooled output (no pooling head); "
                    "use mean, tokens%s", m->type, m->family == MG_FAM_GEMMA3 ? " or projected" : "");
             return -1;
         }
@@ -302,14 +294,14 @@ int mg_model_output_shape(const mg_model *m, mg_output kind, int c, int h, int w
         return 2;
     case MG_OUT_PROJECTED:
         if (m->family != MG_FAM_GEMMA3) {
-            seterr(err, errlen, "%s: projected output needs a gemma3 checkpoint", m->type);
+            mg_seterr(err, errlen, "%s: projected output needs a gemma3 checkpoint", m->type);
             return -1;
         }
         shape[0] = m->mm_tokens;
         shape[1] = m->text_dim;
         return 2;
     default:
-        seterr(err, errlen, "unknown output kind");
+        mg_seterr(err, errlen, "unknown output kind");
         return -1;
     }
 }
@@ -354,7 +346,7 @@ static int encode_chunk(mg_model *m, const mg_nn_ctx *ctx, mg_output kind, const
         rc = -1;
     }
     free(x);
-    if (rc < 0) seterr(err, errlen, "%s: out of memory", m->type);
+    if (rc < 0) mg_seterr(err, errlen, "%s: out of memory", m->type);
     return rc;
 }
 

@@ -1,5 +1,6 @@
 /* mg_nifti.c: NIfTI-1/2 volumes through libnifti2 (see mg_nifti.h). */
 #include "mg_nifti.h"
+#include "mg_err.h"
 
 #include <limits.h>
 #include <math.h>
@@ -12,15 +13,6 @@
 
 #include <nifti2_io.h>
 #include <zlib.h>
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* Sample k of the raw buffer as double; -1 type code means unsupported. */
 static int sample_reader_ok(int dt)
@@ -201,7 +193,7 @@ mg_volume *mg_nifti_read(const char *path, mg_nifti_info *info, char *err, size_
 {
     char dir[PATH_MAX], link[PATH_MAX + 16];
     const char *name = nifti_name(path, dir, link, sizeof link);
-    if (!name) { seterr(err, errlen, "cannot prepare the file for libnifti"); return NULL; }
+    if (!name) { mg_seterr(err, errlen, "cannot prepare the file for libnifti"); return NULL; }
     mg_volume *v = nifti_read_named(name, info, err, errlen);
     nifti_name_done(dir, link);
     return v;
@@ -220,27 +212,27 @@ static mg_volume *nifti_read_named(const char *path, mg_nifti_info *info, char *
     raw_hdr rh;
     int hr = raw_header(path, &rh);
     if (hr < 0) {
-        seterr(err, errlen, hr == -2 ? "truncated NIfTI header" : "not a readable NIfTI header");
+        mg_seterr(err, errlen, hr == -2 ? "truncated NIfTI header" : "not a readable NIfTI header");
         return NULL;
     }
     const int64_t *rdim = rh.dim;
     const double *pd = rh.pd;
     if (rdim[0] < 1 || rdim[0] > 7) {
-        seterr(err, errlen, "bad number of dimensions %lld in the header", (long long)rdim[0]);
+        mg_seterr(err, errlen, "bad number of dimensions %lld in the header", (long long)rdim[0]);
         return NULL;
     }
     double nbytes = 1;
     for (int i = 1; i <= rdim[0]; i++) {
-        if (rdim[i] <= 0) { seterr(err, errlen, "dimension %d is %lld", i, (long long)rdim[i]); return NULL; }
+        if (rdim[i] <= 0) { mg_seterr(err, errlen, "dimension %d is %lld", i, (long long)rdim[i]); return NULL; }
         nbytes *= (double)rdim[i];
     }
     if (!sample_reader_ok(rh.datatype)) {
-        seterr(err, errlen, "unsupported NIfTI datatype %d", rh.datatype);
+        mg_seterr(err, errlen, "unsupported NIfTI datatype %d", rh.datatype);
         return NULL;
     }
     /* libnifti prints when it cannot seek to the data: check that first */
     if (!(rh.vox_offset >= rh.hdr_size) || rh.vox_offset > 1e15) {
-        seterr(err, errlen, "bad vox_offset %g in the header", rh.vox_offset);
+        mg_seterr(err, errlen, "bad vox_offset %g in the header", rh.vox_offset);
         return NULL;
     }
     if (!rh.compressed) {
@@ -250,36 +242,36 @@ static mg_volume *nifti_read_named(const char *path, mg_nifti_info *info, char *
         nbytes *= bpv;
         if (stat(path, &st) == 0 && rh.vox_offset + nbytes > (double)st.st_size &&
             nbytes <= (double)MG_VOLUME_MAX_VOXELS * 8) {
-            seterr(err, errlen, "truncated file: %.0f bytes of voxel data expected, %.0f present",
+            mg_seterr(err, errlen, "truncated file: %.0f bytes of voxel data expected, %.0f present",
                    nbytes, (double)st.st_size - rh.vox_offset);
             return NULL;
         }
     }
     nifti_image *nim = nifti_image_read(path, 0);
-    if (!nim) { seterr(err, errlen, "not a readable NIfTI header (corrupt or truncated)"); return NULL; }
+    if (!nim) { mg_seterr(err, errlen, "not a readable NIfTI header (corrupt or truncated)"); return NULL; }
     info->nifti_version = nim->nifti_type >= 4 ? 2 : 1;
     info->datatype = nim->datatype;
     for (int i = 0; i < 8; i++) info->dim[i] = nim->dim[i];
     info->sform_code = nim->sform_code;
     info->qform_code = nim->qform_code;
     if (!sample_reader_ok(nim->datatype)) {
-        seterr(err, errlen, "unsupported NIfTI datatype %d (%s)", nim->datatype,
+        mg_seterr(err, errlen, "unsupported NIfTI datatype %d (%s)", nim->datatype,
                nifti_datatype_string(nim->datatype));
         goto fail;
     }
     if (nim->ndim < 1 || nim->ndim > 5) {
-        seterr(err, errlen, "unsupported number of dimensions %lld", (long long)nim->ndim);
+        mg_seterr(err, errlen, "unsupported number of dimensions %lld", (long long)nim->ndim);
         goto fail;
     }
     for (int i = 1; i <= nim->ndim; i++)
-        if (nim->dim[i] <= 0) { seterr(err, errlen, "dimension %d is %lld", i, (long long)nim->dim[i]); goto fail; }
+        if (nim->dim[i] <= 0) { mg_seterr(err, errlen, "dimension %d is %lld", i, (long long)nim->dim[i]); goto fail; }
     int64_t nx = nim->nx, ny = nim->ndim >= 2 ? nim->ny : 1, nz = nim->ndim >= 3 ? nim->nz : 1;
     int64_t nc = (nim->ndim >= 4 ? nim->nt : 1) * (nim->ndim >= 5 ? nim->nu : 1);
     int rgb = nim->datatype == DT_RGB24 ? 3 : nim->datatype == DT_RGBA32 ? 4 : 0;
     int64_t ncc = rgb ? nc * rgb : nc;
     double nvox = (double)nx * (double)ny * (double)nz * (double)ncc;
     if (nvox > (double)MG_VOLUME_MAX_VOXELS) {
-        seterr(err, errlen, "volume too large (%lldx%lldx%lldx%lld voxels)",
+        mg_seterr(err, errlen, "volume too large (%lldx%lldx%lldx%lld voxels)",
                (long long)nx, (long long)ny, (long long)nz, (long long)ncc);
         goto fail;
     }
@@ -299,7 +291,7 @@ static mg_volume *nifti_read_named(const char *path, mg_nifti_info *info, char *
          * refuses such headers, and so do we. */
         for (int i = 0; i < 3 && i < nim->ndim; i++)
             if (!isfinite(pd[i]) || pd[i] <= 0) {
-                seterr(err, errlen, "pixdim[%d] = %g: voxel spacing must be positive", i + 1, pd[i]);
+                mg_seterr(err, errlen, "pixdim[%d] = %g: voxel spacing must be positive", i + 1, pd[i]);
                 goto fail;
             }
         dmat_to_affine(&nim->qto_xyz, aff);
@@ -309,14 +301,14 @@ static mg_volume *nifti_read_named(const char *path, mg_nifti_info *info, char *
         info->source = MG_AFFINE_FALLBACK;
     }
     for (int i = 0; i < 16; i++)
-        if (!isfinite(aff[i])) { seterr(err, errlen, "non-finite value in the voxel-to-world affine"); goto fail; }
+        if (!isfinite(aff[i])) { mg_seterr(err, errlen, "non-finite value in the voxel-to-world affine"); goto fail; }
     for (int j = 0; j < 3; j++) {
         double s = 0;
         for (int i = 0; i < 3; i++) s += aff[i * 4 + j] * aff[i * 4 + j];
-        if (!(s > 0)) { seterr(err, errlen, "zero voxel spacing along axis %d", j + 1); goto fail; }
+        if (!(s > 0)) { mg_seterr(err, errlen, "zero voxel spacing along axis %d", j + 1); goto fail; }
     }
     if (nifti_image_load(nim) < 0 || !nim->data) {
-        seterr(err, errlen, "cannot read the voxel data (truncated or corrupt file)");
+        mg_seterr(err, errlen, "cannot read the voxel data (truncated or corrupt file)");
         goto fail;
     }
     double slope = nim->scl_slope, inter = nim->scl_inter;
@@ -328,14 +320,14 @@ static mg_volume *nifti_read_named(const char *path, mg_nifti_info *info, char *
     if (nim->datatype == DT_FLOAT32 && !scale) {
         /* float data as stored: take libnifti's buffer instead of copying it */
         v = mg_volume_wrap(nx, ny, nz, ncc, nim->data);
-        if (!v) { seterr(err, errlen, "out of memory"); goto fail; }
+        if (!v) { mg_seterr(err, errlen, "out of memory"); goto fail; }
         nim->data = NULL;
         memcpy(v->affine, aff, sizeof aff);
         nifti_image_free(nim);
         return v;
     }
     v = mg_volume_new(nx, ny, nz, ncc);
-    if (!v) { seterr(err, errlen, "out of memory"); goto fail; }
+    if (!v) { mg_seterr(err, errlen, "out of memory"); goto fail; }
     memcpy(v->affine, aff, sizeof aff);
     size_t spatial = (size_t)(nx * ny * nz);
     if (rgb) {

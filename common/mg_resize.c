@@ -12,6 +12,7 @@
  * pointers, the shape gcc vectorises at -O2 with the baseline instruction
  * set; on x86-64 an AVX2 copy of each is picked at run time (HOT). */
 #include "mg_resize.h"
+#include "mg_err.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -42,15 +43,6 @@
 /* Rows resized horizontally at once, one vector lane per row (see
  * hpass8_f32 and hpass8_u8). */
 #define HROWS 8
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static const struct { const char *name; int code; } filter_names[] = {
     {"nearest", MG_FILTER_NEAREST}, {"lanczos", MG_FILTER_LANCZOS},
@@ -594,7 +586,7 @@ static mg_image *resize_nearest(const mg_image *im, int ow, int oh, char *err, s
     mg_image *out = mg_image_new_uninit(ow, oh, im->c, im->type);
     int *ix = nearest_index(im->w, ow), *iy = nearest_index(im->h, oh);
     if (!out || !ix || !iy) {
-        seterr(err, errlen, "out of memory");
+        mg_seterr(err, errlen, "out of memory");
         mg_image_free(out); free(ix); free(iy);
         return NULL;
     }
@@ -610,7 +602,7 @@ static mg_image *resize_nearest(const mg_image *im, int ow, int oh, char *err, s
 mg_image *mg_resize(const mg_image *im, int ow, int oh, int filter, char *err, size_t errlen)
 {
     if (im->type == MG_PIX_U16) {
-        seterr(err, errlen, "16-bit images must be converted to float before resizing");
+        mg_seterr(err, errlen, "16-bit images must be converted to float before resizing");
         return NULL;
     }
     return mg_resize_ex(im, ow, oh, filter, 1.0, 1, err, errlen);
@@ -622,12 +614,12 @@ mg_image *mg_resize_ex(const mg_image *im, int ow, int oh, int filter, double in
     filter_def f;
     axis ah = {0}, av = {0};
     if (ow <= 0 || oh <= 0 || (long long)ow * oh * im->c > MG_IMAGE_MAX_SAMPLES) {
-        seterr(err, errlen, "bad output size %dx%d", ow, oh);
+        mg_seterr(err, errlen, "bad output size %dx%d", ow, oh);
         return NULL;
     }
     int u8 = im->type == MG_PIX_U8;
     if (u8 && in_scale != 1.0) {
-        seterr(err, errlen, "8-bit images are resized unscaled");
+        mg_seterr(err, errlen, "8-bit images are resized unscaled");
         return NULL;
     }
     if (filter == MG_FILTER_NEAREST) {
@@ -639,7 +631,7 @@ mg_image *mg_resize_ex(const mg_image *im, int ow, int oh, int filter, double in
         return out;
     }
     if (get_filter(filter, &f) < 0) {
-        seterr(err, errlen, "unknown resampling filter %d", filter);
+        mg_seterr(err, errlen, "unknown resampling filter %d", filter);
         return NULL;
     }
     /* A pass is skipped when its size does not change (as Pillow); the
@@ -647,19 +639,19 @@ mg_image *mg_resize_ex(const mg_image *im, int ow, int oh, int filter, double in
     int need_h = ow != im->w, need_v = oh != im->h;
     if ((need_h && axis_init(&ah, im->w, ow, &f, u8, 1.0) < 0) ||
         (need_v && axis_init(&av, im->h, oh, &f, u8, in_scale) < 0)) {
-        seterr(err, errlen, "out of memory");
+        mg_seterr(err, errlen, "out of memory");
         axis_free(&ah); axis_free(&av);
         return NULL;
     }
     mg_image *out = mg_image_new_uninit(ow, oh, im->c, u8 ? MG_PIX_U8 : MG_PIX_F32);
     if (!out) {
-        seterr(err, errlen, "out of memory");
+        mg_seterr(err, errlen, "out of memory");
         axis_free(&ah); axis_free(&av);
         return NULL;
     }
     job proto = { im, out, need_h ? &ah : NULL, need_v ? &av : NULL, (float)in_scale, 0, 0, 0 };
     if (run_shares(u8 ? work_u8 : work_f32, &proto, oh, threads) < 0) {
-        seterr(err, errlen, "out of memory");
+        mg_seterr(err, errlen, "out of memory");
         mg_image_free(out);
         out = NULL;
     }

@@ -1,5 +1,6 @@
 /* mg_safetensors.c: memory-mapped safetensors reader (format: safetensors README). */
 #include "mg_safetensors.h"
+#include "mg_err.h"
 #include "mg_tensor.h"
 
 #include <errno.h>
@@ -52,15 +53,6 @@ static int dtype_from_name(const char *s)
     for (int d = 1; d < N_DTYPES; d++)
         if (strcmp(dtypes[d].name, s) == 0) return d;
     return 0;
-}
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
 }
 
 int mg_st_to_f32(const mg_st_tensor *t, int64_t off, int64_t n, float *out)
@@ -126,27 +118,27 @@ static int parse_buffer(mg_st *st, const char *path, const unsigned char *b, siz
     int rc = -1;
     json_t *root = NULL;
     span *spans = NULL;
-    if (size < 8) { seterr(err, errlen, "%s: truncated safetensors file (%zu bytes)", path, size); goto fail; }
+    if (size < 8) { mg_seterr(err, errlen, "%s: truncated safetensors file (%zu bytes)", path, size); goto fail; }
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--) hlen = hlen << 8 | b[i];
     if (hlen > MG_ST_MAX_HEADER) {
-        seterr(err, errlen, "%s: header length %llu exceeds the %u-byte limit", path,
+        mg_seterr(err, errlen, "%s: header length %llu exceeds the %u-byte limit", path,
                (unsigned long long)hlen, MG_ST_MAX_HEADER);
         goto fail;
     }
     if (hlen < 2 || 8 + hlen > size) {
-        seterr(err, errlen, "%s: header length %llu does not fit the %zu-byte file", path,
+        mg_seterr(err, errlen, "%s: header length %llu does not fit the %zu-byte file", path,
                (unsigned long long)hlen, size);
         goto fail;
     }
     json_error_t je;
     root = json_loadb((const char *)b + 8, (size_t)hlen, JSON_REJECT_DUPLICATES, &je);
-    if (!root) { seterr(err, errlen, "%s: bad header JSON: %s", path, je.text); goto fail; }
-    if (!json_is_object(root)) { seterr(err, errlen, "%s: header is not a JSON object", path); goto fail; }
+    if (!root) { mg_seterr(err, errlen, "%s: bad header JSON: %s", path, je.text); goto fail; }
+    if (!json_is_object(root)) { mg_seterr(err, errlen, "%s: header is not a JSON object", path); goto fail; }
     uint64_t bufsize = size - 8 - hlen;
     size_t nt = json_object_size(root), ns = 0;
     spans = calloc(nt ? nt : 1, sizeof *spans);
-    if (!spans) { seterr(err, errlen, "out of memory"); goto fail; }
+    if (!spans) { mg_seterr(err, errlen, "out of memory"); goto fail; }
     int file_idx = st->n_files;
     const char *key;
     json_t *val;
@@ -154,26 +146,26 @@ static int parse_buffer(mg_st *st, const char *path, const unsigned char *b, siz
         if (strcmp(key, "__metadata__") == 0) {
             const char *mk;
             json_t *mv;
-            if (!json_is_object(val)) { seterr(err, errlen, "%s: __metadata__ is not an object", path); goto fail; }
+            if (!json_is_object(val)) { mg_seterr(err, errlen, "%s: __metadata__ is not an object", path); goto fail; }
             json_object_foreach(val, mk, mv)
-                if (!json_is_string(mv)) { seterr(err, errlen, "%s: __metadata__ value '%s' is not a string", path, mk); goto fail; }
+                if (!json_is_string(mv)) { mg_seterr(err, errlen, "%s: __metadata__ value '%s' is not a string", path, mk); goto fail; }
             continue;
         }
         json_t *jd = json_object_get(val, "dtype"), *js = json_object_get(val, "shape"),
                *jo = json_object_get(val, "data_offsets");
         if (!json_is_object(val) || !json_is_string(jd) || !json_is_array(js) ||
             !json_is_array(jo) || json_array_size(jo) != 2) {
-            seterr(err, errlen, "%s: tensor '%s': malformed header entry", path, key);
+            mg_seterr(err, errlen, "%s: tensor '%s': malformed header entry", path, key);
             goto fail;
         }
         mg_st_tensor t = {0};
         t.dtype = dtype_from_name(json_string_value(jd));
         if (!t.dtype) {
-            seterr(err, errlen, "%s: tensor '%s': unknown dtype '%s'", path, key, json_string_value(jd));
+            mg_seterr(err, errlen, "%s: tensor '%s': unknown dtype '%s'", path, key, json_string_value(jd));
             goto fail;
         }
         if (json_array_size(js) > MG_ST_MAX_DIMS) {
-            seterr(err, errlen, "%s: tensor '%s': more than %d dimensions", path, key, MG_ST_MAX_DIMS);
+            mg_seterr(err, errlen, "%s: tensor '%s': more than %d dimensions", path, key, MG_ST_MAX_DIMS);
             goto fail;
         }
         t.ndim = (int)json_array_size(js);
@@ -181,12 +173,12 @@ static int parse_buffer(mg_st *st, const char *path, const unsigned char *b, siz
         for (int d = 0; d < t.ndim; d++) {
             uint64_t v;
             if (get_u64(json_array_get(js, d), &v) < 0 || v > (1ull << 40)) {
-                seterr(err, errlen, "%s: tensor '%s': bad shape", path, key);
+                mg_seterr(err, errlen, "%s: tensor '%s': bad shape", path, key);
                 goto fail;
             }
             t.shape[d] = (int64_t)v;
             if (v && numel > (1ull << 62) / v) {
-                seterr(err, errlen, "%s: tensor '%s': shape too large", path, key);
+                mg_seterr(err, errlen, "%s: tensor '%s': shape too large", path, key);
                 goto fail;
             }
             numel *= v;
@@ -194,18 +186,18 @@ static int parse_buffer(mg_st *st, const char *path, const unsigned char *b, siz
         uint64_t beg = 0, end = 0;
         if (get_u64(json_array_get(jo, 0), &beg) < 0 || get_u64(json_array_get(jo, 1), &end) < 0 ||
             end < beg || end > bufsize) {
-            seterr(err, errlen, "%s: tensor '%s': data offsets [%llu, %llu) outside the %llu-byte "
+            mg_seterr(err, errlen, "%s: tensor '%s': data offsets [%llu, %llu) outside the %llu-byte "
                    "data buffer (truncated file?)", path, key, (unsigned long long)beg,
                    (unsigned long long)end, (unsigned long long)bufsize);
             goto fail;
         }
         if (end - beg != numel * dtypes[t.dtype].size) {
-            seterr(err, errlen, "%s: tensor '%s': %llu bytes for %llu elements of %s", path, key,
+            mg_seterr(err, errlen, "%s: tensor '%s': %llu bytes for %llu elements of %s", path, key,
                    (unsigned long long)(end - beg), (unsigned long long)numel, dtypes[t.dtype].name);
             goto fail;
         }
         if (mg_st_find(st, key)) {
-            seterr(err, errlen, "%s: tensor '%s' appears twice in the checkpoint", path, key);
+            mg_seterr(err, errlen, "%s: tensor '%s' appears twice in the checkpoint", path, key);
             goto fail;
         }
         t.numel = (int64_t)numel;
@@ -213,7 +205,7 @@ static int parse_buffer(mg_st *st, const char *path, const unsigned char *b, siz
         t.nbytes = (size_t)(end - beg);
         t.file = file_idx;
         char *nm = strdup(key);
-        if (!nm || push_tensor(st, &t) < 0) { free(nm); seterr(err, errlen, "out of memory"); goto fail; }
+        if (!nm || push_tensor(st, &t) < 0) { free(nm); mg_seterr(err, errlen, "out of memory"); goto fail; }
         st->t[st->n - 1].name = nm;
         spans[ns].begin = beg;
         spans[ns].end = end;
@@ -225,14 +217,14 @@ static int parse_buffer(mg_st *st, const char *path, const unsigned char *b, siz
     uint64_t pos = 0;
     for (size_t i = 0; i < ns; i++) {
         if (spans[i].begin != pos) {
-            seterr(err, errlen, "%s: tensor '%s': data offsets %s the previous tensor", path,
+            mg_seterr(err, errlen, "%s: tensor '%s': data offsets %s the previous tensor", path,
                    spans[i].name, spans[i].begin < pos ? "overlap" : "leave a gap after");
             goto fail;
         }
         pos = spans[i].end;
     }
     if (pos != bufsize) {
-        seterr(err, errlen, "%s: data buffer is %llu bytes but the header describes %llu "
+        mg_seterr(err, errlen, "%s: data buffer is %llu bytes but the header describes %llu "
                "(truncated or padded file)", path, (unsigned long long)bufsize, (unsigned long long)pos);
         goto fail;
     }
@@ -272,22 +264,22 @@ static int load_file(mg_st *st, const char *path, const char *label, char *err, 
     struct stat sb;
 
     fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) { seterr(err, errlen, "%s: %s", label, strerror(errno)); goto fail; }
+    if (fd < 0) { mg_seterr(err, errlen, "%s: %s", label, strerror(errno)); goto fail; }
     if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-        seterr(err, errlen, "%s: not a regular file", label);
+        mg_seterr(err, errlen, "%s: not a regular file", label);
         goto fail;
     }
     size = (size_t)sb.st_size;
-    if (size < 8) { seterr(err, errlen, "%s: truncated safetensors file (%zu bytes)", label, size); goto fail; }
+    if (size < 8) { mg_seterr(err, errlen, "%s: truncated safetensors file (%zu bytes)", label, size); goto fail; }
     map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map == MAP_FAILED) { seterr(err, errlen, "%s: mmap: %s", label, strerror(errno)); goto fail; }
+    if (map == MAP_FAILED) { mg_seterr(err, errlen, "%s: mmap: %s", label, strerror(errno)); goto fail; }
     if (parse_buffer(st, label, map, size, err, errlen) < 0) goto fail;
     if (add_file(st, path, map, size) < 0) {
         while (st->n > 0 && st->t[st->n - 1].file == st->n_files) {
             free((char *)st->t[st->n - 1].name);
             st->n--;
         }
-        seterr(err, errlen, "out of memory");
+        mg_seterr(err, errlen, "out of memory");
         goto fail;
     }
     map = MAP_FAILED;
@@ -324,7 +316,7 @@ static void finish(mg_st *st)
 mg_st *mg_st_open_file(const char *path, char *err, size_t errlen)
 {
     mg_st *st = calloc(1, sizeof *st);
-    if (!st) { seterr(err, errlen, "out of memory"); return NULL; }
+    if (!st) { mg_seterr(err, errlen, "out of memory"); return NULL; }
     if (load_file(st, path, path, err, errlen) < 0) { mg_st_close(st); return NULL; }
     finish(st);
     return st;
@@ -333,10 +325,10 @@ mg_st *mg_st_open_file(const char *path, char *err, size_t errlen)
 mg_st *mg_st_open_mem(const void *data, size_t size, char *err, size_t errlen)
 {
     mg_st *st = calloc(1, sizeof *st);
-    if (!st) { seterr(err, errlen, "out of memory"); return NULL; }
+    if (!st) { mg_seterr(err, errlen, "out of memory"); return NULL; }
     if (parse_buffer(st, "(memory)", data, size, err, errlen) < 0) { mg_st_close(st); return NULL; }
     if (add_file(st, "(memory)", NULL, size) < 0) {
-        seterr(err, errlen, "out of memory");
+        mg_seterr(err, errlen, "out of memory");
         mg_st_close(st);
         return NULL;
     }
@@ -358,32 +350,32 @@ mg_st *mg_st_open_dir(const char *dir, char *err, size_t errlen)
     json_t *root = NULL;
     char *ipath = join(dir, "model.safetensors.index.json"), *path = NULL;
     const char **shards = NULL;
-    if (!ipath) { seterr(err, errlen, "out of memory"); goto fail; }
+    if (!ipath) { mg_seterr(err, errlen, "out of memory"); goto fail; }
     st = calloc(1, sizeof *st);
-    if (!st) { seterr(err, errlen, "out of memory"); goto fail; }
+    if (!st) { mg_seterr(err, errlen, "out of memory"); goto fail; }
     if (access(ipath, F_OK) != 0) {
         path = join(dir, "model.safetensors");
-        if (!path) { seterr(err, errlen, "out of memory"); goto fail; }
+        if (!path) { mg_seterr(err, errlen, "out of memory"); goto fail; }
         if (load_file(st, path, "model.safetensors", err, errlen) < 0) goto fail;
         goto done;
     }
     json_error_t je;
     root = json_load_file(ipath, JSON_REJECT_DUPLICATES, &je);
-    if (!root) { seterr(err, errlen, "model.safetensors.index.json: %s", je.text); goto fail; }
+    if (!root) { mg_seterr(err, errlen, "model.safetensors.index.json: %s", je.text); goto fail; }
     json_t *wm = json_object_get(root, "weight_map");
     if (!json_is_object(wm) || json_object_size(wm) == 0) {
-        seterr(err, errlen, "model.safetensors.index.json: no weight_map object");
+        mg_seterr(err, errlen, "model.safetensors.index.json: no weight_map object");
         goto fail;
     }
     size_t nsh = 0;
     shards = calloc(json_object_size(wm), sizeof *shards);
-    if (!shards) { seterr(err, errlen, "out of memory"); goto fail; }
+    if (!shards) { mg_seterr(err, errlen, "out of memory"); goto fail; }
     const char *key;
     json_t *val;
     json_object_foreach(wm, key, val) {
         const char *f = json_string_value(val);
         if (!f || !*f || strchr(f, '/')) {
-            seterr(err, errlen, "model.safetensors.index.json: weight_map entry '%s' is not a file name in the directory", key);
+            mg_seterr(err, errlen, "model.safetensors.index.json: weight_map entry '%s' is not a file name in the directory", key);
             goto fail;
         }
         size_t i;
@@ -393,7 +385,7 @@ mg_st *mg_st_open_dir(const char *dir, char *err, size_t errlen)
     for (size_t i = 0; i < nsh; i++) {
         free(path);
         path = join(dir, shards[i]);
-        if (!path) { seterr(err, errlen, "out of memory"); goto fail; }
+        if (!path) { mg_seterr(err, errlen, "out of memory"); goto fail; }
         if (load_file(st, path, shards[i], err, errlen) < 0) goto fail;
     }
     finish(st);
@@ -402,14 +394,14 @@ mg_st *mg_st_open_dir(const char *dir, char *err, size_t errlen)
         mg_st_tensor *t = mg_st_find(st, key);
         const char *f = json_string_value(val), *have = t ? strrchr(st->files[t->file].path, '/') + 1 : NULL;
         if (!t || strcmp(have, f) != 0) {
-            seterr(err, errlen, "model.safetensors.index.json: tensor '%s' is not in shard %s", key, f);
+            mg_seterr(err, errlen, "model.safetensors.index.json: tensor '%s' is not in shard %s", key, f);
             goto fail;
         }
     }
     if ((size_t)st->n != json_object_size(wm)) {
         for (int i = 0; i < st->n; i++)
             if (!json_object_get(wm, st->t[i].name)) {
-                seterr(err, errlen, "model.safetensors.index.json: tensor '%s' of %s is missing "
+                mg_seterr(err, errlen, "model.safetensors.index.json: tensor '%s' of %s is missing "
                        "from the weight_map", st->t[i].name,
                        strrchr(st->files[st->t[i].file].path, '/') + 1);
                 goto fail;

@@ -1,5 +1,6 @@
 /* mg_slide.c: pyramidal TIFF slides, tissue masks and tiling (see mg_slide.h). */
 #include "mg_slide.h"
+#include "mg_err.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -14,15 +15,6 @@ struct mg_slide {
     int n;
     mg_slide_level lv[MG_SLIDE_MAX_LEVELS];
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 mg_slide_params mg_slide_params_default(void)
 {
@@ -64,12 +56,12 @@ static int cmp_level(const void *a, const void *b)
 mg_slide *mg_slide_open(const char *path, char *err, size_t errlen)
 {
     mg_slide *s = calloc(1, sizeof *s);
-    if (!s) { seterr(err, errlen, "out of memory"); return NULL; }
+    if (!s) { mg_seterr(err, errlen, "out of memory"); return NULL; }
     mg_tiff_dir d;
     s->t = mg_tiff_open(path, err, errlen);
     if (!s->t) goto fail;
     if (mg_tiff_select(s->t, 0, 0, &d, err, errlen) < 0) goto fail;
-    if (!d.tiled) { seterr(err, errlen, "not a tiled TIFF: page 0 is stored in strips"); goto fail; }
+    if (!d.tiled) { mg_seterr(err, errlen, "not a tiled TIFF: page 0 is stored in strips"); goto fail; }
     double mpp0 = aperio_mpp(mg_tiff_description(s->t));
     add_level(s, 0, 0, &d);
     int nsub = d.n_subifd;
@@ -156,7 +148,7 @@ static uint8_t *tissue_mask(mg_slide *s, const mg_slide_params *p, int *tl,
         if (s->lv[i].w >= p->thumb_min || s->lv[i].h >= p->thumb_min) { t = i; break; }
     const mg_slide_level *l = &s->lv[t];
     if (l->w > 16384 || l->h > 16384) {
-        seterr(err, errlen, "no pyramid level small enough for a tissue mask (smallest %lldx%lld)",
+        mg_seterr(err, errlen, "no pyramid level small enough for a tissue mask (smallest %lldx%lld)",
                (long long)l->w, (long long)l->h);
         return NULL;
     }
@@ -166,7 +158,7 @@ static uint8_t *tissue_mask(mg_slide *s, const mg_slide_params *p, int *tl,
     if (!th) return NULL;
     size_t n = (size_t)th->w * th->h;
     uint8_t *mask = malloc(n);
-    if (!mask) { mg_image_free(th); seterr(err, errlen, "out of memory"); return NULL; }
+    if (!mask) { mg_image_free(th); mg_seterr(err, errlen, "out of memory"); return NULL; }
     int64_t hist[256] = {0};
     for (size_t i = 0; i < n; i++) {
         /* HSV saturation as OpenCV: (max-min)/max*255 */
@@ -198,7 +190,7 @@ static uint8_t *tissue_mask(mg_slide *s, const mg_slide_params *p, int *tl,
 int64_t mg_slide_tiles(mg_slide *s, const mg_slide_params *p, mg_slide_tile_fn fn,
                        void *ctx, char *err, size_t errlen)
 {
-    if (p->tile <= 0 || p->stride <= 0) { seterr(err, errlen, "tile and stride must be positive"); return -1; }
+    if (p->tile <= 0 || p->stride <= 0) { mg_seterr(err, errlen, "tile and stride must be positive"); return -1; }
     int level = mg_slide_best_level(s, p->mpp);
     const mg_slide_level *L = &s->lv[level];
     int tl = 0;
@@ -210,7 +202,7 @@ int64_t mg_slide_tiles(mg_slide *s, const mg_slide_params *p, mg_slide_tile_fn f
     const mg_slide_level *T = &s->lv[tl];
     mg_tiff_dir d;
     if (mg_tiff_select(s->t, L->page, L->sub, &d, err, errlen) < 0) { free(mask); return -1; }
-    if (d.c != 3 && d.c != 1) { free(mask); seterr(err, errlen, "slide level is not grey or RGB"); return -1; }
+    if (d.c != 3 && d.c != 1) { free(mask); mg_seterr(err, errlen, "slide level is not grey or RGB"); return -1; }
     int64_t count = 0;
     double sx = (double)s->lv[0].w / L->w, sy = (double)s->lv[0].h / L->h;
     for (int64_t y = 0; y + p->tile <= L->h; y += p->stride)

@@ -1,5 +1,6 @@
 /* mg_tiff.c: TIFF pages, SubIFDs and regions through libtiff (see mg_tiff.h). */
 #include "mg_tiff.h"
+#include "mg_err.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,15 +32,6 @@ struct mg_tiff {
     const void *chunk;      /* the chunk put_pixel reads */
 };
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static int on_error(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
 {
     (void)tif; (void)module;
@@ -56,18 +48,18 @@ static int on_warning(TIFF *tif, void *user, const char *module, const char *fmt
 
 static void tiff_err(mg_tiff *t, char *err, size_t errlen, const char *what)
 {
-    if (t->msg[0]) seterr(err, errlen, "TIFF: %s: %s", what, t->msg);
-    else seterr(err, errlen, "TIFF: %s", what);
+    if (t->msg[0]) mg_seterr(err, errlen, "TIFF: %s: %s", what, t->msg);
+    else mg_seterr(err, errlen, "TIFF: %s", what);
     t->msg[0] = 0;
 }
 
 mg_tiff *mg_tiff_open(const char *path, char *err, size_t errlen)
 {
     mg_tiff *t = calloc(1, sizeof *t);
-    if (!t) { seterr(err, errlen, "out of memory"); return NULL; }
+    if (!t) { mg_seterr(err, errlen, "out of memory"); return NULL; }
     for (int i = 0; i < MG_TIFF_CACHE; i++) t->cache[i].id = -1;
     t->opts = TIFFOpenOptionsAlloc();
-    if (!t->opts) { seterr(err, errlen, "out of memory"); free(t); return NULL; }
+    if (!t->opts) { mg_seterr(err, errlen, "out of memory"); free(t); return NULL; }
     TIFFOpenOptionsSetErrorHandlerExtR(t->opts, on_error, t);
     TIFFOpenOptionsSetWarningHandlerExtR(t->opts, on_warning, t);
     /* No single allocation inside libtiff above 1 GiB (absurd tile sizes). */
@@ -78,7 +70,7 @@ mg_tiff *mg_tiff_open(const char *path, char *err, size_t errlen)
     if (!t->tif) { tiff_err(t, err, errlen, "cannot open"); goto fail; }
     int n = 0;
     do {
-        if (++n > 100000) { seterr(err, errlen, "TIFF: too many pages"); goto fail; }
+        if (++n > 100000) { mg_seterr(err, errlen, "TIFF: too many pages"); goto fail; }
     } while (TIFFReadDirectory(t->tif));
     if (t->msg[0]) { tiff_err(t, err, errlen, "corrupt directory chain"); goto fail; }
     t->npages = n;
@@ -119,7 +111,7 @@ int mg_tiff_select(mg_tiff *t, int page, int sub, mg_tiff_dir *d, char *err, siz
     if (!TIFFGetField(tif, TIFFTAG_SUBIFD, &nsub, &offs)) nsub = 0;
     int n_subifd = nsub;
     if (sub > 0) {
-        if (sub > nsub) { seterr(err, errlen, "TIFF: page %d has no SubIFD %d", page, sub - 1); return -1; }
+        if (sub > nsub) { mg_seterr(err, errlen, "TIFF: page %d has no SubIFD %d", page, sub - 1); return -1; }
         if (!TIFFSetSubDirectory(tif, offs[sub - 1])) {
             tiff_err(t, err, errlen, "cannot read SubIFD");
             return -1;
@@ -141,14 +133,14 @@ int mg_tiff_select(mg_tiff *t, int page, int sub, mg_tiff_dir *d, char *err, siz
     TIFFGetFieldDefaulted(tif, TIFFTAG_SUBFILETYPE, &sft);
     if (!TIFFGetField(tif, TIFFTAG_PHOTOMETRIC, &photo))
         photo = spp >= 3 ? PHOTOMETRIC_RGB : PHOTOMETRIC_MINISBLACK;
-    if (w == 0 || h == 0) { seterr(err, errlen, "TIFF: zero image size"); return -1; }
+    if (w == 0 || h == 0) { mg_seterr(err, errlen, "TIFF: zero image size"); return -1; }
     t->d.w = w; t->d.h = h;
     t->d.tiled = TIFFIsTiled(tif);
     if (t->d.tiled) {
         TIFFGetField(tif, TIFFTAG_TILEWIDTH, &tw);
         TIFFGetField(tif, TIFFTAG_TILELENGTH, &th);
         if (!tw || !th || (uint64_t)tw * th > (1u << 26)) {
-            seterr(err, errlen, "TIFF: bad tile size %ux%u", (unsigned)tw, (unsigned)th);
+            mg_seterr(err, errlen, "TIFF: bad tile size %ux%u", (unsigned)tw, (unsigned)th);
             return -1;
         }
     } else {
@@ -156,7 +148,7 @@ int mg_tiff_select(mg_tiff *t, int page, int sub, mg_tiff_dir *d, char *err, siz
         TIFFGetFieldDefaulted(tif, TIFFTAG_ROWSPERSTRIP, &rps);
         if (rps == 0 || rps > h) rps = h;
         if ((uint64_t)rps * w * spp * ((bps + 7) / 8) > ((uint64_t)1 << 30)) {
-            seterr(err, errlen, "TIFF: strip too large (%u rows of %u pixels)",
+            mg_seterr(err, errlen, "TIFF: strip too large (%u rows of %u pixels)",
                    (unsigned)rps, (unsigned)w);
             return -1;
         }
@@ -195,7 +187,7 @@ int mg_tiff_select(mg_tiff *t, int page, int sub, mg_tiff_dir *d, char *err, siz
     } else {
         char emsg[1024];
         if (!TIFFRGBAImageOK(tif, emsg)) {
-            seterr(err, errlen, "TIFF: unsupported layout: %s", emsg);
+            mg_seterr(err, errlen, "TIFF: unsupported layout: %s", emsg);
             return -1;
         }
         t->path = PATH_RGBA;
@@ -225,7 +217,7 @@ static int load_chunk(mg_tiff *t, long id, char *err, size_t errlen)
     if (need == 0) { tiff_err(t, err, errlen, "bad tile or strip size"); return -1; }
     if (need > t->cache[slot].cap) {
         void *p = realloc(t->cache[slot].buf, need);
-        if (!p) { seterr(err, errlen, "out of memory"); return -1; }
+        if (!p) { mg_seterr(err, errlen, "out of memory"); return -1; }
         t->cache[slot].buf = p;
         t->cache[slot].cap = need;
     }
@@ -300,7 +292,7 @@ mg_image *mg_tiff_read_region(mg_tiff *t, int64_t x, int64_t y, int w, int h,
     int inside = x >= 0 && y >= 0 && x + w <= t->d.w && y + h <= t->d.h;
     mg_image *out = inside ? mg_image_new_uninit(w, h, t->d.c, t->d.type)
                            : mg_image_new(w, h, t->d.c, t->d.type);
-    if (!out) { seterr(err, errlen, "region %dx%d too large or out of memory", w, h); return NULL; }
+    if (!out) { mg_seterr(err, errlen, "region %dx%d too large or out of memory", w, h); return NULL; }
     t->msg[0] = 0;
     size_t ps = (size_t)t->d.c * mg_pix_size(t->d.type);
     int tw = t->d.tile_w, th = t->d.tile_h;
@@ -394,7 +386,7 @@ static mg_image *map_dir(mg_tiff *t)
 mg_image *mg_tiff_read_dir(mg_tiff *t, char *err, size_t errlen)
 {
     if (t->d.w * t->d.h * t->d.c > MG_IMAGE_MAX_SAMPLES) {
-        seterr(err, errlen, "image too large (%lldx%lld); use the slide options",
+        mg_seterr(err, errlen, "image too large (%lldx%lld); use the slide options",
                (long long)t->d.w, (long long)t->d.h);
         return NULL;
     }

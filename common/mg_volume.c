@@ -1,5 +1,6 @@
 /* mg_volume.c: 3D volume operations (see mg_volume.h). */
 #include "mg_volume.h"
+#include "mg_err.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -7,15 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static int size_ok(int64_t nx, int64_t ny, int64_t nz, int64_t nc)
 {
@@ -146,7 +138,7 @@ int mg_volume_reorient_ras(mg_volume *v, char *err, size_t errlen)
 {
     int axis[3], sign[3];
     if (mg_affine_orientation(v->affine, axis, sign) < 0) {
-        seterr(err, errlen, "singular affine: orientation undefined");
+        mg_seterr(err, errlen, "singular affine: orientation undefined");
         return -1;
     }
     int identity = 1;
@@ -157,7 +149,7 @@ int mg_volume_reorient_ras(mg_volume *v, char *err, size_t errlen)
     for (int a = 0; a < 3; a++) { n_out[axis[a]] = n_in[a]; src_of[axis[a]] = a; }
     size_t vox = (size_t)(v->nx * v->ny * v->nz);
     float *nd = malloc(vox * v->nc * sizeof *nd);
-    if (!nd) { seterr(err, errlen, "out of memory"); return -1; }
+    if (!nd) { mg_seterr(err, errlen, "out of memory"); return -1; }
     int64_t stride_in[3] = { 1, v->nx, v->nx * v->ny };
     /* input offset for output index u_j along axis j: flipped when the input
      * axis points the negative way. */
@@ -342,12 +334,12 @@ static int resample_maps(mg_volume *v, const mg_axis_map *mx, const mg_axis_map 
     int64_t nxo = mx->n_out, nyo = my->n_out, nzo = mz->n_out;
     if (nxo <= 0 || nyo <= 0 || nzo <= 0 || nxo > MG_VOLUME_MAX_VOXELS / nyo ||
         nzo > MG_VOLUME_MAX_VOXELS / (nxo * nyo) || v->nc > MG_VOLUME_MAX_VOXELS / (nxo * nyo * nzo)) {
-        seterr(err, errlen, "output grid too large (%lldx%lldx%lld)",
+        mg_seterr(err, errlen, "output grid too large (%lldx%lldx%lld)",
                (long long)nxo, (long long)nyo, (long long)nzo);
         return -1;
     }
     float *out = malloc((size_t)(nxo * nyo * nzo * v->nc) * sizeof *out);
-    if (!out) { seterr(err, errlen, "out of memory"); return -1; }
+    if (!out) { mg_seterr(err, errlen, "out of memory"); return -1; }
     if (threads < 1) threads = 1;
     if (threads > nzo) threads = (int)nzo;
     rs_job *jobs = calloc((size_t)threads, sizeof *jobs);
@@ -368,7 +360,7 @@ static int resample_maps(mg_volume *v, const mg_axis_map *mx, const mg_axis_map 
     }
     free(started);
     free(jobs); free(tid);
-    if (failed) { free(out); seterr(err, errlen, "out of memory"); return -1; }
+    if (failed) { free(out); mg_seterr(err, errlen, "out of memory"); return -1; }
     volume_replace(v, out, nxo, nyo, nzo);
     return 0;
 }
@@ -377,7 +369,7 @@ static int check_spacing(const double sp[3], char *err, size_t errlen, const cha
 {
     for (int i = 0; i < 3; i++)
         if (!isfinite(sp[i]) || sp[i] <= 0) {
-            seterr(err, errlen, "%s spacing %g is not a positive number", what, sp[i]);
+            mg_seterr(err, errlen, "%s spacing %g is not a positive number", what, sp[i]);
             return -1;
         }
     return 0;
@@ -397,10 +389,10 @@ int mg_volume_resample_spacing(mg_volume *v, const double sp_out[3], mg_interp m
         /* MONAI compute_shape_offset: extent of the voxel centres in output
          * voxels, np.round (half to even) + 1. */
         double ext = (double)(n[a] - 1) * sp_in[a] / sp_out[a];
-        if (ext > (double)MG_VOLUME_MAX_VOXELS) { seterr(err, errlen, "output grid too large"); goto out; }
+        if (ext > (double)MG_VOLUME_MAX_VOXELS) { mg_seterr(err, errlen, "output grid too large"); goto out; }
         int64_t no = (int64_t)nearbyint(ext) + 1;
         if (axis_map_affine(&m[a], n[a], no, sp_out[a] / sp_in[a], 0.0, mode) < 0) {
-            seterr(err, errlen, "out of memory");
+            mg_seterr(err, errlen, "out of memory");
             goto out;
         }
     }
@@ -421,10 +413,10 @@ static int resize_torch(mg_volume *v, const int64_t no[3], mg_interp mode, int t
     int rc = -1;
     for (int a = 0; a < 3; a++) {
         if (no[a] <= 0 || no[a] > MG_VOLUME_MAX_VOXELS) {
-            seterr(err, errlen, "bad output size %lld", (long long)no[a]);
+            mg_seterr(err, errlen, "bad output size %lld", (long long)no[a]);
             goto out;
         }
-        if (axis_map_torch(&m[a], n[a], no[a], mode) < 0) { seterr(err, errlen, "out of memory"); goto out; }
+        if (axis_map_torch(&m[a], n[a], no[a], mode) < 0) { mg_seterr(err, errlen, "out of memory"); goto out; }
     }
     if (resample_maps(v, &m[0], &m[1], &m[2], threads, err, errlen) < 0) goto out;
     /* output voxel u sits at input coordinate (u+0.5)*s-0.5 */
@@ -459,7 +451,7 @@ int mg_volume_resample_spacing_scaled(mg_volume *v, const double sp_out[3], mg_i
     int64_t n[3] = { v->nx, v->ny, v->nz }, no[3];
     for (int a = 0; a < 3; a++) {
         double e = (double)n[a] * sp_in[a] / sp_out[a];
-        if (e > (double)MG_VOLUME_MAX_VOXELS) { seterr(err, errlen, "output grid too large"); return -1; }
+        if (e > (double)MG_VOLUME_MAX_VOXELS) { mg_seterr(err, errlen, "output grid too large"); return -1; }
         no[a] = (int64_t)e;                      /* CT-CLIP: int(n * s_in / s_out) */
         if (no[a] < 1) no[a] = 1;
     }
@@ -500,12 +492,12 @@ static int extract_box(mg_volume *v, const int64_t o[3], const int64_t nn[3], fl
     if (nn[0] <= 0 || nn[1] <= 0 || nn[2] <= 0 || nn[0] > MG_VOLUME_MAX_VOXELS / nn[1] ||
         nn[2] > MG_VOLUME_MAX_VOXELS / (nn[0] * nn[1]) ||
         v->nc > MG_VOLUME_MAX_VOXELS / (nn[0] * nn[1] * nn[2])) {
-        seterr(err, errlen, "bad output size");
+        mg_seterr(err, errlen, "bad output size");
         return -1;
     }
     size_t plane = (size_t)(nn[0] * nn[1] * nn[2]);
     float *nd = malloc(plane * v->nc * sizeof *nd);
-    if (!nd) { seterr(err, errlen, "out of memory"); return -1; }
+    if (!nd) { mg_seterr(err, errlen, "out of memory"); return -1; }
     for (int64_t c = 0; c < v->nc; c++)
         for (int64_t k = 0; k < nn[2]; k++)
             for (int64_t j = 0; j < nn[1]; j++) {

@@ -1,20 +1,12 @@
 /* mg_volume_prep.c: the 3D preprocessing pipeline (see mg_volume_prep.h). */
 #include "mg_volume_prep.h"
+#include "mg_err.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 mg_volume_prep mg_volume_prep_default(void)
 {
@@ -85,12 +77,12 @@ mg_image *mg_volume_slice_image(const mg_volume *v, int64_t z, int nwin,
                                 char *err, size_t errlen)
 {
     if (z < 0 || z >= v->nz || nwin < 1 || nwin > 4) {
-        seterr(err, errlen, "bad slice request");
+        mg_seterr(err, errlen, "bad slice request");
         return NULL;
     }
-    if (v->nx > 65536 || v->ny > 65536) { seterr(err, errlen, "slice too large"); return NULL; }
+    if (v->nx > 65536 || v->ny > 65536) { mg_seterr(err, errlen, "slice too large"); return NULL; }
     mg_image *im = mg_image_new((int)v->nx, (int)v->ny, nwin, MG_PIX_U8);
-    if (!im) { seterr(err, errlen, "out of memory"); return NULL; }
+    if (!im) { mg_seterr(err, errlen, "out of memory"); return NULL; }
     const float *s = v->data + (size_t)(z * v->ny * v->nx);
     uint8_t *o = im->data;
     for (int64_t r = 0; r < v->ny; r++) {

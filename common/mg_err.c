@@ -1,0 +1,14 @@
+/* mg_err.c: error strings for library functions (see mg_err.h). */
+#include "mg_err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+void mg_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
