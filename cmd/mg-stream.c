@@ -426,7 +426,6 @@ static int export_one(mg_cli *cli, const struct export_ctx *x, const char *fmt, 
     if (strcmp(fmt, "nifti") == 0) {
         if (mg_nifti_write_tensor(path, t, rec, err, sizeof err) < 0) {
             mg_error(cli, path, "%s", err);
-            unlink(path);
             return -1;
         }
         return 0;

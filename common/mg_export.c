@@ -1,12 +1,15 @@
 /* mg_export.c: PNG (libpng) and NIfTI (libnifti2) writers for mg-stream export. */
 #include "mg_export.h"
 
+#include <errno.h>
+
 #include <math.h>
 #include <png.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <nifti2_io.h>
+#include "mg_cli.h"
 #include "mg_tensor.h"
 
 static int fail(char *err, size_t errlen, const char *msg)
@@ -163,16 +166,40 @@ int mg_nifti_write_tensor(const char *path, const mg_tensor *t, const mg_record 
     nim->qto_ijk = nifti_dmat44_inverse(nim->qto_xyz);
     if (to_f32) mg_convert_to_f32(nim->data, t->data, t->dtype, (size_t)mg_tensor_numel(t));
     else memcpy(nim->data, t->data, t->nbytes);
-    if (nifti_set_filenames(nim, path, 0, 1) != 0) {
+    /* Written under a temporary name with the same extension (libnifti picks
+     * gzip by the name), then renamed, so a failed export leaves nothing. */
+    size_t len = strlen(path);
+    const char *ext = len > 7 && strcmp(path + len - 7, ".nii.gz") == 0 ? ".nii.gz"
+                    : len > 4 && strcmp(path + len - 4, ".nii") == 0 ? ".nii" : NULL;
+    char *tmp = NULL;
+    int fd = -1;
+    if (!ext) {
         nifti_image_free(nim);
         return fail(err, errlen, "bad NIfTI file name (use .nii or .nii.gz)");
     }
-    nifti_set_iname_offset(nim, 1);
-    /* write_data = 3: header and data, file left open so that we see failures. */
-    znzFile fp = nifti_image_write_hdr_img(nim, 3, "wb");
-    int ok = fp != NULL && !znz_isnull(fp);
-    if (ok && znzclose(fp) != 0) ok = 0;
+    if (asprintf(&tmp, "%.*s.tmp.XXXXXX%s", (int)(len - strlen(ext)), path, ext) < 0) {
+        nifti_image_free(nim);
+        return fail(err, errlen, "out of memory");
+    }
+    if ((fd = mkstemps(tmp, (int)strlen(ext))) < 0) {
+        nifti_image_free(nim);
+        free(tmp);
+        return fail(err, errlen, strerror(errno));
+    }
+    close(fd);
+    mg_tmpfile_register(tmp);
+    int ok = nifti_set_filenames(nim, tmp, 0, 1) == 0;
+    if (ok) {
+        nifti_set_iname_offset(nim, 1);
+        /* write_data = 3: header and data, file left open so that we see failures. */
+        znzFile fp = nifti_image_write_hdr_img(nim, 3, "wb");
+        ok = fp != NULL && !znz_isnull(fp);
+        if (ok && znzclose(fp) != 0) ok = 0;
+    }
     nifti_image_free(nim);
-    if (!ok) unlink(path);
+    if (ok && rename(tmp, path) != 0) ok = 0;
+    if (!ok) unlink(tmp);
+    mg_tmpfile_unregister(tmp);
+    free(tmp);
     return ok ? 0 : fail(err, errlen, "NIfTI write failed");
 }

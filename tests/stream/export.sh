@@ -66,3 +66,6 @@ expect_error export_missing_tensor 1 "mg-stream: error: .*has no tensor 'nope'" 
 expect_error export_needs_output 2 "export needs -o" mg-stream export "$T/s.mgt"
 expect_error import_bad_npy 1 "mg-stream: error: .*s.mgt: not a .npy file" mg-stream import "$T/s.mgt" -o "$T/y.mgt"
 [ ! -e "$T/y.mgt" ] && pass import_failure_leaves_no_file || fail import_failure_leaves_no_file
+ls "$T"/*.tmp.* >/dev/null 2>&1 && fail exports_leave_no_temporary_files "$(ls "$T"/*.tmp.*)" || pass exports_leave_no_temporary_files
+expect_error nifti_export_needs_volume 1 "mg-stream: error: .*grey.nii: NIfTI export needs" mg-stream export --id grey -o "$T/grey.nii" "$T/s.mgt"
+[ ! -e "$T/grey.nii" ] && pass failed_nifti_export_leaves_no_file || fail failed_nifti_export_leaves_no_file
