@@ -12,3 +12,9 @@ void mg_seterr(char *err, size_t errlen, const char *fmt, ...)
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
 }
+
+int mg_fail(char *err, size_t errlen, const char *msg)
+{
+    mg_seterr(err, errlen, "%s", msg);
+    return -1;
+}

@@ -8,4 +8,7 @@
 /** Format a reason into err[errlen] (nothing when err is NULL or errlen 0). */
 void mg_seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/** mg_seterr() with a fixed message, returning -1 for "return mg_fail(…);". */
+int mg_fail(char *err, size_t errlen, const char *msg);
+
 #endif

@@ -10,13 +10,8 @@
 #include <unistd.h>
 #include <nifti2_io.h>
 #include "mg_cli.h"
+#include "mg_err.h"
 #include "mg_tensor.h"
-
-static int fail(char *err, size_t errlen, const char *msg)
-{
-    if (err) snprintf(err, errlen, "%s", msg);
-    return -1;
-}
 
 /* Parse n comma-separated numbers; 0 when exactly n were found. */
 static int parse_numbers(const char *s, double *v, int n)
@@ -41,12 +36,12 @@ static int png_emit(FILE *fp, const mg_tensor *t, int64_t C, int64_t H, int64_t 
     if (!png || !info || !row) {
         png_destroy_write_struct(&png, &info);
         free(row);
-        return fail(err, errlen, "out of memory");
+        return mg_fail(err, errlen, "out of memory");
     }
     if (setjmp(png_jmpbuf(png))) {
         png_destroy_write_struct(&png, &info);
         free(row);
-        return fail(err, errlen, "PNG write failed");
+        return mg_fail(err, errlen, "PNG write failed");
     }
     png_init_io(png, fp);
     static const int types[] = {0, PNG_COLOR_TYPE_GRAY, 0, PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGBA};
@@ -68,7 +63,7 @@ static int png_emit(FILE *fp, const mg_tensor *t, int64_t C, int64_t H, int64_t 
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
     free(row);
-    return fflush(fp) == 0 ? 0 : fail(err, errlen, "write failed");
+    return fflush(fp) == 0 ? 0 : mg_fail(err, errlen, "write failed");
 }
 
 int mg_png_write_tensor(FILE *fp, const mg_tensor *t, const mg_png_opts *o, char *err, size_t errlen)
@@ -79,22 +74,22 @@ int mg_png_write_tensor(FILE *fp, const mg_tensor *t, const mg_png_opts *o, char
     case 3: C = t->shape[0]; H = t->shape[1]; W = t->shape[2]; break;
     case 4: /* [C,D,H,W]: one slice of channel 0 (or the chosen channel) */
         C = 1; H = t->shape[2]; W = t->shape[3]; break;
-    default: return fail(err, errlen, "tensor is not image-like (need 2 to 4 dimensions)");
+    default: return mg_fail(err, errlen, "tensor is not image-like (need 2 to 4 dimensions)");
     }
-    if (H <= 0 || W <= 0 || H > 1 << 20 || W > 1 << 20) return fail(err, errlen, "bad image size");
+    if (H <= 0 || W <= 0 || H > 1 << 20 || W > 1 << 20) return mg_fail(err, errlen, "bad image size");
     int ch = o->channel;
     if (t->ndim == 4) {
         int64_t D = t->shape[1], z = o->slice >= 0 ? o->slice : D / 2, c = ch >= 0 ? ch : 0;
-        if (c >= t->shape[0] || z >= D) return fail(err, errlen, "channel or slice out of range");
+        if (c >= t->shape[0] || z >= D) return mg_fail(err, errlen, "channel or slice out of range");
         plane0 = (c * D + z) * H * W;
     } else if (ch >= 0) {
-        if (ch >= C) return fail(err, errlen, "channel out of range");
+        if (ch >= C) return mg_fail(err, errlen, "channel out of range");
         plane0 = ch * H * W;
         C = 1;
     } else if (C != 1 && C != 3 && C != 4) {
         /* A volume [D,H,W] or a many-channel image: show one plane. */
         int64_t z = o->slice >= 0 ? o->slice : C / 2;
-        if (z >= C) return fail(err, errlen, "slice out of range");
+        if (z >= C) return mg_fail(err, errlen, "slice out of range");
         plane0 = z * H * W;
         C = 1;
     }
@@ -127,7 +122,7 @@ int mg_nifti_write_tensor(const char *path, const mg_tensor *t, const mg_record 
         if (TYPES[i].mg == t->dtype) dt = TYPES[i].nifti;
     int to_f32 = !dt;           /* f16/bf16: NIfTI has no such type */
     if (to_f32) dt = NIFTI_TYPE_FLOAT32;
-    if (t->ndim != 3 && t->ndim != 4) return fail(err, errlen, "NIfTI export needs a [D,H,W] or [C,D,H,W] tensor");
+    if (t->ndim != 3 && t->ndim != 4) return mg_fail(err, errlen, "NIfTI export needs a [D,H,W] or [C,D,H,W] tensor");
     int64_t dims[8] = {0};
     int off = t->ndim == 4;
     dims[0] = t->ndim;
@@ -135,10 +130,10 @@ int mg_nifti_write_tensor(const char *path, const mg_tensor *t, const mg_record 
     if (off) dims[4] = t->shape[0];
     for (int i = t->ndim + 1; i < 8; i++) dims[i] = 1;
     nifti_image *nim = nifti_make_new_nim(dims, dt, 1);
-    if (!nim) return fail(err, errlen, "cannot create NIfTI image");
+    if (!nim) return mg_fail(err, errlen, "cannot create NIfTI image");
     double sp[3] = {1, 1, 1}, aff[16];
     const char *s = mg_record_get_meta(rec, "spacing");
-    if (s && parse_numbers(s, sp, 3) < 0) { nifti_image_free(nim); return fail(err, errlen, "bad 'spacing' metadata"); }
+    if (s && parse_numbers(s, sp, 3) < 0) { nifti_image_free(nim); return mg_fail(err, errlen, "bad 'spacing' metadata"); }
     nim->dx = nim->pixdim[1] = sp[0];
     nim->dy = nim->pixdim[2] = sp[1];
     nim->dz = nim->pixdim[3] = sp[2];
@@ -149,7 +144,7 @@ int mg_nifti_write_tensor(const char *path, const mg_tensor *t, const mg_record 
         aff[0] = sp[0]; aff[5] = sp[1]; aff[10] = sp[2]; aff[15] = 1;
     } else if (parse_numbers(a, aff, 16) < 0) {
         nifti_image_free(nim);
-        return fail(err, errlen, "bad 'affine' metadata");
+        return mg_fail(err, errlen, "bad 'affine' metadata");
     }
     for (int i = 0; i < 4; i++)
         for (int j = 0; j < 4; j++) nim->sto_xyz.m[i][j] = aff[4 * i + j];
@@ -175,16 +170,16 @@ int mg_nifti_write_tensor(const char *path, const mg_tensor *t, const mg_record 
     int fd = -1;
     if (!ext) {
         nifti_image_free(nim);
-        return fail(err, errlen, "bad NIfTI file name (use .nii or .nii.gz)");
+        return mg_fail(err, errlen, "bad NIfTI file name (use .nii or .nii.gz)");
     }
     if (asprintf(&tmp, "%.*s.tmp.XXXXXX%s", (int)(len - strlen(ext)), path, ext) < 0) {
         nifti_image_free(nim);
-        return fail(err, errlen, "out of memory");
+        return mg_fail(err, errlen, "out of memory");
     }
     if ((fd = mkstemps(tmp, (int)strlen(ext))) < 0) {
         nifti_image_free(nim);
         free(tmp);
-        return fail(err, errlen, strerror(errno));
+        return mg_fail(err, errlen, strerror(errno));
     }
     close(fd);
     mg_tmpfile_register(tmp);
@@ -201,5 +196,5 @@ int mg_nifti_write_tensor(const char *path, const mg_tensor *t, const mg_record 
     if (!ok) unlink(tmp);
     mg_tmpfile_unregister(tmp);
     free(tmp);
-    return ok ? 0 : fail(err, errlen, "NIfTI write failed");
+    return ok ? 0 : mg_fail(err, errlen, "NIfTI write failed");
 }

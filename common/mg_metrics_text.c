@@ -856,34 +856,32 @@ static int common_tokens(char **a, int na, char **b, int nb)
     return c;
 }
 
-double mg_token_f1(const char *pred, const char *gold)
+/* Word tokens in common between pred and gold (a multiset intersection, as
+ * SQuAD's Counter &), with both token counts; -1 on allocation failure. */
+static int token_overlap(const char *pred, const char *gold, int *na, int *nb)
 {
     char **a, **b;
-    int na = split_words(pred, &a);
-    if (na < 0) return NAN;
-    int nb = split_words(gold, &b);
-    if (nb < 0) { free(a[na]); free(a); return NAN; }
-    int c = common_tokens(a, na, b, nb);
-    double f = 0;
-    if (c > 0) {
-        double p = (double)c / na, r = (double)c / nb;
-        f = 2 * p * r / (p + r);
-    }
-    free(a[na]); free(a); free(b[nb]); free(b);
-    return f;
+    if ((*na = split_words(pred, &a)) < 0) return -1;
+    if ((*nb = split_words(gold, &b)) < 0) { free(a[*na]); free(a); return -1; }
+    int c = common_tokens(a, *na, b, *nb);
+    free(a[*na]); free(a); free(b[*nb]); free(b);
+    return c;
+}
+
+double mg_token_f1(const char *pred, const char *gold)
+{
+    int na, nb, c = token_overlap(pred, gold, &na, &nb);
+    if (c < 0) return NAN;
+    if (c == 0) return 0;
+    double p = (double)c / na, r = (double)c / nb;
+    return 2 * p * r / (p + r);
 }
 
 double mg_token_recall(const char *pred, const char *gold)
 {
-    char **a, **b;
-    int na = split_words(pred, &a);
-    if (na < 0) return NAN;
-    int nb = split_words(gold, &b);
-    if (nb < 0) { free(a[na]); free(a); return NAN; }
-    int c = common_tokens(a, na, b, nb);
-    double r = nb > 0 ? (double)c / nb : 0.0;
-    free(a[na]); free(a); free(b[nb]); free(b);
-    return r;
+    int na, nb, c = token_overlap(pred, gold, &na, &nb);
+    if (c < 0) return NAN;
+    return nb > 0 ? (double)c / nb : 0.0;
 }
 
 static int is_yesno(const char *s) { return !strcmp(s, "yes") || !strcmp(s, "no"); }
