@@ -35,8 +35,11 @@ BIN = $(BUILD)/bin
 
 LIB_SRC  = $(sort $(wildcard common/*.c common/*/*.c))
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
+# A program is cmd/mg-NAME.c, or a folder cmd/mg-NAME/ whose *.c files link into one.
 CMD_SRC  = $(sort $(wildcard cmd/mg-*.c))
-PROGS    = $(CMD_SRC:cmd/%.c=$(BIN)/%)
+CMD_DIRS = $(sort $(patsubst %/,%,$(dir $(wildcard cmd/mg-*/*.c))))
+CMD_DIR_SRC = $(sort $(wildcard cmd/mg-*/*.c))
+PROGS    = $(CMD_SRC:cmd/%.c=$(BIN)/%) $(CMD_DIRS:cmd/%=$(BIN)/%)
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIBMG    = $(BUILD)/libmg.a
@@ -51,7 +54,7 @@ all: $(PROGS) bin
 bin:
 	@[ -n "$(asan)" ] || ln -sfn $(BUILD)/bin bin
 
-$(BUILD)/%.o: %.c $(wildcard common/*.h common/*/*.h)
+$(BUILD)/%.o: %.c $(wildcard common/*.h common/*/*.h cmd/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_CPPFLAGS) -MMD -c -o $@ $<
 
@@ -63,11 +66,20 @@ $(BIN)/%: $(BUILD)/cmd/%.o $(LIBMG)
 	@mkdir -p $(BIN)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBMG) $(LIBS)
 
+# Folder programs: every object of cmd/mg-NAME/ (the rule per folder comes from
+# the template so that make knows each program's own object list).
+define cmd_dir_rule
+$$(BIN)/$(notdir $(1)): $$(patsubst %.c,$$(BUILD)/%.o,$$(wildcard $(1)/*.c)) $$(LIBMG)
+	@mkdir -p $$(BIN)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(filter %.o,$$^) $$(LIBMG) $$(LIBS)
+endef
+$(foreach d,$(CMD_DIRS),$(eval $(call cmd_dir_rule,$(d))))
+
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBMG)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBMG) $(LIBS)
 
--include $(LIB_OBJ:.o=.d) $(CMD_SRC:cmd/%.c=$(BUILD)/cmd/%.d)
+-include $(LIB_OBJ:.o=.d) $(CMD_SRC:cmd/%.c=$(BUILD)/cmd/%.d) $(CMD_DIR_SRC:%.c=$(BUILD)/%.d)
 
 deps:
 	@sh deps/install.sh
