@@ -5,6 +5,11 @@
 
 #include <stddef.h>
 
+/* A function whose result tells whether it worked: ignoring it is a warning. */
+#ifndef MG_MUST_CHECK
+#define MG_MUST_CHECK __attribute__((warn_unused_result))
+#endif
+
 /** Format a reason into err[errlen] (nothing when err is NULL or errlen 0). */
 void mg_seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -69,7 +69,7 @@ const mg_st_tensor *mg_load_tensor(mg_loader *L, const char *suffix, int ndim, c
         mg_load_error(L, "tensor '%s' has shape %s, expected %s", name, have, want);
         return NULL;
     }
-    if (t->dtype != MG_ST_F32 && t->dtype != MG_ST_F16 && t->dtype != MG_ST_BF16) {
+    if (t->dtype != MG_F32 && t->dtype != MG_F16 && t->dtype != MG_BF16) {
         mg_load_error(L, "tensor '%s' has dtype %s; F32, F16 or BF16 needed", name,
                       mg_st_dtype_name(t->dtype));
         return NULL;
@@ -96,7 +96,7 @@ float *mg_load_f32(mg_loader *L, const char *suffix, int ndim, const int64_t *di
     if (!t) return NULL;
     float *p = own(L->m, malloc((size_t)(t->numel ? t->numel : 1) * sizeof(float)));
     if (!p) { mg_load_error(L, "out of memory"); return NULL; }
-    mg_st_to_f32(t, 0, t->numel, p);
+    if (mg_st_to_f32(t, 0, t->numel, p) < 0) { mg_load_error(L, "tensor '%s': not a float dtype", t->name); return NULL; }
     return p;
 }
 

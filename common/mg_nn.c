@@ -1,6 +1,6 @@
 /* mg_nn.c: fp32 kernels around OpenBLAS for the transformer encoders. */
 #include "mg_nn.h"
-#include "mg_safetensors.h"
+#include "mg_dtype.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -164,15 +164,13 @@ static int64_t tile_rows(int64_t cols)
 
 static int is_aligned_f32(const mg_nn_weight *w)
 {
-    return w->dtype == MG_ST_F32 && ((uintptr_t)w->data & 3) == 0;
+    return w->dtype == MG_F32 && ((uintptr_t)w->data & 3) == 0;
 }
 
-static void convert_rows(const mg_nn_weight *w, int64_t r0, int64_t nr, float *dst)
+/* Rows r0 … r0+nr−1 of w as f32; -1 for a dtype that is not F32/F16/BF16. */
+static int convert_rows(const mg_nn_weight *w, int64_t r0, int64_t nr, float *dst)
 {
-    mg_st_tensor t = {0};
-    t.dtype = w->dtype;
-    t.data = w->data;
-    mg_st_to_f32(&t, r0 * w->cols, nr * w->cols, dst);
+    return mg_dtype_float_to_f32(w->dtype, w->data, r0 * w->cols, nr * w->cols, dst);
 }
 
 int mg_nn_linear(const mg_nn_ctx *ctx, const float *x, int64_t n, const mg_nn_weight *w,
@@ -195,7 +193,7 @@ int mg_nn_linear(const mg_nn_ctx *ctx, const float *x, int64_t n, const mg_nn_we
     if (!tile) return -1;
     for (int64_t r0 = 0; r0 < out; r0 += tr) {
         int64_t nr = out - r0 < tr ? out - r0 : tr;
-        convert_rows(w, r0, nr, tile);
+        if (convert_rows(w, r0, nr, tile) < 0) { free(tile); return -1; }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)nr, (int)in, 1.0f,
                     x, (int)in, tile, (int)in, beta, y + r0, (int)ldy);
     }
@@ -221,7 +219,7 @@ int mg_nn_matmul_in_out(const mg_nn_ctx *ctx, const float *x, int64_t n,
     if (!tile) return -1;
     for (int64_t r0 = 0; r0 < in; r0 += tr) {
         int64_t nr = in - r0 < tr ? in - r0 : tr;
-        convert_rows(w, r0, nr, tile);
+        if (convert_rows(w, r0, nr, tile) < 0) { free(tile); return -1; }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)out, (int)nr, 1.0f,
                     x + r0, (int)in, tile, (int)out, r0 ? 1.0f : 0.0f, y, (int)out);
     }

@@ -18,9 +18,9 @@ typedef struct {
     int threads;                 /* >= 1 */
 } mg_nn_ctx;
 
-/* A 2-D weight [rows, cols] in file dtype (an mg_st_dtype: F32, F16 or BF16). */
+/* A 2-D weight [rows, cols] in file dtype (MG_F32, MG_F16 or MG_BF16). */
 typedef struct {
-    int dtype;
+    int dtype;                   /* mg_dtype */
     const void *data;
     int64_t rows, cols;
 } mg_nn_weight;

@@ -71,7 +71,7 @@ int mg_siglip_load(mg_loader *L, json_t *v, int with_head)
         if (!(m->probe = mg_load_f32(L, "head.probe", 3, probe)) ||
             !(in = mg_load_tensor(L, "head.attention.in_proj_weight", 2, ind))) return -1;
         /* nn.MultiheadAttention packs the q, k, v projections as rows of one matrix. */
-        size_t es = mg_st_dtype_size(in->dtype);
+        size_t es = mg_dtype_size(in->dtype);
         m->head_q = (mg_nn_weight){ in->dtype, in->data, D, D };
         m->head_k = (mg_nn_weight){ in->dtype, (const char *)in->data + (size_t)(D * D) * es, D, D };
         m->head_v = (mg_nn_weight){ in->dtype, (const char *)in->data + (size_t)(2 * D * D) * es, D, D };
