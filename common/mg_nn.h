@@ -77,28 +77,4 @@ void mg_nn_im2col_patches(const float *img, int c, int h, int w, int p, float *c
 int mg_nn_resize_bicubic_grid(const float *in, int gh, int gw, int d, float *out,
                               int oh, int ow, int antialias);
 
-/** A pre-LN transformer encoder layer (ViT / SigLIP / DINOv2 form):
- *  x += ls1 · O(attn(LN1(x)));  x += ls2 · MLP(LN2(x)). */
-typedef struct {
-    const float *ln1_w, *ln1_b, *ln2_w, *ln2_b;
-    mg_nn_weight q, k, v, o;
-    const float *q_b, *k_b, *v_b, *o_b;
-    mg_nn_weight fc1, fc2;           /* SwiGLU: fc1 is [2f, D] */
-    const float *fc1_b, *fc2_b;
-    const float *ls1, *ls2;          /* layer scale [D] or NULL */
-} mg_nn_layer;
-
-typedef struct {
-    int dim, heads, ffn;             /* ffn: hidden width of the MLP (f for SwiGLU) */
-    int act;                         /* MG_ACT_* */
-    float eps;
-} mg_nn_layer_shape;
-
-/** Floats of workspace mg_nn_encoder_layer needs for batch·n tokens. */
-size_t mg_nn_encoder_layer_work(const mg_nn_layer_shape *s, int batch, int64_t n);
-/** Apply one layer to x [batch·n, dim] in place, using work (see above) so that
- *  consecutive layers reuse the same memory. 0 or -1 (memory). */
-int mg_nn_encoder_layer(const mg_nn_ctx *ctx, const mg_nn_layer *l, const mg_nn_layer_shape *s,
-                        float *x, int batch, int64_t n, float *work);
-
 #endif
