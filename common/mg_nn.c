@@ -96,10 +96,27 @@ VCLONES static void gelu_tanh_array(float *x, int64_t n)
 
 /* OpenBLAS's own thread control (declared by its cblas.h on Debian). */
 void openblas_set_num_threads(int);
+int openblas_get_num_threads(void);
+
+/* The OpenBLAS rule of mg_nn.h: a kernel sets the process-wide count to n for its
+ * own BLAS calls (blas_enter) and restores what it found (blas_leave). */
+static int blas_enter(int n)
+{
+    int prev = openblas_get_num_threads();
+    if (n < 1) n = 1;
+    if (n != prev) openblas_set_num_threads(n);
+    return prev;
+}
+
+static void blas_leave(int prev, int n)
+{
+    if (n < 1) n = 1;
+    if (n != prev) openblas_set_num_threads(prev);
+}
 
 void mg_nn_begin(const mg_nn_ctx *ctx)
 {
-    openblas_set_num_threads(ctx->threads > 0 ? ctx->threads : 1);
+    (void)ctx;
 }
 
 /* ---- a small fork-join pool: workers take task indices from a shared counter ---- */
@@ -176,55 +193,59 @@ static int convert_rows(const mg_nn_weight *w, int64_t r0, int64_t nr, float *ds
 int mg_nn_linear(const mg_nn_ctx *ctx, const float *x, int64_t n, const mg_nn_weight *w,
                  const float *bias, float *y, int64_t ldy)
 {
-    (void)ctx;      /* OpenBLAS threads were set by mg_nn_begin() */
     int64_t out = w->rows, in = w->cols;
     if (n <= 0) return 0;
     if (bias)
         for (int64_t i = 0; i < n; i++) memcpy(y + i * ldy, bias, (size_t)out * sizeof(float));
     float beta = bias ? 1.0f : 0.0f;
+    int prev = blas_enter(ctx->threads), rc = 0;
     if (is_aligned_f32(w)) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)out, (int)in, 1.0f,
                     x, (int)in, (const float *)w->data, (int)in, beta, y, (int)ldy);
-        return 0;
+        goto done;
     }
     int64_t tr = tile_rows(in);
     if (tr > out) tr = out;
     float *tile = malloc((size_t)(tr * in) * sizeof(float));
-    if (!tile) return -1;
-    for (int64_t r0 = 0; r0 < out; r0 += tr) {
+    if (!tile) { rc = -1; goto done; }
+    for (int64_t r0 = 0; r0 < out && rc == 0; r0 += tr) {
         int64_t nr = out - r0 < tr ? out - r0 : tr;
-        if (convert_rows(w, r0, nr, tile) < 0) { free(tile); return -1; }
+        if ((rc = convert_rows(w, r0, nr, tile)) < 0) break;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)nr, (int)in, 1.0f,
                     x, (int)in, tile, (int)in, beta, y + r0, (int)ldy);
     }
     free(tile);
-    return 0;
+done:
+    blas_leave(prev, ctx->threads);
+    return rc;
 }
 
 int mg_nn_matmul_in_out(const mg_nn_ctx *ctx, const float *x, int64_t n,
                         const mg_nn_weight *w, float *y)
 {
-    (void)ctx;
     int64_t in = w->rows, out = w->cols;
     if (n <= 0) return 0;
+    int prev = blas_enter(ctx->threads), rc = 0;
     if (is_aligned_f32(w)) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)out, (int)in, 1.0f,
                     x, (int)in, (const float *)w->data, (int)out, 0.0f, y, (int)out);
-        return 0;
+        goto done;
     }
     /* Tiles of input rows k: y += x[:, k0:k1] · W[k0:k1, :]. */
     int64_t tr = tile_rows(out);
     if (tr > in) tr = in;
     float *tile = malloc((size_t)(tr * out) * sizeof(float));
-    if (!tile) return -1;
-    for (int64_t r0 = 0; r0 < in; r0 += tr) {
+    if (!tile) { rc = -1; goto done; }
+    for (int64_t r0 = 0; r0 < in && rc == 0; r0 += tr) {
         int64_t nr = in - r0 < tr ? in - r0 : tr;
-        if (convert_rows(w, r0, nr, tile) < 0) { free(tile); return -1; }
+        if ((rc = convert_rows(w, r0, nr, tile)) < 0) break;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)out, (int)nr, 1.0f,
                     x + r0, (int)in, tile, (int)out, r0 ? 1.0f : 0.0f, y, (int)out);
     }
     free(tile);
-    return 0;
+done:
+    blas_leave(prev, ctx->threads);
+    return rc;
 }
 
 /* ---- row-wise kernels, split into chunks of rows across threads ---- */
@@ -418,10 +439,10 @@ int mg_nn_attention(const mg_nn_ctx *ctx, const float *q, int64_t ldq, const flo
     j.scratch = malloc(j.per_worker * (size_t)nthreads * sizeof(float));
     if (!j.scratch) return -1;
     /* The workers call sgemm concurrently, each single-threaded. */
-    int ntasks = batch * heads * j.nqb;
-    if (nthreads > 1 && ntasks > 1) openblas_set_num_threads(1);
+    int ntasks = batch * heads * j.nqb, bt = nthreads > 1 && ntasks > 1 ? 1 : nthreads;
+    int prev = blas_enter(bt);
     mg_nn_parallel(ctx, ntasks, att_task, &j);
-    if (nthreads > 1 && ntasks > 1) openblas_set_num_threads(nthreads);
+    blas_leave(prev, bt);
     free(j.scratch);
     return 0;
 }

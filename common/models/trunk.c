@@ -184,7 +184,6 @@ int mg_trunk_encode(const mg_trunk *t, const mg_nn_ctx *ctx, mg_output kind, con
     int64_t n_tok = t->n_cls + t->n_reg + (int64_t)(h / t->patch) * (w / t->patch);
     int chunk = (int)(MG_MAX_BATCH_TOKENS / n_tok);
     if (chunk < 1) chunk = 1;
-    mg_nn_begin(ctx);
     for (int b0 = 0; b0 < batch; b0 += chunk) {
         int nb = batch - b0 < chunk ? batch - b0 : chunk;
         int64_t nt;

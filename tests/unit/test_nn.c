@@ -50,7 +50,6 @@ static void test_attention(int threads)
     for (int i = 0; i < NQ * D; i++) q[i] = 3 * frand();
     for (int i = 0; i < NK * D; i++) { k[i] = 3 * frand(); v[i] = frand(); }
     mg_nn_ctx ctx = { threads };
-    mg_nn_begin(&ctx);
     int rc = mg_nn_attention(&ctx, q, D, k, v, D, o, D, 1, NQ, NK, H, HD, 0.5f);
     for (int h = 0; h < H; h++) {
         naive_attention(q, k, v, D, NQ, NK, h, HD, 0.5f, ref);
