@@ -6,7 +6,6 @@
  * [vision width, text width]. (The text decoder of the same checkpoints is a
  * family of its own.) */
 #include "models.h"
-#include "../mg_family.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -50,12 +49,6 @@ static int load_parts(mg_ckpt *ck, void *state)
     if (mg_ckpt_matrix(ck, "mm_input_projection_weight", g->t.dim, g->text_dim, &g->proj) < 0 ||
         !(g->soft_norm = mg_ckpt_vec(ck, "mm_soft_emb_norm.weight", g->t.dim))) return -1;
     return mg_ckpt_check_unused(ck, pp, NULL);
-}
-
-static void *load(mg_ckpt *ck, char *err, size_t errlen)
-{
-    (void)err; (void)errlen;        /* errors go through the checkpoint */
-    return mg_trunk_load_state(ck, sizeof(gemma3_vision), load_parts);
 }
 
 static mg_output default_output(const void *state)
@@ -110,22 +103,5 @@ static int head(const void *state, const mg_nn_ctx *ctx, mg_output kind, const f
     return mg_trunk_reduce(state, ctx, kind, x, batch, n_tok, gh, gw, out);
 }
 
-static int forward(void *state, const mg_nn_ctx *ctx, mg_output kind, const float *in, int batch,
-                   int ndim, const int64_t *in_shape, float *out, char *err, size_t errlen)
-{
-    return mg_trunk_run(state, output_shape, head, ctx, kind, in, batch, ndim, in_shape, out,
-                        err, errlen);
-}
-
-static const mg_encoder_ops ops = {
-    .input_ndim = 3,
-    .load = load,
-    .free = mg_trunk_ops_free,
-    .default_output = default_output,
-    .input_shape = mg_trunk_ops_input_shape,
-    .output_shape = output_shape,
-    .forward = forward,
-};
-
-static const char *const types[] = { "gemma3", NULL };
-const mg_family mg_family_gemma3_vision = { "gemma3-vision", MG_ROLE_ENCODER, types, &ops };
+MG_TRUNK_FAMILY(gemma3_vision, "gemma3-vision", gemma3_vision, load_parts, default_output,
+                output_shape, head, "gemma3");

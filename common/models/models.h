@@ -8,6 +8,7 @@
 
 #include "../mg_ckpt.h"
 #include "../mg_encoder.h"
+#include "../mg_family.h"
 #include "../mg_nn.h"
 #include "vit_block.h"
 
@@ -75,9 +76,31 @@ void mg_trunk_ops_input_shape(const void *state, int64_t *shape);
 mg_output mg_trunk_ops_pooled(const void *state);
 int mg_trunk_ops_output_shape(const void *state, mg_output kind, int ndim, const int64_t *in_shape,
                               int64_t out_shape[2], char *err, size_t errlen);
-int mg_trunk_ops_forward(void *state, const mg_nn_ctx *ctx, mg_output kind, const float *in,
-                         int batch, int ndim, const int64_t *in_shape, float *out, char *err,
-                         size_t errlen);
+
+/* Defines a trunk family: its load op (a state_t, which starts with mg_trunk,
+ * filled by parts), its forward op (mg_trunk_run with shape_fn and head_fn),
+ * its ops table and `const mg_family mg_family_<id>` claiming the model_type
+ * strings given last. */
+#define MG_TRUNK_FAMILY(id, fam_name, state_t, parts, default_fn, shape_fn, head_fn, ...) \
+    static void *id##_load(mg_ckpt *ck, char *err, size_t errlen) \
+    { \
+        (void)err; (void)errlen;        /* errors go through the checkpoint */ \
+        return mg_trunk_load_state(ck, sizeof(state_t), parts); \
+    } \
+    static int id##_forward(void *state, const mg_nn_ctx *ctx, mg_output kind, const float *in, \
+                            int batch, int ndim, const int64_t *in_shape, float *out, char *err, \
+                            size_t errlen) \
+    { \
+        return mg_trunk_run(state, shape_fn, head_fn, ctx, kind, in, batch, ndim, in_shape, out, \
+                            err, errlen); \
+    } \
+    static const mg_encoder_ops id##_ops = { \
+        .input_ndim = 3, .load = id##_load, .free = mg_trunk_ops_free, \
+        .default_output = default_fn, .input_shape = mg_trunk_ops_input_shape, \
+        .output_shape = shape_fn, .forward = id##_forward, \
+    }; \
+    static const char *const id##_types[] = { __VA_ARGS__, NULL }; \
+    const mg_family mg_family_##id = { fam_name, MG_ROLE_ENCODER, id##_types, &id##_ops }
 
 /* HF ViT/DINOv2 layout pieces: embeddings (cls_token, position_embeddings,
  * patch_embeddings.projection), encoder.layer.{i}.attention.*, per-layer
@@ -86,6 +109,19 @@ int mg_trunk_load_cls_embeddings(mg_ckpt *ck, mg_trunk *t);
 int mg_trunk_load_hf_attention(mg_ckpt *ck, const mg_trunk *t, int i, int qkv_bias, mg_vit_block *l);
 const float *mg_trunk_load_layer_vec(mg_ckpt *ck, const mg_trunk *t, int i, const char *sub);
 void mg_trunk_pick_prefix(mg_ckpt *ck, const char *alt);
+/* transformers' defaults of the config keys every trunk family reads. */
+typedef struct {
+    int dim, layers, heads;
+    int ffn;                          /* intermediate_size; -1: the family derives it */
+    int patch;
+    double eps;
+    const char *act;
+} mg_trunk_defaults;
+/** hidden_size, num_hidden_layers, num_attention_heads, intermediate_size
+ *  (unless def->ffn < 0), num_channels, image_size, patch_size, layer_norm_eps,
+ *  hidden_act from o into t (eps as read into *eps). 0 or -1 with the error set. */
+int mg_trunk_read_config(mg_ckpt *ck, const mg_cfg *o, const mg_trunk_defaults *def, mg_trunk *t,
+                         double *eps);
 /** The size checks every family makes on its config (ffn_ok: the family's
  *  check of the MLP width); what is "" or e.g. "vision ". 0 or -1 with the error set. */
 int mg_trunk_check_config(mg_ckpt *ck, const mg_trunk *t, int ffn_ok, const char *what);

@@ -4,7 +4,6 @@
  * and the multihead attention-pooling head (a learned probe attending over the
  * tokens, then a residual MLP). */
 #include "models.h"
-#include "../mg_family.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -23,15 +22,8 @@ int mg_siglip_tower_load(mg_ckpt *ck, const mg_cfg *v, mg_trunk *t, int *use_hea
 {
     double eps;
     /* SiglipVisionConfig defaults (transformers). */
-    if (mg_cfg_int(ck, v, "hidden_size", 768, &t->dim) < 0 ||
-        mg_cfg_int(ck, v, "intermediate_size", 3072, &t->ffn) < 0 ||
-        mg_cfg_int(ck, v, "num_hidden_layers", 12, &t->layers) < 0 ||
-        mg_cfg_int(ck, v, "num_attention_heads", 12, &t->heads) < 0 ||
-        mg_cfg_int(ck, v, "num_channels", 3, &t->channels) < 0 ||
-        mg_cfg_int(ck, v, "image_size", 224, &t->image_size) < 0 ||
-        mg_cfg_int(ck, v, "patch_size", 16, &t->patch) < 0 ||
-        mg_cfg_num(ck, v, "layer_norm_eps", 1e-6, &eps) < 0 ||
-        mg_cfg_act(ck, v, "hidden_act", "gelu_pytorch_tanh", &t->act) < 0 ||
+    static const mg_trunk_defaults def = { 768, 12, 12, 3072, 16, 1e-6, "gelu_pytorch_tanh" };
+    if (mg_trunk_read_config(ck, v, &def, t, &eps) < 0 ||
         mg_cfg_bool(ck, v, "vision_use_head", 1, use_head) < 0) return -1;
     if (mg_trunk_check_config(ck, t, t->ffn != 0, "vision ") < 0) return -1;
     t->eps = (float)eps;
@@ -105,12 +97,6 @@ static int load_parts(mg_ckpt *ck, void *state)
     return mg_ckpt_check_unused(ck, "vision_model.", NULL);
 }
 
-static void *load(mg_ckpt *ck, char *err, size_t errlen)
-{
-    (void)err; (void)errlen;        /* errors go through the checkpoint */
-    return mg_trunk_load_state(ck, sizeof(siglip), load_parts);
-}
-
 static mg_output default_output(const void *state)
 {
     return ((const siglip *)state)->has_head ? MG_OUT_POOLED : MG_OUT_MEAN;
@@ -168,22 +154,5 @@ static int head(const void *state, const mg_nn_ctx *ctx, mg_output kind, const f
     return mg_trunk_reduce(state, ctx, kind, x, batch, n_tok, gh, gw, out);
 }
 
-static int forward(void *state, const mg_nn_ctx *ctx, mg_output kind, const float *in, int batch,
-                   int ndim, const int64_t *in_shape, float *out, char *err, size_t errlen)
-{
-    return mg_trunk_run(state, output_shape, head, ctx, kind, in, batch, ndim, in_shape, out,
-                        err, errlen);
-}
-
-static const mg_encoder_ops ops = {
-    .input_ndim = 3,
-    .load = load,
-    .free = mg_trunk_ops_free,
-    .default_output = default_output,
-    .input_shape = mg_trunk_ops_input_shape,
-    .output_shape = output_shape,
-    .forward = forward,
-};
-
-static const char *const types[] = { "siglip", "siglip_vision_model", NULL };
-const mg_family mg_family_siglip_vision = { "siglip-vision", MG_ROLE_ENCODER, types, &ops };
+MG_TRUNK_FAMILY(siglip_vision, "siglip-vision", siglip, load_parts, default_output, output_shape,
+                head, "siglip", "siglip_vision_model");

@@ -23,6 +23,21 @@ int mg_trunk_alloc_layers(mg_ckpt *ck, mg_trunk *t)
     return 0;
 }
 
+int mg_trunk_read_config(mg_ckpt *ck, const mg_cfg *o, const mg_trunk_defaults *def, mg_trunk *t,
+                         double *eps)
+{
+    if (mg_cfg_int(ck, o, "hidden_size", def->dim, &t->dim) < 0 ||
+        mg_cfg_int(ck, o, "num_hidden_layers", def->layers, &t->layers) < 0 ||
+        mg_cfg_int(ck, o, "num_attention_heads", def->heads, &t->heads) < 0 ||
+        (def->ffn >= 0 && mg_cfg_int(ck, o, "intermediate_size", def->ffn, &t->ffn) < 0) ||
+        mg_cfg_int(ck, o, "num_channels", 3, &t->channels) < 0 ||
+        mg_cfg_int(ck, o, "image_size", 224, &t->image_size) < 0 ||
+        mg_cfg_int(ck, o, "patch_size", def->patch, &t->patch) < 0 ||
+        mg_cfg_num(ck, o, "layer_norm_eps", def->eps, eps) < 0 ||
+        mg_cfg_act(ck, o, "hidden_act", def->act, &t->act) < 0) return -1;
+    return 0;
+}
+
 int mg_trunk_check_config(mg_ckpt *ck, const mg_trunk *t, int ffn_ok, const char *what)
 {
     if (!t->dim || !t->heads || t->dim % t->heads || !t->patch || t->image_size < t->patch ||
@@ -224,14 +239,6 @@ int mg_trunk_ops_output_shape(const void *state, mg_output kind, int ndim, const
     const mg_trunk *t = state;
     if (mg_trunk_check(t, ndim, in_shape, err, errlen) < 0) return -1;
     return mg_trunk_output_shape(t, kind, (int)in_shape[1], (int)in_shape[2], out_shape, err, errlen);
-}
-
-int mg_trunk_ops_forward(void *state, const mg_nn_ctx *ctx, mg_output kind, const float *in,
-                         int batch, int ndim, const int64_t *in_shape, float *out, char *err,
-                         size_t errlen)
-{
-    return mg_trunk_run(state, mg_trunk_ops_output_shape, mg_trunk_reduce, ctx, kind, in, batch,
-                        ndim, in_shape, out, err, errlen);
 }
 
 void *mg_trunk_load_state(mg_ckpt *ck, size_t size, int (*parts)(mg_ckpt *ck, void *state))

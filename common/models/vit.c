@@ -4,7 +4,6 @@
  * final norm (the optional tanh pooler.dense is not applied). The state is a
  * bare mg_trunk. */
 #include "models.h"
-#include "../mg_family.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,15 +15,8 @@ static int load_parts(mg_ckpt *ck, void *state)
     double eps;
     int qkv_bias;
     /* ViTConfig defaults (transformers). */
-    if (mg_cfg_int(ck, cfg, "hidden_size", 768, &t->dim) < 0 ||
-        mg_cfg_int(ck, cfg, "num_hidden_layers", 12, &t->layers) < 0 ||
-        mg_cfg_int(ck, cfg, "num_attention_heads", 12, &t->heads) < 0 ||
-        mg_cfg_int(ck, cfg, "intermediate_size", 3072, &t->ffn) < 0 ||
-        mg_cfg_int(ck, cfg, "num_channels", 3, &t->channels) < 0 ||
-        mg_cfg_int(ck, cfg, "image_size", 224, &t->image_size) < 0 ||
-        mg_cfg_int(ck, cfg, "patch_size", 16, &t->patch) < 0 ||
-        mg_cfg_num(ck, cfg, "layer_norm_eps", 1e-12, &eps) < 0 ||
-        mg_cfg_act(ck, cfg, "hidden_act", "gelu", &t->act) < 0 ||
+    static const mg_trunk_defaults def = { 768, 12, 12, 3072, 16, 1e-12, "gelu" };
+    if (mg_trunk_read_config(ck, cfg, &def, t, &eps) < 0 ||
         mg_cfg_bool(ck, cfg, "qkv_bias", 1, &qkv_bias) < 0) return -1;
     if (mg_trunk_check_config(ck, t, t->ffn != 0, "") < 0) return -1;
     t->eps = (float)eps;
@@ -51,21 +43,5 @@ static int load_parts(mg_ckpt *ck, void *state)
     return mg_ckpt_check_unused(ck, mg_ckpt_prefix(ck), ignore);
 }
 
-static void *load(mg_ckpt *ck, char *err, size_t errlen)
-{
-    (void)err; (void)errlen;        /* errors go through the checkpoint */
-    return mg_trunk_load_state(ck, sizeof(mg_trunk), load_parts);
-}
-
-static const mg_encoder_ops ops = {
-    .input_ndim = 3,
-    .load = load,
-    .free = mg_trunk_ops_free,
-    .default_output = mg_trunk_ops_pooled,
-    .input_shape = mg_trunk_ops_input_shape,
-    .output_shape = mg_trunk_ops_output_shape,
-    .forward = mg_trunk_ops_forward,
-};
-
-static const char *const types[] = { "vit", NULL };
-const mg_family mg_family_vit = { "vit", MG_ROLE_ENCODER, types, &ops };
+MG_TRUNK_FAMILY(vit, "vit", mg_trunk, load_parts, mg_trunk_ops_pooled, mg_trunk_ops_output_shape,
+                mg_trunk_reduce, "vit");
