@@ -78,6 +78,12 @@ void mg_ckpt_close(mg_ckpt *ck)
     free(ck);
 }
 
+void mg_ckpt_set_err(mg_ckpt *ck, char *err, size_t errlen)
+{
+    ck->err = err;
+    ck->errlen = errlen;
+}
+
 const char *mg_ckpt_dir(const mg_ckpt *ck) { return ck->dir; }
 const char *mg_ckpt_model_type(const mg_ckpt *ck) { return ck->type; }
 

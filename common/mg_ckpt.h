@@ -30,9 +30,13 @@ typedef struct mg_ckpt mg_ckpt;
 struct json_t;
 typedef struct json_t mg_cfg;
 
-/** Read dir/config.json (a JSON object with a model_type string). Errors are
- *  written to err[errlen], which must outlive the checkpoint. NULL on failure. */
+/** Read dir/config.json (a JSON object with a model_type string). Errors, now
+ *  and in later calls, are written to err[errlen] until mg_ckpt_set_err()
+ *  points them elsewhere. NULL on failure. */
 MG_MUST_CHECK mg_ckpt *mg_ckpt_open(const char *dir, char *err, size_t errlen);
+/** Where later errors go (NULL, 0: nowhere), e.g. once loading is done and the
+ *  caller's buffer goes out of scope. */
+void mg_ckpt_set_err(mg_ckpt *ck, char *err, size_t errlen);
 /** Map the tensors: file NULL means model.safetensors.index.json (shards) or
  *  model.safetensors; otherwise the named file in the directory. 0 or -1. */
 MG_MUST_CHECK int mg_ckpt_open_tensors(mg_ckpt *ck, const char *file);

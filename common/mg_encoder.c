@@ -38,6 +38,7 @@ mg_encoder *mg_encoder_load(const char *dir, const mg_nn_ctx *ctx, char *err, si
     e->ops = e->fam->ops;
     if (mg_ckpt_open_tensors(e->ck, NULL) < 0 || !(e->state = e->ops->load(e->ck, err, errlen)))
         goto fail;
+    mg_ckpt_set_err(e->ck, NULL, 0);      /* err is the caller's, for this call only */
     return e;
 fail:
     mg_encoder_free(e);
