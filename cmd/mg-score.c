@@ -177,7 +177,7 @@ static int parse_label01(const char *v, uint8_t *out)
 static int read_scores(const mg_cli *cli, const char *file, const mg_tsv *t, int c,
                        const size_t *rows, size_t n, double *out, int check01, int idc)
 {
-    size_t bad = mg_tsv_numbers(t, c, rows, n, out, cli->threads);
+    size_t bad = mg_tsv_numbers(t, c, rows, n, out, cli->pool);
     if (bad < n) {
         mg_error(cli, file, "id %s: score '%s' in column %s is not a number",
                  mg_tsv_cell(t, rows[bad], idc), mg_tsv_cell(t, rows[bad], c), t->colname[c]);
@@ -203,7 +203,7 @@ static int load_dataset(const mg_cli *cli, const clf_opts *o, const char *pred_p
     int ns = 0, nl = 0, rc = -1;
     ssize_t *match = NULL;
     memset(d, 0, sizeof *d);
-    if (mg_tsv_read_mt(pred_path, cli->threads, &d->pred, err, sizeof err) < 0) {
+    if (mg_tsv_read_mt(pred_path, cli->pool, &d->pred, err, sizeof err) < 0) {
         mg_error(cli, pred_path, "%s", err);
         return -1;
     }
@@ -213,7 +213,7 @@ static int load_dataset(const mg_cli *cli, const clf_opts *o, const char *pred_p
     const char *lfile = pred_path;
     int tid = pid;
     if (d->has_truth) {
-        if (mg_tsv_read_mt(truth_path, cli->threads, &d->truth, err, sizeof err) < 0) {
+        if (mg_tsv_read_mt(truth_path, cli->pool, &d->truth, err, sizeof err) < 0) {
             mg_error(cli, truth_path, "%s", err);
             return -1;
         }
@@ -292,7 +292,7 @@ static int load_dataset(const mg_cli *cli, const clf_opts *o, const char *pred_p
         size_t a_only, b_only;
         const char *fa, *fb;
         char side = 0;
-        int jr = mg_tsv_join(&d->pred, pid, &d->truth, tid, cli->threads, match, &a_only, &b_only, &fa, &fb,
+        int jr = mg_tsv_join(&d->pred, pid, &d->truth, tid, cli->pool, match, &a_only, &b_only, &fa, &fb,
                              &side, err, sizeof err);
         if (jr == -2) { mg_error(cli, side == 'a' ? pred_path : truth_path, "%s", err); free(sc); goto done; }
         if (jr < 0) { free(sc); goto nomem; }
@@ -331,7 +331,7 @@ static int load_dataset(const mg_cli *cli, const clf_opts *o, const char *pred_p
         if (b_only) mg_warn(cli, truth_path, "%zu id(s) without a prediction (first: %s); left out", b_only, fb);
     } else {
         /* duplicates still matter without a join */
-        int jr = mg_tsv_unique_mt(&d->pred, pid, cli->threads, err, sizeof err);
+        int jr = mg_tsv_unique_mt(&d->pred, pid, cli->pool, err, sizeof err);
         if (jr == -2) { mg_error(cli, pred_path, "%s", err); free(sc); goto done; }
         if (jr < 0) { free(sc); goto nomem; }
         for (size_t r = 0; r < d->pred.nrow; r++) { d->row[d->n] = r; d->trow[d->n] = (ssize_t)r; d->n++; }
@@ -415,7 +415,7 @@ done:
 static int load_compare(const mg_cli *cli, const clf_opts *o, const char *path, dataset *d)
 {
     char err[512];
-    if (mg_tsv_read_mt(path, cli->threads, &d->pred2, err, sizeof err) < 0) { mg_error(cli, path, "%s", err); return -1; }
+    if (mg_tsv_read_mt(path, cli->pool, &d->pred2, err, sizeof err) < 0) { mg_error(cli, path, "%s", err); return -1; }
     int id2 = mg_tsv_col(&d->pred2, o->id_col);
     if (id2 < 0) { mg_error(cli, path, "no id column '%s'", o->id_col); return -1; }
     int pid = mg_tsv_col(&d->pred, o->id_col);
@@ -426,7 +426,7 @@ static int load_compare(const mg_cli *cli, const clf_opts *o, const char *path, 
     if (!match || !rows || !d->s2) { mg_error(cli, NULL, "out of memory"); goto done; }
     size_t a_only, b_only;
     char side = 0;
-    int jr = mg_tsv_join(&d->pred, pid, &d->pred2, id2, cli->threads, match, &a_only, &b_only, NULL, NULL, &side, err, sizeof err);
+    int jr = mg_tsv_join(&d->pred, pid, &d->pred2, id2, cli->pool, match, &a_only, &b_only, NULL, NULL, &side, err, sizeof err);
     if (jr == -2) { mg_error(cli, path, "%s", err); goto done; }
     if (jr < 0) { mg_error(cli, NULL, "out of memory"); goto done; }
     for (size_t i = 0; i < d->n; i++) {
@@ -869,7 +869,7 @@ static int main_classify(int argc, char **argv, int is_risk)
         res = malloc((size_t)o.bootstrap * (size_t)nout * sizeof *res);
         if (!res) { mg_error(&cli, NULL, "out of memory"); goto done; }
         boot_ctx bc = { .a = &A, .b = o.compare ? &B : NULL, .risk = is_risk ? &R : NULL, .na = na, .nr = nr };
-        if (mg_bootstrap(n, (int)o.bootstrap, o.seed, cli.threads, nout, boot_stat, &bc, res, &nskip) < 0) {
+        if (mg_bootstrap(n, (int)o.bootstrap, o.seed, cli.pool, nout, boot_stat, &bc, res, &nskip) < 0) {
             mg_error(&cli, NULL, "bootstrap failed (out of memory)");
             goto done;
         }
@@ -1089,7 +1089,7 @@ static int main_classify(int argc, char **argv, int is_risk)
         mg_plot_data pd = { .s = d.s, .y = A.y, .asc = A.asc, .n = n, .k = d.k,
                             .names = (const char *const *)d.score_names, .probabilities = !o.raw,
                             .bins = o.ece_bins, .boot_b = (int)o.bootstrap, .seed = o.seed,
-                            .threads = cli.threads, .alpha = o.alpha };
+                            .pool = cli.pool, .alpha = o.alpha };
         if (mg_plot_write_all(o.plot, &pd, err, sizeof err) < 0) { mg_error(&cli, o.plot, "%s", err); goto done; }
     }
     if (o.json && write_json(&cli, o.json, root) < 0) goto done;
@@ -1204,7 +1204,7 @@ static int run_text_output(mg_cli *cli, const text_opts *o, const char *command,
     json_t *root = json_object();
     if (o->bootstrap > 0) {
         res = malloc((size_t)o->bootstrap * (size_t)nm * sizeof *res);
-        if (!res || mg_bootstrap(n, (int)o->bootstrap, o->seed, cli->threads, nm, mean_stat, mc, res, &nskip) < 0) {
+        if (!res || mg_bootstrap(n, (int)o->bootstrap, o->seed, cli->pool, nm, mean_stat, mc, res, &nskip) < 0) {
             mg_error(cli, NULL, "bootstrap failed (out of memory)");
             goto done;
         }

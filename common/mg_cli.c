@@ -69,7 +69,10 @@ void mg_cli_free(mg_cli *cli)
 {
     free(cli->cmdline);
     cli->cmdline = NULL;
+    mg_pool_free(cli->pool);
+    cli->pool = NULL;
 }
+
 
 struct option *mg_cli_long_options(const struct option *own)
 {
@@ -95,6 +98,12 @@ int mg_cli_common(mg_cli *cli, int c, const char *arg)
             return MG_CLI_USAGE;
         }
         cli->threads = (int)v;
+        mg_pool_free(cli->pool);
+        cli->pool = v > 1 ? mg_pool_create((int)v) : NULL;
+        if (v > 1 && !cli->pool) {
+            mg_error(cli, NULL, "cannot start %ld threads", v);
+            return MG_CLI_USAGE;
+        }
         return MG_CLI_HANDLED;
     case 'z':
         if (!arg) { cli->compress_level = 3; return MG_CLI_HANDLED; }

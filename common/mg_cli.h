@@ -28,6 +28,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include "mg_pool.h"
 #include "mg_stream.h"
 
 #define MG_VERSION "0.1.0"
@@ -46,6 +47,8 @@ typedef struct {
     int no_version;
     int compress_level;      /* 0 = off */
     char *cmdline;           /* argv joined, shell-quoted where needed */
+    mg_pool *pool;           /* -@ N > 1: N workers started once (else NULL:
+                              * the caller works alone, same results) */
 } mg_cli;
 
 /** Defaults; records the command line (argv[0] shown as prog) for provenance. */

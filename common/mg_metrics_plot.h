@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "mg_pool.h"
 
 typedef struct {
     const double *s;        /* scores, k columns of n (column-major) */
@@ -18,7 +19,7 @@ typedef struct {
     int bins;               /* calibration bins */
     int boot_b;             /* bootstrap replicates for the ROC band (0: none) */
     uint64_t seed;
-    int threads;
+    mg_pool *pool;          /* bootstrap workers (NULL: the caller) */
     double alpha;
 } mg_plot_data;
 

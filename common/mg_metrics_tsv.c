@@ -5,7 +5,6 @@
 #include "mg_tensor.h"
 
 #include <jansson.h>
-#include <pthread.h>
 
 #include <errno.h>
 #include <float.h>
@@ -91,7 +90,7 @@ static int split(char *line, char **out, int max)
     return n;
 }
 
-static int parse_table(mg_tsv *t, int threads, char *err, size_t errlen);
+static int parse_table(mg_tsv *t, mg_pool *pool, char *err, size_t errlen);
 
 /* Append s to the growing text, tabs and line breaks turned into spaces. */
 static int put_field(char **out, size_t *len, size_t *cap, const char *s, char sep)
@@ -355,16 +354,16 @@ done:
     return rc;
 }
 
-int mg_tsv_read_mt(const char *path, int threads, mg_tsv *t, char *err, size_t errlen)
+int mg_tsv_read_mt(const char *path, mg_pool *pool, mg_tsv *t, char *err, size_t errlen)
 {
     memset(t, 0, sizeof *t);
     if (slurp(path, &t->buf, &t->len, err, errlen) < 0) return -1;
-    return parse_table(t, threads, err, errlen);
+    return parse_table(t, pool, err, errlen);
 }
 
 int mg_tsv_read(const char *path, mg_tsv *t, char *err, size_t errlen)
 {
-    return mg_tsv_read_mt(path, 1, t, err, errlen);
+    return mg_tsv_read_mt(path, NULL, t, err, errlen);
 }
 
 int mg_tsv_parse_mem(const void *data, size_t len, mg_tsv *t, char *err, size_t errlen)
@@ -375,22 +374,23 @@ int mg_tsv_parse_mem(const void *data, size_t len, mg_tsv *t, char *err, size_t 
     memcpy(t->buf, data, len);
     t->buf[len] = 0;
     t->len = len;
-    return parse_table(t, 1, err, errlen);
+    return parse_table(t, NULL, err, errlen);
 }
 
-/* Run fn on parts 0..nparts-1 of ctx (ctxsize bytes each), part 0 on the
- * calling thread; a part whose thread cannot start runs here too. */
-static void run_parts(int nparts, void *(*fn)(void *), void *ctx, size_t ctxsize)
+typedef struct { void *(*fn)(void *); char *ctx; size_t ctxsize; } parts_job;
+
+static void part_task(void *arg, int task, int worker)
 {
-    pthread_t tid[MG_TSV_MAX_THREADS];
-    int ok[MG_TSV_MAX_THREADS] = { 0 };
-    for (int k = 1; k < nparts; k++)
-        ok[k] = pthread_create(&tid[k], NULL, fn, (char *)ctx + (size_t)k * ctxsize) == 0;
-    fn(ctx);
-    for (int k = 1; k < nparts; k++) {
-        if (ok[k]) pthread_join(tid[k], NULL);
-        else fn((char *)ctx + (size_t)k * ctxsize);
-    }
+    (void)worker;
+    parts_job *j = arg;
+    j->fn(j->ctx + (size_t)task * j->ctxsize);
+}
+
+/* Run fn on parts 0..nparts-1 of ctx (ctxsize bytes each) on the pool. */
+static void run_parts(mg_pool *pool, int nparts, void *(*fn)(void *), void *ctx, size_t ctxsize)
+{
+    parts_job j = { fn, ctx, ctxsize };
+    mg_pool_for(pool, nparts, part_task, &j);
 }
 
 static int clamp_threads(int threads)
@@ -461,7 +461,7 @@ static void *split_part(void *v)
 /* Split t->buf (t->len bytes, NUL-terminated) into the table. The body is cut
  * into parts at line boundaries, counted, then split in place, each part on
  * its own thread; the result does not depend on the number of parts. */
-static int parse_table(mg_tsv *t, int threads, char *err, size_t errlen)
+static int parse_table(mg_tsv *t, mg_pool *pool, char *err, size_t errlen)
 {
     static const unsigned char magic[8] = { 0x89, 'M', 'G', 'T', '\r', '\n', 0x1a, '\n' };
     if (t->len >= 8 && !memcmp(t->buf, magic, 8) && stream_to_table(t, err, errlen) < 0) return -1;
@@ -490,7 +490,7 @@ static int parse_table(mg_tsv *t, int threads, char *err, size_t errlen)
     /* parts of at least 1 MB, cut after a newline */
     char *body = t->buf + pos, *bend = t->buf + t->len;
     size_t blen = (size_t)(bend - body);
-    int np = clamp_threads(threads);
+    int np = clamp_threads(mg_pool_threads(pool));
     while (np > 1 && blen / (size_t)np < (1u << 20)) np--;
     tsv_part part[MG_TSV_MAX_THREADS];
     memset(part, 0, sizeof part);
@@ -506,14 +506,14 @@ static int parse_table(mg_tsv *t, int threads, char *err, size_t errlen)
         part[k].end = cut = e;
         part[k].ncol = nc;
     }
-    run_parts(np, count_part, part, sizeof *part);
+    run_parts(pool, np, count_part, part, sizeof *part);
     size_t rows = 0;
     for (int k = 0; k < np; k++) rows += part[k].rows;
     if (rows == 0) { snprintf(err, errlen, "no data rows"); return -1; }
     t->cell = malloc(rows * (size_t)nc * sizeof *t->cell);
     if (!t->cell) { snprintf(err, errlen, "out of memory"); return -1; }
     for (size_t k = 0, r = 0; k < (size_t)np; r += part[k].rows, k++) part[k].cell = t->cell + r * (size_t)nc;
-    run_parts(np, split_part, part, sizeof *part);
+    run_parts(pool, np, split_part, part, sizeof *part);
     for (int k = 0; k < np; k++) {
         if (part[k].bad_line) {
             snprintf(err, errlen, "line %zu: %d fields, header has %d", lineno + part[k].bad_line,
@@ -627,15 +627,15 @@ static void *num_worker(void *v)
     return NULL;
 }
 
-size_t mg_tsv_numbers(const mg_tsv *t, int c, const size_t *rows, size_t n, double *out, int threads)
+size_t mg_tsv_numbers(const mg_tsv *t, int c, const size_t *rows, size_t n, double *out, mg_pool *pool)
 {
-    int np = clamp_threads(threads);
+    int np = clamp_threads(mg_pool_threads(pool));
     while (np > 1 && n / (size_t)np < 65536) np--;
     num_part part[MG_TSV_MAX_THREADS];
     for (int k = 0; k < np; k++)
         part[k] = (num_part){ t, c, rows, n / (size_t)np * (size_t)k,
                               k + 1 < np ? n / (size_t)np * (size_t)(k + 1) : n, SIZE_MAX, out };
-    run_parts(np, num_worker, part, sizeof *part);
+    run_parts(pool, np, num_worker, part, sizeof *part);
     for (int k = 0; k < np; k++) if (part[k].bad != SIZE_MAX) return part[k].bad;
     return n;
 }
@@ -660,7 +660,7 @@ static uint64_t hash_str(const char *s)
     return h;
 }
 
-static int bucket_pass(const mg_tsv *a, int ida, const mg_tsv *b, int idb, int threads,
+static int bucket_pass(const mg_tsv *a, int ida, const mg_tsv *b, int idb, mg_pool *pool,
                        ssize_t *match, size_t *dup_a, size_t *dup_b);
 
 typedef struct {
@@ -687,7 +687,7 @@ static void *verify_worker(void *v)
     return NULL;
 }
 
-int mg_tsv_join(const mg_tsv *a, int ida, const mg_tsv *b, int idb, int threads,
+int mg_tsv_join(const mg_tsv *a, int ida, const mg_tsv *b, int idb, mg_pool *pool,
                 ssize_t *match, size_t *a_only, size_t *b_only,
                 const char **first_a_only, const char **first_b_only,
                 char *dup_side, char *err, size_t errlen)
@@ -703,7 +703,7 @@ int mg_tsv_join(const mg_tsv *a, int ida, const mg_tsv *b, int idb, int threads,
         size_t r = 0;
         while (r < a->nrow && !strcmp(mg_tsv_cell(a, r, ida), mg_tsv_cell(b, r, idb))) r++;
         if (r == a->nrow) {
-            rc = mg_tsv_unique_mt(a, ida, threads, err, errlen);
+            rc = mg_tsv_unique_mt(a, ida, pool, err, errlen);
             if (rc == -2) *dup_side = 'a';
             if (rc == 0) for (r = 0; r < a->nrow; r++) match[r] = (ssize_t)r;
             return rc;
@@ -713,19 +713,19 @@ int mg_tsv_join(const mg_tsv *a, int ida, const mg_tsv *b, int idb, int threads,
      * pair's ids compared in a pass in row order. */
     if (a->nrow >= UINT32_MAX || b->nrow >= UINT32_MAX) return -1;
     size_t dup_a, dup_b;
-    if (bucket_pass(a, ida, b, idb, threads, match, &dup_a, &dup_b) < 0) return -1;
+    if (bucket_pass(a, ida, b, idb, pool, match, &dup_a, &dup_b) < 0) return -1;
     if (dup_a != SIZE_MAX || dup_b != SIZE_MAX) {
         *dup_side = dup_a != SIZE_MAX ? 'a' : 'b';
         snprintf(err, errlen, "duplicated id '%s'", dup_a != SIZE_MAX ? mg_tsv_cell(a, dup_a, ida) : mg_tsv_cell(b, dup_b, idb));
         return -2;
     }
-    int np = clamp_threads(threads);
+    int np = clamp_threads(mg_pool_threads(pool));
     while (np > 1 && a->nrow / (size_t)np < 65536) np--;
     verify_part vp[MG_TSV_MAX_THREADS];
     for (int k = 0; k < np; k++)
         vp[k] = (verify_part){ a, b, ida, idb, a->nrow / (size_t)np * (size_t)k,
                                k + 1 < np ? a->nrow / (size_t)np * (size_t)(k + 1) : a->nrow, match };
-    run_parts(np, verify_worker, vp, sizeof *vp);
+    run_parts(pool, np, verify_worker, vp, sizeof *vp);
     rc = 0;
     used = calloc(b->nrow ? b->nrow : 1, 1);
     if (!used) { rc = -1; goto done; }
@@ -784,10 +784,10 @@ static void *part_scatter(void *v)
     return NULL;
 }
 
-static int partition_ids(const mg_tsv *t, int col, int bits, int threads, idparts *ip)
+static int partition_ids(const mg_tsv *t, int col, int bits, mg_pool *pool, idparts *ip)
 {
     size_t n = t->nrow, nb = (size_t)1 << bits;
-    int np = clamp_threads(threads);
+    int np = clamp_threads(mg_pool_threads(pool));
     while (np > 1 && n / (size_t)np < 65536) np--;
     size_t *cnt = calloc((size_t)np * nb, sizeof *cnt);
     ip->ent = malloc((n ? n : 1) * sizeof *ip->ent);
@@ -799,7 +799,7 @@ static int partition_ids(const mg_tsv *t, int col, int bits, int threads, idpart
         part[k] = (part_job){ t, col, 63 - bits, n / (size_t)np * (size_t)k,
                               k + 1 < np ? n / (size_t)np * (size_t)(k + 1) : n,
                               ip->ent, cnt + (size_t)k * nb };
-    run_parts(np, part_count, part, sizeof *part);
+    run_parts(pool, np, part_count, part, sizeof *part);
     /* offsets: bucket-major, part-minor, so each bucket keeps row order */
     size_t off = 0;
     for (size_t b = 0; b < nb; b++) {
@@ -807,7 +807,7 @@ static int partition_ids(const mg_tsv *t, int col, int bits, int threads, idpart
         for (int k = 0; k < np; k++) { size_t c = cnt[(size_t)k * nb + b]; cnt[(size_t)k * nb + b] = off; off += c; }
     }
     ip->bstart[nb] = off;
-    run_parts(np, part_scatter, part, sizeof *part);
+    run_parts(pool, np, part_scatter, part, sizeof *part);
     rc = 0;
 done:
     free(cnt);
@@ -901,7 +901,7 @@ static void *bucket_worker(void *v)
 }
 
 /* Partition a (and b), then run the buckets on threads. 0, or -1 (memory). */
-static int bucket_pass(const mg_tsv *a, int ida, const mg_tsv *b, int idb, int threads,
+static int bucket_pass(const mg_tsv *a, int ida, const mg_tsv *b, int idb, mg_pool *pool,
                        ssize_t *match, size_t *dup_a, size_t *dup_b)
 {
     size_t n = a->nrow;
@@ -910,16 +910,16 @@ static int bucket_pass(const mg_tsv *a, int ida, const mg_tsv *b, int idb, int t
     while (bits < 20 && (n >> bits) > 32768) bits++;
     size_t nb = (size_t)1 << bits;
     idparts pa = { NULL, NULL }, pb = { NULL, NULL };
-    int rc = -1, np = clamp_threads(threads);
+    int rc = -1, np = clamp_threads(mg_pool_threads(pool));
     while (np > 1 && n / (size_t)np < 65536) np--;
-    if (partition_ids(a, ida, bits, threads, &pa) < 0) goto done;
-    if (b && partition_ids(b, idb, bits, threads, &pb) < 0) goto done;
+    if (partition_ids(a, ida, bits, pool, &pa) < 0) goto done;
+    if (b && partition_ids(b, idb, bits, pool, &pb) < 0) goto done;
     bucket_job part[MG_TSV_MAX_THREADS];
     for (int k = 0; k < np; k++)
         part[k] = (bucket_job){ a, b, ida, idb, &pa, &pb, nb / (size_t)np * (size_t)k,
                                 k + 1 < np ? nb / (size_t)np * (size_t)(k + 1) : nb,
                                 match, SIZE_MAX, SIZE_MAX, 0 };
-    run_parts(np, bucket_worker, part, sizeof *part);
+    run_parts(pool, np, bucket_worker, part, sizeof *part);
     *dup_a = *dup_b = SIZE_MAX;
     for (int k = 0; k < np; k++) {
         if (part[k].nomem) goto done;
@@ -932,11 +932,11 @@ done:
     return rc;
 }
 
-int mg_tsv_unique_mt(const mg_tsv *t, int col, int threads, char *err, size_t errlen)
+int mg_tsv_unique_mt(const mg_tsv *t, int col, mg_pool *pool, char *err, size_t errlen)
 {
     if (t->nrow >= UINT32_MAX) return -1;
     size_t dup, unused;
-    if (bucket_pass(t, col, NULL, 0, threads, NULL, &dup, &unused) < 0) return -1;
+    if (bucket_pass(t, col, NULL, 0, pool, NULL, &dup, &unused) < 0) return -1;
     if (dup == SIZE_MAX) return 0;
     snprintf(err, errlen, "duplicated id '%s'", mg_tsv_cell(t, dup, col));
     return -2;
@@ -944,7 +944,7 @@ int mg_tsv_unique_mt(const mg_tsv *t, int col, int threads, char *err, size_t er
 
 int mg_tsv_unique(const mg_tsv *t, int col, char *err, size_t errlen)
 {
-    return mg_tsv_unique_mt(t, col, 1, err, errlen);
+    return mg_tsv_unique_mt(t, col, NULL, err, errlen);
 }
 
 static int cmp_idgroup(const void *x, const void *y)

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include "mg_pool.h"
 
 typedef struct {
     char *buf;          /* file contents, fields NUL-terminated in place */
@@ -29,9 +30,9 @@ typedef struct {
  *  without a header or rows, or a row whose field count differs). Free with
  *  mg_tsv_free() in every case. */
 int mg_tsv_read(const char *path, mg_tsv *t, char *err, size_t errlen);
-/** The same, the body split on up to threads threads (same result for any
+/** The same, the body split on the workers of pool (same result for any
  *  number). */
-int mg_tsv_read_mt(const char *path, int threads, mg_tsv *t, char *err, size_t errlen);
+int mg_tsv_read_mt(const char *path, mg_pool *pool, mg_tsv *t, char *err, size_t errlen);
 #define MG_TSV_MAX_THREADS 64
 /** The same on bytes in memory (copied). */
 int mg_tsv_parse_mem(const void *data, size_t len, mg_tsv *t, char *err, size_t errlen);
@@ -48,21 +49,21 @@ static inline const char *mg_tsv_cell(const mg_tsv *t, size_t r, int c)
  *  for the rest. 0, or -1. */
 int mg_parse_number(const char *s, double *out);
 /** mg_parse_number on cells (rows ? rows[i] : i, c) of t into out[i], i < n,
- *  on up to threads threads. Returns n, or the first i that is not a number. */
-size_t mg_tsv_numbers(const mg_tsv *t, int c, const size_t *rows, size_t n, double *out, int threads);
+ *  on the workers of pool. Returns n, or the first i that is not a number. */
+size_t mg_tsv_numbers(const mg_tsv *t, int c, const size_t *rows, size_t n, double *out, mg_pool *pool);
 
 /** 0 when column col has no repeated value; -2 with the repeated one named
  *  in err; -1 (memory). */
 int mg_tsv_unique(const mg_tsv *t, int col, char *err, size_t errlen);
-/** The same on up to threads threads (same result for any number). */
-int mg_tsv_unique_mt(const mg_tsv *t, int col, int threads, char *err, size_t errlen);
+/** The same on the workers of pool (same result for any number). */
+int mg_tsv_unique_mt(const mg_tsv *t, int col, mg_pool *pool, char *err, size_t errlen);
 
-/** Join two tables on id columns (lookups on up to threads threads). match[r]
+/** Join two tables on id columns (lookups on the workers of pool). match[r]
  *  = row of b with the id of row r of a, or -1. *a_only / *b_only count ids present on one side only; the first
  *  such id is pointed to by first_a_only / first_b_only (may be NULL). Returns
  *  0, -1 (memory), or -2 for a duplicated id, named in err, with the table
  *  holding it ('a' or 'b') in *dup_side. */
-int mg_tsv_join(const mg_tsv *a, int ida, const mg_tsv *b, int idb, int threads,
+int mg_tsv_join(const mg_tsv *a, int ida, const mg_tsv *b, int idb, mg_pool *pool,
                 ssize_t *match, size_t *a_only, size_t *b_only,
                 const char **first_a_only, const char **first_b_only,
                 char *dup_side, char *err, size_t errlen);

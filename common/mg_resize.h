@@ -18,6 +18,7 @@
 #define MG_RESIZE_H
 
 #include "mg_image.h"
+#include "mg_pool.h"
 
 typedef enum {
     MG_FILTER_NEAREST = 0, MG_FILTER_LANCZOS = 1, MG_FILTER_BILINEAR = 2,
@@ -36,9 +37,9 @@ mg_image *mg_resize(const mg_image *im, int ow, int oh, int filter,
 
 /** As mg_resize, also for 16-bit input, with 16-bit and float samples
  *  multiplied by in_scale (the result is float; 8-bit input needs in_scale 1
- *  and stays 8-bit), and output rows split across threads (the result is
- *  identical for any thread count). */
+ *  and stays 8-bit), and output rows split across the workers of pool (NULL: the
+ *  caller alone; the result is identical for any number). */
 mg_image *mg_resize_ex(const mg_image *im, int ow, int oh, int filter, double in_scale,
-                       int threads, char *err, size_t errlen);
+                       mg_pool *pool, char *err, size_t errlen);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "mg_pool.h"
 
 /** Largest volume accepted, in voxels over all channels (smaller under the
  *  fuzzer). */
@@ -60,17 +61,17 @@ typedef enum { MG_INTERP_LINEAR = 0, MG_INTERP_NEAREST = 1 } mg_interp;
  *  Threads split output slices. Peak memory: input + output + two xy slices
  *  per thread. */
 int mg_volume_resample_spacing(mg_volume *v, const double sp_out[3], mg_interp mode,
-                               int threads, char *err, size_t errlen);
+                               mg_pool *pool, char *err, size_t errlen);
 /** Resample to spacing on the grid of torch interpolate with size
  *  int(n*s_in/s_out) (as CT-CLIP): see mg_volume_resize for the grid. */
 int mg_volume_resample_spacing_scaled(mg_volume *v, const double sp_out[3], mg_interp mode,
-                                      int threads, char *err, size_t errlen);
+                                      mg_pool *pool, char *err, size_t errlen);
 /** Resize to nx x ny x nz as torch.nn.functional.interpolate(mode="trilinear",
  *  align_corners=False): src = (dst+0.5)*in/out-0.5 clamped at 0, upper
  *  neighbour min(i0+1, n-1); nearest as interpolate(mode="nearest"):
  *  floor(dst*in/out). The affine is scaled to keep the volume's extent. */
 int mg_volume_resize(mg_volume *v, int64_t nx, int64_t ny, int64_t nz, mg_interp mode,
-                     int threads, char *err, size_t errlen);
+                     mg_pool *pool, char *err, size_t errlen);
 
 /** Clip to [lo, hi] then map linearly to [out_lo, out_hi]. */
 void mg_volume_window(mg_volume *v, double lo, double hi, double out_lo, double out_hi);
