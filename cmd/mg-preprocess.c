@@ -802,7 +802,7 @@ int main(int argc, char **argv)
     status = ok ? 0 : 1;
     if (ok && mg_close_stdout(&cli) < 0) status = 1;
 done:
-    if (w) mg_writer_close(w, 0, NULL, 0);
+    mg_writer_abort(w);
     mg_record_destroy(rec);
     free(lo);
     mg_cli_free(&cli);

@@ -204,7 +204,7 @@ static int load_dataset(const mg_cli *cli, const clf_opts *o, const char *pred_p
     ssize_t *match = NULL;
     memset(d, 0, sizeof *d);
     if (mg_tsv_read_mt(pred_path, cli->pool, &d->pred, err, sizeof err) < 0) {
-        mg_error(cli, pred_path, "%s", err);
+        mg_error(cli, NULL, "%s", err);
         return -1;
     }
     int pid = mg_tsv_col(&d->pred, o->id_col);
@@ -214,7 +214,7 @@ static int load_dataset(const mg_cli *cli, const clf_opts *o, const char *pred_p
     int tid = pid;
     if (d->has_truth) {
         if (mg_tsv_read_mt(truth_path, cli->pool, &d->truth, err, sizeof err) < 0) {
-            mg_error(cli, truth_path, "%s", err);
+            mg_error(cli, NULL, "%s", err);
             return -1;
         }
         tid = mg_tsv_col(&d->truth, o->id_col);
@@ -301,16 +301,16 @@ static int load_dataset(const mg_cli *cli, const clf_opts *o, const char *pred_p
         if (d->n == 0) { mg_error(cli, truth_path, "no id in common with %s", pred_path); free(sc); goto done; }
         if (o->missing) {
             /* every id on one side only: predictions first, then truth, in file order */
-            mg_outfile *mf = mg_outfile_open(o->missing, err, sizeof err);
+            mg_ofile *mf = mg_ofile_open(o->missing, NULL, err, sizeof err);
             uint8_t *used = calloc(d->truth.nrow ? d->truth.nrow : 1, 1);
             if (!mf || !used) {
                 free(used);
-                if (mf) mg_outfile_close(mf, 0, err, sizeof err);
+                mg_ofile_abort(mf);
                 mg_error(cli, o->missing, "%s", mf ? "out of memory" : err);
                 free(sc);
                 goto done;
             }
-            FILE *mfp = mg_outfile_fp(mf);
+            FILE *mfp = mg_ofile_fp(mf);
             fprintf(mfp, "side\tid\n");
             for (size_t r = 0; r < d->pred.nrow; r++) {
                 if (match[r] < 0) fprintf(mfp, "predictions\t%s\n", mg_tsv_cell(&d->pred, r, pid));
@@ -319,7 +319,7 @@ static int load_dataset(const mg_cli *cli, const clf_opts *o, const char *pred_p
             for (size_t r = 0; r < d->truth.nrow; r++)
                 if (!used[r]) fprintf(mfp, "truth\t%s\n", mg_tsv_cell(&d->truth, r, tid));
             free(used);
-            if (mg_outfile_close(mf, !ferror(mfp), err, sizeof err) < 0) {
+            if (mg_ofile_close(mf, !ferror(mfp), err, sizeof err) < 0) {
                 mg_error(cli, o->missing, "write failed: %s", err);
                 free(sc);
                 goto done;
@@ -415,7 +415,7 @@ done:
 static int load_compare(const mg_cli *cli, const clf_opts *o, const char *path, dataset *d)
 {
     char err[512];
-    if (mg_tsv_read_mt(path, cli->pool, &d->pred2, err, sizeof err) < 0) { mg_error(cli, path, "%s", err); return -1; }
+    if (mg_tsv_read_mt(path, cli->pool, &d->pred2, err, sizeof err) < 0) { mg_error(cli, NULL, "%s", err); return -1; }
     int id2 = mg_tsv_col(&d->pred2, o->id_col);
     if (id2 < 0) { mg_error(cli, path, "no id column '%s'", o->id_col); return -1; }
     int pid = mg_tsv_col(&d->pred, o->id_col);
@@ -499,11 +499,11 @@ static json_t *metric_obj(double v, double lo, double hi, int have_ci)
 static int write_json(const mg_cli *cli, const char *path, json_t *root)
 {
     char err[256];
-    mg_outfile *f = mg_outfile_open(path, err, sizeof err);
+    mg_ofile *f = mg_ofile_open(path, NULL, err, sizeof err);
     if (!f) { mg_error(cli, path, "%s", err); return -1; }
-    int ok = json_dumpf(root, mg_outfile_fp(f), JSON_INDENT(2)) == 0 &&
-             fputc('\n', mg_outfile_fp(f)) != EOF;
-    if (mg_outfile_close(f, ok, err, sizeof err) < 0 || !ok) {
+    int ok = json_dumpf(root, mg_ofile_fp(f), JSON_INDENT(2)) == 0 &&
+             fputc('\n', mg_ofile_fp(f)) != EOF;
+    if (mg_ofile_close(f, ok, err, sizeof err) < 0 || !ok) {
         mg_error(cli, path, "write failed%s%s", err[0] ? ": " : "", err);
         return -1;
     }
@@ -515,9 +515,9 @@ static int write_json(const mg_cli *cli, const char *path, json_t *root)
 static int write_table(const mg_cli *cli, json_t *root)
 {
     char err[256];
-    mg_outfile *f = mg_outfile_open(cli->output, err, sizeof err);
+    mg_ofile *f = mg_ofile_open(cli->output, NULL, err, sizeof err);
     if (!f) { mg_error(cli, cli->output, "%s", err); return -1; }
-    FILE *fp = mg_outfile_fp(f);
+    FILE *fp = mg_ofile_fp(f);
     const char *key;
     json_t *v;
     const char *task = json_string_value(json_object_get(root, "task"));
@@ -620,7 +620,7 @@ static int write_table(const mg_cli *cli, json_t *root)
         }
     }
     int ok = !ferror(fp);
-    if (mg_outfile_close(f, ok, err, sizeof err) < 0 || !ok) {
+    if (mg_ofile_close(f, ok, err, sizeof err) < 0 || !ok) {
         mg_error(cli, cli->output, "write failed%s%s", err[0] ? ": " : "", err);
         return -1;
     }
@@ -1249,9 +1249,9 @@ static int write_per_case(mg_cli *cli, const char *path, const char *const *cols
                           const char *const *ids, const double *v, size_t n)
 {
     char err[256];
-    mg_outfile *f = mg_outfile_open(path, err, sizeof err);
+    mg_ofile *f = mg_ofile_open(path, NULL, err, sizeof err);
     if (!f) { mg_error(cli, path, "%s", err); return -1; }
-    FILE *fp = mg_outfile_fp(f);
+    FILE *fp = mg_ofile_fp(f);
     fprintf(fp, "id");
     for (int k = 0; k < K; k++) fprintf(fp, "\t%s", cols[k]);
     fputc('\n', fp);
@@ -1264,7 +1264,7 @@ static int write_per_case(mg_cli *cli, const char *path, const char *const *cols
         fputc('\n', fp);
     }
     int ok = !ferror(fp);
-    if (mg_outfile_close(f, ok, err, sizeof err) < 0 || !ok) {
+    if (mg_ofile_close(f, ok, err, sizeof err) < 0 || !ok) {
         mg_error(cli, path, "write failed%s%s", err[0] ? ": " : "", err);
         return -1;
     }
@@ -1371,8 +1371,8 @@ static int main_report(int argc, char **argv)
     mg_radgraph_sets *rh = NULL, *rr = NULL;
     size_t nrep = 0;
     const char **rids = NULL;
-    if (mg_tsv_read(hp, &H, err, sizeof err) < 0) { mg_error(&cli, hp, "%s", err); goto done; }
-    if (mg_tsv_read(rp, &R, err, sizeof err) < 0) { mg_error(&cli, rp, "%s", err); goto done; }
+    if (mg_tsv_read(hp, &H, err, sizeof err) < 0) { mg_error(&cli, NULL, "%s", err); goto done; }
+    if (mg_tsv_read(rp, &R, err, sizeof err) < 0) { mg_error(&cli, NULL, "%s", err); goto done; }
     int hid = mg_tsv_col(&H, o.id_col), rid = mg_tsv_col(&R, o.id_col);
     if (hid < 0) { mg_error(&cli, hp, "no id column '%s'", o.id_col); goto done; }
     if (rid < 0) { mg_error(&cli, rp, "no id column '%s'", o.id_col); goto done; }
@@ -1602,8 +1602,8 @@ static int main_vqa(int argc, char **argv)
     double *per = NULL;
     const char **qids = NULL;
     size_t n = 0, nclosed = 0, nopen = 0, excluded = 0;
-    if (mg_tsv_read(pp, &P, err, sizeof err) < 0) { mg_error(&cli, pp, "%s", err); goto done; }
-    if (mg_tsv_read(tp, &G, err, sizeof err) < 0) { mg_error(&cli, tp, "%s", err); goto done; }
+    if (mg_tsv_read(pp, &P, err, sizeof err) < 0) { mg_error(&cli, NULL, "%s", err); goto done; }
+    if (mg_tsv_read(tp, &G, err, sizeof err) < 0) { mg_error(&cli, NULL, "%s", err); goto done; }
     int pid = mg_tsv_col(&P, o.id_col), gid = mg_tsv_col(&G, o.id_col);
     int pac = mg_tsv_col(&P, o.text_col), gac = mg_tsv_col(&G, o.text_col);
     int gtc = mg_tsv_col(&G, o.type_col ? o.type_col : "answer_type");

@@ -4,6 +4,7 @@
 #include "mg_stream.h"
 #include "mg_tensor.h"
 
+#include "mg_err.h"
 #include <jansson.h>
 
 #include <errno.h>
@@ -15,10 +16,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static int slurp(const char *path, char **buf, size_t *len, char *err, size_t errlen)
+static int slurp(const char *path, const char *src, char **buf, size_t *len, char *err, size_t errlen)
 {
     FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-    if (!f) { snprintf(err, errlen, "%s", strerror(errno)); return -1; }
+    if (!f) { mg_seterr_at(err, errlen, src, 0, "%s", strerror(errno)); return -1; }
     size_t cap = 1 << 16, n = 0;
     struct stat st;
     if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
@@ -37,7 +38,7 @@ static int slurp(const char *path, char **buf, size_t *len, char *err, size_t er
         if (r == 0) break;
     }
     if (ferror(f)) {
-        snprintf(err, errlen, "read error: %s", strerror(errno));
+        mg_seterr_at(err, errlen, src, 0, "read error: %s", strerror(errno));
         free(b);
         if (f != stdin) fclose(f);
         return -1;
@@ -49,7 +50,7 @@ static int slurp(const char *path, char **buf, size_t *len, char *err, size_t er
 nomem:
     free(b);
     if (f != stdin) fclose(f);
-    snprintf(err, errlen, "out of memory");
+    mg_seterr_at(err, errlen, src, 0, "out of memory");
     return -1;
 }
 
@@ -90,7 +91,7 @@ static int split(char *line, char **out, int max)
     return n;
 }
 
-static int parse_table(mg_tsv *t, mg_pool *pool, char *err, size_t errlen);
+static int parse_table(mg_tsv *t, mg_pool *pool, const char *src, char *err, size_t errlen);
 
 /* Append s to the growing text, tabs and line breaks turned into spaces. */
 static int put_field(char **out, size_t *len, size_t *cap, const char *s, char sep)
@@ -114,7 +115,7 @@ static int put_field(char **out, size_t *len, size_t *cap, const char *s, char s
 /* JSON Lines (one object per line, as report and VQA outputs often are) as a
  * table: the keys of the first object are the columns; strings as they are
  * (tabs and line breaks become spaces), numbers, booleans (1/0), null (""). */
-static int jsonl_to_table(mg_tsv *t, char *err, size_t errlen)
+static int jsonl_to_table(mg_tsv *t, const char *src, char *err, size_t errlen)
 {
     char *out = NULL, **keys = NULL, num[64];
     size_t len = 0, cap = 0, nk = 0, lineno = 0, pos = 0;
@@ -131,7 +132,7 @@ static int jsonl_to_table(mg_tsv *t, char *err, size_t errlen)
         json_error_t je;
         json_t *o = json_loadb(s, l, JSON_REJECT_DUPLICATES, &je);
         if (!o || !json_is_object(o)) {
-            snprintf(err, errlen, "line %zu: not a JSON object%s%s", lineno, o ? "" : ": ", o ? "" : je.text);
+            mg_seterr_at(err, errlen, src, (long)lineno, "not a JSON object%s%s", o ? "" : ": ", o ? "" : je.text);
             json_decref(o);
             goto done;
         }
@@ -139,20 +140,20 @@ static int jsonl_to_table(mg_tsv *t, char *err, size_t errlen)
             first = o;
             nk = json_object_size(o);
             keys = calloc(nk ? nk : 1, sizeof *keys);
-            if (!keys) { snprintf(err, errlen, "out of memory"); goto done; }
+            if (!keys) { mg_seterr_at(err, errlen, src, 0, "out of memory"); goto done; }
             const char *key;
             json_t *v;
             size_t i = 0;
             json_object_foreach(o, key, v) keys[i++] = (char *)key;
             for (i = 0; i < nk; i++)
                 if (put_field(&out, &len, &cap, keys[i], i + 1 < nk ? '\t' : '\n') < 0) goto nomem;
-            if (!nk) { snprintf(err, errlen, "line %zu: empty object", lineno); goto done; }
+            if (!nk) { mg_seterr_at(err, errlen, src, (long)lineno, "empty object"); goto done; }
         }
         for (size_t i = 0; i < nk; i++) {
             json_t *v = json_object_get(o, keys[i]);
             const char *txt;
             if (!v) {
-                snprintf(err, errlen, "line %zu: no key \"%s\"", lineno, keys[i]);
+                mg_seterr_at(err, errlen, src, (long)lineno, "no key \"%s\"", keys[i]);
                 if (o != first) json_decref(o);
                 goto done;
             }
@@ -162,7 +163,7 @@ static int jsonl_to_table(mg_tsv *t, char *err, size_t errlen)
             else if (json_is_boolean(v)) txt = json_is_true(v) ? "1" : "0";
             else if (json_is_null(v)) txt = "";
             else {
-                snprintf(err, errlen, "line %zu: key \"%s\" is not a string, number, boolean or null", lineno, keys[i]);
+                mg_seterr_at(err, errlen, src, (long)lineno, "key \"%s\" is not a string, number, boolean or null", keys[i]);
                 if (o != first) json_decref(o);
                 goto done;
             }
@@ -170,7 +171,7 @@ static int jsonl_to_table(mg_tsv *t, char *err, size_t errlen)
         }
         if (o != first) json_decref(o);
     }
-    if (!first) { snprintf(err, errlen, "empty table (no JSON object)"); goto done; }
+    if (!first) { mg_seterr_at(err, errlen, src, 0, "empty table (no JSON object)"); goto done; }
     free(t->buf);
     t->buf = out;
     t->len = len;
@@ -179,7 +180,7 @@ static int jsonl_to_table(mg_tsv *t, char *err, size_t errlen)
     rc = 0;
     goto done;
 nomem:
-    snprintf(err, errlen, "out of memory");
+    mg_seterr_at(err, errlen, src, 0, "out of memory");
 done:
     free(out); free(keys);
     json_decref(first);
@@ -245,7 +246,7 @@ static int fmt_exact(char *dst, double x)
 /* A stream of prediction records as a table: id, the scores of tensor
  * "pred" ([] or [C]; columns named by the "classes" metadata, else pred or
  * pred0..), then the other metadata keys of the first record. */
-static int stream_to_table(mg_tsv *t, char *err, size_t errlen)
+static int stream_to_table(mg_tsv *t, const char *src, char *err, size_t errlen)
 {
     mg_reader *rd = mg_reader_open_mem(t->buf, t->len, err, errlen);
     mg_record *rec = mg_record_init();
@@ -253,16 +254,16 @@ static int stream_to_table(mg_tsv *t, char *err, size_t errlen)
     size_t olen = 0, ocap = 0;
     int rc = -1, C = -1, nmeta = 0, ncol = 0;
     size_t rows = 0;
-    if (!rd || !rec) { if (rd && !rec) snprintf(err, errlen, "out of memory"); goto done; }
+    if (!rd || !rec) { if (rd && !rec) mg_seterr_at(err, errlen, src, 0, "out of memory"); goto done; }
     int st;
     while ((st = mg_reader_next(rd, rec)) == 1) {
         mg_tensor *pt = mg_record_find_tensor(rec, "pred");
         const char *id = mg_record_get_meta(rec, "id");
-        if (!id) { snprintf(err, errlen, "record %zu: no id metadata", rows + 1); goto done; }
+        if (!id) { mg_seterr_at(err, errlen, src, 0, "record %zu: no id metadata", rows + 1); goto done; }
         /* scores from the "pred" tensor, or only from metadata (no tensor) */
         int64_t m = pt ? mg_tensor_numel(pt) : 0;
         if (pt && (pt->ndim > 1 || m < 1 || m > 100000)) {
-            snprintf(err, errlen, "record %zu: pred tensor must be a scalar or a vector", rows + 1);
+            mg_seterr_at(err, errlen, src, 0, "record %zu: pred tensor must be a scalar or a vector", rows + 1);
             goto done;
         }
         if (C < 0) {
@@ -277,7 +278,7 @@ static int stream_to_table(mg_tsv *t, char *err, size_t errlen)
             size_t need = 16 + (cl ? strlen(cl) : 0) + (size_t)C * 24;
             for (int k = 0; k < rec->n_meta; k++) need += strlen(rec->meta[k].key) + 1;
             nbuf = malloc(need);
-            if (!names || !nbuf) { snprintf(err, errlen, "out of memory"); goto done; }
+            if (!names || !nbuf) { mg_seterr_at(err, errlen, src, 0, "out of memory"); goto done; }
             char *q = nbuf;
             names[0] = q; q += sprintf(q, "id") + 1;
             if (cl && C > 0) {
@@ -290,7 +291,7 @@ static int stream_to_table(mg_tsv *t, char *err, size_t errlen)
                     if (e) *e = 0;
                     names[1 + k] = tok;
                 }
-                if (k != C) { snprintf(err, errlen, "record 1: %d classes for %d scores", k, C); goto done; }
+                if (k != C) { mg_seterr_at(err, errlen, src, 0, "record 1: %d classes for %d scores", k, C); goto done; }
             } else
                 for (int k = 0; k < C; k++) {
                     names[1 + k] = q;
@@ -303,24 +304,24 @@ static int stream_to_table(mg_tsv *t, char *err, size_t errlen)
                     q += sprintf(q, "%s", rec->meta[k].key) + 1;
                 }
         } else if (m != C) {
-            snprintf(err, errlen, "record %zu: %lld pred scores, the first record had %d", rows + 1, (long long)m, C);
+            mg_seterr_at(err, errlen, src, 0, "record %zu: %lld pred scores, the first record had %d", rows + 1, (long long)m, C);
             goto done;
         }
         /* append the row as TSV text */
         size_t need = olen + strlen(id) + 2 + (size_t)C * 40;
         for (int k = 1 + C; k < ncol; k++) {
             const char *v = mg_record_get_meta(rec, names[k]);
-            if (!v) { snprintf(err, errlen, "record %zu: no %s metadata", rows + 1, names[k]); goto done; }
+            if (!v) { mg_seterr_at(err, errlen, src, 0, "record %zu: no %s metadata", rows + 1, names[k]); goto done; }
             need += strlen(v) + 1;
         }
         if (need + 1 > ocap) {
             size_t nc = ocap ? ocap : 1 << 16;
             while (nc < need + 1) nc *= 2;
             char *no = realloc(out, nc);
-            if (!no) { snprintf(err, errlen, "out of memory"); goto done; }
+            if (!no) { mg_seterr_at(err, errlen, src, 0, "out of memory"); goto done; }
             out = no; ocap = nc;
         }
-        if (strpbrk(id, "\t\n")) { snprintf(err, errlen, "record %zu: id contains a tab or newline", rows + 1); goto done; }
+        if (strpbrk(id, "\t\n")) { mg_seterr_at(err, errlen, src, 0, "record %zu: id contains a tab or newline", rows + 1); goto done; }
         olen += (size_t)sprintf(out + olen, "%s", id);
         for (int64_t k = 0; k < m; k++) {
             out[olen++] = '\t';
@@ -330,14 +331,14 @@ static int stream_to_table(mg_tsv *t, char *err, size_t errlen)
         out[olen++] = '\n';
         rows++;
     }
-    if (st < 0) { snprintf(err, errlen, "%s", mg_reader_error(rd)); goto done; }
-    if (rows == 0) { snprintf(err, errlen, "no records"); goto done; }
+    if (st < 0) { mg_seterr_at(err, errlen, src, 0, "%s", mg_reader_error(rd)); goto done; }
+    if (rows == 0) { mg_seterr_at(err, errlen, src, 0, "no records"); goto done; }
     /* rebuild t from the text */
     {
         size_t hl = 0;
         for (int k = 0; k < ncol; k++) hl += strlen(names[k]) + 1;
         char *txt = malloc(hl + olen + 1);
-        if (!txt) { snprintf(err, errlen, "out of memory"); goto done; }
+        if (!txt) { mg_seterr_at(err, errlen, src, 0, "out of memory"); goto done; }
         char *q = txt;
         for (int k = 0; k < ncol; k++) q += sprintf(q, "%s%c", names[k], k + 1 < ncol ? '\t' : '\n');
         memcpy(q, out, olen);
@@ -357,8 +358,9 @@ done:
 int mg_tsv_read_mt(const char *path, mg_pool *pool, mg_tsv *t, char *err, size_t errlen)
 {
     memset(t, 0, sizeof *t);
-    if (slurp(path, &t->buf, &t->len, err, errlen) < 0) return -1;
-    return parse_table(t, pool, err, errlen);
+    const char *src = strcmp(path, "-") ? path : "(stdin)";
+    if (slurp(path, src, &t->buf, &t->len, err, errlen) < 0) return -1;
+    return parse_table(t, pool, src, err, errlen);
 }
 
 int mg_tsv_read(const char *path, mg_tsv *t, char *err, size_t errlen)
@@ -370,11 +372,11 @@ int mg_tsv_parse_mem(const void *data, size_t len, mg_tsv *t, char *err, size_t 
 {
     memset(t, 0, sizeof *t);
     t->buf = malloc(len + 1);
-    if (!t->buf) { snprintf(err, errlen, "out of memory"); return -1; }
+    if (!t->buf) { mg_seterr(err, errlen, "out of memory"); return -1; }
     memcpy(t->buf, data, len);
     t->buf[len] = 0;
     t->len = len;
-    return parse_table(t, NULL, err, errlen);
+    return parse_table(t, NULL, NULL, err, errlen);
 }
 
 typedef struct { void *(*fn)(void *); char *ctx; size_t ctxsize; } parts_job;
@@ -461,29 +463,29 @@ static void *split_part(void *v)
 /* Split t->buf (t->len bytes, NUL-terminated) into the table. The body is cut
  * into parts at line boundaries, counted, then split in place, each part on
  * its own thread; the result does not depend on the number of parts. */
-static int parse_table(mg_tsv *t, mg_pool *pool, char *err, size_t errlen)
+static int parse_table(mg_tsv *t, mg_pool *pool, const char *src, char *err, size_t errlen)
 {
     static const unsigned char magic[8] = { 0x89, 'M', 'G', 'T', '\r', '\n', 0x1a, '\n' };
-    if (t->len >= 8 && !memcmp(t->buf, magic, 8) && stream_to_table(t, err, errlen) < 0) return -1;
-    if (t->len > 0 && t->buf[0] == '{' && jsonl_to_table(t, err, errlen) < 0) return -1;
-    if (memchr(t->buf, 0, t->len)) { snprintf(err, errlen, "binary data (NUL byte), not a TSV table"); return -1; }
+    if (t->len >= 8 && !memcmp(t->buf, magic, 8) && stream_to_table(t, src, err, errlen) < 0) return -1;
+    if (t->len > 0 && t->buf[0] == '{' && jsonl_to_table(t, src, err, errlen) < 0) return -1;
+    if (memchr(t->buf, 0, t->len)) { mg_seterr_at(err, errlen, src, 0, "binary data (NUL byte), not a TSV table"); return -1; }
     size_t pos = 0, lineno = 0;
     char *line;
     while ((line = next_line(t->buf, t->len, &pos))) {
         lineno++;
         if (line[0] && line[0] != '#') break;
     }
-    if (!line) { snprintf(err, errlen, "empty table (no header line)"); return -1; }
+    if (!line) { mg_seterr_at(err, errlen, src, 0, "empty table (no header line)"); return -1; }
     int nc = 1;
     for (char *p = line; *p; p++) nc += *p == '\t';
     t->colname = malloc((size_t)nc * sizeof *t->colname);
-    if (!t->colname) { snprintf(err, errlen, "out of memory"); return -1; }
+    if (!t->colname) { mg_seterr_at(err, errlen, src, 0, "out of memory"); return -1; }
     t->ncol = split(line, t->colname, nc);
     for (int c = 0; c < nc; c++) {
-        if (!t->colname[c][0]) { snprintf(err, errlen, "line %zu: empty column name", lineno); return -1; }
+        if (!t->colname[c][0]) { mg_seterr_at(err, errlen, src, (long)lineno, "empty column name"); return -1; }
         for (int d = 0; d < c; d++)
             if (!strcmp(t->colname[c], t->colname[d])) {
-                snprintf(err, errlen, "line %zu: duplicated column '%s'", lineno, t->colname[c]);
+                mg_seterr_at(err, errlen, src, (long)lineno, "duplicated column '%s'", t->colname[c]);
                 return -1;
             }
     }
@@ -509,14 +511,14 @@ static int parse_table(mg_tsv *t, mg_pool *pool, char *err, size_t errlen)
     run_parts(pool, np, count_part, part, sizeof *part);
     size_t rows = 0;
     for (int k = 0; k < np; k++) rows += part[k].rows;
-    if (rows == 0) { snprintf(err, errlen, "no data rows"); return -1; }
+    if (rows == 0) { mg_seterr_at(err, errlen, src, 0, "no data rows"); return -1; }
     t->cell = malloc(rows * (size_t)nc * sizeof *t->cell);
-    if (!t->cell) { snprintf(err, errlen, "out of memory"); return -1; }
+    if (!t->cell) { mg_seterr_at(err, errlen, src, 0, "out of memory"); return -1; }
     for (size_t k = 0, r = 0; k < (size_t)np; r += part[k].rows, k++) part[k].cell = t->cell + r * (size_t)nc;
     run_parts(pool, np, split_part, part, sizeof *part);
     for (int k = 0; k < np; k++) {
         if (part[k].bad_line) {
-            snprintf(err, errlen, "line %zu: %d fields, header has %d", lineno + part[k].bad_line,
+            mg_seterr_at(err, errlen, src, (long)(lineno + part[k].bad_line), "%d fields, header has %d",
                      part[k].bad_fields, nc);
             return -1;
         }
@@ -716,7 +718,7 @@ int mg_tsv_join(const mg_tsv *a, int ida, const mg_tsv *b, int idb, mg_pool *poo
     if (bucket_pass(a, ida, b, idb, pool, match, &dup_a, &dup_b) < 0) return -1;
     if (dup_a != SIZE_MAX || dup_b != SIZE_MAX) {
         *dup_side = dup_a != SIZE_MAX ? 'a' : 'b';
-        snprintf(err, errlen, "duplicated id '%s'", dup_a != SIZE_MAX ? mg_tsv_cell(a, dup_a, ida) : mg_tsv_cell(b, dup_b, idb));
+        mg_seterr(err, errlen, "duplicated id '%s'", dup_a != SIZE_MAX ? mg_tsv_cell(a, dup_a, ida) : mg_tsv_cell(b, dup_b, idb));
         return -2;
     }
     int np = clamp_threads(mg_pool_threads(pool));
@@ -938,7 +940,7 @@ int mg_tsv_unique_mt(const mg_tsv *t, int col, mg_pool *pool, char *err, size_t 
     size_t dup, unused;
     if (bucket_pass(t, col, NULL, 0, pool, NULL, &dup, &unused) < 0) return -1;
     if (dup == SIZE_MAX) return 0;
-    snprintf(err, errlen, "duplicated id '%s'", mg_tsv_cell(t, dup, col));
+    mg_seterr(err, errlen, "duplicated id '%s'", mg_tsv_cell(t, dup, col));
     return -2;
 }
 

@@ -176,7 +176,6 @@ static void check_threads(void)
     size_t line = 1;
     for (char *c = text; c < q; c++) line += *c == '\n';
     char want[128], first[512] = "";
-    snprintf(want, sizeof want, "line %zu: 2 fields, header has 3", line);
     bad = 0;
     for (int th = 1; th <= 4 && !bad; th++) {
         mg_pool *pool = th > 1 ? mg_pool_create(th) : NULL;
@@ -184,6 +183,7 @@ static void check_threads(void)
         char path[64];
         if (!f || fwrite(text, 1, len, f) != len || fflush(f)) { bad = 1; break; }
         snprintf(path, sizeof path, "/proc/self/fd/%d", fileno(f));
+        snprintf(want, sizeof want, "%s:%zu: 2 fields, header has 3", path, line);
         int rc = mg_tsv_read_mt(path, pool, &t, err, sizeof err);
         if (rc == 0 || strcmp(err, want)) { bad = 1; snprintf(first, sizeof first, "-@%d: '%s', want '%s'", th, rc ? err : "no error", want); }
         mg_tsv_free(&t);
