@@ -201,6 +201,7 @@ int main(int argc, char **argv)
     if (argc - optind > 1) { mg_usage_error(&cli, "one input file at most"); ret = 2; goto out; }
     j.in = optind < argc ? argv[optind] : "-";
     j.ctx.threads = cli.threads;
+    j.ctx.pool = cli.pool;
 
     if (!(j.model = mg_encoder_load(dir, &j.ctx, err, sizeof err))) { mg_error(&cli, dir, "%s", err); goto out; }
     int64_t size[4];            /* room for a volume encoder's [C,D,H,W] */

@@ -8,8 +8,8 @@
  * Kernels only: no model layout lives here (model families are in
  * common/models/). Weights carry an mg_dtype (mg_dtype.h), no file-format type.
  *
- * Threads: mg_nn_ctx.threads is used for OpenBLAS and for the kernels' own
- * loops (rows of norms and activations, blocks of attention).
+ * Threads: mg_nn_ctx.threads is used for OpenBLAS; the kernels' own loops
+ * (rows of norms and activations, blocks of attention) run on mg_nn_ctx.pool.
  * OpenBLAS rule: OpenBLAS's thread count is process-wide, so every kernel that
  * calls BLAS sets it to its ctx's count for its own calls and puts the value it
  * found back before returning. Nothing here leaves the count changed for other
@@ -24,10 +24,17 @@
 #include <stdint.h>
 #include "mg_dtype.h"
 #include "mg_err.h"
+#include "mg_pool.h"
 
 typedef struct {
     int threads;                 /* >= 1 */
+    mg_pool *pool;               /* threads workers; NULL runs loops on the caller */
 } mg_nn_ctx;
+
+/** threads workers and their pool (started once, reused by every kernel).
+ *  0, or -1 when the pool cannot be made. Release with mg_nn_ctx_free. */
+MG_MUST_CHECK int mg_nn_ctx_init(mg_nn_ctx *ctx, int threads);
+void mg_nn_ctx_free(mg_nn_ctx *ctx);
 
 /* A 2-D weight [rows, cols] in file dtype (MG_F32, MG_F16 or MG_BF16). */
 typedef struct {
@@ -42,9 +49,8 @@ enum { MG_ACT_GELU_ERF = 1, MG_ACT_GELU_TANH, MG_ACT_QUICK_GELU, MG_ACT_SWIGLU }
  *  them per call (see the rule above), so this does nothing. */
 void mg_nn_begin(const mg_nn_ctx *ctx);
 
-/** Run fn(arg, task, worker) for task in [0, ntasks) on up to ctx->threads
- *  threads (workers numbered from 0). Returns 0, or -1 if a thread could not
- *  be started (the tasks then run on the caller). */
+/** Run fn(arg, task, worker) for task in [0, ntasks) on ctx->pool (workers
+ *  numbered from 0, below ctx->threads). Returns 0. */
 int mg_nn_parallel(const mg_nn_ctx *ctx, int ntasks, void (*fn)(void *, int, int), void *arg);
 
 /** y[n, rows] = x[n, cols] · Wᵀ (+ bias[rows]); the nn.Linear convention,
