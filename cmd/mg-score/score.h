@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "mg_cli.h"
+#include "mg_dataset.h"
 #include "mg_metrics_text.h"
 
 /* subcommands (main.c dispatches) */
@@ -68,5 +69,8 @@ int write_per_case(mg_cli *cli, const char *path, const char *const *cols, int K
                    const char *const *ids, const double *v, size_t n);
 /** Options of report and vqa. -1 to go on, else the exit status. */
 int parse_text_opts(mg_cli *cli, int argc, char **argv, text_opts *o, int is_vqa);
+/** Options, then the two tables (PRED/HYP into a, TRUTH/REF into b) keyed by
+ *  --id-col. -1 to go on, else the exit status. Free both tables in every case. */
+int text_begin(mg_cli *cli, int argc, char **argv, text_opts *o, int is_vqa, mg_table *a, mg_table *b);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "mg_metrics.h"
 #include "mg_metrics_boot.h"
+#include "mg_dataset.h"
 #include "mg_metrics_tsv.h"
 #include "score.h"
 
@@ -169,4 +170,17 @@ int parse_text_opts(mg_cli *cli, int argc, char **argv, text_opts *o, int is_vqa
 out:
     free(lo);
     return st;
+}
+
+int text_begin(mg_cli *cli, int argc, char **argv, text_opts *o, int is_vqa, mg_table *a, mg_table *b)
+{
+    char err[512];
+    memset(a, 0, sizeof *a);
+    memset(b, 0, sizeof *b);
+    int st = parse_text_opts(cli, argc, argv, o, is_vqa);
+    if (st >= 0) return st;
+    const char *pa = argv[optind], *pb = argv[optind + 1];
+    if (mg_table_read(a, pa, o->id_col, 1, err, sizeof err) < 0) { mg_error(cli, pa, "%s", err); return 1; }
+    if (mg_table_read(b, pb, o->id_col, 1, err, sizeof err) < 0) { mg_error(cli, pb, "%s", err); return 1; }
+    return -1;
 }

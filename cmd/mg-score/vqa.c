@@ -9,6 +9,7 @@
 
 #include "mg_metrics.h"
 #include "mg_metrics_boot.h"
+#include "mg_dataset.h"
 #include "mg_metrics_tsv.h"
 #include "score.h"
 
@@ -35,49 +36,49 @@ int mg_score_vqa(int argc, char **argv)
     mg_cli cli = mg_cli_default("mg-score", argc, argv);
     cli.usage = usage_vqa;
     text_opts o = { .id_col = "id", .text_col = "answer", .type_col = NULL, .seed = 1, .alpha = 0.05 };
-    int st = parse_text_opts(&cli, argc, argv, &o, 1);
-    if (st >= 0) { mg_cli_free(&cli); return st; }
-    st = 1;
-    const char *pp = argv[optind], *tp = argv[optind + 1];
-    char err[512];
-    mg_tsv P, G;
-    memset(&P, 0, sizeof P); memset(&G, 0, sizeof G);
+    mg_table PT, GT;
     mg_idgroup *grp = NULL;
     double *per = NULL;
     const char **qids = NULL;
     size_t n = 0, nclosed = 0, nopen = 0, excluded = 0;
-    if (mg_tsv_read(pp, &P, err, sizeof err) < 0) { mg_error(&cli, pp, "%s", err); goto done; }
-    if (mg_tsv_read(tp, &G, err, sizeof err) < 0) { mg_error(&cli, tp, "%s", err); goto done; }
-    int pid = mg_tsv_col(&P, o.id_col), gid = mg_tsv_col(&G, o.id_col);
-    int pac = mg_tsv_col(&P, o.text_col), gac = mg_tsv_col(&G, o.text_col);
-    int gtc = mg_tsv_col(&G, o.type_col ? o.type_col : "answer_type");
-    if (pid < 0) { mg_error(&cli, pp, "no id column '%s'", o.id_col); goto done; }
-    if (gid < 0) { mg_error(&cli, tp, "no id column '%s'", o.id_col); goto done; }
+    int st = text_begin(&cli, argc, argv, &o, 1, &PT, &GT);
+    if (st >= 0) {   /* --help, --version (stdout already closed) or an error */
+        mg_table_free(&PT); mg_table_free(&GT);
+        mg_cli_free(&cli);
+        return st;
+    }
+    st = 1;
+    char err[512];
+    const char *pp = PT.path, *tp = GT.path;
+    const mg_tsv *P = &PT.t, *G = &GT.t;
+    int pid = PT.id, gid = GT.id;
+    int pac = mg_tsv_col(P, o.text_col), gac = mg_tsv_col(G, o.text_col);
+    int gtc = mg_tsv_col(G, o.type_col ? o.type_col : "answer_type");
     if (pac < 0) { mg_error(&cli, pp, "no answer column '%s'", o.text_col); goto done; }
     if (gac < 0) { mg_error(&cli, tp, "no answer column '%s'", o.text_col); goto done; }
     if (o.type_col && gtc < 0) { mg_error(&cli, tp, "no type column '%s'", o.type_col); goto done; }
     {
-        int jr = mg_tsv_unique(&P, pid, err, sizeof err);
+        int jr = mg_tsv_unique(P, pid, err, sizeof err);
         if (jr == -2) { mg_error(&cli, pp, "%s", err); goto done; }
         if (jr < 0) { mg_error(&cli, NULL, "out of memory"); goto done; }
     }
-    grp = mg_tsv_group_ids(&G, gid);
+    grp = mg_tsv_group_ids(G, gid);
     /* per question: closed hit, open recall, token F1, exact match, F1 closed, F1 open */
     enum { K = 6 };
-    per = malloc((P.nrow ? P.nrow : 1) * K * sizeof *per);
-    qids = malloc((P.nrow ? P.nrow : 1) * sizeof *qids);
+    per = malloc((P->nrow ? P->nrow : 1) * K * sizeof *per);
+    qids = malloc((P->nrow ? P->nrow : 1) * sizeof *qids);
     if (!grp || !per || !qids) { mg_error(&cli, NULL, "out of memory"); goto done; }
     size_t missing = 0;
     const char *first_missing = NULL;
-    for (size_t r = 0; r < P.nrow; r++) {
-        const char *id = mg_tsv_cell(&P, r, pid);
-        size_t cnt, s0 = mg_idgroup_find(grp, G.nrow, id, &cnt);
+    for (size_t r = 0; r < P->nrow; r++) {
+        const char *id = mg_tsv_cell(P, r, pid);
+        size_t cnt, s0 = mg_idgroup_find(grp, G->nrow, id, &cnt);
         if (!cnt) { if (!missing++) first_missing = id; continue; }
         double *v = per + n * K;
-        const char *pred = mg_tsv_cell(&P, r, pac);
+        const char *pred = mg_tsv_cell(P, r, pac);
         int closed = -1;
         if (gtc >= 0) {
-            const char *t = mg_tsv_cell(&G, grp[s0].row, gtc);
+            const char *t = mg_tsv_cell(G, grp[s0].row, gtc);
             if (!strcasecmp(t, "closed") || !strcasecmp(t, "yes/no")) closed = 1;
             else if (!strcasecmp(t, "open") || !strcasecmp(t, "other")) closed = 0;
             else { mg_error(&cli, tp, "id %s: question type '%s' is not closed or open", id, t); goto done; }
@@ -85,7 +86,7 @@ int mg_score_vqa(int argc, char **argv)
         const char **golds = malloc(cnt * sizeof *golds);
         double sc[4];
         if (!golds) { mg_error(&cli, NULL, "out of memory"); goto done; }
-        for (size_t j = 0; j < cnt; j++) golds[j] = mg_tsv_cell(&G, grp[s0 + j].row, gac);
+        for (size_t j = 0; j < cnt; j++) golds[j] = mg_tsv_cell(G, grp[s0 + j].row, gac);
         int vr = mg_vqa_score(pred, golds, cnt, closed, o.compat == 1, sc, &closed);
         free(golds);
         if (vr < 0) { mg_error(&cli, NULL, "out of memory"); goto done; }
@@ -123,7 +124,7 @@ int mg_score_vqa(int argc, char **argv)
     st = 0;
 done:
     free(grp); free(per); free(qids);
-    mg_tsv_free(&P); mg_tsv_free(&G);
+    mg_table_free(&PT); mg_table_free(&GT);
     if (st == 0 && mg_close_stdout(&cli) < 0) st = 1;
     mg_cli_free(&cli);
     return st;
