@@ -104,9 +104,11 @@ static void clf_run_free(clf_run *r)
 /* ---------------- options ---------------- */
 
 /* One option of classify/risk into o; 0, or -1 after a usage message. */
-static int set_clf_option(mg_cli *cli, int c, const char *arg, clf_opts *o)
+static int set_clf_option(mg_cli *cli, int c, const char *arg, const char *name, void *opts)
 {
+    clf_opts *o = opts;
     long lv;
+    (void)name;
     switch (c) {
     case O_ID: o->id_col = arg; return 0;
     case O_SCORE: o->score_cols = arg; return 0;
@@ -182,29 +184,11 @@ static int parse_clf_opts(mg_cli *cli, int argc, char **argv, clf_opts *o)
         { "missing", required_argument, 0, O_MISSING }, { "probabilities", no_argument, 0, O_PROB },
         { "covariates", required_argument, 0, O_COVAR }, { 0, 0, 0, 0 }
     };
-    struct option *lo = mg_cli_long_options(own);
-    int c, st = -1, li = 0;
-    opterr = 0;
-    while (st < 0 && (c = getopt_long(argc, argv, MG_CLI_SHORT, lo, &li)) >= 0) {
-        if (c == '?' || c == ':') {
-            mg_usage_error(cli, "unknown option or missing value: '%s'", argv[optind - 1]);
-            st = 2;
-            break;
-        }
-        switch (mg_cli_common(cli, c, optarg)) {
-        case MG_CLI_HANDLED: continue;
-        case MG_CLI_EXIT_OK: st = 0; continue;
-        case MG_CLI_USAGE: st = 2; continue;
-        default: break;
-        }
-        if (set_clf_option(cli, c, optarg, o) < 0) st = 2;
-    }
+    int st = score_getopt(cli, argc, argv, own, set_clf_option, o);
     if (st < 0 && (argc - optind < 1 || argc - optind > 2)) {
         mg_usage_error(cli, "expected PRED.tsv [TRUTH.tsv]");
         st = 2;
     }
-    free(lo);
-    if (cli->threads < 1) cli->threads = 1;
     return st;
 }
 

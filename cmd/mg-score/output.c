@@ -201,3 +201,29 @@ void json_set_bootstrap(json_t *root, long replicates, unsigned long long seed, 
     json_object_set_new(bs, "interval", json_string("percentile, linear interpolation (Hyndman-Fan type 7)"));
     json_object_set_new(root, "bootstrap", bs);
 }
+
+int score_getopt(mg_cli *cli, int argc, char **argv, const struct option *own,
+                 int (*set)(mg_cli *cli, int c, const char *arg, const char *name, void *opts), void *opts)
+{
+    struct option *lo = mg_cli_long_options(own);
+    int c, st = -1, li = 0;
+    if (!lo) { mg_error(cli, NULL, "out of memory"); return 1; }
+    opterr = 0;
+    while (st < 0 && (c = getopt_long(argc, argv, MG_CLI_SHORT, lo, &li)) >= 0) {
+        if (c == '?' || c == ':') {
+            mg_usage_error(cli, "unknown option or missing value: '%s'", argv[optind - 1]);
+            st = 2;
+            break;
+        }
+        switch (mg_cli_common(cli, c, optarg)) {
+        case MG_CLI_HANDLED: continue;
+        case MG_CLI_EXIT_OK: st = 0; continue;
+        case MG_CLI_USAGE: st = 2; continue;
+        default: break;
+        }
+        if (set(cli, c, optarg, lo[li].name, opts) < 0) st = 2;
+    }
+    free(lo);
+    if (cli->threads < 1) cli->threads = 1;
+    return st;
+}

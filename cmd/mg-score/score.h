@@ -39,6 +39,11 @@ int write_json(const mg_cli *cli, const char *path, json_t *root);
 int write_table(const mg_cli *cli, json_t *root);
 /** Index of arg in names, or -1. */
 int parse_choice(const char *arg, const char *const *names, int n);
+/** getopt_long over the common options and own: set(cli, c, arg, long name,
+ *  opts) takes each own option (0, or -1 after a usage message). -1 to go on
+ *  (operands from optind), else the exit status. */
+int score_getopt(mg_cli *cli, int argc, char **argv, const struct option *own,
+                 int (*set)(mg_cli *cli, int c, const char *arg, const char *name, void *opts), void *opts);
 /** --seed: a whole number in [0, 2^64); 0 or -1. */
 int parse_seed(const char *arg, unsigned long long *seed);
 
@@ -67,8 +72,6 @@ int run_text_output(mg_cli *cli, const text_opts *o, const char *command, size_t
 /** TSV of per-case values: id, then K columns (NaN as "nan"). */
 int write_per_case(mg_cli *cli, const char *path, const char *const *cols, int K,
                    const char *const *ids, const double *v, size_t n);
-/** Options of report and vqa. -1 to go on, else the exit status. */
-int parse_text_opts(mg_cli *cli, int argc, char **argv, text_opts *o, int is_vqa);
 /** Options, then the two tables (PRED/HYP into a, TRUTH/REF into b) keyed by
  *  --id-col. -1 to go on, else the exit status. Free both tables in every case. */
 int text_begin(mg_cli *cli, int argc, char **argv, text_opts *o, int is_vqa, mg_table *a, mg_table *b);

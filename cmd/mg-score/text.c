@@ -102,9 +102,40 @@ int write_per_case(mg_cli *cli, const char *path, const char *const *cols, int K
     return 0;
 }
 
-/* Shared option parsing of report and vqa. Returns -1 to continue, else the
+/* One option of report or vqa into o; 0, or -1 after a usage message. */
+static int set_text_option(mg_cli *cli, int c, const char *arg, const char *name, void *opts)
+{
+    static const char *const tok_names[] = { "none", "simple", "ptb" };
+    static const char *const unc_names[] = { "negative", "positive" };
+    static const char *const code_names[] = { "chexpert", "chexbert" };
+    static const char *const compat_names[] = { "exact", "llava-med" };
+    text_opts *o = opts;
+    int bad = 0;
+    switch (c) {
+    case O_ID: o->id_col = arg; break;
+    case O_HYPCOL: o->text_col = arg; break;
+    case O_TYPECOL: o->type_col = arg; break;
+    case O_TOKENIZE: bad = (o->tokenize = parse_choice(arg, tok_names, 3)) < 0; break;
+    case O_CHEX: o->chexpert = 1; break;
+    case O_SACRE: o->sacrebleu = 1; break;
+    case O_PERCASE: o->per_case = arg; break;
+    case O_RADGRAPH: o->radgraph = 1; break;
+    case O_UNCERTAIN: bad = (o->uncertain_pos = parse_choice(arg, unc_names, 2)) < 0; break;
+    case O_REFCOL: bad = (o->chexbert_codes = parse_choice(arg, code_names, 2)) < 0; break;
+    case O_COMPAT: bad = (o->compat = parse_choice(arg, compat_names, 2)) < 0; break;
+    case O_BOOT: bad = mg_parse_long(arg, 0, 100000000, &o->bootstrap) < 0; break;
+    case O_SEED: bad = parse_seed(arg, &o->seed) < 0; break;
+    case O_ALPHA: bad = mg_parse_double(arg, &o->alpha) < 0 || !(o->alpha > 0 && o->alpha < 1); break;
+    case O_JSON: o->json = arg; break;
+    default: mg_usage_error(cli, "unknown option"); return -1;
+    }
+    if (bad) mg_usage_error(cli, "invalid value '%s' for --%s", arg, name);
+    return bad ? -1 : 0;
+}
+
+/* Options of report and vqa and their two operands. -1 to go on, else the
  * exit status. */
-int parse_text_opts(mg_cli *cli, int argc, char **argv, text_opts *o, int is_vqa)
+static int parse_text_opts(mg_cli *cli, int argc, char **argv, text_opts *o, int is_vqa)
 {
     static const struct option own[] = {
         { "id-col", required_argument, 0, O_ID }, { "text-col", required_argument, 0, O_HYPCOL },
@@ -117,58 +148,11 @@ int parse_text_opts(mg_cli *cli, int argc, char **argv, text_opts *o, int is_vqa
         { "sacrebleu", no_argument, 0, O_SACRE }, { "per-case", required_argument, 0, O_PERCASE },
         { 0, 0, 0, 0 }
     };
-    static const char *const tok_names[] = { "none", "simple", "ptb" };
-    static const char *const unc_names[] = { "negative", "positive" };
-    static const char *const code_names[] = { "chexpert", "chexbert" };
-    static const char *const compat_names[] = { "exact", "llava-med" };
-    struct option *lo = mg_cli_long_options(own);
-    int c, st = -1;
-    opterr = 0;
-    int li = 0;
-    while ((c = getopt_long(argc, argv, MG_CLI_SHORT, lo, &li)) >= 0) {
-        if (c == '?' || c == ':') {
-            mg_usage_error(cli, "unknown option or missing value: '%s'", argv[optind - 1]);
-            st = 2;
-            goto out;
-        }
-        switch (mg_cli_common(cli, c, optarg)) {
-        case MG_CLI_HANDLED: continue;
-        case MG_CLI_EXIT_OK: st = 0; goto out;
-        case MG_CLI_USAGE: st = 2; goto out;
-        default: break;
-        }
-        int bad = 0;
-        switch (c) {
-        case O_ID: o->id_col = optarg; break;
-        case O_HYPCOL: o->text_col = optarg; break;
-        case O_TYPECOL: o->type_col = optarg; break;
-        case O_TOKENIZE: bad = (o->tokenize = parse_choice(optarg, tok_names, 3)) < 0; break;
-        case O_CHEX: o->chexpert = 1; break;
-        case O_SACRE: o->sacrebleu = 1; break;
-        case O_PERCASE: o->per_case = optarg; break;
-        case O_RADGRAPH: o->radgraph = 1; break;
-        case O_UNCERTAIN: bad = (o->uncertain_pos = parse_choice(optarg, unc_names, 2)) < 0; break;
-        case O_REFCOL: bad = (o->chexbert_codes = parse_choice(optarg, code_names, 2)) < 0; break;
-        case O_COMPAT: bad = (o->compat = parse_choice(optarg, compat_names, 2)) < 0; break;
-        case O_BOOT: bad = mg_parse_long(optarg, 0, 100000000, &o->bootstrap) < 0; break;
-        case O_SEED: bad = parse_seed(optarg, &o->seed) < 0; break;
-        case O_ALPHA: bad = mg_parse_double(optarg, &o->alpha) < 0 || !(o->alpha > 0 && o->alpha < 1); break;
-        case O_JSON: o->json = optarg; break;
-        default: bad = 2;
-        }
-        if (bad) {
-            if (bad == 2) mg_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
-            else mg_usage_error(cli, "invalid value '%s' for --%s", optarg, lo[li].name);
-            st = 2;
-            goto out;
-        }
-    }
-    if (argc - optind != 2) {
+    int st = score_getopt(cli, argc, argv, own, set_text_option, o);
+    if (st < 0 && argc - optind != 2) {
         mg_usage_error(cli, is_vqa ? "expected PRED.tsv TRUTH.tsv" : "expected HYP.tsv REF.tsv");
         st = 2;
     }
-out:
-    free(lo);
     return st;
 }
 
