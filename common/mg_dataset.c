@@ -18,6 +18,36 @@ int mg_table_read(mg_table *tb, const char *path, const char *id_col, int thread
     return 0;
 }
 
+int mg_table_from_ids(mg_table *tb, const char *const *ids, size_t n, const char *path,
+                      char *err, size_t errlen)
+{
+    memset(tb, 0, sizeof *tb);
+    tb->path = path;
+    size_t len = 3;                         /* "id\n" */
+    for (size_t i = 0; i < n; i++) {
+        /* the table parser skips empty and '#' lines and splits on tabs */
+        if (!ids[i][0] || ids[i][0] == '#' || strpbrk(ids[i], "\t\r\n")) {
+            mg_seterr(err, errlen, "record %zu: id '%s' cannot be a table cell "
+                      "(empty, '#' first, or a tab or line break)", i + 1, ids[i]);
+            return -1;
+        }
+        len += strlen(ids[i]) + 1;
+    }
+    char *buf = malloc(len), *p = buf;
+    if (!buf) { mg_seterr(err, errlen, "out of memory"); return -1; }
+    memcpy(p, "id\n", 3);
+    p += 3;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(ids[i]);
+        memcpy(p, ids[i], l);
+        p[l] = '\n';
+        p += l + 1;
+    }
+    int rc = mg_tsv_parse_mem(buf, len, &tb->t, err, errlen);
+    free(buf);
+    return rc < 0 ? -1 : 0;                 /* id is column 0 */
+}
+
 void mg_table_free(mg_table *tb)
 {
     mg_tsv_free(&tb->t);

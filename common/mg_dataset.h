@@ -36,6 +36,12 @@ typedef struct {
  *  Free with mg_table_free() in every case. */
 int mg_table_read(mg_table *tb, const char *path, const char *id_col, int threads,
                   char *err, size_t errlen);
+/** A one-column table (column "id") of n ids held in memory, e.g. the "id"
+ *  metadata of an embedding stream's records, to join with a labels table;
+ *  path names the source in messages. An id that is empty, starts with '#'
+ *  or holds a tab, CR or LF cannot be a table cell: -1 with err. */
+int mg_table_from_ids(mg_table *tb, const char *const *ids, size_t n, const char *path,
+                      char *err, size_t errlen);
 void mg_table_free(mg_table *tb);
 static inline const char *mg_table_id(const mg_table *tb, size_t row)
 { return mg_tsv_cell(&tb->t, row, tb->id); }

@@ -110,6 +110,25 @@ int main(void)
     CHECK("unknown_label_column_named", r == -1 && strstr(err, "no label column 'nope'"));
     mg_dataset_free(&d);
 
+    /* ids held in memory (an embedding stream's records) joined to a labels table */
+    {
+        const char *ids[] = { "s3", "s1", "s9" }, *bad[] = { "ok", "#x" };
+        mg_table a, b, c;
+        mg_join j;
+        const char *jep;
+        y = put("labels.tsv", "id\tdisease\ns1\t1\ns2\t0\ns3\t0\n");
+        int ra = mg_table_from_ids(&a, ids, 3, "emb.mgt", err, sizeof err);
+        int rb = mg_table_read(&b, y, "id", 1, err, sizeof err);
+        int rj = ra == 0 && rb == 0 ? mg_join_ids(&a, &b, 1, &j, &jep, err, sizeof err) : -1;
+        CHECK("ids_in_memory_join_a_labels_table", rj == 0 && j.n == 2 && j.b_row[0] == 2 && j.b_row[1] == 0 &&
+              j.a_only == 1 && !strcmp(j.first_a_only, "s9") && j.b_only == 1 && !strcmp(j.first_b_only, "s2"));
+        if (rj == 0) mg_join_free(&j);
+        mg_table_free(&a); mg_table_free(&b);
+        CHECK("id_that_cannot_be_a_cell_is_refused",
+              mg_table_from_ids(&c, bad, 2, "emb.mgt", err, sizeof err) < 0 && strstr(err, "record 2"));
+        mg_table_free(&c);
+    }
+
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
