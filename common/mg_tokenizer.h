@@ -1,0 +1,59 @@
+/* mg_tokenizer.h: text tokenizers of the supported checkpoints, read from the files
+ * the checkpoints ship:
+ *   - Hugging Face tokenizer.json with a BPE model (Gemma 3 / MedGemma: Replace
+ *     normalizer, byte fallback, ranked merges, added tokens);
+ *   - SentencePiece .model files (tokenizer.model / spiece.model: SigLIP, MedSigLIP),
+ *     unigram or BPE, with the nmt_nfkc precompiled character map and byte fallback.
+ * A loaded tokenizer is read-only: any number of threads may encode and decode with
+ * it at once. */
+#ifndef MG_TOKENIZER_H
+#define MG_TOKENIZER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct mg_tokenizer mg_tokenizer;
+
+/** path: a checkpoint directory (tokenizer.json preferred, else tokenizer.model, else
+ *  spiece.model) or one of those files (a name ending in .json is read as
+ *  tokenizer.json, anything else as a SentencePiece model). Beside a tokenizer.json,
+ *  tokenizer_config.json (when present) names bos/eos/pad. NULL with err on failure. */
+mg_tokenizer *mg_tokenizer_load(const char *path, char *err, size_t errlen);
+
+/** Read a tokenizer from memory (for fuzzing and tests): is_json selects tokenizer.json,
+ *  else a SentencePiece model. The bytes are copied as needed; data may be freed after. */
+mg_tokenizer *mg_tokenizer_load_mem(const void *data, size_t size, int is_json,
+                                    char *err, size_t errlen);
+
+void mg_tokenizer_free(mg_tokenizer *t);
+
+/** Encode len bytes of UTF-8 text (no BOS/EOS added). With parse_special 1 every added
+ *  token of a tokenizer.json (and every user-defined/control piece of a SentencePiece
+ *  model) found in the text, leftmost-longest, becomes its own id; with 0 only the
+ *  added tokens not marked special are (as Hugging Face's split_special_tokens=True;
+ *  SentencePiece: user-defined pieces only, as sentencepiece itself).
+ *  *ids is malloc'ed (caller frees; may be NULL when *n is 0). Returns 0, or -1 with err
+ *  (invalid UTF-8, out of memory). */
+int mg_tokenizer_encode(const mg_tokenizer *t, const char *text, size_t len, int parse_special,
+                        int32_t **ids, size_t *n, char *err, size_t errlen);
+
+/** Decode ids to UTF-8 text (malloc'ed, NUL-terminated; caller frees). Byte-fallback
+ *  pieces are reassembled into characters (bytes that do not form valid UTF-8 become
+ *  U+FFFD, as the reference decoders do). skip_special drops special/control tokens.
+ *  NULL with err for an id outside the vocabulary. */
+char *mg_tokenizer_decode(const mg_tokenizer *t, const int32_t *ids, size_t n, int skip_special,
+                          char *err, size_t errlen);
+
+/** Id of a piece given as its exact vocabulary string (e.g. "<start_of_turn>", "▁the"),
+ *  -1 when absent. */
+int32_t mg_tokenizer_id(const mg_tokenizer *t, const char *piece);
+/** Vocabulary string of id (owned by t), NULL when out of range or unassigned. */
+const char *mg_tokenizer_piece(const mg_tokenizer *t, int32_t id);
+/** One more than the largest id (added tokens included). */
+int32_t mg_tokenizer_vocab_size(const mg_tokenizer *t);
+/** Ids of the beginning/end of sequence and padding tokens, -1 when the tokenizer has none. */
+int32_t mg_tokenizer_bos(const mg_tokenizer *t);
+int32_t mg_tokenizer_eos(const mg_tokenizer *t);
+int32_t mg_tokenizer_pad(const mg_tokenizer *t);
+
+#endif
