@@ -395,6 +395,14 @@ int mg_tokenizer_encode(const mg_tokenizer *t, const char *text, size_t len, int
 char *mg_tokenizer_decode(const mg_tokenizer *t, const int32_t *ids, size_t n, int skip_special,
                           char *err, size_t errlen)
 {
+    size_t len;
+    return mg_tokenizer_decode_n(t, ids, n, skip_special, &len, err, errlen);
+}
+
+char *mg_tokenizer_decode_n(const mg_tokenizer *t, const int32_t *ids, size_t n, int skip_special,
+                            size_t *len, char *err, size_t errlen)
+{
+    *len = 0;
     for (size_t i = 0; i < n; i++)
         if (ids[i] < 0 || ids[i] >= t->v.n || !t->v.assigned[ids[i]]) {
             mg_seterr(err, errlen, "token id %ld is not in the vocabulary", (long)ids[i]);
@@ -410,6 +418,7 @@ char *mg_tokenizer_decode(const mg_tokenizer *t, const int32_t *ids, size_t n, i
         free(out.p);
         return NULL;
     }
+    *len = out.n;
     return out.p;
 }
 

@@ -43,6 +43,10 @@ int mg_tokenizer_encode(const mg_tokenizer *t, const char *text, size_t len, int
  *  NULL with err for an id outside the vocabulary. */
 char *mg_tokenizer_decode(const mg_tokenizer *t, const int32_t *ids, size_t n, int skip_special,
                           char *err, size_t errlen);
+/** mg_tokenizer_decode() that also stores the byte length in *len: decoded text may
+ *  hold NUL bytes (the piece <0x00>), which end the C string early. */
+char *mg_tokenizer_decode_n(const mg_tokenizer *t, const int32_t *ids, size_t n, int skip_special,
+                            size_t *len, char *err, size_t errlen);
 
 /** Id of a piece given as its exact vocabulary string (e.g. "<start_of_turn>", "▁the"),
  *  -1 when absent. */

@@ -35,9 +35,9 @@ static size_t unescape(char *s, size_t n)
     return o;
 }
 
-static void put_escaped(const char *s)
+static void put_escaped(const char *s, size_t n)
 {
-    for (; *s; s++) {
+    for (const char *e = s + n; s < e; s++) {
         unsigned char c = (unsigned char)*s;
         if (c == '\\') fputs("\\\\", stdout);
         else if (c == '\n') fputs("\\n", stdout);
@@ -95,10 +95,11 @@ int main(int argc, char **argv)
                 ids[nid++] = (int32_t)v;
                 p = end;
             }
-            char *s = mg_tokenizer_decode(t, ids, nid, flag, err, sizeof err);
+            size_t len;
+            char *s = mg_tokenizer_decode_n(t, ids, nid, flag, &len, err, sizeof err);
             free(ids);
             if (!s) { printf("!%s\n", err); status = 1; continue; }
-            put_escaped(s);
+            put_escaped(s, len);
             free(s);
         } else if (!strcmp(mode, "piece")) {
             printf("%d\n", (int)mg_tokenizer_id(t, line));
