@@ -370,7 +370,7 @@ int mg_tok_spm_load(mg_tokenizer *t, const unsigned char *data, size_t size, cha
     if (ns.charsmap.p && charsmap_load(&m->cm, ns.charsmap.p, (size_t)(ns.charsmap.end - ns.charsmap.p), err, errlen) < 0)
         return -1;
     const char *us = ts.has_unk_surface ? (const char *)ts.unk_surface.p : " \xE2\x81\x87 ";
-    size_t usn = ts.has_unk_surface ? (size_t)(ts.unk_surface.end - ts.unk_surface.p) : 7;
+    size_t usn = ts.has_unk_surface ? (size_t)(ts.unk_surface.end - ts.unk_surface.p) : strlen(us);
     if (!(m->unk_surface = malloc(usn + 1))) return mg_fail(err, errlen, "out of memory");
     memcpy(m->unk_surface, us, usn);
     m->unk_surface_len = usn;
