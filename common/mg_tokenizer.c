@@ -324,27 +324,11 @@ mg_tokenizer *mg_tokenizer_load_mem(const void *data, size_t size, int is_json,
     return t;
 }
 
-mg_tokenizer *mg_tokenizer_load(const char *path, char *err, size_t errlen)
+/* Load one file; config is tokenizer_config.json beside a tokenizer.json, or NULL. */
+static mg_tokenizer *load_file(const char *file, char *err, size_t errlen)
 {
-    char *file = NULL, *config = NULL, *data = NULL;
+    char *config = NULL, *data = NULL;
     mg_tokenizer *t = NULL;
-    size_t plen = strlen(path);
-    if (is_dir(path)) {
-        static const char *const names[] = {"tokenizer.json", "tokenizer.model", "spiece.model"};
-        for (size_t i = 0; i < sizeof names / sizeof names[0] && !file; i++) {
-            char *f = malloc(plen + strlen(names[i]) + 2);
-            if (!f) { mg_seterr(err, errlen, "out of memory"); goto done; }
-            sprintf(f, "%s/%s", path, names[i]);
-            if (is_file(f)) file = f; else free(f);
-        }
-        if (!file) {
-            mg_seterr(err, errlen, "%s: no tokenizer.json, tokenizer.model or spiece.model", path);
-            goto done;
-        }
-    } else if (!(file = strdup(path))) {
-        mg_seterr(err, errlen, "out of memory");
-        goto done;
-    }
     size_t flen = strlen(file);
     int is_json = flen >= 5 && strcmp(file + flen - 5, ".json") == 0;
     if (is_json) {
@@ -362,7 +346,35 @@ mg_tokenizer *mg_tokenizer_load(const char *path, char *err, size_t errlen)
     t = load_bytes(data, size, is_json, config, e2, sizeof e2);
     if (!t) mg_seterr(err, errlen, "%s: %s", file, e2);
 done:
-    free(file); free(config); free(data);
+    free(config); free(data);
+    return t;
+}
+
+mg_tokenizer *mg_tokenizer_load(const char *path, char *err, size_t errlen)
+{
+    if (!is_dir(path)) return load_file(path, err, errlen);
+    /* a checkpoint directory: tokenizer.json first; when it cannot be read (e.g. a
+     * Unigram model, which only the SentencePiece file describes here), the
+     * SentencePiece model beside it */
+    static const char *const names[] = {"tokenizer.json", "tokenizer.model", "spiece.model"};
+    size_t plen = strlen(path);
+    mg_tokenizer *t = NULL;
+    int tried = 0;
+    char first_err[512] = "";
+    for (size_t i = 0; i < sizeof names / sizeof names[0] && !t; i++) {
+        char *f = malloc(plen + strlen(names[i]) + 2);
+        if (!f) { mg_seterr(err, errlen, "out of memory"); return NULL; }
+        sprintf(f, "%s/%s", path, names[i]);
+        if (is_file(f)) {
+            t = load_file(f, tried ? NULL : first_err, sizeof first_err);
+            tried = 1;
+        }
+        free(f);
+    }
+    if (!t) {
+        if (tried) mg_seterr(err, errlen, "%s", first_err);
+        else mg_seterr(err, errlen, "%s: no tokenizer.json, tokenizer.model or spiece.model", path);
+    }
     return t;
 }
 

@@ -107,6 +107,16 @@ c=$(echo "Chest X-ray" | "$T/tokdrv" encode "$T/bpe_nfkc.model")
 d=$(echo "Chest X-ray" | "$T/tokdrv" encode "$T/ck2")
 [ -n "$a" ] && [ "$a" = "$b" ] && [ "$c" = "$d" ] && pass spm_found_in_checkpoint_dir || fail spm_found_in_checkpoint_dir "$a/$b $c/$d"
 
+# a tokenizer.json this library cannot run (a Unigram model) gives way to the
+# SentencePiece model beside it; alone, it is an error that says why
+mkdir -p "$T/ck3" "$T/ck4"
+echo '{"model": {"type": "Unigram", "vocab": [["<unk>", 0]]}}' >"$T/ck3/tokenizer.json"
+cp "$T/ck3/tokenizer.json" "$T/ck4/tokenizer.json"
+cp "$T/unigram_nfkc.model" "$T/ck3/spiece.model"
+e=$(echo "Chest X-ray" | "$T/tokdrv" encode "$T/ck3")
+[ -n "$a" ] && [ "$e" = "$a" ] && pass spm_used_when_tokenizer_json_is_unigram || fail spm_used_when_tokenizer_json_is_unigram "$e vs $a"
+expect_error spm_unigram_tokenizer_json_alone 1 'tokenizer.json: model type "Unigram" is not supported' "$T/tokdrv" info "$T/ck4"
+
 # invalid UTF-8 is an error
 out=$(printf 'ok\n\\xff\\xfe\n' | "$T/tokdrv" encode "$T/unigram_nfkc.model"); st=$?
 [ $st = 1 ] && [ "$(echo "$out" | sed -n 2p | cut -c1)" = '!' ] && pass spm_invalid_utf8_is_an_error || fail spm_invalid_utf8_is_an_error "$out"
