@@ -3,6 +3,8 @@
  *   tokdrv decode TOKENIZER [--skip-special] id lines → escaped text lines
  *   tokdrv info TOKENIZER                    vocab size, bos, eos, pad
  *   tokdrv piece TOKENIZER                   piece names (one a line) → ids
+ *   tokdrv time TOKENIZER                    "load_s encode_s ids": wall seconds to load,
+ *                                            then to encode every escaped line (bench)
  * Text lines use backslash escapes (\n \t \r \\ \xHH) both ways so that any byte
  * string, newlines and invalid UTF-8 included, fits on one line. A line that fails
  * prints "!" and the error, and the exit status is then 1. */
@@ -11,6 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 static int hexval(int c)
 {
@@ -58,7 +68,9 @@ int main(int argc, char **argv)
     const char *mode = argv[1];
     int flag = argc > 3;
     char err[512];
+    double t0 = now_s();
     mg_tokenizer *t = mg_tokenizer_load(argv[2], err, sizeof err);
+    double t_load = now_s() - t0;
     if (!t) { fprintf(stderr, "tokdrv: error: %s\n", err); return 1; }
     int status = 0;
     if (!strcmp(mode, "info")) {
@@ -70,6 +82,31 @@ int main(int argc, char **argv)
     char *line = NULL;
     size_t cap = 0;
     ssize_t got;
+    if (!strcmp(mode, "time")) {
+        /* read everything first so that only encoding is timed */
+        char **lines = NULL; size_t *lens = NULL, nl = 0, total = 0;
+        while ((got = getline(&line, &cap, stdin)) >= 0) {
+            size_t n = (size_t)got;
+            if (n && line[n - 1] == '\n') line[--n] = 0;
+            lines = realloc(lines, (nl + 1) * sizeof *lines);
+            lens = realloc(lens, (nl + 1) * sizeof *lens);
+            lens[nl] = unescape(line, n);
+            lines[nl] = malloc(lens[nl] + 1);
+            memcpy(lines[nl], line, lens[nl]);
+            nl++;
+        }
+        t0 = now_s();
+        for (size_t i = 0; i < nl; i++) {
+            int32_t *ids; size_t nid;
+            if (mg_tokenizer_encode(t, lines[i], lens[i], 1, &ids, &nid, err, sizeof err) == 0) total += nid;
+            free(ids);
+        }
+        printf("%.4f %.4f %zu\n", t_load, now_s() - t0, total);
+        for (size_t i = 0; i < nl; i++) free(lines[i]);
+        free(lines); free(lens); free(line);
+        mg_tokenizer_free(t);
+        return fflush(stdout) == 0 ? 0 : 1;
+    }
     while ((got = getline(&line, &cap, stdin)) >= 0) {
         size_t n = (size_t)got;
         if (n && line[n - 1] == '\n') line[--n] = 0;
