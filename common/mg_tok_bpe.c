@@ -451,6 +451,7 @@ static int load_merges(mg_tokenizer *t, bpe_model *m, json_t *arr, char *err, si
 }
 
 static const mg_tok_ops bpe_ops;
+static int normalize(const bpe_model *m, const char *s, size_t n, mg_tok_buf *out);
 
 int mg_tok_bpe_load(mg_tokenizer *t, const char *data, size_t size, const char *config_path,
                     char *err, size_t errlen)
@@ -503,7 +504,7 @@ int mg_tok_bpe_load(mg_tokenizer *t, const char *data, size_t size, const char *
         if (json_integer_value(id) > max_id) max_id = json_integer_value(id);
     }
     if (max_id < 0) { mg_seterr(err, errlen, "empty vocabulary"); goto fail; }
-    if (max_id >= (json_int_t)(4 * n_entries + 1024) || max_id >= (1 << 26)) {
+    if (max_id >= (json_int_t)(8 * n_entries + (1 << 20)) || max_id >= (1 << 26)) {
         mg_seterr(err, errlen, "token id %lld out of range for %zu entries", (long long)max_id, n_entries);
         goto fail;
     }
@@ -519,6 +520,10 @@ int mg_tok_bpe_load(mg_tokenizer *t, const char *data, size_t size, const char *
     if (!(m = calloc(1, sizeof *m))) { mg_seterr(err, errlen, "out of memory"); goto fail; }
     t->model = m;
     t->ops = &bpe_ops;
+    if (load_normalizer(json_object_get(root, "normalizer"), &m->norm, 0, err, errlen) < 0
+        || load_pretok(json_object_get(root, "pre_tokenizer"), &m->pre, 0, err, errlen) < 0
+        || load_decoder(json_object_get(root, "decoder"), &m->dec, 0, err, errlen) < 0)
+        goto fail;
     json_array_foreach(added, i, e) {
         int32_t id = (int32_t)json_integer_value(json_object_get(e, "id"));
         const char *c = json_string_value(json_object_get(e, "content"));
@@ -540,7 +545,18 @@ int mg_tok_bpe_load(mg_tokenizer *t, const char *data, size_t size, const char *
         /* normalized defaults to true for non-special tokens, as AddedToken */
         json_t *nz = json_object_get(e, "normalized");
         int normalized = nz ? json_is_true(nz) : !(fl & AT_SPECIAL);
-        if (mg_tok_matcher_add(normalized ? &m->added_norm : &m->added_raw, c, cn, id, fl) < 0) {
+        int rc;
+        if (normalized) {
+            /* found in normalized text, so matched in its normalized form (as
+             * AddedVocabulary builds its normalized trie) */
+            mg_tok_buf nc = {0};
+            rc = normalize(m, c, cn, &nc);
+            if (rc == 0 && nc.n) rc = mg_tok_matcher_add(&m->added_norm, nc.p, nc.n, id, fl);
+            free(nc.p);
+        } else {
+            rc = mg_tok_matcher_add(&m->added_raw, c, cn, id, fl);
+        }
+        if (rc < 0) {
             mg_seterr(err, errlen, "out of memory");
             goto fail;
         }
@@ -575,10 +591,6 @@ int mg_tok_bpe_load(mg_tokenizer *t, const char *data, size_t size, const char *
         if (t->v.type[t->unk] == MG_TOK_NORMAL) t->v.type[t->unk] = MG_TOK_UNKNOWN;
     }
     if (load_merges(t, m, merges, err, errlen) < 0) goto fail;
-    if (load_normalizer(json_object_get(root, "normalizer"), &m->norm, 0, err, errlen) < 0
-        || load_pretok(json_object_get(root, "pre_tokenizer"), &m->pre, 0, err, errlen) < 0
-        || load_decoder(json_object_get(root, "decoder"), &m->dec, 0, err, errlen) < 0)
-        goto fail;
 
     if (config_path) {
         cfg = json_load_file(config_path, 0, &je);
@@ -877,66 +889,76 @@ done:
     return rc;
 }
 
-/* Normalize, pre-tokenize and BPE one section of text that holds no raw added token. */
+/* Pre-tokenize and BPE one piece of normalized text. */
+static int encode_normalized(const mg_tokenizer *t, const bpe_model *m, const char *s, size_t n,
+                             int at_start, mg_tok_ids *out)
+{
+    toklist pieces = {0};
+    int rc = pretokenize(m, s, n, at_start, &pieces);
+    for (size_t p = 0; rc == 0 && p < pieces.n; p++)
+        rc = bpe_word(t, m, TL_STR(&pieces, p), pieces.len[p], out);
+    tl_free(&pieces);
+    return rc;
+}
+
+static int encode_section(const mg_tokenizer *t, const bpe_model *m, const char *s, size_t n,
+                          int at_start, int parse_special, mg_tok_ids *out);
+
+/* AddedVocabulary::find_matches of tokenizers: the leftmost-longest matches of all
+ * added tokens of one pass, without overlaps, over s[0..n). A match of a special
+ * token without parse_special, or of a single_word token inside a word, stays plain
+ * text; lstrip/rstrip widen the token over the whitespace beside it (lstrip not
+ * before the previous token's end, rstrip with no such check, so that a later match
+ * inside the swallowed whitespace is still emitted, as the library does). Plain
+ * text between tokens goes on to the next stage: the normalizer pass for the raw
+ * added tokens (pass 0), the pre-tokenizer and BPE for the normalized ones (1). */
+static int split_added(const mg_tokenizer *t, const bpe_model *m, int pass, const char *s, size_t n,
+                       int at_start, int parse_special, mg_tok_ids *out)
+{
+    const mg_tok_matcher *mt = pass == 0 ? &m->added_raw : &m->added_norm;
+    size_t start_offset = 0, i = 0;
+#define PLAIN(a, b) (pass == 0 ? encode_section(t, m, s + (a), (b) - (a), at_start && (a) == 0, parse_special, out) \
+                               : encode_normalized(t, m, s + (a), (b) - (a), at_start && (a) == 0, out))
+    while (i < n) {
+        long k = mg_tok_matcher_longest(mt, s + i, n - i, 0);
+        if (k < 0) { i++; continue; }
+        const mg_tok_match *a = &mt->e[k];
+        size_t start = i, stop = i + a->len;
+        i = stop;
+        if ((a->flags & AT_SPECIAL) && !parse_special) continue;
+        if ((a->flags & AT_SINGLE_WORD)
+            && ((start > 0 && word_byte((unsigned char)s[start - 1])) || (stop < n && word_byte((unsigned char)s[stop]))))
+            continue;
+        if (a->flags & AT_LSTRIP) {
+            size_t ns = start - ws_tail((const unsigned char *)s, start);
+            start = ns > start_offset ? ns : start_offset;
+        }
+        if (a->flags & AT_RSTRIP) stop += ws_head((const unsigned char *)s + stop, n - stop);
+        if (start_offset < start && PLAIN(start_offset, start) < 0) return -1;
+        if (mg_tok_ids_put(out, a->id) < 0) return -1;
+        start_offset = stop;
+    }
+    if (start_offset < n && PLAIN(start_offset, n) < 0) return -1;
+#undef PLAIN
+    return 0;
+}
+
+/* One piece of raw text between raw added tokens: normalize, then the normalized
+ * added tokens, then pre-tokenizer and BPE. */
 static int encode_section(const mg_tokenizer *t, const bpe_model *m, const char *s, size_t n,
                           int at_start, int parse_special, mg_tok_ids *out)
 {
     mg_tok_buf norm = {0};
-    toklist pieces = {0};
-    int rc = -1;
-    if (normalize(m, s, n, &norm) < 0) goto done;
-    /* added tokens with normalized: true are found in the normalized text */
-    unsigned skip = parse_special ? 0 : AT_SPECIAL;
-    size_t i = 0, start = 0;
-    while (i <= norm.n) {
-        long k = i < norm.n ? mg_tok_matcher_longest(&m->added_norm, norm.p + i, norm.n - i, skip) : -1;
-        if (k < 0 && i < norm.n) { i++; continue; }
-        if (i > start && pretokenize(m, norm.p + start, i - start, at_start && start == 0, &pieces) < 0) goto done;
-        if (k < 0) break;
-        for (size_t p = 0; p < pieces.n; p++)
-            if (bpe_word(t, m, TL_STR(&pieces, p), pieces.len[p], out) < 0) goto done;
-        pieces.n = 0; pieces.text.n = 0;
-        if (mg_tok_ids_put(out, m->added_norm.e[k].id) < 0) goto done;
-        i += m->added_norm.e[k].len;
-        start = i;
-    }
-    for (size_t p = 0; p < pieces.n; p++)
-        if (bpe_word(t, m, TL_STR(&pieces, p), pieces.len[p], out) < 0) goto done;
-    rc = 0;
-done:
-    free(norm.p); tl_free(&pieces);
+    int rc = normalize(m, s, n, &norm);
+    if (rc == 0 && norm.n) rc = split_added(t, m, 1, norm.p, norm.n, at_start, parse_special, out);
+    free(norm.p);
     return rc;
 }
 
 static int bpe_encode(const mg_tokenizer *t, const char *s, size_t n, int parse_special,
                       mg_tok_ids *out, char *err, size_t errlen)
 {
-    const bpe_model *m = t->model;
-    unsigned skip = parse_special ? 0 : AT_SPECIAL;
-    size_t i = 0, start = 0;
-    while (i < n) {
-        long k = mg_tok_matcher_longest(&m->added_raw, s + i, n - i, skip);
-        if (k >= 0) {
-            const mg_tok_match *a = &m->added_raw.e[k];
-            size_t a0 = i, a1 = i + a->len;
-            if (a->flags & AT_SINGLE_WORD) {
-                if ((a0 > start && word_byte((unsigned char)s[a0 - 1])) || (a1 < n && word_byte((unsigned char)s[a1]))) {
-                    i++;
-                    continue;
-                }
-            }
-            /* lstrip/rstrip: the token swallows the whitespace beside it */
-            if (a->flags & AT_LSTRIP) a0 -= ws_tail((const unsigned char *)s + start, a0 - start);
-            if (a->flags & AT_RSTRIP) a1 += ws_head((const unsigned char *)s + a1, n - a1);
-            if (a0 > start && encode_section(t, m, s + start, a0 - start, start == 0, parse_special, out) < 0)
-                return mg_fail(err, errlen, "out of memory");
-            if (mg_tok_ids_put(out, a->id) < 0) return mg_fail(err, errlen, "out of memory");
-            i = start = a1;
-            continue;
-        }
-        i++;
-    }
-    if (n > start && encode_section(t, m, s + start, n - start, start == 0, parse_special, out) < 0)
+    if (split_added(t, t->model, 0, s, n, 1, parse_special, out) < 0)
         return mg_fail(err, errlen, "out of memory");
     return 0;
 }
