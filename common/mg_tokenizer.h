@@ -27,13 +27,17 @@ mg_tokenizer *mg_tokenizer_load_mem(const void *data, size_t size, int is_json,
 
 void mg_tokenizer_free(mg_tokenizer *t);
 
-/** Encode len bytes of UTF-8 text (no BOS/EOS added). With parse_special 1 every added
- *  token of a tokenizer.json (and every user-defined/control piece of a SentencePiece
- *  model) found in the text, leftmost-longest, becomes its own id; with 0 only the
- *  added tokens not marked special are (as Hugging Face's split_special_tokens=True;
- *  SentencePiece: user-defined pieces only, as sentencepiece itself).
- *  *ids is malloc'ed (caller frees; may be NULL when *n is 0). Returns 0, or -1 with err
- *  (invalid UTF-8, out of memory). */
+/** Encode len bytes of UTF-8 text (no BOS/EOS added).
+ *  tokenizer.json: added tokens are split out first, as the tokenizers library does
+ *  (leftmost-longest, lstrip/rstrip/single_word/normalized honoured); with
+ *  parse_special 0 a special added token found in the text stays plain text (the
+ *  library's split_special_tokens=True), non-special added tokens still match.
+ *  SentencePiece: user-defined pieces always match (as sentencepiece); with
+ *  parse_special 1 the control and unknown piece strings (<s>, </s>, <unk>, …) also
+ *  become their ids and the text between them is encoded sentence by sentence (as
+ *  the Hugging Face slow tokenizers); with 0 the ids equal sentencepiece's encode.
+ *  *ids is malloc'ed (caller frees; may be NULL when *n is 0). Returns 0, or -1 with
+ *  err (invalid UTF-8, out of memory). */
 int mg_tokenizer_encode(const mg_tokenizer *t, const char *text, size_t len, int parse_special,
                         int32_t **ids, size_t *n, char *err, size_t errlen);
 

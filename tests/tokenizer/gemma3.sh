@@ -66,6 +66,15 @@ def compare(name, got, want, what):
 st, out, _ = run_driver(drv, "encode", ck, lines)
 ours = ids_of(out)
 compare("gemma3_encode_matches_js", ours, ref("encode", corpus), "encodings")
+# and with Hugging Face tokenizers itself (Rust), when its npm package is there
+if os.path.isdir(os.path.join(TOP, "build/node/node_modules/tokenizers")):
+    with open(os.path.join(T, "in.json"), "w") as f:
+        json.dump(corpus, f)
+    p = subprocess.run(["node", os.path.join(TOP, "tests/tokenizer/hf_ref.js"), os.path.join(PKG, "models/tokenizer.json"),
+                        "encode", os.path.join(T, "in.json")], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    compare("gemma3_encode_matches_hf_tokenizers", ours,
+            [json.loads(l) for l in p.stdout.decode().splitlines()] if p.returncode == 0 else [p.stderr.decode()[:200]],
+            "encodings")
 st, out, _ = run_driver(drv, "encode", ck, lines, "--no-special")
 ours_ns = ids_of(out)
 compare("gemma3_encode_no_special_matches_js", ours_ns, ref("encode-nospecial", corpus), "encodings")
