@@ -12,17 +12,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mg_err.h"
+
 typedef struct mg_tokenizer mg_tokenizer;
 
 /** path: a checkpoint directory (tokenizer.json preferred, else tokenizer.model, else
  *  spiece.model) or one of those files (a name ending in .json is read as
  *  tokenizer.json, anything else as a SentencePiece model). Beside a tokenizer.json,
  *  tokenizer_config.json (when present) names bos/eos/pad. NULL with err on failure. */
-mg_tokenizer *mg_tokenizer_load(const char *path, char *err, size_t errlen);
+MG_MUST_CHECK mg_tokenizer *mg_tokenizer_load(const char *path, char *err, size_t errlen);
 
 /** Read a tokenizer from memory (for fuzzing and tests): is_json selects tokenizer.json,
  *  else a SentencePiece model. The bytes are copied as needed; data may be freed after. */
-mg_tokenizer *mg_tokenizer_load_mem(const void *data, size_t size, int is_json,
+MG_MUST_CHECK mg_tokenizer *mg_tokenizer_load_mem(const void *data, size_t size, int is_json,
                                     char *err, size_t errlen);
 
 void mg_tokenizer_free(mg_tokenizer *t);
@@ -38,18 +40,18 @@ void mg_tokenizer_free(mg_tokenizer *t);
  *  the Hugging Face slow tokenizers); with 0 the ids equal sentencepiece's encode.
  *  *ids is malloc'ed (caller frees; may be NULL when *n is 0). Returns 0, or -1 with
  *  err (invalid UTF-8, out of memory). */
-int mg_tokenizer_encode(const mg_tokenizer *t, const char *text, size_t len, int parse_special,
+MG_MUST_CHECK int mg_tokenizer_encode(const mg_tokenizer *t, const char *text, size_t len, int parse_special,
                         int32_t **ids, size_t *n, char *err, size_t errlen);
 
 /** Decode ids to UTF-8 text (malloc'ed, NUL-terminated; caller frees). Byte-fallback
  *  pieces are reassembled into characters (bytes that do not form valid UTF-8 become
  *  U+FFFD, as the reference decoders do). skip_special drops special/control tokens.
  *  NULL with err for an id outside the vocabulary. */
-char *mg_tokenizer_decode(const mg_tokenizer *t, const int32_t *ids, size_t n, int skip_special,
+MG_MUST_CHECK char *mg_tokenizer_decode(const mg_tokenizer *t, const int32_t *ids, size_t n, int skip_special,
                           char *err, size_t errlen);
 /** mg_tokenizer_decode() that also stores the byte length in *len: decoded text may
  *  hold NUL bytes (the piece <0x00>), which end the C string early. */
-char *mg_tokenizer_decode_n(const mg_tokenizer *t, const int32_t *ids, size_t n, int skip_special,
+MG_MUST_CHECK char *mg_tokenizer_decode_n(const mg_tokenizer *t, const int32_t *ids, size_t n, int skip_special,
                             size_t *len, char *err, size_t errlen);
 
 /** Id of a piece given as its exact vocabulary string (e.g. "<start_of_turn>", "▁the"),
