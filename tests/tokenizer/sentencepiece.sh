@@ -2,7 +2,8 @@
 # SentencePiece .model files (common/mg_tok_spm.c) against sentencepiece itself:
 # small unigram and BPE models trained here with spm_train on a generated varied
 # corpus (with and without byte fallback, nmt_nfkc and identity normalizers, user-
-# defined and control symbols, no dummy prefix / kept whitespace), then ids on
+# defined and control symbols, no dummy prefix / kept whitespace, whitespace as suffix,
+# case folding), then ids on
 # held-out varied text compared with SentencePieceProcessor.encode, decodings of
 # those ids and of random id sequences compared with SentencePieceProcessor.decode,
 # and corrupt model files giving errors, never crashes.
@@ -37,7 +38,12 @@ MODELS = {
     "unigram_user_symbols": ["--model_type=unigram", "--byte_fallback=true", "--user_defined_symbols=<tumor>,mm,[MASK]",
                              "--control_symbols=<ctl>", "--add_dummy_prefix=false", "--remove_extra_whitespaces=false",
                              "--pad_id=3", "--unk_id=0", "--bos_id=1", "--eos_id=2"],
+    "unigram_ws_suffix_nfkc_cf": ["--model_type=unigram", "--treat_whitespace_as_suffix=true",
+                                  "--normalization_rule_name=nmt_nfkc_cf"],
+    "unigram_digits_ws_pieces": ["--model_type=unigram", "--split_digits=true", "--allow_whitespace_only_pieces=true",
+                                 "--remove_extra_whitespaces=false", "--byte_fallback=true"],
     "bpe_nfkc": ["--model_type=bpe"],
+    "bpe_ws_suffix_nfkc_cf": ["--model_type=bpe", "--treat_whitespace_as_suffix=true", "--normalization_rule_name=nmt_nfkc_cf"],
     "bpe_identity_bytes": ["--model_type=bpe", "--byte_fallback=true", "--normalization_rule_name=identity"],
     "bpe_user_symbols": ["--model_type=bpe", "--byte_fallback=true", "--user_defined_symbols=<tumor>,mm",
                          "--remove_extra_whitespaces=false"],
