@@ -1,0 +1,600 @@
+/* mg_fit_solve.c: Newton solvers for the L2-regularised linear models of
+ * mg_fit.h. Objective, gradient and decision values in double; the Hessian
+ * of the binary and squared losses is accumulated in float by cblas_ssyrk and
+ * factorised in double (LAPACK dpotrf), which perturbs only the step, not the
+ * fixed point: iteration stops on the double-precision gradient. */
+#include <cblas.h>
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mg_err.h"
+#include "mg_fit.h"
+#include "mg_nn.h"
+
+/* LAPACK (OpenBLAS ships it): Cholesky factor and solve, column-major. */
+void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
+void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a, const int *lda,
+             double *b, const int *ldb, int *info);
+
+/* Rows per reduction block. Fixed (not derived from the thread count) so that
+ * partial sums, added in block order, give the same bits for any -@. */
+#define BLK 2048
+/* Rows per float Hessian partition at least, and partitions at most. */
+#define HPART_MIN 8192
+#define HPART_MAX 16
+/* Rows per cblas_ssyrk call. */
+#define HSUB 256
+
+static inline int64_t nrow_of(const mg_fit_x *X) { return X->rows ? X->nrows : X->n; }
+static inline const float *row_of(const mg_fit_x *X, int64_t i)
+{
+    return X->x + (size_t)(X->rows ? X->rows[i] : i) * (size_t)X->d;
+}
+static inline int64_t gidx(const mg_fit_x *X, int64_t i) { return X->rows ? X->rows[i] : i; }
+
+static int run(int threads, int ntasks, void (*fn)(void *, int, int), void *arg)
+{
+    mg_nn_ctx ctx = { threads > 0 ? threads : 1 };
+    return mg_nn_parallel(&ctx, ntasks, fn, arg);
+}
+
+/* ---------------- standardisation ---------------- */
+
+typedef struct {
+    const float *x;
+    int64_t n;
+    int d;
+    const double *mean;    /* NULL: first pass (sums) */
+    double *part;          /* nblk × d */
+} std_job;
+
+static void std_task(void *arg, int b, int w)
+{
+    (void)w;
+    std_job *j = arg;
+    double *acc = j->part + (size_t)b * (size_t)j->d;
+    memset(acc, 0, (size_t)j->d * sizeof *acc);
+    int64_t i0 = (int64_t)b * BLK, i1 = i0 + BLK < j->n ? i0 + BLK : j->n;
+    for (int64_t i = i0; i < i1; i++) {
+        const float *r = j->x + (size_t)i * (size_t)j->d;
+        if (!j->mean) for (int k = 0; k < j->d; k++) acc[k] += r[k];
+        else for (int k = 0; k < j->d; k++) { double c = r[k] - j->mean[k]; acc[k] += c * c; }
+    }
+}
+
+int mg_fit_standardize(const float *x, int64_t n, int d, int threads, double *mean, double *scale)
+{
+    int nblk = (int)((n + BLK - 1) / BLK);
+    if (nblk < 1) nblk = 1;
+    double *part = malloc((size_t)nblk * (size_t)d * sizeof *part);
+    if (!part) return -1;
+    std_job j = { x, n, d, NULL, part };
+    for (int pass = 0; pass < 2; pass++) {
+        j.mean = pass ? mean : NULL;
+        run(threads, nblk, std_task, &j);
+        double *out = pass ? scale : mean;
+        for (int k = 0; k < d; k++) {
+            double s = 0;
+            for (int b = 0; b < nblk; b++) s += part[(size_t)b * (size_t)d + k];
+            out[k] = s / (double)n;
+        }
+    }
+    /* scale: population sd; 1 for a constant column as StandardScaler
+     * (sklearn.utils.extmath._is_constant_feature's bound) */
+    for (int k = 0; k < d; k++) {
+        double var = scale[k], m = mean[k], e = DBL_EPSILON;
+        double bound = (double)n * e * var + ((double)n * m * e) * ((double)n * m * e);
+        scale[k] = var <= bound ? 1.0 : sqrt(var);
+    }
+    free(part);
+    return 0;
+}
+
+/* ---------------- passes over the rows ---------------- */
+
+typedef struct {
+    const mg_fit_x *X;
+    int64_t nr;
+    int k;                 /* outputs */
+    const double *v;       /* margins: k × d weights divided by scale */
+    const double *b;       /* margins: k intercepts */
+    double *Z;             /* margins out: nr × k */
+    const double *R;       /* gradient pass: nr × k residual weights */
+    int square;            /* gradient pass on squared standardised inputs */
+    double *part;          /* gradient pass: nblk × k × (d + 1) */
+    double *xc;            /* per worker scratch: d */
+} pass_job;
+
+static void margin_task(void *arg, int blk, int w)
+{
+    pass_job *j = arg;
+    const mg_fit_x *X = j->X;
+    int d = X->d, k = j->k;
+    double *xc = j->xc + (size_t)w * (size_t)d;
+    int64_t i0 = (int64_t)blk * BLK, i1 = i0 + BLK < j->nr ? i0 + BLK : j->nr;
+    for (int64_t i = i0; i < i1; i++) {
+        const float *r = row_of(X, i);
+        for (int c = 0; c < d; c++) xc[c] = r[c] - X->mean[c];
+        for (int o = 0; o < k; o++) {
+            const double *v = j->v + (size_t)o * (size_t)d;
+            double s = 0;
+            for (int c = 0; c < d; c++) s += xc[c] * v[c];
+            j->Z[(size_t)i * (size_t)k + (size_t)o] = j->b[o] + s;
+        }
+    }
+}
+
+static void grad_task(void *arg, int blk, int w)
+{
+    pass_job *j = arg;
+    const mg_fit_x *X = j->X;
+    int d = X->d, k = j->k;
+    double *xc = j->xc + (size_t)w * (size_t)d;
+    double *acc = j->part + (size_t)blk * (size_t)k * (size_t)(d + 1);
+    memset(acc, 0, (size_t)k * (size_t)(d + 1) * sizeof *acc);
+    int64_t i0 = (int64_t)blk * BLK, i1 = i0 + BLK < j->nr ? i0 + BLK : j->nr;
+    for (int64_t i = i0; i < i1; i++) {
+        const float *r = row_of(X, i);
+        if (j->square) for (int c = 0; c < d; c++) { double t = (r[c] - X->mean[c]) / X->scale[c]; xc[c] = t * t; }
+        else for (int c = 0; c < d; c++) xc[c] = r[c] - X->mean[c];
+        for (int o = 0; o < k; o++) {
+            double q = j->R[(size_t)i * (size_t)k + (size_t)o];
+            if (q == 0) continue;
+            double *a = acc + (size_t)o * (size_t)(d + 1);
+            for (int c = 0; c < d; c++) a[c] += q * xc[c];
+            a[d] += q;
+        }
+    }
+}
+
+typedef struct {
+    int threads;
+    int64_t nr;
+    int nblk;
+    double *xc;            /* threads × d */
+    double *part;          /* nblk × k × (d + 1) */
+    double *v, *b;         /* k × d, k */
+    int k;
+} passes;
+
+static int passes_init(passes *p, const mg_fit_x *X, int k, int threads)
+{
+    memset(p, 0, sizeof *p);
+    p->threads = threads > 0 ? threads : 1;
+    if (p->threads > 64) p->threads = 64;
+    p->nr = nrow_of(X);
+    p->nblk = (int)((p->nr + BLK - 1) / BLK);
+    if (p->nblk < 1) p->nblk = 1;
+    p->k = k;
+    p->xc = malloc((size_t)p->threads * (size_t)X->d * sizeof *p->xc);
+    p->part = malloc((size_t)p->nblk * (size_t)k * (size_t)(X->d + 1) * sizeof *p->part);
+    p->v = malloc((size_t)k * (size_t)X->d * sizeof *p->v);
+    p->b = malloc((size_t)k * sizeof *p->b);
+    return p->xc && p->part && p->v && p->b ? 0 : -1;
+}
+
+static void passes_free(passes *p)
+{
+    free(p->xc); free(p->part); free(p->v); free(p->b);
+}
+
+/* Z = [Xs, 1] · thetaᵀ for the k outputs. */
+static void margins(passes *p, const mg_fit_x *X, const double *theta, double *Z)
+{
+    int d = X->d;
+    for (int o = 0; o < p->k; o++) {
+        for (int c = 0; c < d; c++) p->v[(size_t)o * d + c] = theta[(size_t)o * (d + 1) + c] / X->scale[c];
+        p->b[o] = theta[(size_t)o * (d + 1) + d];
+    }
+    pass_job j = { .X = X, .nr = p->nr, .k = p->k, .v = p->v, .b = p->b, .Z = Z, .xc = p->xc };
+    run(p->threads, p->nblk, margin_task, &j);
+}
+
+/* G (k × (d+1)) = [Xs, 1]ᵀ R (square: [Xs², 1]ᵀ R), block sums in block order. */
+static void gradpass(passes *p, const mg_fit_x *X, const double *R, int square, double *G)
+{
+    int d = X->d, k = p->k;
+    pass_job j = { .X = X, .nr = p->nr, .k = k, .R = R, .square = square, .part = p->part, .xc = p->xc };
+    run(p->threads, p->nblk, grad_task, &j);
+    size_t m = (size_t)k * (size_t)(d + 1);
+    for (size_t e = 0; e < m; e++) {
+        double s = 0;
+        for (int b = 0; b < p->nblk; b++) s += p->part[(size_t)b * m + e];
+        G[e] = s;
+    }
+    if (!square)
+        for (int o = 0; o < k; o++)
+            for (int c = 0; c < d; c++) G[(size_t)o * (d + 1) + c] /= X->scale[c];
+}
+
+void mg_fit_margins(const mg_fit_x *X, const double *theta, int k, double *Z, int threads)
+{
+    passes p;
+    if (passes_init(&p, X, k, threads) == 0) margins(&p, X, theta, Z);
+    else {
+        /* no scratch memory: one row at a time, same arithmetic */
+        for (int64_t i = 0; i < nrow_of(X); i++) {
+            const float *r = row_of(X, i);
+            for (int o = 0; o < k; o++) {
+                const double *t = theta + (size_t)o * (X->d + 1);
+                double s = 0;
+                for (int c = 0; c < X->d; c++) s += (r[c] - X->mean[c]) * (t[c] / X->scale[c]);
+                Z[(size_t)i * k + o] = t[X->d] + s;
+            }
+        }
+    }
+    passes_free(&p);
+}
+
+/* ---------------- float Hessian [Xs,1]ᵀ diag(h) [Xs,1] ---------------- */
+
+typedef struct {
+    const mg_fit_x *X;
+    int64_t nr, psize;
+    const double *h;       /* nr */
+    float *hp;             /* nparts × (d+1)² */
+    float *y;              /* threads × HSUB × (d+1) */
+} hess_job;
+
+static void hess_task(void *arg, int part, int w)
+{
+    hess_job *j = arg;
+    const mg_fit_x *X = j->X;
+    int d = X->d, m = d + 1;
+    float *H = j->hp + (size_t)part * (size_t)m * (size_t)m;
+    float *Y = j->y + (size_t)w * HSUB * (size_t)m;
+    memset(H, 0, (size_t)m * (size_t)m * sizeof *H);
+    int64_t i0 = (int64_t)part * j->psize, i1 = i0 + j->psize < j->nr ? i0 + j->psize : j->nr;
+    for (int64_t s = i0; s < i1; s += HSUB) {
+        int nb = (int)(i1 - s < HSUB ? i1 - s : HSUB);
+        for (int r = 0; r < nb; r++) {
+            const float *x = row_of(X, s + r);
+            double q = sqrt(j->h[s + r]);
+            float *yr = Y + (size_t)r * m;
+            for (int c = 0; c < d; c++) yr[c] = (float)(q * ((x[c] - X->mean[c]) / X->scale[c]));
+            yr[d] = (float)q;
+        }
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, m, nb, 1.0f, Y, m, 1.0f, H, m);
+    }
+}
+
+/* H (row-major, upper triangle filled) = Σ h_i [xs_i,1][xs_i,1]ᵀ + diag(1..1, 0).
+ * Partitions of rows fixed by the row count alone, summed in order. */
+static int hessian(const mg_fit_x *X, int threads, const double *h, double *H)
+{
+    int d = X->d, m = d + 1;
+    int64_t nr = nrow_of(X);
+    int np = (int)((nr + HPART_MIN - 1) / HPART_MIN);
+    if (np > HPART_MAX) np = HPART_MAX;
+    if (np < 1) np = 1;
+    int64_t psize = (nr + np - 1) / np;
+    if (threads < 1) threads = 1;
+    if (threads > 64) threads = 64;
+    hess_job j = { X, nr, psize, h, NULL, NULL };
+    j.hp = malloc((size_t)np * (size_t)m * (size_t)m * sizeof *j.hp);
+    j.y = malloc((size_t)threads * HSUB * (size_t)m * sizeof *j.y);
+    if (!j.hp || !j.y) { free(j.hp); free(j.y); return -1; }
+    run(threads, np, hess_task, &j);
+    for (int a = 0; a < m; a++)
+        for (int b = a; b < m; b++) {
+            double s = 0;
+            for (int p = 0; p < np; p++) s += j.hp[(size_t)p * m * m + (size_t)a * m + b];
+            H[(size_t)a * m + b] = s + (a == b && a < d ? 1.0 : 0.0);
+        }
+    free(j.hp); free(j.y);
+    return 0;
+}
+
+/* Solve H x = rhs in place; H row-major upper = column-major lower. On a
+ * failed factorisation a small ridge is added to the diagonal and retried
+ * (the intercept row is singular when every weight h_i underflows). */
+static int chol_solve(double *H, double *Hf, int m, double *rhs)
+{
+    double jitter = 0;
+    for (int attempt = 0; attempt < 8; attempt++) {
+        memcpy(Hf, H, (size_t)m * (size_t)m * sizeof *Hf);
+        if (jitter > 0) for (int a = 0; a < m; a++) Hf[(size_t)a * m + a] += jitter;
+        int info = 0, one = 1;
+        dpotrf_("L", &m, Hf, &m, &info);
+        if (info == 0) {
+            dpotrs_("L", &m, &one, Hf, &m, rhs, &m, &info);
+            return info == 0 ? 0 : -1;
+        }
+        jitter = jitter > 0 ? jitter * 100 : 1e-10;
+    }
+    return -1;
+}
+
+/* ---------------- losses ---------------- */
+
+/* log(1 + e^z), without overflow or loss of precision for z ≪ 0. */
+static inline double softplus(double z)
+{
+    return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
+}
+static inline double sigmoid(double z)
+{
+    if (z >= 0) return 1.0 / (1.0 + exp(-z));
+    double e = exp(z);
+    return e / (1.0 + e);
+}
+
+static double penalty(const double *theta, int k, int d)
+{
+    double s = 0;
+    for (int o = 0; o < k; o++)
+        for (int c = 0; c < d; c++) { double w = theta[(size_t)o * (d + 1) + c]; s += w * w; }
+    return 0.5 * s;
+}
+
+/* Σ_i s_i loss(y_i, z_i + t·dz_i) in fixed 1-row order. */
+static double glm_loss(const mg_fit_x *X, const double *y, const double *sw, int loss,
+                       const double *z, const double *dz, double t)
+{
+    int64_t nr = nrow_of(X);
+    double s = 0;
+    for (int64_t i = 0; i < nr; i++) {
+        int64_t g = gidx(X, i);
+        double zi = z[i] + (dz ? t * dz[i] : 0), l;
+        if (loss == MG_LOSS_LOGISTIC) l = softplus(zi) - y[g] * zi;
+        else { double e = y[g] - zi; l = 0.5 * e * e; }
+        s += (sw ? sw[g] : 1.0) * l;
+    }
+    return s;
+}
+
+static double sum_weights(const mg_fit_x *X, const double *sw)
+{
+    int64_t nr = nrow_of(X);
+    if (!sw) return (double)nr;
+    double s = 0;
+    for (int64_t i = 0; i < nr; i++) s += sw[gidx(X, i)];
+    return s;
+}
+
+/* The stopping bound on max|∇f|/C: tol·max(1, Σ s_i) — sklearn's newton-cg
+ * stops at max|∇|/C <= tol on the unnormalised sum; a bound proportional to the
+ * total weight keeps the criterion reachable in double for large n, and the
+ * weights then differ from the optimum by about tol/var (Newton converges
+ * quadratically, so the iteration that meets it is already far below). */
+static double grad_bound(const mg_fit_x *X, const double *sw, double tol)
+{
+    double s = sum_weights(X, sw);
+    return tol * (s > 1 ? s : 1);
+}
+
+int mg_fit_glm(const mg_fit_x *X, const double *y, const double *sw, int loss, double C,
+               double *theta, const mg_solve_opts *o, mg_solve_info *info, char *err, size_t errlen)
+{
+    int d = X->d, m = d + 1, rc = -1;
+    int64_t nr = nrow_of(X);
+    passes p;
+    double *z = malloc((size_t)nr * sizeof *z), *dz = malloc((size_t)nr * sizeof *dz);
+    double *r = malloc((size_t)nr * sizeof *r), *h = malloc((size_t)nr * sizeof *h);
+    double *g = malloc((size_t)m * sizeof *g), *step = malloc((size_t)m * sizeof *step);
+    double *H = malloc((size_t)m * (size_t)m * sizeof *H), *Hf = malloc((size_t)m * (size_t)m * sizeof *Hf);
+    int pok = passes_init(&p, X, 1, o->threads) == 0;
+    memset(info, 0, sizeof *info);
+    if (!z || !dz || !r || !h || !g || !step || !H || !Hf || !pok) { mg_seterr(err, errlen, "out of memory"); goto done; }
+    double bound = grad_bound(X, sw, o->tol);
+    int have_h = 0;             /* squared loss: the Hessian is constant */
+    margins(&p, X, theta, z);
+    double f = penalty(theta, 1, d) + C * glm_loss(X, y, sw, loss, z, NULL, 0);
+    for (int it = 0;; it++) {
+        for (int64_t i = 0; i < nr; i++) {
+            int64_t gi = gidx(X, i);
+            double s = sw ? sw[gi] : 1.0;
+            if (loss == MG_LOSS_LOGISTIC) {
+                double pr = sigmoid(z[i]);
+                r[i] = C * s * (pr - y[gi]);
+                h[i] = C * s * pr * (1 - pr);
+            } else {
+                r[i] = C * s * (z[i] - y[gi]);
+                h[i] = C * s;
+            }
+        }
+        gradpass(&p, X, r, 0, g);
+        double gmax = 0;
+        for (int c = 0; c < m; c++) {
+            if (c < d) g[c] += theta[c];
+            if (fabs(g[c]) > gmax) gmax = fabs(g[c]);
+        }
+        info->grad_max = gmax / C;
+        info->objective = f;
+        if (gmax / C <= bound) { info->converged = 1; break; }
+        if (it >= o->max_iter) break;
+        if (!have_h) {
+            if (hessian(X, o->threads, h, H) < 0) { mg_seterr(err, errlen, "out of memory"); goto done; }
+            have_h = loss == MG_LOSS_SQUARED;
+        }
+        for (int c = 0; c < m; c++) step[c] = -g[c];
+        if (chol_solve(H, Hf, m, step) < 0) { mg_seterr(err, errlen, "Hessian is not positive definite"); goto done; }
+        margins(&p, X, step, dz);
+        /* backtracking (Armijo) line search along the Newton direction */
+        double slope = 0;
+        for (int c = 0; c < m; c++) slope += g[c] * step[c];
+        double t = 1, fn = f;
+        int accepted = 0;
+        for (int ls = 0; ls < 40; ls++, t *= 0.5) {
+            double pen = 0;
+            for (int c = 0; c < d; c++) { double w = theta[c] + t * step[c]; pen += w * w; }
+            fn = 0.5 * pen + C * glm_loss(X, y, sw, loss, z, dz, t);
+            if (fn <= f + 1e-4 * t * slope) { accepted = 1; break; }
+        }
+        info->iterations = it + 1;
+        if (!accepted) { info->converged = gmax / C <= sqrt(bound); break; }  /* at rounding level */
+        double smax = 0, tmax = 0;
+        for (int c = 0; c < m; c++) {
+            theta[c] += t * step[c];
+            if (fabs(t * step[c]) > smax) smax = fabs(t * step[c]);
+            if (fabs(theta[c]) > tmax) tmax = fabs(theta[c]);
+        }
+        for (int64_t i = 0; i < nr; i++) z[i] += t * dz[i];
+        f = fn;
+        if (smax <= 1e-15 * (1 + tmax)) {
+            /* the step no longer changes theta: recompute the margins exactly */
+            margins(&p, X, theta, z);
+        }
+    }
+    rc = 0;
+done:
+    passes_free(&p);
+    free(z); free(dz); free(r); free(h); free(g); free(step); free(H); free(Hf);
+    return rc;
+}
+
+/* ---------------- multinomial: Newton-CG ---------------- */
+
+/* Row-wise softmax of Z (nr × K) into P; returns Σ s_i (lse_i − z_i,y_i). */
+static double softmax_rows(const mg_fit_x *X, const double *Z, const double *dZ, double t, int K,
+                           const int *cls, const double *sw, double *P)
+{
+    int64_t nr = nrow_of(X);
+    double s = 0;
+    for (int64_t i = 0; i < nr; i++) {
+        int64_t g = gidx(X, i);
+        double mx = -INFINITY, zz[256], *zr = K <= 256 ? zz : NULL;
+        double sum = 0;
+        for (int k = 0; k < K; k++) {
+            double v = Z[(size_t)i * K + k] + (dZ ? t * dZ[(size_t)i * K + k] : 0);
+            if (zr) zr[k] = v;
+            if (v > mx) mx = v;
+        }
+        for (int k = 0; k < K; k++) {
+            double v = zr ? zr[k] : Z[(size_t)i * K + k] + (dZ ? t * dZ[(size_t)i * K + k] : 0);
+            double e = exp(v - mx);
+            if (P) P[(size_t)i * K + k] = e;
+            sum += e;
+        }
+        if (P) for (int k = 0; k < K; k++) P[(size_t)i * K + k] /= sum;
+        double zy = zr ? zr[cls[g]] : Z[(size_t)i * K + cls[g]] + (dZ ? t * dZ[(size_t)i * K + cls[g]] : 0);
+        s += (sw ? sw[g] : 1.0) * (mx + log(sum) - zy);
+    }
+    return s;
+}
+
+int mg_fit_softmax(const mg_fit_x *X, const int *cls, int K, const double *sw, double C,
+                   double *theta, const mg_solve_opts *o, mg_solve_info *info, char *err, size_t errlen)
+{
+    int d = X->d, m = d + 1, rc = -1;
+    size_t np = (size_t)K * (size_t)m;
+    int64_t nr = nrow_of(X);
+    passes p;
+    memset(info, 0, sizeof *info);
+    double *Z = malloc((size_t)nr * K * sizeof *Z), *dZ = malloc((size_t)nr * K * sizeof *dZ);
+    double *P = malloc((size_t)nr * K * sizeof *P), *R = malloc((size_t)nr * K * sizeof *R);
+    double *U = malloc((size_t)nr * K * sizeof *U);
+    double *g = malloc(np * sizeof *g), *dir = malloc(np * sizeof *dir), *res = malloc(np * sizeof *res);
+    double *pv = malloc(np * sizeof *pv), *q = malloc(np * sizeof *q), *zv = malloc(np * sizeof *zv);
+    double *diag = malloc(np * sizeof *diag);
+    int pok = passes_init(&p, X, K, o->threads) == 0;
+    if (!Z || !dZ || !P || !R || !U || !g || !dir || !res || !pv || !q || !zv || !diag || !pok) {
+        mg_seterr(err, errlen, "out of memory");
+        goto done;
+    }
+    double bound = grad_bound(X, sw, o->tol);
+    margins(&p, X, theta, Z);
+    double f = penalty(theta, K, d) + C * softmax_rows(X, Z, NULL, 0, K, cls, sw, P);
+    for (int it = 0;; it++) {
+        for (int64_t i = 0; i < nr; i++) {
+            int64_t gi = gidx(X, i);
+            double s = C * (sw ? sw[gi] : 1.0);
+            for (int k = 0; k < K; k++) R[(size_t)i * K + k] = s * (P[(size_t)i * K + k] - (cls[gi] == k));
+        }
+        gradpass(&p, X, R, 0, g);
+        double gmax = 0, gnorm = 0;
+        for (int k = 0; k < K; k++)
+            for (int c = 0; c < m; c++) {
+                double *gg = &g[(size_t)k * m + c];
+                if (c < d) *gg += theta[(size_t)k * m + c];
+                if (fabs(*gg) > gmax) gmax = fabs(*gg);
+                gnorm += *gg * *gg;
+            }
+        gnorm = sqrt(gnorm);
+        info->grad_max = gmax / C;
+        info->objective = f;
+        if (gmax / C <= bound) { info->converged = 1; break; }
+        if (it >= o->max_iter) break;
+        /* Jacobi preconditioner: diagonal of the Hessian */
+        for (int64_t i = 0; i < nr; i++) {
+            double s = C * (sw ? sw[gidx(X, i)] : 1.0);
+            for (int k = 0; k < K; k++) { double pk = P[(size_t)i * K + k]; R[(size_t)i * K + k] = s * pk * (1 - pk); }
+        }
+        gradpass(&p, X, R, 1, diag);
+        for (int k = 0; k < K; k++)
+            for (int c = 0; c < d; c++) diag[(size_t)k * m + c] += 1;
+        for (size_t e = 0; e < np; e++) if (!(diag[e] > 1e-12)) diag[e] = 1e-12;
+        /* CG on H·dir = −g, to a residual of min(0.5, √‖g‖)·‖g‖ (as scipy's
+         * and sklearn's newton-cg) */
+        double eta = sqrt(gnorm / C) < 0.5 ? sqrt(gnorm / C) : 0.5;
+        double ctol = eta * gnorm;
+        memset(dir, 0, np * sizeof *dir);
+        for (size_t e = 0; e < np; e++) { res[e] = -g[e]; zv[e] = res[e] / diag[e]; pv[e] = zv[e]; }
+        double rz = 0;
+        for (size_t e = 0; e < np; e++) rz += res[e] * zv[e];
+        for (int cg = 0; cg < 10 * m * K && cg < 1000; cg++) {
+            double rn = 0;
+            for (size_t e = 0; e < np; e++) rn += res[e] * res[e];
+            if (sqrt(rn) <= ctol) break;
+            /* q = H pv */
+            margins(&p, X, pv, U);
+            for (int64_t i = 0; i < nr; i++) {
+                double s = C * (sw ? sw[gidx(X, i)] : 1.0), dot = 0;
+                const double *pr = P + (size_t)i * K, *ur = U + (size_t)i * K;
+                for (int k = 0; k < K; k++) dot += pr[k] * ur[k];
+                for (int k = 0; k < K; k++) R[(size_t)i * K + k] = s * pr[k] * (ur[k] - dot);
+            }
+            gradpass(&p, X, R, 0, q);
+            for (int k = 0; k < K; k++)
+                for (int c = 0; c < d; c++) q[(size_t)k * m + c] += pv[(size_t)k * m + c];
+            double pq = 0;
+            for (size_t e = 0; e < np; e++) pq += pv[e] * q[e];
+            info->cg_iterations++;
+            if (!(pq > 0)) break;          /* direction of zero curvature (intercept shift) */
+            double a = rz / pq, rz2 = 0;
+            for (size_t e = 0; e < np; e++) {
+                dir[e] += a * pv[e];
+                res[e] -= a * q[e];
+                zv[e] = res[e] / diag[e];
+                rz2 += res[e] * zv[e];
+            }
+            double beta = rz2 / rz;
+            rz = rz2;
+            for (size_t e = 0; e < np; e++) pv[e] = zv[e] + beta * pv[e];
+        }
+        double slope = 0;
+        for (size_t e = 0; e < np; e++) slope += g[e] * dir[e];
+        if (!(slope < 0)) for (size_t e = 0; e < np; e++) { dir[e] = -g[e]; slope -= g[e] * g[e]; }
+        margins(&p, X, dir, dZ);
+        double t = 1, fn = f;
+        int accepted = 0;
+        for (int ls = 0; ls < 40; ls++, t *= 0.5) {
+            double pen = 0;
+            for (int k = 0; k < K; k++)
+                for (int c = 0; c < d; c++) {
+                    double w = theta[(size_t)k * m + c] + t * dir[(size_t)k * m + c];
+                    pen += w * w;
+                }
+            fn = 0.5 * pen + C * softmax_rows(X, Z, dZ, t, K, cls, sw, NULL);
+            if (fn <= f + 1e-4 * t * slope) { accepted = 1; break; }
+        }
+        info->iterations = it + 1;
+        if (!accepted) { info->converged = gmax / C <= sqrt(bound); break; }
+        for (size_t e = 0; e < np; e++) theta[e] += t * dir[e];
+        for (size_t e = 0; e < (size_t)nr * K; e++) Z[e] += t * dZ[e];
+        f = fn;
+        softmax_rows(X, Z, NULL, 0, K, cls, sw, P);
+    }
+    /* the intercepts are defined up to a common shift (unpenalised); centre them */
+    double mb = 0;
+    for (int k = 0; k < K; k++) mb += theta[(size_t)k * m + d];
+    mb /= K;
+    for (int k = 0; k < K; k++) theta[(size_t)k * m + d] -= mb;
+    rc = 0;
+done:
+    passes_free(&p);
+    free(Z); free(dZ); free(P); free(R); free(U); free(g); free(dir); free(res); free(pv); free(q); free(zv); free(diag);
+    return rc;
+}
