@@ -84,7 +84,7 @@ static json_t *report_json(const mg_fit_result *r, const mg_fit_labels *lab, con
         json_object_set_new(e, "output", json_string(r->nprob == 1 && r->task != MG_FIT_BINARY ? "all" : lab->outputs[pi]));
         json_object_set_new(e, ridge ? "alpha" : "C", jreal(r->chosen[pi]));
         json_object_set_new(e, "iterations", json_integer(r->info[pi].iterations));
-        if (r->task == MG_FIT_MULTICLASS) json_object_set_new(e, "cg_iterations", json_integer(r->info[pi].cg_iterations));
+        json_object_set_new(e, "cg_iterations", json_integer(r->info[pi].cg_iterations));
         json_object_set_new(e, "converged", json_boolean(r->info[pi].converged));
         json_object_set_new(e, "objective", jreal(r->info[pi].objective));
         json_object_set_new(e, "gradient_max", jreal(r->info[pi].grad_max));

@@ -88,67 +88,56 @@ int mg_fit_folds(const int *strata, int nstrata, int64_t n, int folds, uint64_t 
     return 0;
 }
 
-/* ---- one fitting problem: binary/one column (glm) or multinomial ---- */
-typedef struct {
-    int kind;              /* MG_LOSS_LOGISTIC, MG_LOSS_SQUARED, or 0: softmax */
-    const double *y;       /* glm target (n) */
-    const int *cls;        /* softmax classes */
-    int K;
-    double *sw;            /* n or NULL */
-    int k;                 /* rows of theta */
-} problem;
-
-static int solve(const problem *pb, const mg_fit_x *X, double C, double *theta, const mg_solve_opts *o,
-                 mg_solve_info *info, char *err, size_t errlen)
+/* Score of output l (of L) with decision values Z (rows of X × L), larger
+ * is better: accuracy or mean log-likelihood (sklearn's neg_log_loss,
+ * probabilities clipped to [eps, 1−eps]) for logistic outputs, R² for ridge. */
+static double score_glm(const mg_fit_x *X, int L, int l, const double *Y, int loss, int metric, const double *Z)
 {
-    if (pb->kind) return mg_fit_glm(X, pb->y, pb->sw, pb->kind, C, theta, o, info, err, errlen);
-    return mg_fit_softmax(X, pb->cls, pb->K, pb->sw, C, theta, o, info, err, errlen);
-}
-
-/* Score of theta on the rows of X (larger is better): accuracy or mean
- * log-likelihood (sklearn's neg_log_loss, probabilities clipped to
- * [eps, 1−eps]) for classifiers, R² for ridge. */
-static double score(const problem *pb, const mg_fit_x *X, const double *theta, int metric, int threads,
-                    double *Z)
-{
-    int64_t nr = X->nrows;
-    int k = pb->k;
-    mg_fit_margins(X, theta, k, Z, threads);
+    int64_t nr = X->nrows, n = X->n;
     double s = 0;
-    if (pb->kind == MG_LOSS_SQUARED) {
+    if (loss == MG_LOSS_SQUARED) {
         double mean = 0, ss = 0, sr = 0;
-        for (int64_t i = 0; i < nr; i++) mean += pb->y[X->rows[i]];
+        for (int64_t i = 0; i < nr; i++) mean += Y[(size_t)l * n + X->rows[i]];
         mean /= (double)nr;
         for (int64_t i = 0; i < nr; i++) {
-            double y = pb->y[X->rows[i]], e = y - Z[i], c = y - mean;
+            double y = Y[(size_t)l * n + X->rows[i]], e = y - Z[(size_t)i * L + l], c = y - mean;
             sr += e * e; ss += c * c;
         }
         return ss > 0 ? 1 - sr / ss : (sr == 0 ? 1.0 : 0.0);
     }
     const double eps = DBL_EPSILON;
     for (int64_t i = 0; i < nr; i++) {
-        int64_t g = X->rows[i];
-        const double *z = Z + (size_t)i * k;
-        if (pb->kind) {          /* binary: positive when the decision value > 0 */
-            int yi = pb->y[g] != 0;
-            if (metric == MG_CV_ACCURACY) s += (z[0] > 0) == yi;
-            else {
-                double p = z[0] >= 0 ? 1 / (1 + exp(-z[0])) : exp(z[0]) / (1 + exp(z[0]));
-                p = p < eps ? eps : p > 1 - eps ? 1 - eps : p;
-                s += log(yi ? p : 1 - p);
-            }
-        } else {
-            int best = 0;
-            double mx = z[0];
-            for (int c = 1; c < k; c++) if (z[c] > mx) { mx = z[c]; best = c; }
-            if (metric == MG_CV_ACCURACY) s += best == pb->cls[g];
-            else {
-                double sum = 0;
-                for (int c = 0; c < k; c++) sum += exp(z[c] - mx);
-                double p = exp(z[pb->cls[g]] - mx) / sum;
-                p = p < eps ? eps : p > 1 - eps ? 1 - eps : p;
-                s += log(p);
-            }
+        int yi = Y[(size_t)l * n + X->rows[i]] != 0;
+        double z = Z[(size_t)i * L + l];
+        if (metric == MG_CV_ACCURACY) s += (z > 0) == yi;     /* sklearn predicts 1 when z > 0 */
+        else {
+            double p = z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z));
+            p = p < eps ? eps : p > 1 - eps ? 1 - eps : p;
+            s += log(yi ? p : 1 - p);
+        }
+    }
+    return s / (double)nr;
+}
+
+/* The same for a multinomial model (K columns of Z): accuracy of the first
+ * largest decision value (np.argmax) or the mean log-likelihood. */
+static double score_softmax(const mg_fit_x *X, int K, const int *cls, int metric, const double *Z)
+{
+    int64_t nr = X->nrows;
+    double s = 0;
+    const double eps = DBL_EPSILON;
+    for (int64_t i = 0; i < nr; i++) {
+        const double *z = Z + (size_t)i * K;
+        int y = cls[X->rows[i]], best = 0;
+        double mx = z[0];
+        for (int c = 1; c < K; c++) if (z[c] > mx) { mx = z[c]; best = c; }
+        if (metric == MG_CV_ACCURACY) s += best == y;
+        else {
+            double sum = 0;
+            for (int c = 0; c < K; c++) sum += exp(z[c] - mx);
+            double p = exp(z[y] - mx) / sum;
+            p = p < eps ? eps : p > 1 - eps ? 1 - eps : p;
+            s += log(p);
         }
     }
     return s / (double)nr;
@@ -193,11 +182,10 @@ int mg_fit_train(const float *x, int64_t n, int d, const mg_fit_targets *t,
     memset(res, 0, sizeof *res);
     int rc = -1, nout = t->nout, cv = p->ngrid > 1;
     int nprob = (t->task == MG_FIT_MULTILABEL || t->task == MG_FIT_REGRESSION) ? nout : 1;
-    int krow = t->task == MG_FIT_MULTICLASS ? nout : 1;      /* theta rows per problem */
     int nth = t->task == MG_FIT_BINARY ? 1 : nout;            /* theta rows in all */
     int *strata = NULL, *c01 = NULL;
     int64_t *rows = NULL;
-    double *Z = NULL, *th = NULL, *sw = NULL;
+    double *th = NULL, *sw = NULL, *Y = NULL, *Cv = NULL, *Zt = NULL;
     res->task = t->task; res->nout = nout; res->d = d; res->n = n;
     res->nprob = nprob; res->nrows_theta = nth; res->ngrid = cv ? p->ngrid : 1; res->folds = cv ? p->folds : 0;
     res->mean = malloc((size_t)d * sizeof *res->mean);
@@ -206,10 +194,9 @@ int mg_fit_train(const float *x, int64_t n, int d, const mg_fit_targets *t,
     res->chosen = malloc((size_t)nprob * sizeof *res->chosen);
     res->info = calloc((size_t)nprob, sizeof *res->info);
     rows = malloc((size_t)(n ? n : 1) * sizeof *rows);
-    Z = malloc((size_t)(n ? n : 1) * (size_t)krow * sizeof *Z);
-    th = malloc((size_t)krow * (size_t)(d + 1) * sizeof *th);
+    th = malloc((size_t)nth * (size_t)(d + 1) * sizeof *th);
     c01 = malloc((size_t)(n ? n : 1) * sizeof *c01);
-    if (!res->mean || !res->scale || !res->theta || !res->chosen || !res->info || !rows || !Z || !th || !c01)
+    if (!res->mean || !res->scale || !res->theta || !res->chosen || !res->info || !rows || !th || !c01)
         goto nomem;
     if (p->ngrid < 1) { mg_seterr(err, errlen, "empty grid"); goto done; }
     if (p->standardize) {
@@ -276,85 +263,95 @@ int mg_fit_train(const float *x, int64_t n, int d, const mg_fit_targets *t,
             }
         }
     }
-    for (int pi = 0; pi < nprob; pi++) {
-        problem pb = { 0 };
-        pb.k = krow;
-        free(sw); sw = NULL;
-        if (t->task == MG_FIT_MULTICLASS) {
-            pb.kind = 0; pb.cls = t->cls; pb.K = nout;
-            if (p->balanced && !(sw = balanced(t->cls, nout, n))) goto nomem;
-        } else if (t->task == MG_FIT_REGRESSION) {
-            pb.kind = MG_LOSS_SQUARED; pb.y = t->y + (size_t)pi * n;
-        } else {
-            pb.kind = MG_LOSS_LOGISTIC;
-            if (t->task == MG_FIT_BINARY) {
-                double *yy = malloc((size_t)(n ? n : 1) * sizeof *yy);
-                if (!yy) goto nomem;
-                for (int64_t i = 0; i < n; i++) { yy[i] = t->cls[i]; c01[i] = t->cls[i]; }
-                pb.y = yy;
-            } else {
-                pb.y = t->y + (size_t)pi * n;
-                for (int64_t i = 0; i < n; i++) c01[i] = pb.y[i] != 0;
-            }
-            if (p->balanced && !(sw = balanced(c01, 2, n))) goto nomem;
+    int m = d + 1;
+    int softmax = t->task == MG_FIT_MULTICLASS;
+    int loss = t->task == MG_FIT_REGRESSION ? MG_LOSS_SQUARED : MG_LOSS_LOGISTIC;
+    int L = softmax ? 1 : nth;                  /* outputs solved together */
+    /* targets and weights: L columns of n */
+    if (!softmax) {
+        if (t->task == MG_FIT_BINARY) {
+            if (!(Y = malloc((size_t)(n ? n : 1) * sizeof *Y))) goto nomem;
+            for (int64_t i = 0; i < n; i++) Y[i] = t->cls[i];
         }
-        pb.sw = sw;
-        /* C from the grid value: ridge takes alpha, C = 1/alpha */
-#define CVAL(v) (pb.kind == MG_LOSS_SQUARED ? 1.0 / (v) : (v))
-        int best = 0;
-        if (cv) {
-            double *sum = calloc((size_t)p->ngrid, sizeof *sum);
-            if (!sum) goto nomem_pb;
-            for (int f = 0; f < p->folds; f++) {
-                int64_t ntr = 0, nte = 0;
-                for (int64_t i = 0; i < n; i++) if (res->fold[i] != f) rows[ntr++] = i;
-                for (int64_t i = 0; i < n; i++) if (res->fold[i] == f) rows[ntr + nte++] = i;
-                mg_fit_x Xtr = { x, n, d, res->mean, res->scale, rows, ntr };
-                mg_fit_x Xte = { x, n, d, res->mean, res->scale, rows + ntr, nte };
-                memset(th, 0, (size_t)krow * (size_t)(d + 1) * sizeof *th);
-                for (int gi = 0; gi < p->ngrid; gi++) {
-                    mg_solve_info info;
-                    /* warm start along the grid, as sklearn's regularisation path */
-                    if (solve(&pb, &Xtr, CVAL(p->grid[gi]), th, &p->solve, &info, err, errlen) < 0) {
-                        free(sum);
-                        goto fail_pb;
-                    }
-                    int metric = pb.kind == MG_LOSS_SQUARED ? MG_CV_R2 : p->cv_score;
-                    double sc = score(&pb, &Xte, th, metric, p->solve.threads, Z);
-                    res->cv_fold[((size_t)pi * p->ngrid + gi) * p->folds + f] = sc;
-                }
+        if (p->balanced) {
+            if (!(sw = malloc((size_t)L * (size_t)(n ? n : 1) * sizeof *sw))) goto nomem;
+            for (int l = 0; l < L; l++) {
+                const double *yl = (Y ? Y : t->y) + (size_t)l * n;
+                for (int64_t i = 0; i < n; i++) c01[i] = yl[i] != 0;
+                double *b = balanced(c01, 2, n);
+                if (!b) goto nomem;
+                memcpy(sw + (size_t)l * n, b, (size_t)n * sizeof *b);
+                free(b);
             }
-            /* sklearn: scores.sum(axis=0).argmax() — folds summed in order,
-             * the first maximum */
+        }
+    } else if (p->balanced && !(sw = balanced(t->cls, nout, n))) goto nomem;
+    const double *Yl = Y ? Y : t->y;
+    Cv = malloc((size_t)L * sizeof *Cv);
+    if (!Cv) goto nomem;
+    /* ridge takes alpha: C = 1/alpha */
+#define CVAL(v) (loss == MG_LOSS_SQUARED && !softmax ? 1.0 / (v) : (v))
+    if (cv) {
+        Zt = malloc((size_t)(n ? n : 1) * (size_t)(softmax ? nout : L) * sizeof *Zt);
+        if (!Zt) goto nomem;
+        for (int f = 0; f < p->folds; f++) {
+            int64_t ntr = 0, nte = 0;
+            for (int64_t i = 0; i < n; i++) if (res->fold[i] != f) rows[ntr++] = i;
+            for (int64_t i = 0; i < n; i++) if (res->fold[i] == f) rows[ntr + nte++] = i;
+            mg_fit_x Xtr = { x, n, d, res->mean, res->scale, rows, ntr };
+            mg_fit_x Xte = { x, n, d, res->mean, res->scale, rows + ntr, nte };
+            mg_fit_gram *gram = NULL;
+            if (!softmax && !(gram = mg_fit_gram_new(&Xtr, p->solve.threads, err, errlen))) goto done;
+            memset(th, 0, (size_t)nth * (size_t)m * sizeof *th);
+            for (int gi = 0; gi < p->ngrid; gi++) {
+                /* warm start along the grid, as sklearn's regularisation path */
+                int r;
+                if (softmax) r = mg_fit_softmax(&Xtr, t->cls, nout, sw, p->grid[gi], th, &p->solve, res->info, err, errlen);
+                else {
+                    for (int l = 0; l < L; l++) Cv[l] = CVAL(p->grid[gi]);
+                    r = mg_fit_glm(&Xtr, L, Yl, sw, loss, Cv, th, gram, &p->solve, res->info, err, errlen);
+                }
+                if (r < 0) { mg_fit_gram_free(gram); goto done; }
+                mg_fit_margins(&Xte, th, softmax ? nout : L, Zt, p->solve.threads);
+                for (int pi = 0; pi < nprob; pi++)
+                    res->cv_fold[((size_t)pi * p->ngrid + gi) * p->folds + f] = softmax
+                        ? score_softmax(&Xte, nout, t->cls, p->cv_score, Zt)
+                        : score_glm(&Xte, L, pi, Yl, loss, loss == MG_LOSS_SQUARED ? MG_CV_R2 : p->cv_score, Zt);
+            }
+            mg_fit_gram_free(gram);
+        }
+        /* sklearn: scores.sum(axis=0).argmax() — folds summed in order, the
+         * first maximum; each one-vs-rest column and ridge target its own */
+        for (int pi = 0; pi < nprob; pi++) {
+            int best = 0;
+            double bs = 0;
             for (int gi = 0; gi < p->ngrid; gi++) {
                 double s = 0;
                 for (int f = 0; f < p->folds; f++) s += res->cv_fold[((size_t)pi * p->ngrid + gi) * p->folds + f];
-                sum[gi] = s;
                 res->cv_mean[(size_t)pi * p->ngrid + gi] = s / p->folds;
-                if (s > sum[best]) best = gi;
+                if (gi == 0 || s > bs) { bs = s; best = gi; }
             }
-            free(sum);
+            res->chosen[pi] = p->grid[best];
         }
-        res->chosen[pi] = p->grid[best];
-        memset(th, 0, (size_t)krow * (size_t)(d + 1) * sizeof *th);
-        mg_fit_x Xall = { x, n, d, res->mean, res->scale, NULL, n };
-        if (solve(&pb, &Xall, CVAL(p->grid[best]), th, &p->solve, &res->info[pi], err, errlen) < 0) goto fail_pb;
-#undef CVAL
-        memcpy(res->theta + (size_t)pi * (size_t)(d + 1), th, (size_t)krow * (size_t)(d + 1) * sizeof *th);
-        if (t->task == MG_FIT_BINARY) free((double *)pb.y);
-        continue;
-    nomem_pb:
-        mg_seterr(err, errlen, "out of memory");
-    fail_pb:
-        if (t->task == MG_FIT_BINARY) free((double *)pb.y);
-        goto done;
+    } else {
+        for (int pi = 0; pi < nprob; pi++) res->chosen[pi] = p->grid[0];
     }
+    /* the final fit on all rows */
+    mg_fit_x Xall = { x, n, d, res->mean, res->scale, NULL, n };
+    memset(res->theta, 0, (size_t)nth * (size_t)m * sizeof *res->theta);
+    if (softmax) {
+        if (mg_fit_softmax(&Xall, t->cls, nout, sw, res->chosen[0], res->theta, &p->solve, res->info, err, errlen) < 0)
+            goto done;
+    } else {
+        for (int l = 0; l < L; l++) Cv[l] = CVAL(res->chosen[l]);
+        if (mg_fit_glm(&Xall, L, Yl, sw, loss, Cv, res->theta, NULL, &p->solve, res->info, err, errlen) < 0) goto done;
+    }
+#undef CVAL
     rc = 0;
     goto done;
 nomem:
     mg_seterr(err, errlen, "out of memory");
 done:
-    free(strata); free(rows); free(Z); free(th); free(sw); free(c01);
+    free(strata); free(rows); free(th); free(sw); free(c01); free(Y); free(Cv); free(Zt);
     if (rc < 0) {
         int np = res->nprob;
         mg_fit_result_free(res);

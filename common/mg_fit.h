@@ -62,12 +62,22 @@ typedef struct {
     double grad_max;   /* max |gradient| / C at the end */
 } mg_solve_info;
 
-/** One output: logistic (y in {0,1}) or squared loss over the rows of X;
- *  y and sw are indexed by the full row index (x row). theta: d weights then
- *  the intercept, the starting point on entry and the optimum on return.
- *  0, or -1 with err (memory; a Hessian that is not positive definite). */
-int mg_fit_glm(const mg_fit_x *X, const double *y, const double *sw, int loss, double C,
-               double *theta, const mg_solve_opts *o, mg_solve_info *info, char *err, size_t errlen);
+/** The Gram matrix [xs,1]ᵀ[xs,1] of the rows of X, eigen-decomposed: the
+ *  preconditioner of mg_fit_glm, shared by its calls on the same rows. NULL
+ *  with err (memory). */
+typedef struct mg_fit_gram mg_fit_gram;
+mg_fit_gram *mg_fit_gram_new(const mg_fit_x *X, int threads, char *err, size_t errlen);
+void mg_fit_gram_free(mg_fit_gram *g);
+
+/** L independent outputs on the rows of X, each logistic (Y in {0,1}) or
+ *  squared loss with its own C (Cv[l]). Y and SW (NULL: weights 1) hold L
+ *  columns of X->n values indexed by the full row index. theta: L rows of d
+ *  weights then the intercept — the starting point on entry, the optimum on
+ *  return. gram: mg_fit_gram_new() of the same rows, or NULL. info: L
+ *  entries. 0, or -1 with err (memory). */
+int mg_fit_glm(const mg_fit_x *X, int L, const double *Y, const double *SW, int loss, const double *Cv,
+               double *theta, mg_fit_gram *gram, const mg_solve_opts *o, mg_solve_info *info,
+               char *err, size_t errlen);
 
 /** Multinomial logistic regression: cls[i] in [0,K); theta is K rows of
  *  d weights then the intercept (intercepts returned centred to sum 0). */

@@ -1,8 +1,9 @@
 /* mg_fit_solve.c: Newton solvers for the L2-regularised linear models of
  * mg_fit.h. Objective, gradient and decision values in double; the Hessian
- * of the binary and squared losses is accumulated in float by cblas_ssyrk and
- * factorised in double (LAPACK dpotrf), which perturbs only the step, not the
- * fixed point: iteration stops on the double-precision gradient. */
+ * steps are found by conjugate gradients preconditioned with the Gram matrix
+ * (accumulated in float by cblas_ssyrk, eigen-decomposed in double), which
+ * changes only the path, not the fixed point: iteration stops on the
+ * double-precision gradient. */
 #include <cblas.h>
 #include <float.h>
 #include <math.h>
@@ -13,14 +14,12 @@
 #include "mg_fit.h"
 #include "mg_nn.h"
 
-/* LAPACK (OpenBLAS ships it): Cholesky factor and solve, column-major. */
-void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
-void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a, const int *lda,
-             double *b, const int *ldb, int *info);
 
 /* Rows per reduction block. Fixed (not derived from the thread count) so that
  * partial sums, added in block order, give the same bits for any -@. */
 #define BLK 2048
+/* Rows per BLAS call inside a block (centred rows in double: SUB × d). */
+#define SUB 128
 /* Rows per float Hessian partition at least, and partitions at most. */
 #define HPART_MIN 8192
 #define HPART_MAX 16
@@ -104,25 +103,34 @@ typedef struct {
     const double *R;       /* gradient pass: nr × k residual weights */
     int square;            /* gradient pass on squared standardised inputs */
     double *part;          /* gradient pass: nblk × k × (d + 1) */
-    double *xc;            /* per worker scratch: d */
+    double *xc;            /* per worker scratch: SUB × d */
 } pass_job;
+
+/* Centred rows x − mean of rows [i0, i1) into xc (row-major, d columns). */
+static void centre_rows(const mg_fit_x *X, int64_t i0, int64_t i1, double *xc)
+{
+    int d = X->d;
+    for (int64_t i = i0; i < i1; i++) {
+        const float *r = row_of(X, i);
+        double *o = xc + (size_t)(i - i0) * (size_t)d;
+        for (int c = 0; c < d; c++) o[c] = r[c] - X->mean[c];
+    }
+}
 
 static void margin_task(void *arg, int blk, int w)
 {
     pass_job *j = arg;
     const mg_fit_x *X = j->X;
     int d = X->d, k = j->k;
-    double *xc = j->xc + (size_t)w * (size_t)d;
-    int64_t i0 = (int64_t)blk * BLK, i1 = i0 + BLK < j->nr ? i0 + BLK : j->nr;
-    for (int64_t i = i0; i < i1; i++) {
-        const float *r = row_of(X, i);
-        for (int c = 0; c < d; c++) xc[c] = r[c] - X->mean[c];
-        for (int o = 0; o < k; o++) {
-            const double *v = j->v + (size_t)o * (size_t)d;
-            double s = 0;
-            for (int c = 0; c < d; c++) s += xc[c] * v[c];
-            j->Z[(size_t)i * (size_t)k + (size_t)o] = j->b[o] + s;
-        }
+    double *xc = j->xc + (size_t)w * SUB * (size_t)d;
+    int64_t b0 = (int64_t)blk * BLK, b1 = b0 + BLK < j->nr ? b0 + BLK : j->nr;
+    for (int64_t i0 = b0; i0 < b1; i0 += SUB) {
+        int nb = (int)(b1 - i0 < SUB ? b1 - i0 : SUB);
+        centre_rows(X, i0, i0 + nb, xc);
+        double *Z = j->Z + (size_t)i0 * (size_t)k;
+        for (int r = 0; r < nb; r++) memcpy(Z + (size_t)r * k, j->b, (size_t)k * sizeof *Z);
+        /* Z[nb, k] += xc[nb, d] · v[k, d]ᵀ (single-threaded BLAS, fixed shapes) */
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, k, d, 1.0, xc, d, j->v, d, 1.0, Z, k);
     }
 }
 
@@ -131,21 +139,24 @@ static void grad_task(void *arg, int blk, int w)
     pass_job *j = arg;
     const mg_fit_x *X = j->X;
     int d = X->d, k = j->k;
-    double *xc = j->xc + (size_t)w * (size_t)d;
+    double *xc = j->xc + (size_t)w * SUB * (size_t)d;
     double *acc = j->part + (size_t)blk * (size_t)k * (size_t)(d + 1);
     memset(acc, 0, (size_t)k * (size_t)(d + 1) * sizeof *acc);
-    int64_t i0 = (int64_t)blk * BLK, i1 = i0 + BLK < j->nr ? i0 + BLK : j->nr;
-    for (int64_t i = i0; i < i1; i++) {
-        const float *r = row_of(X, i);
-        if (j->square) for (int c = 0; c < d; c++) { double t = (r[c] - X->mean[c]) / X->scale[c]; xc[c] = t * t; }
-        else for (int c = 0; c < d; c++) xc[c] = r[c] - X->mean[c];
-        for (int o = 0; o < k; o++) {
-            double q = j->R[(size_t)i * (size_t)k + (size_t)o];
-            if (q == 0) continue;
-            double *a = acc + (size_t)o * (size_t)(d + 1);
-            for (int c = 0; c < d; c++) a[c] += q * xc[c];
-            a[d] += q;
-        }
+    int64_t b0 = (int64_t)blk * BLK, b1 = b0 + BLK < j->nr ? b0 + BLK : j->nr;
+    for (int64_t i0 = b0; i0 < b1; i0 += SUB) {
+        int nb = (int)(b1 - i0 < SUB ? b1 - i0 : SUB);
+        centre_rows(X, i0, i0 + nb, xc);
+        if (j->square)
+            for (int r = 0; r < nb; r++)
+                for (int c = 0; c < d; c++) {
+                    double t = xc[(size_t)r * d + c] / X->scale[c];
+                    xc[(size_t)r * d + c] = t * t;
+                }
+        const double *R = j->R + (size_t)i0 * (size_t)k;
+        /* acc[k, 0:d] += R[nb, k]ᵀ · xc[nb, d]; acc[k, d] += column sums of R */
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, d, nb, 1.0, R, k, xc, d, 1.0, acc, d + 1);
+        for (int r = 0; r < nb; r++)
+            for (int o = 0; o < k; o++) acc[(size_t)o * (d + 1) + d] += R[(size_t)r * k + o];
     }
 }
 
@@ -153,7 +164,7 @@ typedef struct {
     int threads;
     int64_t nr;
     int nblk;
-    double *xc;            /* threads × d */
+    double *xc;            /* threads × SUB × d */
     double *part;          /* nblk × k × (d + 1) */
     double *v, *b;         /* k × d, k */
     int k;
@@ -168,7 +179,7 @@ static int passes_init(passes *p, const mg_fit_x *X, int k, int threads)
     p->nblk = (int)((p->nr + BLK - 1) / BLK);
     if (p->nblk < 1) p->nblk = 1;
     p->k = k;
-    p->xc = malloc((size_t)p->threads * (size_t)X->d * sizeof *p->xc);
+    p->xc = malloc((size_t)p->threads * SUB * (size_t)X->d * sizeof *p->xc);
     p->part = malloc((size_t)p->nblk * (size_t)k * (size_t)(X->d + 1) * sizeof *p->part);
     p->v = malloc((size_t)k * (size_t)X->d * sizeof *p->v);
     p->b = malloc((size_t)k * sizeof *p->b);
@@ -287,26 +298,6 @@ static int hessian(const mg_fit_x *X, int threads, const double *h, double *H)
     return 0;
 }
 
-/* Solve H x = rhs in place; H row-major upper = column-major lower. On a
- * failed factorisation a small ridge is added to the diagonal and retried
- * (the intercept row is singular when every weight h_i underflows). */
-static int chol_solve(double *H, double *Hf, int m, double *rhs)
-{
-    double jitter = 0;
-    for (int attempt = 0; attempt < 8; attempt++) {
-        memcpy(Hf, H, (size_t)m * (size_t)m * sizeof *Hf);
-        if (jitter > 0) for (int a = 0; a < m; a++) Hf[(size_t)a * m + a] += jitter;
-        int info = 0, one = 1;
-        dpotrf_("L", &m, Hf, &m, &info);
-        if (info == 0) {
-            dpotrs_("L", &m, &one, Hf, &m, rhs, &m, &info);
-            return info == 0 ? 0 : -1;
-        }
-        jitter = jitter > 0 ? jitter * 100 : 1e-10;
-    }
-    return -1;
-}
-
 /* ---------------- losses ---------------- */
 
 /* log(1 + e^z), without overflow or loss of precision for z ≪ 0. */
@@ -329,22 +320,6 @@ static double penalty(const double *theta, int k, int d)
     return 0.5 * s;
 }
 
-/* Σ_i s_i loss(y_i, z_i + t·dz_i) in fixed 1-row order. */
-static double glm_loss(const mg_fit_x *X, const double *y, const double *sw, int loss,
-                       const double *z, const double *dz, double t)
-{
-    int64_t nr = nrow_of(X);
-    double s = 0;
-    for (int64_t i = 0; i < nr; i++) {
-        int64_t g = gidx(X, i);
-        double zi = z[i] + (dz ? t * dz[i] : 0), l;
-        if (loss == MG_LOSS_LOGISTIC) l = softplus(zi) - y[g] * zi;
-        else { double e = y[g] - zi; l = 0.5 * e * e; }
-        s += (sw ? sw[g] : 1.0) * l;
-    }
-    return s;
-}
-
 static double sum_weights(const mg_fit_x *X, const double *sw)
 {
     int64_t nr = nrow_of(X);
@@ -365,83 +340,245 @@ static double grad_bound(const mg_fit_x *X, const double *sw, double tol)
     return tol * (s > 1 ? s : 1);
 }
 
-int mg_fit_glm(const mg_fit_x *X, const double *y, const double *sw, int loss, double C,
-               double *theta, const mg_solve_opts *o, mg_solve_info *info, char *err, size_t errlen)
+/* ---------------- the Gram matrix as a preconditioner ---------------- */
+
+void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w,
+             double *work, const int *lwork, int *iwork, const int *liwork, int *info);
+
+struct mg_fit_gram {
+    int m;
+    double *V;      /* eigenvectors, column-major m × m */
+    double *lam;    /* eigenvalues of G = [xs,1]ᵀ[xs,1] (clamped at 0) */
+    double *t;      /* scratch m */
+};
+
+void mg_fit_gram_free(mg_fit_gram *g)
 {
-    int d = X->d, m = d + 1, rc = -1;
+    if (!g) return;
+    free(g->V); free(g->lam); free(g->t);
+    free(g);
+}
+
+mg_fit_gram *mg_fit_gram_new(const mg_fit_x *X, int threads, char *err, size_t errlen)
+{
+    int m = X->d + 1;
     int64_t nr = nrow_of(X);
+    mg_fit_gram *g = calloc(1, sizeof *g);
+    double *ones = malloc((size_t)(nr ? nr : 1) * sizeof *ones);
+    if (!g || !ones) goto nomem;
+    g->m = m;
+    g->V = malloc((size_t)m * (size_t)m * sizeof *g->V);
+    g->lam = malloc((size_t)m * sizeof *g->lam);
+    g->t = malloc((size_t)m * sizeof *g->t);
+    if (!g->V || !g->lam || !g->t) goto nomem;
+    for (int64_t i = 0; i < nr; i++) ones[i] = 1;
+    if (hessian(X, threads, ones, g->V) < 0) goto nomem;
+    for (int a = 0; a < m - 1; a++) g->V[(size_t)a * m + a] -= 1;   /* G without the penalty */
+    /* eigen-decomposition (row-major upper = column-major lower) */
+    int info = 0, lwork = -1, liwork = -1, iw;
+    double wq;
+    dsyevd_("V", "L", &m, g->V, &m, g->lam, &wq, &lwork, &iw, &liwork, &info);
+    lwork = (int)wq; liwork = iw;
+    double *work = malloc((size_t)lwork * sizeof *work);
+    int *iwork = malloc((size_t)liwork * sizeof *iwork);
+    if (!work || !iwork) { free(work); free(iwork); goto nomem; }
+    dsyevd_("V", "L", &m, g->V, &m, g->lam, work, &lwork, iwork, &liwork, &info);
+    free(work); free(iwork);
+    if (info != 0) { mg_seterr(err, errlen, "eigen-decomposition of the Gram matrix failed"); goto fail; }
+    for (int a = 0; a < m; a++) if (!(g->lam[a] > 0)) g->lam[a] = 0;
+    free(ones);
+    return g;
+nomem:
+    mg_seterr(err, errlen, "out of memory");
+fail:
+    free(ones);
+    mg_fit_gram_free(g);
+    return NULL;
+}
+
+/* z = (I + a·G)⁻¹ r = V diag(1/(1 + a·λ)) Vᵀ r. */
+static void gram_apply(mg_fit_gram *g, double a, const double *r, double *z)
+{
+    int m = g->m;
+    cblas_dgemv(CblasColMajor, CblasTrans, m, m, 1.0, g->V, m, r, 1, 0.0, g->t, 1);
+    for (int j = 0; j < m; j++) g->t[j] /= 1 + a * g->lam[j];
+    cblas_dgemv(CblasColMajor, CblasNoTrans, m, m, 1.0, g->V, m, g->t, 1, 0.0, z, 1);
+}
+
+/* Σ_i s_i loss(y_i, z_il + t·dz_il) for output l of L, in row order. */
+static double glm_loss_l(const mg_fit_x *X, int L, int l, const double *Y, const double *SW, int loss,
+                         const double *Z, const double *dZ, double t)
+{
+    int64_t nr = nrow_of(X), n = X->n;
+    double s = 0;
+    for (int64_t i = 0; i < nr; i++) {
+        int64_t g = gidx(X, i);
+        double zi = Z[(size_t)i * L + l] + (dZ ? t * dZ[(size_t)i * L + l] : 0), y = Y[(size_t)l * n + g], v;
+        if (loss == MG_LOSS_LOGISTIC) v = softplus(zi) - y * zi;
+        else { double e = y - zi; v = 0.5 * e * e; }
+        s += (SW ? SW[(size_t)l * n + g] : 1.0) * v;
+    }
+    return s;
+}
+
+/* Newton-CG for L independent outputs on the same rows, in lockstep: every
+ * pass over the rows serves all outputs at once (two BLAS products per block
+ * of rows). Each Newton system H_l·step = −g_l is solved by conjugate
+ * gradients preconditioned with (I + a_l·G)⁻¹, G the Gram matrix of
+ * [xs, 1] and a_l the mean curvature weight of output l, which is the exact
+ * Hessian for ridge and close to it for logistic regression. */
+int mg_fit_glm(const mg_fit_x *X, int L, const double *Y, const double *SW, int loss, const double *Cv,
+               double *theta, mg_fit_gram *gram, const mg_solve_opts *o, mg_solve_info *info,
+               char *err, size_t errlen)
+{
+    int d = X->d, m = d + 1, rc = -1, own_gram = 0;
+    int64_t nr = nrow_of(X), n = X->n;
+    size_t nl = (size_t)nr * (size_t)L, ml = (size_t)m * (size_t)L;
     passes p;
-    double *z = malloc((size_t)nr * sizeof *z), *dz = malloc((size_t)nr * sizeof *dz);
-    double *r = malloc((size_t)nr * sizeof *r), *h = malloc((size_t)nr * sizeof *h);
-    double *g = malloc((size_t)m * sizeof *g), *step = malloc((size_t)m * sizeof *step);
-    double *H = malloc((size_t)m * (size_t)m * sizeof *H), *Hf = malloc((size_t)m * (size_t)m * sizeof *Hf);
-    int pok = passes_init(&p, X, 1, o->threads) == 0;
-    memset(info, 0, sizeof *info);
-    if (!z || !dz || !r || !h || !g || !step || !H || !Hf || !pok) { mg_seterr(err, errlen, "out of memory"); goto done; }
-    double bound = grad_bound(X, sw, o->tol);
-    int have_h = 0;             /* squared loss: the Hessian is constant */
-    margins(&p, X, theta, z);
-    double f = penalty(theta, 1, d) + C * glm_loss(X, y, sw, loss, z, NULL, 0);
+    int pok = passes_init(&p, X, L, o->threads) == 0;
+    double *Z = malloc(nl * sizeof *Z), *dZ = malloc(nl * sizeof *dZ), *R = malloc(nl * sizeof *R);
+    double *Hw = malloc(nl * sizeof *Hw);
+    double *G = malloc(ml * sizeof *G), *S = malloc(ml * sizeof *S), *Res = malloc(ml * sizeof *Res);
+    double *Pv = malloc(ml * sizeof *Pv), *Q = malloc(ml * sizeof *Q), *Zv = malloc(ml * sizeof *Zv);
+    double *f = malloc((size_t)L * 8 * sizeof *f);
+    int *act = malloc((size_t)L * 2 * sizeof *act);
+    if (!pok || !Z || !dZ || !R || !Hw || !G || !S || !Res || !Pv || !Q || !Zv || !f || !act) {
+        mg_seterr(err, errlen, "out of memory");
+        goto done;
+    }
+    double *bound = f + L, *g0n = f + 2 * L, *gn = f + 3 * L, *rz = f + 4 * L, *aw = f + 5 * L, *fnew = f + 6 * L;
+    double *tstep = f + 7 * L;
+    int *done = act + L;
+    memset(info, 0, (size_t)L * sizeof *info);
+    if (!gram) {
+        if (!(gram = mg_fit_gram_new(X, o->threads, err, errlen))) goto done;
+        own_gram = 1;
+    }
+    for (int l = 0; l < L; l++) {
+        double sw = 0;
+        for (int64_t i = 0; i < nr; i++) sw += SW ? SW[(size_t)l * n + gidx(X, i)] : 1.0;
+        bound[l] = o->tol * (sw > 1 ? sw : 1);
+    }
+    margins(&p, X, theta, Z);
+    for (int l = 0; l < L; l++) f[l] = penalty(theta + (size_t)l * m, 1, d) + Cv[l] * glm_loss_l(X, L, l, Y, SW, loss, Z, NULL, 0);
     for (int it = 0;; it++) {
+        /* residuals, curvature weights, gradients */
         for (int64_t i = 0; i < nr; i++) {
             int64_t gi = gidx(X, i);
-            double s = sw ? sw[gi] : 1.0;
-            if (loss == MG_LOSS_LOGISTIC) {
-                double pr = sigmoid(z[i]);
-                r[i] = C * s * (pr - y[gi]);
-                h[i] = C * s * pr * (1 - pr);
-            } else {
-                r[i] = C * s * (z[i] - y[gi]);
-                h[i] = C * s;
+            for (int l = 0; l < L; l++) {
+                double s = Cv[l] * (SW ? SW[(size_t)l * n + gi] : 1.0), z = Z[(size_t)i * L + l], y = Y[(size_t)l * n + gi];
+                if (loss == MG_LOSS_LOGISTIC) {
+                    double pr = sigmoid(z);
+                    R[(size_t)i * L + l] = s * (pr - y);
+                    Hw[(size_t)i * L + l] = s * pr * (1 - pr);
+                } else {
+                    R[(size_t)i * L + l] = s * (z - y);
+                    Hw[(size_t)i * L + l] = s;
+                }
             }
         }
-        gradpass(&p, X, r, 0, g);
-        double gmax = 0;
-        for (int c = 0; c < m; c++) {
-            if (c < d) g[c] += theta[c];
-            if (fabs(g[c]) > gmax) gmax = fabs(g[c]);
+        gradpass(&p, X, R, 0, G);
+        int nact = 0;
+        for (int l = 0; l < L; l++) {
+            double gmax = 0, g2 = 0;
+            for (int c = 0; c < m; c++) {
+                double *gg = &G[(size_t)l * m + c];
+                if (c < d) *gg += theta[(size_t)l * m + c];
+                if (fabs(*gg) > gmax) gmax = fabs(*gg);
+                g2 += *gg * *gg;
+            }
+            gn[l] = sqrt(g2);
+            if (it == 0) g0n[l] = gn[l];
+            info[l].grad_max = gmax / Cv[l];
+            info[l].objective = f[l];
+            if (gmax / Cv[l] <= bound[l]) info[l].converged = 1;
+            if (it == 0) done[l] = 0;
+            /* done[l] == 2: the line search found no decrease (rounding level) */
+            act[l] = !info[l].converged && it < o->max_iter && done[l] != 2;
+            nact += act[l];
         }
-        info->grad_max = gmax / C;
-        info->objective = f;
-        if (gmax / C <= bound) { info->converged = 1; break; }
-        if (it >= o->max_iter) break;
-        if (!have_h) {
-            if (hessian(X, o->threads, h, H) < 0) { mg_seterr(err, errlen, "out of memory"); goto done; }
-            have_h = loss == MG_LOSS_SQUARED;
+        if (!nact) break;
+        /* preconditioned CG on H_l·step = −g_l, all active outputs together */
+        for (int l = 0; l < L; l++) {
+            double sh = 0;
+            for (int64_t i = 0; i < nr; i++) sh += Hw[(size_t)i * L + l];
+            aw[l] = sh / (double)(nr ? nr : 1);
+            double *res = Res + (size_t)l * m, *zv = Zv + (size_t)l * m, *pv = Pv + (size_t)l * m;
+            memset(S + (size_t)l * m, 0, (size_t)m * sizeof *S);
+            if (done[l] != 2) done[l] = !act[l];
+            if (done[l]) { memset(pv, 0, (size_t)m * sizeof *pv); continue; }
+            for (int c = 0; c < m; c++) res[c] = -G[(size_t)l * m + c];
+            gram_apply(gram, aw[l], res, zv);
+            rz[l] = 0;
+            for (int c = 0; c < m; c++) { pv[c] = zv[c]; rz[l] += res[c] * zv[c]; }
         }
-        for (int c = 0; c < m; c++) step[c] = -g[c];
-        if (chol_solve(H, Hf, m, step) < 0) { mg_seterr(err, errlen, "Hessian is not positive definite"); goto done; }
-        margins(&p, X, step, dz);
-        /* backtracking (Armijo) line search along the Newton direction */
-        double slope = 0;
-        for (int c = 0; c < m; c++) slope += g[c] * step[c];
-        double t = 1, fn = f;
-        int accepted = 0;
-        for (int ls = 0; ls < 40; ls++, t *= 0.5) {
-            double pen = 0;
-            for (int c = 0; c < d; c++) { double w = theta[c] + t * step[c]; pen += w * w; }
-            fn = 0.5 * pen + C * glm_loss(X, y, sw, loss, z, dz, t);
-            if (fn <= f + 1e-4 * t * slope) { accepted = 1; break; }
+        for (int k = 0; k < 200; k++) {
+            int left = 0;
+            for (int l = 0; l < L; l++) left += !done[l];
+            if (!left) break;
+            margins(&p, X, Pv, dZ);
+            for (size_t e = 0; e < nl; e++) R[e] = Hw[e] * dZ[e];
+            gradpass(&p, X, R, 0, Q);
+            for (int l = 0; l < L; l++) {
+                if (done[l]) continue;
+                double *res = Res + (size_t)l * m, *zv = Zv + (size_t)l * m, *pv = Pv + (size_t)l * m;
+                double *q = Q + (size_t)l * m, *st = S + (size_t)l * m, pq = 0;
+                for (int c = 0; c < m; c++) { if (c < d) q[c] += pv[c]; pq += pv[c] * q[c]; }
+                info[l].cg_iterations++;
+                double eta = it == 0 ? 0.1 : (gn[l] / g0n[l] < 0.1 ? gn[l] / g0n[l] : 0.1);
+                if (!(pq > 0)) { done[l] = 1; memset(pv, 0, (size_t)m * sizeof *pv); continue; }
+                double al = rz[l] / pq, rn = 0;
+                for (int c = 0; c < m; c++) { st[c] += al * pv[c]; res[c] -= al * q[c]; rn += res[c] * res[c]; }
+                if (sqrt(rn) <= eta * gn[l]) { done[l] = 1; memset(pv, 0, (size_t)m * sizeof *pv); continue; }
+                gram_apply(gram, aw[l], res, zv);
+                double rz2 = 0;
+                for (int c = 0; c < m; c++) rz2 += res[c] * zv[c];
+                for (int c = 0; c < m; c++) pv[c] = zv[c] + rz2 / rz[l] * pv[c];
+                rz[l] = rz2;
+            }
         }
-        info->iterations = it + 1;
-        if (!accepted) { info->converged = gmax / C <= sqrt(bound); break; }  /* at rounding level */
-        double smax = 0, tmax = 0;
-        for (int c = 0; c < m; c++) {
-            theta[c] += t * step[c];
-            if (fabs(t * step[c]) > smax) smax = fabs(t * step[c]);
-            if (fabs(theta[c]) > tmax) tmax = fabs(theta[c]);
+        /* a step direction that is not a descent direction: the gradient */
+        for (int l = 0; l < L; l++) {
+            if (!act[l]) continue;
+            double slope = 0;
+            for (int c = 0; c < m; c++) slope += G[(size_t)l * m + c] * S[(size_t)l * m + c];
+            if (!(slope < 0)) for (int c = 0; c < m; c++) S[(size_t)l * m + c] = -G[(size_t)l * m + c];
         }
-        for (int64_t i = 0; i < nr; i++) z[i] += t * dz[i];
-        f = fn;
-        if (smax <= 1e-15 * (1 + tmax)) {
-            /* the step no longer changes theta: recompute the margins exactly */
-            margins(&p, X, theta, z);
+        margins(&p, X, S, dZ);
+        /* backtracking (Armijo) line search per output */
+        for (int l = 0; l < L; l++) {
+            if (done[l] != 2) done[l] = 0;
+            if (!act[l]) continue;
+            double slope = 0;
+            for (int c = 0; c < m; c++) slope += G[(size_t)l * m + c] * S[(size_t)l * m + c];
+            double t = 1;
+            int accepted = 0;
+            for (int ls = 0; ls < 40; ls++, t *= 0.5) {
+                double pen = 0;
+                for (int c = 0; c < d; c++) { double w = theta[(size_t)l * m + c] + t * S[(size_t)l * m + c]; pen += w * w; }
+                fnew[l] = 0.5 * pen + Cv[l] * glm_loss_l(X, L, l, Y, SW, loss, Z, dZ, t);
+                if (fnew[l] <= f[l] + 1e-4 * t * slope) { accepted = 1; break; }
+            }
+            info[l].iterations = it + 1;
+            if (!accepted) {        /* at rounding level: stop this output */
+                info[l].converged = info[l].grad_max <= sqrt(bound[l]);
+                done[l] = 2;
+                tstep[l] = 0;
+                continue;
+            }
+            tstep[l] = t;
+            f[l] = fnew[l];
+            for (int c = 0; c < m; c++) theta[(size_t)l * m + c] += t * S[(size_t)l * m + c];
         }
+        for (int64_t i = 0; i < nr; i++)
+            for (int l = 0; l < L; l++)
+                if (act[l] && done[l] != 2) Z[(size_t)i * L + l] += tstep[l] * dZ[(size_t)i * L + l];
     }
     rc = 0;
 done:
+    if (own_gram) mg_fit_gram_free(gram);
     passes_free(&p);
-    free(z); free(dz); free(r); free(h); free(g); free(step); free(H); free(Hf);
+    free(Z); free(dZ); free(R); free(Hw); free(G); free(S); free(Res); free(Pv); free(Q); free(Zv); free(f); free(act);
     return rc;
 }
 
