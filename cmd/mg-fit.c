@@ -13,6 +13,7 @@
 #include "mg_fit.h"
 #include "mg_fit_data.h"
 #include "mg_head.h"
+#include "mg_output.h"
 
 static const char usage[] =
 "Usage: mg-fit [options] --labels LABELS.tsv -o HEAD_DIR [INPUT.mgt]\n"
@@ -209,7 +210,7 @@ int main(int argc, char **argv)
         ngrid = 8;
     }
     p.grid = grid; p.ngrid = ngrid;
-    p.solve.threads = cli.threads;
+    p.solve.pool = cli.pool;
     const char *in_path = optind < argc ? argv[optind] : "-";
 
     char err[1024];
@@ -226,7 +227,7 @@ int main(int argc, char **argv)
         mg_cli_free(&cli);
         return 1;
     }
-    int jr = mg_fit_join_labels(&in, labels, id_col, label_cols, task, &lab, err, sizeof err);
+    int jr = mg_fit_join_labels(&in, in_path, labels, id_col, label_cols, task, &lab, err, sizeof err);
     if (jr < 0) { mg_error(&cli, jr == -2 ? in_path : labels, "%s", err); goto done; }
     if (lab.stream_only)
         mg_warn(&cli, in_path, "%zu id(s) without a label (first: %s); left out", lab.stream_only, lab.first_stream_only);
@@ -299,21 +300,21 @@ int main(int argc, char **argv)
     if (!cfg_s) { free(h.weight); free(h.bias); mg_error(&cli, NULL, "out of memory"); goto done; }
     /* side files first, so that a failure leaves no head */
     if (folds_path) {
-        mg_outfile *f = mg_outfile_open(folds_path, err, sizeof err);
+        mg_ofile *f = mg_ofile_open(folds_path, NULL, err, sizeof err);
         if (!f) { free(h.weight); free(h.bias); mg_error(&cli, folds_path, "%s", err); goto done; }
-        FILE *fp = mg_outfile_fp(f);
+        FILE *fp = mg_ofile_fp(f);
         fprintf(fp, "id\tfold\n");
         for (int64_t i = 0; i < lab.n; i++) fprintf(fp, "%s\t%d\n", in.ids[lab.row[i]], res.fold ? res.fold[i] : 0);
-        if (mg_outfile_close(f, !ferror(fp), err, sizeof err) < 0) {
+        if (mg_ofile_close(f, !ferror(fp), err, sizeof err) < 0) {
             free(h.weight); free(h.bias); mg_error(&cli, folds_path, "%s", err); goto done;
         }
     }
     if (json_path) {
-        mg_outfile *f = mg_outfile_open(json_path, err, sizeof err);
+        mg_ofile *f = mg_ofile_open(json_path, NULL, err, sizeof err);
         if (!f) { free(h.weight); free(h.bias); mg_error(&cli, json_path, "%s", err); goto done; }
-        FILE *fp = mg_outfile_fp(f);
+        FILE *fp = mg_ofile_fp(f);
         int ok = json_dumpf(rep, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) == 0 && fputc('\n', fp) != EOF;
-        if (mg_outfile_close(f, ok, err, sizeof err) < 0) {
+        if (mg_ofile_close(f, ok, err, sizeof err) < 0) {
             free(h.weight); free(h.bias); mg_error(&cli, json_path, "%s", err); goto done;
         }
     }

@@ -26,7 +26,7 @@ mg_fit_params mg_fit_default_params(void)
 {
     mg_fit_params p = { .grid = NULL, .ngrid = 0, .folds = 5, .seed = 1, .balanced = 0,
                         .cv_score = MG_CV_ACCURACY, .standardize = 1,
-                        .solve = { .tol = 1e-10, .max_iter = 100, .threads = 1 } };
+                        .solve = { .tol = 1e-10, .max_iter = 100, .pool = NULL } };
     return p;
 }
 
@@ -200,7 +200,7 @@ int mg_fit_train(const float *x, int64_t n, int d, const mg_fit_targets *t,
         goto nomem;
     if (p->ngrid < 1) { mg_seterr(err, errlen, "empty grid"); goto done; }
     if (p->standardize) {
-        if (mg_fit_standardize(x, n, d, p->solve.threads, res->mean, res->scale) < 0) goto nomem;
+        if (mg_fit_standardize(x, n, d, p->solve.pool, res->mean, res->scale) < 0) goto nomem;
     } else {
         for (int c = 0; c < d; c++) { res->mean[c] = 0; res->scale[c] = 1; }
     }
@@ -300,7 +300,7 @@ int mg_fit_train(const float *x, int64_t n, int d, const mg_fit_targets *t,
             mg_fit_x Xtr = { x, n, d, res->mean, res->scale, rows, ntr };
             mg_fit_x Xte = { x, n, d, res->mean, res->scale, rows + ntr, nte };
             mg_fit_gram *gram = NULL;
-            if (!softmax && !(gram = mg_fit_gram_new(&Xtr, p->solve.threads, err, errlen))) goto done;
+            if (!softmax && !(gram = mg_fit_gram_new(&Xtr, p->solve.pool, err, errlen))) goto done;
             memset(th, 0, (size_t)nth * (size_t)m * sizeof *th);
             for (int gi = 0; gi < p->ngrid; gi++) {
                 /* warm start along the grid, as sklearn's regularisation path */
@@ -311,7 +311,7 @@ int mg_fit_train(const float *x, int64_t n, int d, const mg_fit_targets *t,
                     r = mg_fit_glm(&Xtr, L, Yl, sw, loss, Cv, th, gram, &p->solve, res->info, err, errlen);
                 }
                 if (r < 0) { mg_fit_gram_free(gram); goto done; }
-                mg_fit_margins(&Xte, th, softmax ? nout : L, Zt, p->solve.threads);
+                mg_fit_margins(&Xte, th, softmax ? nout : L, Zt, p->solve.pool);
                 for (int pi = 0; pi < nprob; pi++)
                     res->cv_fold[((size_t)pi * p->ngrid + gi) * p->folds + f] = softmax
                         ? score_softmax(&Xte, nout, t->cls, p->cv_score, Zt)

@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "mg_pool.h"
 
 enum { MG_FIT_BINARY = 1, MG_FIT_MULTICLASS, MG_FIT_MULTILABEL, MG_FIT_REGRESSION };
 enum { MG_CV_ACCURACY = 1, MG_CV_LOG_LOSS, MG_CV_R2 };
@@ -46,12 +47,12 @@ typedef struct {
 /** Column means and scales as scikit-learn's StandardScaler: mean, population
  *  standard deviation, and 1 for a constant column (variance within rounding
  *  of 0, as sklearn's _is_constant_feature). 0 or -1 (memory). */
-int mg_fit_standardize(const float *x, int64_t n, int d, int threads, double *mean, double *scale);
+int mg_fit_standardize(const float *x, int64_t n, int d, mg_pool *pool, double *mean, double *scale);
 
 typedef struct {
     double tol;        /* stop when max|∇|/C <= tol·max(1, Σs) … see mg_fit.c */
     int max_iter;      /* Newton iterations */
-    int threads;
+    mg_pool *pool;     /* parallel loops (NULL: on the caller) */
 } mg_solve_opts;
 
 typedef struct {
@@ -66,7 +67,7 @@ typedef struct {
  *  preconditioner of mg_fit_glm, shared by its calls on the same rows. NULL
  *  with err (memory). */
 typedef struct mg_fit_gram mg_fit_gram;
-mg_fit_gram *mg_fit_gram_new(const mg_fit_x *X, int threads, char *err, size_t errlen);
+mg_fit_gram *mg_fit_gram_new(const mg_fit_x *X, mg_pool *pool, char *err, size_t errlen);
 void mg_fit_gram_free(mg_fit_gram *g);
 
 /** L independent outputs on the rows of X, each logistic (Y in {0,1}) or
@@ -85,7 +86,7 @@ int mg_fit_softmax(const mg_fit_x *X, const int *cls, int K, const double *sw, d
                    double *theta, const mg_solve_opts *o, mg_solve_info *info, char *err, size_t errlen);
 
 /** Decision values Z[i·k + j] = theta_j · [xs_i, 1] for the rows of X. */
-void mg_fit_margins(const mg_fit_x *X, const double *theta, int k, double *Z, int threads);
+void mg_fit_margins(const mg_fit_x *X, const double *theta, int k, double *Z, mg_pool *pool);
 
 /* ---- training with cross-validation ---- */
 
@@ -108,7 +109,7 @@ typedef struct {
 } mg_fit_params;
 
 /** Defaults: grid none, 5 folds, seed 1, accuracy, standardise, tol 1e-10,
- *  100 iterations, 1 thread. */
+ *  100 iterations, no pool. */
 mg_fit_params mg_fit_default_params(void);
 
 /** The 8 values of np.logspace(-4, 4, 8) (LogisticRegressionCV(Cs=8)). */

@@ -6,6 +6,7 @@
 #include "mg_err.h"
 #include "mg_fit.h"
 #include "mg_fit_data.h"
+#include "mg_dataset.h"
 #include "mg_metrics_tsv.h"
 #include "mg_tensor.h"
 
@@ -104,63 +105,59 @@ static int cmp_class(const void *a, const void *b, void *numeric)
     return strcmp(s, t);
 }
 
-int mg_fit_join_labels(const mg_fit_inputs *in, const char *path, const char *id_col, const char *label_cols,
-                       int task, mg_fit_labels *lab, char *err, size_t errlen)
+int mg_fit_join_labels(const mg_fit_inputs *in, const char *stream_path, const char *path, const char *id_col,
+                       const char *label_cols, int task, mg_fit_labels *lab, char *err, size_t errlen)
 {
-    mg_tsv lt, st;
+    mg_table lt, st;
+    mg_join jn;
     int rc = -1;
-    ssize_t *match = NULL;
     int *lc = NULL;
     const char **distinct = NULL;
     char *lbuf = NULL;
+    const char *err_path = NULL;
     memset(lab, 0, sizeof *lab);
+    memset(&jn, 0, sizeof jn);
     memset(&st, 0, sizeof st);
-    if (mg_tsv_read(path, &lt, err, errlen) < 0) { mg_tsv_free(&lt); return -1; }
-    int idc = mg_tsv_col(&lt, id_col);
-    if (idc < 0) { mg_seterr(err, errlen, "no id column '%s'", id_col); goto done; }
+    if (mg_table_read(&lt, path, id_col, NULL, err, errlen) < 0) { mg_table_free(&lt); return -1; }
+    int idc = lt.id;
     /* label columns */
-    lc = malloc((size_t)lt.ncol * sizeof *lc);
+    lc = malloc((size_t)lt.t.ncol * sizeof *lc);
     if (!lc) goto nomem;
     int nl = 0;
     if (label_cols) {
         if (!(lbuf = strdup(label_cols))) goto nomem;
         for (char *s = strtok(lbuf, ","); s; s = strtok(NULL, ",")) {
-            int c = mg_tsv_col(&lt, s);
+            int c = mg_tsv_col(&lt.t, s);
             if (c < 0) { mg_seterr(err, errlen, "no label column '%s'", s); goto done; }
             if (c == idc) { mg_seterr(err, errlen, "the id column cannot be a label column"); goto done; }
-            for (int j = 0; j < nl; j++) if (lc[j] == c) { mg_seterr(err, errlen, "label column '%s' named twice", s); goto done; }
-            if (nl < lt.ncol) lc[nl++] = c;
+            for (int k = 0; k < nl; k++) if (lc[k] == c) { mg_seterr(err, errlen, "label column '%s' named twice", s); goto done; }
+            if (nl < lt.t.ncol) lc[nl++] = c;
         }
     } else {
-        for (int c = 0; c < lt.ncol; c++) if (c != idc) lc[nl++] = c;
+        for (int c = 0; c < lt.t.ncol; c++) if (c != idc) lc[nl++] = c;
     }
     if (nl == 0) { mg_seterr(err, errlen, "no label column"); goto done; }
-    /* join: the stream's ids as a one-column table */
-    st.ncol = 1;
-    st.nrow = (size_t)in->n;
-    char *idname = "id";
-    st.colname = &idname;
-    st.cell = in->ids;
-    match = malloc((size_t)in->n * sizeof *match);
-    if (!match) goto nomem;
-    size_t a_only = 0, b_only = 0;
-    const char *fa = NULL, *fb = NULL;
-    char side = 0;
-    int jr = mg_tsv_join(&st, 0, &lt, idc, 1, match, &a_only, &b_only, &fa, &fb, &side, err, errlen);
-    if (jr == -2) { rc = side == 'a' ? -2 : -1; goto done; }
+    /* join: the stream's ids as a one-column table, the cases in stream order */
+    if (mg_table_from_ids(&st, (const char *const *)in->ids, (size_t)in->n, stream_path, err, errlen) < 0) {
+        rc = -2;
+        goto done;
+    }
+    int jr = mg_join_ids(&st, &lt, NULL, &jn, &err_path, err, errlen);
+    if (jr == -2) { rc = err_path == stream_path ? -2 : -1; goto done; }
     if (jr < 0) goto nomem;
-    lab->stream_only = a_only; lab->labels_only = b_only;
-    if ((fa && !(lab->first_stream_only = strdup(fa))) || (fb && !(lab->first_labels_only = strdup(fb)))) goto nomem;
-    int64_t n = 0;
-    lab->row = malloc((size_t)in->n * sizeof *lab->row);
-    if (!lab->row) goto nomem;
-    for (int64_t r = 0; r < in->n; r++) if (match[r] >= 0) lab->row[n++] = r;
+    lab->stream_only = jn.a_only; lab->labels_only = jn.b_only;
+    if ((jn.first_a_only && !(lab->first_stream_only = strdup(jn.first_a_only))) ||
+        (jn.first_b_only && !(lab->first_labels_only = strdup(jn.first_b_only)))) goto nomem;
+    int64_t n = (int64_t)jn.n;
     if (n == 0) { mg_seterr(err, errlen, "no id in common with the input stream"); goto done; }
+    lab->row = malloc((size_t)n * sizeof *lab->row);
+    if (!lab->row) goto nomem;
+    for (int64_t i = 0; i < n; i++) lab->row[i] = (int64_t)jn.a_row[i];
     lab->n = n;
     lab->nlabel = nl;
     if (!(lab->label_cols = calloc((size_t)nl, sizeof *lab->label_cols))) goto nomem;
-    for (int j = 0; j < nl; j++) if (!(lab->label_cols[j] = strdup(lt.colname[lc[j]]))) goto nomem;
-#define CELL(i, j) mg_tsv_cell(&lt, (size_t)match[lab->row[i]], lc[j])
+    for (int k = 0; k < nl; k++) if (!(lab->label_cols[k] = strdup(lt.t.colname[lc[k]]))) goto nomem;
+#define CELL(i, k) mg_tsv_cell(&lt.t, jn.b_row[i], lc[k])
 #define ROWID(i) in->ids[lab->row[i]]
     /* what the values are */
     int numbers = 1, zero_one = 1, fraction = 0;
@@ -168,7 +165,7 @@ int mg_fit_join_labels(const mg_fit_inputs *in, const char *path, const char *id
         for (int j = 0; j < nl; j++) {
             const char *v = CELL(i, j);
             double x;
-            if (!*v) { mg_seterr(err, errlen, "id %s: empty label in column %s", ROWID(i), lt.colname[lc[j]]); goto done; }
+            if (!*v) { mg_seterr(err, errlen, "id %s: empty label in column %s", ROWID(i), lt.t.colname[lc[j]]); goto done; }
             if (mg_parse_number(v, &x) < 0) { numbers = 0; zero_one = 0; }
             else { if (x != 0 && x != 1) zero_one = 0; if (x != floor(x)) fraction = 1; }
         }
@@ -195,20 +192,20 @@ int mg_fit_join_labels(const mg_fit_inputs *in, const char *path, const char *id
                 double x;
                 if (mg_parse_number(v, &x) < 0 || (task == MG_FIT_MULTILABEL && x != 0 && x != 1)) {
                     mg_seterr(err, errlen, "id %s: label '%s' in column %s is not %s", ROWID(i), v,
-                              lt.colname[lc[j]], task == MG_FIT_MULTILABEL ? "0 or 1" : "a number");
+                              lt.t.colname[lc[j]], task == MG_FIT_MULTILABEL ? "0 or 1" : "a number");
                     goto done;
                 }
                 lab->y[(size_t)j * n + i] = x;
             }
         lab->nout = nl;
         if (!(lab->outputs = calloc((size_t)nl, sizeof *lab->outputs))) goto nomem;
-        for (int j = 0; j < nl; j++) if (!(lab->outputs[j] = strdup(lt.colname[lc[j]]))) goto nomem;
+        for (int j = 0; j < nl; j++) if (!(lab->outputs[j] = strdup(lt.t.colname[lc[j]]))) goto nomem;
         if (task == MG_FIT_MULTILABEL)
             for (int j = 0; j < nl; j++) {
                 int64_t pos = 0;
                 for (int64_t i = 0; i < n; i++) pos += lab->y[(size_t)j * n + i] != 0;
                 if (pos == 0 || pos == n) {
-                    mg_seterr(err, errlen, "label column %s has one class only", lt.colname[lc[j]]);
+                    mg_seterr(err, errlen, "label column %s has one class only", lt.t.colname[lc[j]]);
                     goto done;
                 }
             }
@@ -222,13 +219,13 @@ int mg_fit_join_labels(const mg_fit_inputs *in, const char *path, const char *id
         int K = 0;
         for (int64_t i = 0; i < n; i++)
             if (i == 0 || cmp_class(&distinct[i - 1], &distinct[i], &numbers) != 0) distinct[K++] = distinct[i];
-        if (K < 2) { mg_seterr(err, errlen, "column %s has one class only ('%s')", lt.colname[lc[0]], distinct[0]); goto done; }
+        if (K < 2) { mg_seterr(err, errlen, "column %s has one class only ('%s')", lt.t.colname[lc[0]], distinct[0]); goto done; }
         if (task == -1) task = K == 2 ? MG_FIT_BINARY : MG_FIT_MULTICLASS;
         if (task == MG_FIT_BINARY && K != 2) {
-            mg_seterr(err, errlen, "column %s has %d classes, a binary task needs 2", lt.colname[lc[0]], K);
+            mg_seterr(err, errlen, "column %s has %d classes, a binary task needs 2", lt.t.colname[lc[0]], K);
             goto done;
         }
-        if (K > 100000) { mg_seterr(err, errlen, "column %s has %d classes", lt.colname[lc[0]], K); goto done; }
+        if (K > 100000) { mg_seterr(err, errlen, "column %s has %d classes", lt.t.colname[lc[0]], K); goto done; }
         for (int64_t i = 0; i < n; i++) {
             const char *v = CELL(i, 0);
             int lo = 0, hi = K - 1;
@@ -244,7 +241,7 @@ int mg_fit_join_labels(const mg_fit_inputs *in, const char *path, const char *id
         lab->nout = task == MG_FIT_BINARY ? 1 : K;
         if (!(lab->outputs = calloc((size_t)lab->nout, sizeof *lab->outputs))) goto nomem;
         for (int c = 0; c < lab->nout; c++)
-            if (!(lab->outputs[c] = strdup(task == MG_FIT_BINARY ? lt.colname[lc[0]] : distinct[c]))) goto nomem;
+            if (!(lab->outputs[c] = strdup(task == MG_FIT_BINARY ? lt.t.colname[lc[0]] : distinct[c]))) goto nomem;
     }
 #undef CELL
 #undef ROWID
@@ -254,8 +251,10 @@ int mg_fit_join_labels(const mg_fit_inputs *in, const char *path, const char *id
 nomem:
     mg_seterr(err, errlen, "out of memory");
 done:
-    free(match); free(lc); free(distinct); free(lbuf);
-    mg_tsv_free(&lt);
+    free(lc); free(distinct); free(lbuf);
+    mg_join_free(&jn);
+    mg_table_free(&st);
+    mg_table_free(&lt);
     if (rc < 0) mg_fit_labels_free(lab);
     return rc;
 }

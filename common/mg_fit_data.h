@@ -47,9 +47,10 @@ typedef struct {
  *  several columns of 0/1: multilabel; several columns of numbers:
  *  regression). Class names sort numerically when all are numbers, else
  *  bytewise (np.unique's order). Returns 0, or -1 with err about the labels
- *  file, or -2 with err about the stream. No id in common is an error. */
-int mg_fit_join_labels(const mg_fit_inputs *in, const char *path, const char *id_col, const char *label_cols,
-                       int task, mg_fit_labels *lab, char *err, size_t errlen);
+ *  file, or -2 with err about the stream (stream_path). The join is
+ *  mg_dataset's (mg_join_ids). No id in common is an error. */
+int mg_fit_join_labels(const mg_fit_inputs *in, const char *stream_path, const char *path, const char *id_col,
+                       const char *label_cols, int task, mg_fit_labels *lab, char *err, size_t errlen);
 void mg_fit_labels_free(mg_fit_labels *lab);
 
 #endif

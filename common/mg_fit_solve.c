@@ -12,7 +12,7 @@
 
 #include "mg_err.h"
 #include "mg_fit.h"
-#include "mg_nn.h"
+#include "mg_pool.h"
 
 
 /* Rows per reduction block. Fixed (not derived from the thread count) so that
@@ -33,10 +33,11 @@ static inline const float *row_of(const mg_fit_x *X, int64_t i)
 }
 static inline int64_t gidx(const mg_fit_x *X, int64_t i) { return X->rows ? X->rows[i] : i; }
 
-static int run(int threads, int ntasks, void (*fn)(void *, int, int), void *arg)
+/* Parallel loops run on the caller's pool (NULL: on the caller); every
+ * result depends on the task index only, never on the worker. */
+static int run(mg_pool *pool, int ntasks, void (*fn)(void *, int, int), void *arg)
 {
-    mg_nn_ctx ctx = { threads > 0 ? threads : 1 };
-    return mg_nn_parallel(&ctx, ntasks, fn, arg);
+    return mg_pool_for(pool, ntasks, fn, arg);
 }
 
 /* ---------------- standardisation ---------------- */
@@ -63,7 +64,7 @@ static void std_task(void *arg, int b, int w)
     }
 }
 
-int mg_fit_standardize(const float *x, int64_t n, int d, int threads, double *mean, double *scale)
+int mg_fit_standardize(const float *x, int64_t n, int d, mg_pool *pool, double *mean, double *scale)
 {
     int nblk = (int)((n + BLK - 1) / BLK);
     if (nblk < 1) nblk = 1;
@@ -72,7 +73,7 @@ int mg_fit_standardize(const float *x, int64_t n, int d, int threads, double *me
     std_job j = { x, n, d, NULL, part };
     for (int pass = 0; pass < 2; pass++) {
         j.mean = pass ? mean : NULL;
-        run(threads, nblk, std_task, &j);
+        run(pool, nblk, std_task, &j);
         double *out = pass ? scale : mean;
         for (int k = 0; k < d; k++) {
             double s = 0;
@@ -161,7 +162,8 @@ static void grad_task(void *arg, int blk, int w)
 }
 
 typedef struct {
-    int threads;
+    mg_pool *pool;
+    int threads;           /* workers of pool */
     int64_t nr;
     int nblk;
     double *xc;            /* threads × SUB × d */
@@ -170,11 +172,11 @@ typedef struct {
     int k;
 } passes;
 
-static int passes_init(passes *p, const mg_fit_x *X, int k, int threads)
+static int passes_init(passes *p, const mg_fit_x *X, int k, mg_pool *pool)
 {
     memset(p, 0, sizeof *p);
-    p->threads = threads > 0 ? threads : 1;
-    if (p->threads > 64) p->threads = 64;
+    p->pool = pool;
+    p->threads = mg_pool_threads(pool);
     p->nr = nrow_of(X);
     p->nblk = (int)((p->nr + BLK - 1) / BLK);
     if (p->nblk < 1) p->nblk = 1;
@@ -200,7 +202,7 @@ static void margins(passes *p, const mg_fit_x *X, const double *theta, double *Z
         p->b[o] = theta[(size_t)o * (d + 1) + d];
     }
     pass_job j = { .X = X, .nr = p->nr, .k = p->k, .v = p->v, .b = p->b, .Z = Z, .xc = p->xc };
-    run(p->threads, p->nblk, margin_task, &j);
+    run(p->pool, p->nblk, margin_task, &j);
 }
 
 /* G (k × (d+1)) = [Xs, 1]ᵀ R (square: [Xs², 1]ᵀ R), block sums in block order. */
@@ -208,7 +210,7 @@ static void gradpass(passes *p, const mg_fit_x *X, const double *R, int square, 
 {
     int d = X->d, k = p->k;
     pass_job j = { .X = X, .nr = p->nr, .k = k, .R = R, .square = square, .part = p->part, .xc = p->xc };
-    run(p->threads, p->nblk, grad_task, &j);
+    run(p->pool, p->nblk, grad_task, &j);
     size_t m = (size_t)k * (size_t)(d + 1);
     for (size_t e = 0; e < m; e++) {
         double s = 0;
@@ -220,10 +222,10 @@ static void gradpass(passes *p, const mg_fit_x *X, const double *R, int square, 
             for (int c = 0; c < d; c++) G[(size_t)o * (d + 1) + c] /= X->scale[c];
 }
 
-void mg_fit_margins(const mg_fit_x *X, const double *theta, int k, double *Z, int threads)
+void mg_fit_margins(const mg_fit_x *X, const double *theta, int k, double *Z, mg_pool *pool)
 {
     passes p;
-    if (passes_init(&p, X, k, threads) == 0) margins(&p, X, theta, Z);
+    if (passes_init(&p, X, k, pool) == 0) margins(&p, X, theta, Z);
     else {
         /* no scratch memory: one row at a time, same arithmetic */
         for (int64_t i = 0; i < nrow_of(X); i++) {
@@ -273,7 +275,7 @@ static void hess_task(void *arg, int part, int w)
 
 /* H (row-major, upper triangle filled) = Σ h_i [xs_i,1][xs_i,1]ᵀ + diag(1..1, 0).
  * Partitions of rows fixed by the row count alone, summed in order. */
-static int hessian(const mg_fit_x *X, int threads, const double *h, double *H)
+static int hessian(const mg_fit_x *X, mg_pool *pool, const double *h, double *H)
 {
     int d = X->d, m = d + 1;
     int64_t nr = nrow_of(X);
@@ -281,13 +283,12 @@ static int hessian(const mg_fit_x *X, int threads, const double *h, double *H)
     if (np > HPART_MAX) np = HPART_MAX;
     if (np < 1) np = 1;
     int64_t psize = (nr + np - 1) / np;
-    if (threads < 1) threads = 1;
-    if (threads > 64) threads = 64;
+    int threads = mg_pool_threads(pool);
     hess_job j = { X, nr, psize, h, NULL, NULL };
     j.hp = malloc((size_t)np * (size_t)m * (size_t)m * sizeof *j.hp);
     j.y = malloc((size_t)threads * HSUB * (size_t)m * sizeof *j.y);
     if (!j.hp || !j.y) { free(j.hp); free(j.y); return -1; }
-    run(threads, np, hess_task, &j);
+    run(pool, np, hess_task, &j);
     for (int a = 0; a < m; a++)
         for (int b = a; b < m; b++) {
             double s = 0;
@@ -359,7 +360,7 @@ void mg_fit_gram_free(mg_fit_gram *g)
     free(g);
 }
 
-mg_fit_gram *mg_fit_gram_new(const mg_fit_x *X, int threads, char *err, size_t errlen)
+mg_fit_gram *mg_fit_gram_new(const mg_fit_x *X, mg_pool *pool, char *err, size_t errlen)
 {
     int m = X->d + 1;
     int64_t nr = nrow_of(X);
@@ -372,7 +373,7 @@ mg_fit_gram *mg_fit_gram_new(const mg_fit_x *X, int threads, char *err, size_t e
     g->t = malloc((size_t)m * sizeof *g->t);
     if (!g->V || !g->lam || !g->t) goto nomem;
     for (int64_t i = 0; i < nr; i++) ones[i] = 1;
-    if (hessian(X, threads, ones, g->V) < 0) goto nomem;
+    if (hessian(X, pool, ones, g->V) < 0) goto nomem;
     for (int a = 0; a < m - 1; a++) g->V[(size_t)a * m + a] -= 1;   /* G without the penalty */
     /* eigen-decomposition (row-major upper = column-major lower) */
     int info = 0, lwork = -1, liwork = -1, iw;
@@ -435,7 +436,7 @@ int mg_fit_glm(const mg_fit_x *X, int L, const double *Y, const double *SW, int 
     int64_t nr = nrow_of(X), n = X->n;
     size_t nl = (size_t)nr * (size_t)L, ml = (size_t)m * (size_t)L;
     passes p;
-    int pok = passes_init(&p, X, L, o->threads) == 0;
+    int pok = passes_init(&p, X, L, o->pool) == 0;
     double *Z = malloc(nl * sizeof *Z), *dZ = malloc(nl * sizeof *dZ), *R = malloc(nl * sizeof *R);
     double *Hw = malloc(nl * sizeof *Hw);
     double *G = malloc(ml * sizeof *G), *S = malloc(ml * sizeof *S), *Res = malloc(ml * sizeof *Res);
@@ -451,7 +452,7 @@ int mg_fit_glm(const mg_fit_x *X, int L, const double *Y, const double *SW, int 
     int *done = act + L;
     memset(info, 0, (size_t)L * sizeof *info);
     if (!gram) {
-        if (!(gram = mg_fit_gram_new(X, o->threads, err, errlen))) goto done;
+        if (!(gram = mg_fit_gram_new(X, o->pool, err, errlen))) goto done;
         own_gram = 1;
     }
     for (int l = 0; l < L; l++) {
@@ -626,7 +627,7 @@ int mg_fit_softmax(const mg_fit_x *X, const int *cls, int K, const double *sw, d
     double *g = malloc(np * sizeof *g), *dir = malloc(np * sizeof *dir), *res = malloc(np * sizeof *res);
     double *pv = malloc(np * sizeof *pv), *q = malloc(np * sizeof *q), *zv = malloc(np * sizeof *zv);
     double *diag = malloc(np * sizeof *diag);
-    int pok = passes_init(&p, X, K, o->threads) == 0;
+    int pok = passes_init(&p, X, K, o->pool) == 0;
     if (!Z || !dZ || !P || !R || !U || !g || !dir || !res || !pv || !q || !zv || !diag || !pok) {
         mg_seterr(err, errlen, "out of memory");
         goto done;

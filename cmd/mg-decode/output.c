@@ -6,12 +6,13 @@
 
 #include "decode.h"
 #include "mg_err.h"
+#include "mg_output.h"
 
 struct mg_decode_out {
     int format, ncol;
     char *const *cols;
     char *classes;         /* mgt: the column names joined by commas */
-    mg_outfile *f;         /* TSV, JSON Lines */
+    mg_ofile *f;         /* TSV, JSON Lines */
     mg_writer *w;          /* mgt */
     mg_record *rec;
 };
@@ -41,9 +42,9 @@ mg_decode_out *mg_decode_out_open(const mg_cli *cli, const char *path, int forma
         if (!o->w) goto fail;
         return o;
     }
-    if (!(o->f = mg_outfile_open(path, err, errlen))) goto fail;
+    if (!(o->f = mg_ofile_open(path, NULL, err, errlen))) goto fail;
     if (format == MG_DECODE_TSV) {
-        FILE *fp = mg_outfile_fp(o->f);
+        FILE *fp = mg_ofile_fp(o->f);
         fputs("id", fp);
         for (int j = 0; j < ncol; j++) fprintf(fp, "\t%s", cols[j]);
         fputc('\n', fp);
@@ -60,7 +61,7 @@ int mg_decode_out_row(mg_decode_out *o, const mg_record *meta, const char *id, c
                       char *err, size_t errlen)
 {
     if (o->format == MG_DECODE_TSV) {
-        FILE *fp = mg_outfile_fp(o->f);
+        FILE *fp = mg_ofile_fp(o->f);
         fputs(id, fp);
         for (int j = 0; j < o->ncol; j++) fprintf(fp, "\t%.17g", v[j]);
         return fputc('\n', fp) == EOF ? mg_fail(err, errlen, "write failed") : 0;
@@ -69,7 +70,7 @@ int mg_decode_out_row(mg_decode_out *o, const mg_record *meta, const char *id, c
         json_t *j = json_object();
         int ok = j && json_object_set_new(j, "id", json_string(id)) == 0;
         for (int k = 0; ok && k < o->ncol; k++) ok = json_object_set_new(j, o->cols[k], json_real(v[k])) == 0;
-        FILE *fp = mg_outfile_fp(o->f);
+        FILE *fp = mg_ofile_fp(o->f);
         ok = ok && json_dumpf(j, fp, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) == 0 &&
              fputc('\n', fp) != EOF;
         json_decref(j);
@@ -91,7 +92,7 @@ int mg_decode_out_close(mg_decode_out *o, int ok, char *err, size_t errlen)
 {
     int rc;
     if (o->w) rc = mg_writer_close(o->w, ok, err, errlen);
-    else rc = mg_outfile_close(o->f, ok, err, errlen);
+    else rc = mg_ofile_close(o->f, ok, err, errlen);
     free(o->classes);
     mg_record_destroy(o->rec);
     free(o);

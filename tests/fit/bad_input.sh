@@ -85,4 +85,4 @@ json.dump(c, open("head_w/config.json", "w"))
 PY
 expect_error decode_head_shapes_inconsistent 1 'linear.weight|norm.mean' mg-decode classify -m head_w x.mgt
 expect_error decode_usage_model_required 2 'required' mg-decode classify x.mgt
-expect_error decode_unknown_mode 2 "unknown mode 'guess'" mg-decode guess x.mgt
+expect_error decode_unknown_mode 2 "unknown command 'guess'" mg-decode guess x.mgt
