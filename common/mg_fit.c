@@ -7,6 +7,7 @@
 
 #include "mg_err.h"
 #include "mg_fit.h"
+#include "mg_nn.h"
 
 static const char *const task_names[] = { NULL, "binary", "multiclass", "multilabel", "regression" };
 
@@ -180,6 +181,10 @@ int mg_fit_train(const float *x, int64_t n, int d, const mg_fit_targets *t,
                  const mg_fit_params *p, mg_fit_result *res, char *err, size_t errlen)
 {
     memset(res, 0, sizeof *res);
+    /* BLAS calls run inside the pool's tasks, one thread each: OpenBLAS's own
+     * threads would oversubscribe the cores (and results stay per task) */
+    mg_nn_ctx one = { 1, NULL };
+    mg_nn_begin(&one);
     int rc = -1, nout = t->nout, cv = p->ngrid > 1;
     int nprob = (t->task == MG_FIT_MULTILABEL || t->task == MG_FIT_REGRESSION) ? nout : 1;
     int nth = t->task == MG_FIT_BINARY ? 1 : nout;            /* theta rows in all */
