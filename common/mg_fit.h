@@ -11,10 +11,12 @@
  * per column), multinomial cross-entropy (softmax over K full weight
  * vectors), and ½(y − z)² for ridge, where C = 1/alpha.
  *
- * Solvers: Newton's method with the exact Hessian XsᵀSXs (accumulated in
- * float by cblas_ssyrk, factorised in double) and gradients and objectives in
- * double, so the float Hessian only changes the path, not the optimum;
- * Newton-CG with Hessian-vector products for the multinomial loss.
+ * Solver: Newton's method, each step by conjugate gradients on
+ * Hessian-vector products — preconditioned with the eigen-decomposed Gram
+ * matrix of [xs, 1] (accumulated in float by cblas_ssyrk) for the binary,
+ * one-vs-rest and ridge losses, all outputs in lockstep; with the Hessian's
+ * diagonal for the multinomial loss. Gradients and objectives in double, so
+ * preconditioners change only the path, not the optimum.
  * Sums over rows are taken in fixed blocks in a fixed order, so results do not
  * depend on the number of threads. Library code: no printing, no exits.
  */
