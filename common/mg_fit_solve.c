@@ -526,7 +526,7 @@ int mg_fit_glm(const mg_fit_x *X, int L, const double *Y, const double *SW, int 
                 double *q = Q + (size_t)l * m, *st = S + (size_t)l * m, pq = 0;
                 for (int c = 0; c < m; c++) { if (c < d) q[c] += pv[c]; pq += pv[c] * q[c]; }
                 info[l].cg_iterations++;
-                double eta = it == 0 ? 0.1 : (gn[l] / g0n[l] < 0.1 ? gn[l] / g0n[l] : 0.1);
+                double eta = it == 0 ? 0.5 : (sqrt(gn[l] / g0n[l]) < 0.5 ? sqrt(gn[l] / g0n[l]) : 0.5);
                 if (!(pq > 0)) { done[l] = 1; memset(pv, 0, (size_t)m * sizeof *pv); continue; }
                 double al = rz[l] / pq, rn = 0;
                 for (int c = 0; c < m; c++) { st[c] += al * pv[c]; res[c] -= al * q[c]; rn += res[c] * res[c]; }
