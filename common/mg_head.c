@@ -54,7 +54,7 @@ static double *f64_tensor(mg_st *st, const char *name, int ndim, const int64_t *
 {
     mg_st_tensor *t = mg_st_find(st, name);
     if (!t) { mg_seterr(err, errlen, "head.safetensors: no tensor %s", name); return NULL; }
-    int ok = t->ndim == ndim && t->dtype == MG_ST_F64;
+    int ok = t->ndim == ndim && t->dtype == MG_F64;
     for (int i = 0; ok && i < ndim; i++) ok = t->shape[i] == shape[i];
     if (!ok) {
         mg_seterr(err, errlen, "head.safetensors: tensor %s is not F64 of the shape config.json gives", name);
@@ -194,10 +194,10 @@ int mg_head_save(const mg_head *h, const char *config_json, const char *dir, cha
     mg_stw *w = mg_stw_new();
     if (!w) { rmdir(tmp); return mg_fail(err, errlen, "out of memory"); }
     int64_t sd[1] = { h->d }, sw[2] = { h->k, h->d }, sk[1] = { h->k };
-    int ok = mg_stw_add(w, "norm.mean", MG_ST_F64, 1, sd, h->mean, err, errlen) == 0 &&
-             mg_stw_add(w, "norm.scale", MG_ST_F64, 1, sd, h->scale, err, errlen) == 0 &&
-             mg_stw_add(w, "linear.weight", MG_ST_F64, 2, sw, h->weight, err, errlen) == 0 &&
-             mg_stw_add(w, "linear.bias", MG_ST_F64, 1, sk, h->bias, err, errlen) == 0 &&
+    int ok = mg_stw_add(w, "norm.mean", MG_F64, 1, sd, h->mean, err, errlen) == 0 &&
+             mg_stw_add(w, "norm.scale", MG_F64, 1, sd, h->scale, err, errlen) == 0 &&
+             mg_stw_add(w, "linear.weight", MG_F64, 2, sw, h->weight, err, errlen) == 0 &&
+             mg_stw_add(w, "linear.bias", MG_F64, 1, sk, h->bias, err, errlen) == 0 &&
              mg_stw_set_meta(w, "format", "mgpipe", err, errlen) == 0;
     snprintf(path, sizeof path, "%s/head.safetensors", tmp);
     ok = ok && mg_stw_write(w, path, err, errlen) == 0;

@@ -43,7 +43,7 @@ void mg_stw_free(mg_stw *w)
 int mg_stw_add(mg_stw *w, const char *name, int dtype, int ndim, const int64_t *shape,
                const void *data, char *err, size_t errlen)
 {
-    size_t es = mg_st_dtype_size(dtype);
+    size_t es = mg_dtype_size(dtype);
     if (!name || !*name || !strcmp(name, "__metadata__")) return mg_fail(err, errlen, "bad tensor name");
     if (!es) { mg_seterr(err, errlen, "%s: unknown dtype %d", name, dtype); return -1; }
     if (ndim < 0 || ndim > MG_ST_MAX_DIMS) { mg_seterr(err, errlen, "%s: %d dimensions", name, ndim); return -1; }
