@@ -511,7 +511,7 @@ int mg_tok_bpe_load(mg_tokenizer *t, const char *data, size_t size, const char *
     if (mg_tok_vocab_init(&t->v, (int32_t)max_id + 1) < 0) { mg_seterr(err, errlen, "out of memory"); goto fail; }
     json_object_keylen_foreach(vocab, key, klen, val) {
         int32_t id = (int32_t)json_integer_value(val);
-        int ty = mg_tok_byte_piece(key, klen) >= 0 ? MG_TOK_BYTE : MG_TOK_NORMAL;
+        int ty = mg_tok_byte_piece(key, klen) >= 0 ? MG_PIECE_BYTE : MG_PIECE_NORMAL;
         if (mg_tok_vocab_set(&t->v, id, key, klen, ty) < 0) {
             mg_seterr(err, errlen, "vocab id %ld given twice", (long)id);
             goto fail;
@@ -534,14 +534,14 @@ int mg_tok_bpe_load(mg_tokenizer *t, const char *data, size_t size, const char *
                     | (json_is_true(json_object_get(e, "single_word")) ? AT_SINGLE_WORD : 0);
         if (cn == 0) { mg_seterr(err, errlen, "added token %zu is empty", i); goto fail; }
         if (!t->v.assigned[id]) {
-            if (mg_tok_vocab_set(&t->v, id, c, cn, MG_TOK_NORMAL) < 0) { mg_seterr(err, errlen, "out of memory"); goto fail; }
+            if (mg_tok_vocab_set(&t->v, id, c, cn, MG_PIECE_NORMAL) < 0) { mg_seterr(err, errlen, "out of memory"); goto fail; }
         } else if (t->v.len[id] != cn || memcmp(mg_tok_piece_at(&t->v, id), c, cn) != 0) {
             mg_seterr(err, errlen, "added token %zu: id %ld is another piece in the vocab", i, (long)id);
             goto fail;
         }
         /* special added tokens are what skip_special drops (CONTROL); the others
          * decode as text (USER_DEFINED) */
-        t->v.type[id] = (fl & AT_SPECIAL) ? MG_TOK_CONTROL : MG_TOK_USER_DEFINED;
+        t->v.type[id] = (fl & AT_SPECIAL) ? MG_PIECE_CONTROL : MG_PIECE_USER_DEFINED;
         /* normalized defaults to true for non-special tokens, as AddedToken */
         json_t *nz = json_object_get(e, "normalized");
         int normalized = nz ? json_is_true(nz) : !(fl & AT_SPECIAL);
@@ -588,7 +588,7 @@ int mg_tok_bpe_load(mg_tokenizer *t, const char *data, size_t size, const char *
     if (json_is_string(unk)) {
         t->unk = mg_tok_vocab_find(&t->v, json_string_value(unk), json_string_length(unk));
         if (t->unk < 0) { mg_seterr(err, errlen, "unk_token is not in the vocabulary"); goto fail; }
-        if (t->v.type[t->unk] == MG_TOK_NORMAL) t->v.type[t->unk] = MG_TOK_UNKNOWN;
+        if (t->v.type[t->unk] == MG_PIECE_NORMAL) t->v.type[t->unk] = MG_PIECE_UNKNOWN;
     }
     if (load_merges(t, m, merges, err, errlen) < 0) goto fail;
 
@@ -972,7 +972,7 @@ static int bpe_decode(const mg_tokenizer *t, const int32_t *ids, size_t n, int s
     toklist cur = {0}, nxt = {0};
     mg_tok_buf tmp = {0};
     for (size_t i = 0; i < n; i++) {
-        if (skip_special && t->v.type[ids[i]] == MG_TOK_CONTROL) continue;
+        if (skip_special && t->v.type[ids[i]] == MG_PIECE_CONTROL) continue;
         if (tl_add(&cur, mg_tok_piece_at(&t->v, ids[i]), t->v.len[ids[i]], 0) < 0) goto oom;
     }
     for (int k = 0; k < m->dec.n; k++) {
