@@ -60,6 +60,9 @@ V["split_invert_Isolated"] = {"normalizer": None, "pre_tokenizer": {"type": "Seq
     split("Isolated", True), split("MergedWithNext")]}, "decoder": seq(BF, FUSE)}
 # on the whole vocabulary: the library numbers added tokens that are not in the model
 # vocabulary from the model's size on, which a cut vocabulary would not match
+V["no_decoder"] = {"decoder": None}
+V["metaspace_decoder_after_bytes"] = {"normalizer": None, "pre_tokenizer": meta("always", False),
+                                      "decoder": seq(BF, meta("always", False), FUSE)}
 V["ignore_merges"] = {"model": dict(base["model"], ignore_merges=True)}
 V["unk_not_fused_no_byte_fallback"] = {"model": dict(base["model"], byte_fallback=False, fuse_unk=False)}
 V["unk_fused_no_byte_fallback"] = {"model": dict(base["model"], byte_fallback=False, fuse_unk=True)}
