@@ -240,9 +240,58 @@ fail:
     return NULL;
 }
 
+/* Every weight matrix the forward multiplies by (layer projections, patch
+ * embedding, pooling head, projector); fn returns <0 to stop. */
+static int each_matrix(mg_model *m, int (*fn)(mg_model *, const mg_nn_weight *, int, char *, size_t),
+                       char *err, size_t errlen)
+{
+    const mg_nn_weight *head[] = { &m->head_q, &m->head_k, &m->head_v, &m->head_o,
+                                   &m->head_fc1, &m->head_fc2 };
+    if (fn(m, &m->t.patch_w, 0, err, errlen) < 0) return -1;
+    for (int i = 0; i < m->t.layers; i++) {
+        const mg_nn_layer *l = &m->t.layer[i];
+        const mg_nn_weight *w[] = { &l->q, &l->k, &l->v, &l->o, &l->fc1, &l->fc2 };
+        for (int k = 0; k < 6; k++)
+            if (fn(m, w[k], 0, err, errlen) < 0) return -1;
+    }
+    for (int k = 0; m->has_head && k < 6; k++)
+        if (fn(m, head[k], 0, err, errlen) < 0) return -1;
+    if (m->proj.data && fn(m, &m->proj, 1, err, errlen) < 0) return -1;
+    return 0;
+}
+
+static int not_bf16(mg_model *m, const mg_nn_weight *w, int in_out, char *err, size_t errlen)
+{
+    (void)m; (void)in_out; (void)err; (void)errlen;
+    return w->dtype == MG_ST_BF16 ? 0 : -1;
+}
+
+static int prepare(mg_model *m, const mg_nn_weight *w, int in_out, char *err, size_t errlen)
+{
+    return mg_mm_prepare(m->mm, w, in_out, err, errlen);
+}
+
+int mg_model_set_precision(mg_model *m, int prec, char *err, size_t errlen)
+{
+    int all_bf16 = each_matrix(m, not_bf16, NULL, 0) == 0;
+    int p = mg_precision_resolve(prec, all_bf16, err, errlen);
+    if (p < 0) return -1;
+    mg_mm_free(m->mm);
+    if (!(m->mm = mg_mm_create(p, err, errlen))) return -1;
+    if (each_matrix(m, prepare, err, errlen) < 0) {
+        mg_mm_free(m->mm);
+        m->mm = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+const char *mg_model_backend(const mg_model *m) { return mg_mm_describe(m->mm); }
+
 void mg_model_free(mg_model *m)
 {
     if (!m) return;
+    mg_mm_free(m->mm);
     for (int i = 0; i < m->n_owned; i++) free(m->owned[i]);
     free(m->owned);
     free(m->t.layer);

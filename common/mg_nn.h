@@ -96,9 +96,11 @@ typedef struct {
 
 /** Floats of workspace mg_nn_encoder_layer needs for batch·n tokens. */
 size_t mg_nn_encoder_layer_work(const mg_nn_layer_shape *s, int batch, int64_t n);
+struct mg_mm;
 /** Apply one layer to x [batch·n, dim] in place, using work (see above) so that
- *  consecutive layers reuse the same memory. 0 or -1 (memory). */
-int mg_nn_encoder_layer(const mg_nn_ctx *ctx, const mg_nn_layer *l, const mg_nn_layer_shape *s,
-                        float *x, int batch, int64_t n, float *work);
+ *  consecutive layers reuse the same memory. The projections run on the back
+ *  end mm (mg_matmul.h; NULL: fp32); attention stays fp32. 0 or -1 (memory). */
+int mg_nn_encoder_layer(const mg_nn_ctx *ctx, struct mg_mm *mm, const mg_nn_layer *l,
+                        const mg_nn_layer_shape *s, float *x, int batch, int64_t n, float *work);
 
 #endif

@@ -59,7 +59,7 @@ int mg_gemma3_project(const mg_model *m, const mg_nn_ctx *ctx, const float *x, i
             }
     for (int64_t i = 0; i < T * D; i++) pool[i] *= inv;
     mg_nn_rms_norm_gemma(ctx, pool, pool, T, D, m->soft_norm, m->t.eps);
-    int rc = mg_nn_matmul_in_out(ctx, pool, T, &m->proj, out);
+    int rc = mg_mm_in_out(m->mm, ctx, pool, T, &m->proj, out);
     free(pool);
     return rc;
 }

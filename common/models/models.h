@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include "../mg_model.h"
 #include "../mg_nn.h"
+#include "../mg_matmul.h"
 #include "../mg_safetensors.h"
 
 enum { MG_FAM_SIGLIP = 1, MG_FAM_GEMMA3, MG_FAM_DINOV2, MG_FAM_VIT };
@@ -31,6 +32,7 @@ struct mg_model {
     char type[64];
     int family;
     mg_st *st;
+    mg_mm *mm;                        /* matmul back end (NULL until chosen: fp32) */
     mg_trunk t;
     /* SigLIP attention-pooling head */
     int has_head;

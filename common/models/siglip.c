@@ -102,17 +102,16 @@ int mg_siglip_head(const mg_model *m, const mg_nn_ctx *ctx, const float *x, int 
     float *h = malloc((size_t)(batch * D) * sizeof(float));
     float *f = malloc((size_t)(batch * F) * sizeof(float));
     if (!q || !kv || !a || !h || !f) goto fail;
-    if (mg_nn_linear(ctx, m->probe, 1, &m->head_q, m->head_q_b, q, D) < 0) goto fail;
+    if (mg_mm_linear(m->mm, ctx, m->probe, 1, &m->head_q, m->head_q_b, 0, q, D) < 0) goto fail;
     for (int b = 1; b < batch; b++) memcpy(q + b * D, q, (size_t)D * sizeof(float));
-    if (mg_nn_linear(ctx, x, T, &m->head_k, m->head_k_b, kv, D) < 0 ||
-        mg_nn_linear(ctx, x, T, &m->head_v, m->head_v_b, kv + T * D, D) < 0) goto fail;
+    if (mg_mm_linear(m->mm, ctx, x, T, &m->head_k, m->head_k_b, 0, kv, D) < 0 ||
+        mg_mm_linear(m->mm, ctx, x, T, &m->head_v, m->head_v_b, 0, kv + T * D, D) < 0) goto fail;
     if (mg_nn_attention(ctx, q, D, kv, kv + T * D, D, h, D, batch, 1, n, m->t.heads, hd,
                         (float)(1.0 / sqrt((double)hd))) < 0) goto fail;
-    if (mg_nn_linear(ctx, h, batch, &m->head_o, m->head_o_b, a, D) < 0) goto fail;
+    if (mg_mm_linear(m->mm, ctx, h, batch, &m->head_o, m->head_o_b, 0, a, D) < 0) goto fail;
     mg_nn_layer_norm(ctx, a, h, batch, D, m->head_ln_w, m->head_ln_b, m->t.eps);
-    if (mg_nn_linear(ctx, h, batch, &m->head_fc1, m->head_fc1_b, f, F) < 0) goto fail;
-    mg_nn_activate(ctx, f, batch * F, m->t.act);
-    if (mg_nn_linear(ctx, f, batch, &m->head_fc2, m->head_fc2_b, h, D) < 0) goto fail;
+    if (mg_mm_linear(m->mm, ctx, h, batch, &m->head_fc1, m->head_fc1_b, m->t.act, f, F) < 0 ||
+        mg_mm_linear(m->mm, ctx, f, batch, &m->head_fc2, m->head_fc2_b, 0, h, D) < 0) goto fail;
     for (int64_t i = 0; i < batch * D; i++) out[i] = a[i] + h[i];
     rc = 0;
 fail:

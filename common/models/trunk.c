@@ -47,7 +47,8 @@ float *mg_trunk_forward(const mg_model *m, const mg_nn_ctx *ctx, const float *im
     for (int b = 0; b < batch; b++) {
         float *xb = x + (int64_t)b * n_tok * D;
         mg_nn_im2col_patches(images + (int64_t)b * C * h * w, C, h, w, P, cols);
-        if (mg_nn_linear(ctx, cols, np, &t->patch_w, t->patch_b, xb + skip * D, D) < 0) goto oom;
+        if (mg_mm_linear(m->mm, ctx, cols, np, &t->patch_w, t->patch_b, 0, xb + skip * D, D) < 0)
+            goto oom;
         for (int64_t i = 0; i < np * D; i++) xb[skip * D + i] += pos[i];
         if (t->n_cls)
             for (int64_t d = 0; d < D; d++) xb[d] = t->cls[d] + t->pos[d];
@@ -62,7 +63,7 @@ float *mg_trunk_forward(const mg_model *m, const mg_nn_ctx *ctx, const float *im
     float *work = malloc(mg_nn_encoder_layer_work(&s, batch, n_tok) * sizeof(float));
     if (!work) goto oom;
     for (int l = 0; l < t->layers; l++)
-        if (mg_nn_encoder_layer(ctx, &t->layer[l], &s, x, batch, n_tok, work) < 0) {
+        if (mg_nn_encoder_layer(ctx, m->mm, &t->layer[l], &s, x, batch, n_tok, work) < 0) {
             free(work);
             goto oom;
         }
