@@ -72,4 +72,10 @@ int mg_mm_linear(mg_mm *mm, const mg_nn_ctx *ctx, const float *x, int64_t n,
 int mg_mm_in_out(mg_mm *mm, const mg_nn_ctx *ctx, const float *x, int64_t n,
                  const mg_nn_weight *w, float *y);
 
+/** mg_nn_attention (scores, softmax and mixing in fp32) with the block products
+ *  on the back end's fp32 GEMM: OpenBLAS for f32, oneDNN's sgemm for bf16. */
+int mg_mm_attention(const mg_mm *mm, const mg_nn_ctx *ctx, const float *q, int64_t ldq,
+                    const float *k, const float *v, int64_t ldk, float *out, int64_t ldo,
+                    int batch, int64_t nq, int64_t nk, int heads, int hd, float scale);
+
 #endif

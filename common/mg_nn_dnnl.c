@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* Debian builds oneDNN on OpenMP (dnnl_version()->cpu_runtime == DNNL_RUNTIME_OMP);
  * its thread count is the calling thread's OpenMP setting. */
@@ -151,11 +152,24 @@ void mg_mm_free(mg_mm *mm)
 int mg_mm_precision(const mg_mm *mm) { return mm ? mm->prec : MG_PREC_F32; }
 const char *mg_mm_describe(const mg_mm *mm) { return mm ? mm->desc : "f32 (OpenBLAS sgemm)"; }
 
-/* f32 -> bf16, round to nearest even; NaN stays a (quiet) NaN. */
+/* f32 -> bf16, round to nearest even (the bits + 0x7FFF + the lowest kept bit,
+ * truncated); NaN stays a (quiet) NaN. 16 lanes at a time with vector extensions. */
+typedef uint32_t v16u __attribute__((vector_size(64)));
+typedef uint16_t v16h __attribute__((vector_size(32)));
 __attribute__((target_clones("avx512f", "avx2", "default")))
 static void to_bf16(const float *x, int64_t n, uint16_t *y)
 {
-    for (int64_t i = 0; i < n; i++) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        v16u u;
+        memcpy(&u, x + i, sizeof u);
+        v16u r = (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
+        v16u nan = (u & 0x7FFFFFFFu) > 0x7F800000u;         /* all ones where NaN */
+        r = (r & ~nan) | (((u >> 16) | 0x40u) & nan);
+        v16h h = __builtin_convertvector(r, v16h);
+        memcpy(y + i, &h, sizeof h);
+    }
+    for (; i < n; i++) {
         uint32_t u;
         memcpy(&u, x + i, 4);
         uint32_t r = (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
@@ -170,13 +184,24 @@ static packed_w *find_w(const mg_mm *mm, const void *data, int in_out)
     return NULL;
 }
 
-/* Rows [0, k) × [0, n) of the operand B[K, N] of y = x · B, as a bf16 memory
- * descriptor over the weight as stored: nn.Linear [N, K] is B with strides
- * (1, K) ("ba"); an [in, out] weight is B itself ("ab"). */
-static dnnl_status_t plain_md(dnnl_memory_desc_t *md, int64_t k, int64_t n, int in_out)
+/* The operand B[K, N] of y = x · B as a memory descriptor over the weight as
+ * stored: nn.Linear [N, K] is B with strides (1, K) ("ba"); an [in, out]
+ * weight is B itself ("ab"). */
+static dnnl_status_t plain_md(dnnl_memory_desc_t *md, int64_t k, int64_t n, int in_out,
+                              dnnl_data_type_t dt)
 {
     dnnl_dims_t d = { k, n };
-    return dnnl_memory_desc_init_by_tag(md, 2, d, dnnl_bf16, in_out ? dnnl_ab : dnnl_ba);
+    return dnnl_memory_desc_init_by_tag(md, 2, d, dt, in_out ? dnnl_ab : dnnl_ba);
+}
+
+/* Large buffers (packed weights, row blocks) on transparent huge pages where
+ * the system allows it on request: fewer page faults and TLB misses. */
+static void *big_alloc(size_t bytes)
+{
+    size_t align = bytes >= (2u << 20) ? (2u << 20) : 64;
+    void *p = aligned_alloc(align, (bytes + align - 1) / align * align);
+    if (p && align > 64) madvise(p, (bytes + align - 1) / align * align, MADV_HUGEPAGE);
+    return p;
 }
 
 static dnnl_status_t matmul_pd(const mg_mm *mm, int64_t m, int64_t n, int64_t k, int64_t ldy,
@@ -235,24 +260,21 @@ int mg_mm_prepare(mg_mm *mm, const mg_nn_weight *w, int in_out, char *err, size_
     pw->in_out = in_out;
     pw->k = k;
     pw->n = n;
-    /* bf16 source as stored, or converted once (f32/f16 or an odd address) */
-    uint16_t *tmp = NULL;
+    /* The reorder reads the weight as stored when it is aligned BF16 or F32 (and
+     * rounds F32 to bf16 itself, to nearest even); F16 or unaligned data goes
+     * through an f32 copy first. */
+    float *tmp = NULL;
     const void *src = w->data;
-    if (w->dtype != MG_ST_BF16 || ((uintptr_t)w->data & 1)) {
-        int64_t total = w->rows * w->cols, chunk = 1 << 16;
-        float *f = malloc((size_t)chunk * sizeof(float));
-        tmp = malloc((size_t)total * sizeof(uint16_t));
-        if (!f || !tmp) { free(f); free(tmp); goto oom; }
+    dnnl_data_type_t sdt = w->dtype == MG_ST_BF16 ? dnnl_bf16 : dnnl_f32;
+    if (!(w->dtype == MG_ST_BF16 && ((uintptr_t)w->data & 1) == 0) &&
+        !(w->dtype == MG_ST_F32 && ((uintptr_t)w->data & 3) == 0)) {
         mg_st_tensor t = {0};
         t.dtype = w->dtype;
         t.data = w->data;
-        for (int64_t o = 0; o < total; o += chunk) {
-            int64_t c = total - o < chunk ? total - o : chunk;
-            mg_st_to_f32(&t, o, c, f);
-            to_bf16(f, c, tmp + o);
-        }
-        free(f);
+        if (!(tmp = malloc((size_t)(w->rows * w->cols) * sizeof(float)))) goto oom;
+        mg_st_to_f32(&t, 0, w->rows * w->cols, tmp);
         src = tmp;
+        sdt = dnnl_f32;
     }
     prim_entry e;
     dnnl_primitive_desc_t pd = NULL, rpd = NULL;
@@ -265,9 +287,9 @@ int mg_mm_prepare(mg_mm *mm, const mg_nn_weight *w, int in_out, char *err, size_
     if ((s = matmul_pd(mm, PACK_M, n, k, n, 0, 0, NULL, &pd, &e))) goto dfail;
     pw->md = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
     size_t bytes = dnnl_memory_desc_get_size(&pw->md);
-    if (!(pw->buf = aligned_alloc(64, (bytes + 63) / 64 * 64))) { s = dnnl_out_of_memory; goto dfail; }
+    if (!(pw->buf = big_alloc(bytes))) { s = dnnl_out_of_memory; goto dfail; }
     dnnl_exec_arg_t args[2];
-    if ((s = plain_md(&smd, k, n, in_out)) ||
+    if ((s = plain_md(&smd, k, n, in_out, sdt)) ||
         (s = dnnl_memory_create(&ms, &smd, mm->eng, (void *)src)) ||
         (s = dnnl_memory_create(&md, &pw->md, mm->eng, pw->buf)) ||
         (s = dnnl_reorder_primitive_desc_create(&rpd, &smd, mm->eng, &pw->md, mm->eng, NULL)) ||
@@ -352,13 +374,13 @@ static void block_task(void *arg, int t, int worker)
     if (need > wb->xcap) {
         free(wb->xb);
         wb->xcap = 0;
-        if (!(wb->xb = aligned_alloc(64, (need * 2 + 63) / 64 * 64))) { j->failed = 1; return; }
+        if (!(wb->xb = big_alloc(need * 2))) { j->failed = 1; return; }
         wb->xcap = need;
     }
     if (e->scratch > wb->spcap) {
         free(wb->sp);
         wb->spcap = 0;
-        if (!(wb->sp = aligned_alloc(64, (e->scratch + 63) / 64 * 64))) { j->failed = 1; return; }
+        if (!(wb->sp = big_alloc(e->scratch))) { j->failed = 1; return; }
         wb->spcap = e->scratch;
     }
     to_bf16(j->x + r0 * k, nr * k, wb->xb);
@@ -442,6 +464,22 @@ int mg_mm_linear(mg_mm *mm, const mg_nn_ctx *ctx, const float *x, int64_t n,
     const packed_w *pw = find_w(mm, w->data, 0);
     if (!pw) return -1;
     return bf16_matmul(mm, ctx, x, n, pw, bias, act, y, ldy);
+}
+
+/* oneDNN's fp32 GEMM (row-major), one OpenMP thread: the caller's worker. */
+static void onednn_sgemm(int transb, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                      int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
+{
+    omp_set_num_threads(1);
+    dnnl_sgemm('N', transb ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+int mg_mm_attention(const mg_mm *mm, const mg_nn_ctx *ctx, const float *q, int64_t ldq,
+                    const float *k, const float *v, int64_t ldk, float *out, int64_t ldo,
+                    int batch, int64_t nq, int64_t nk, int heads, int hd, float scale)
+{
+    return mg_nn_attention_gemm(ctx, mm && mm->prec == MG_PREC_BF16 ? onednn_sgemm : NULL, q, ldq, k,
+                                v, ldk, out, ldo, batch, nq, nk, heads, hd, scale);
 }
 
 int mg_mm_in_out(mg_mm *mm, const mg_nn_ctx *ctx, const float *x, int64_t n,

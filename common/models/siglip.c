@@ -106,7 +106,7 @@ int mg_siglip_head(const mg_model *m, const mg_nn_ctx *ctx, const float *x, int 
     for (int b = 1; b < batch; b++) memcpy(q + b * D, q, (size_t)D * sizeof(float));
     if (mg_mm_linear(m->mm, ctx, x, T, &m->head_k, m->head_k_b, 0, kv, D) < 0 ||
         mg_mm_linear(m->mm, ctx, x, T, &m->head_v, m->head_v_b, 0, kv + T * D, D) < 0) goto fail;
-    if (mg_nn_attention(ctx, q, D, kv, kv + T * D, D, h, D, batch, 1, n, m->t.heads, hd,
+    if (mg_mm_attention(m->mm, ctx, q, D, kv, kv + T * D, D, h, D, batch, 1, n, m->t.heads, hd,
                         (float)(1.0 / sqrt((double)hd))) < 0) goto fail;
     if (mg_mm_linear(m->mm, ctx, h, batch, &m->head_o, m->head_o_b, 0, a, D) < 0) goto fail;
     mg_nn_layer_norm(ctx, a, h, batch, D, m->head_ln_w, m->head_ln_b, m->t.eps);
