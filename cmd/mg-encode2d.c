@@ -206,6 +206,7 @@ int main(int argc, char **argv)
     if (argc - optind > 1) { mg_usage_error(&cli, "one input file at most"); ret = 2; goto out; }
     j.in = optind < argc ? argv[optind] : "-";
     j.ctx.threads = cli.threads;
+    j.ctx.pool = cli.pool;
 
     if (!(j.model = mg_model_load(dir, err, sizeof err))) { mg_error(&cli, dir, "%s", err); goto out; }
     if (mg_model_set_precision(j.model, prec, err, sizeof err) < 0) {

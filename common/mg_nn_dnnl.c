@@ -14,8 +14,6 @@
  * its thread count is the calling thread's OpenMP setting. */
 void omp_set_num_threads(int);
 
-enum { MAX_WORKERS = 64 };
-
 int mg_precision_from_name(const char *s)
 {
     if (strcmp(s, "f32") == 0) return MG_PREC_F32;
@@ -98,7 +96,8 @@ struct mg_mm {
     int nw, mw;
     prim_entry *p;
     int np, mp;
-    worker_buf wk[MAX_WORKERS];
+    worker_buf *wk;            /* one per pool worker */
+    int nwk;
 };
 
 static const char *dnnl_msg(dnnl_status_t s)
@@ -138,11 +137,12 @@ void mg_mm_free(mg_mm *mm)
     if (!mm) return;
     for (int i = 0; i < mm->np; i++) dnnl_primitive_destroy(mm->p[i].prim);
     for (int i = 0; i < mm->nw; i++) free(mm->w[i].buf);
-    for (int i = 0; i < MAX_WORKERS; i++) {
+    for (int i = 0; i < mm->nwk; i++) {
         if (mm->wk[i].stream) dnnl_stream_destroy(mm->wk[i].stream);
         free(mm->wk[i].xb);
         free(mm->wk[i].sp);
     }
+    free(mm->wk);
     free(mm->p);
     free(mm->w);
     if (mm->eng) dnnl_engine_destroy(mm->eng);
@@ -385,13 +385,13 @@ static void block_task(void *arg, int t, int worker)
     if (need > wb->xcap) {
         free(wb->xb);
         wb->xcap = 0;
-        if (!(wb->xb = big_alloc(need * 2))) { j->failed = 1; return; }
+        if (!(wb->xb = big_alloc(need * 2))) { __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED); return; }
         wb->xcap = need;
     }
     if (e->scratch > wb->spcap) {
         free(wb->sp);
         wb->spcap = 0;
-        if (!(wb->sp = big_alloc(e->scratch))) { j->failed = 1; return; }
+        if (!(wb->sp = big_alloc(e->scratch))) { __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED); return; }
         wb->spcap = e->scratch;
     }
     to_bf16(j->x + r0 * k, nr * k, wb->xb);
@@ -420,7 +420,7 @@ static void block_task(void *arg, int t, int worker)
     s = dnnl_primitive_execute(e->prim, wb->stream, na, a);
     if (!s) s = dnnl_stream_wait(wb->stream);
 done:
-    if (s != dnnl_success) j->failed = 1;
+    if (s != dnnl_success) __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
     if (ms) dnnl_memory_destroy(ms);
     if (mw) dnnl_memory_destroy(mw);
     if (md) dnnl_memory_destroy(md);
@@ -447,18 +447,22 @@ static int bf16_matmul(mg_mm *mm, const mg_nn_ctx *ctx, const float *x, int64_t 
     if (j.block > m) j.block = m;
     int nb = (int)((m + j.block - 1) / j.block);
     int64_t tail = m - (int64_t)(nb - 1) * j.block;
-    int nworkers = ctx->threads < nb ? ctx->threads : nb;
-    if (nworkers < 1) nworkers = 1;
-    if (nworkers > MAX_WORKERS) nworkers = MAX_WORKERS;
     if (!(j.full = get_prim(mm, j.block, pw, ldy, bias != NULL, act))) return -1;
     if (!(j.tail = tail == j.block ? j.full : get_prim(mm, tail, pw, ldy, bias != NULL, act))) return -1;
-    for (int i = 0; i < nworkers; i++)
+    /* a stream and buffers for every worker the pool may hand a block to */
+    int nw = mg_pool_threads(ctx->pool);
+    if (nw > mm->nwk) {
+        worker_buf *p = realloc(mm->wk, (size_t)nw * sizeof *p);
+        if (!p) return -1;
+        memset(p + mm->nwk, 0, (size_t)(nw - mm->nwk) * sizeof *p);
+        mm->wk = p;
+        mm->nwk = nw;
+    }
+    for (int i = 0; i < nw; i++)
         if (!mm->wk[i].stream &&
             dnnl_stream_create(&mm->wk[i].stream, mm->eng, dnnl_stream_default_flags) != dnnl_success)
             return -1;
-    mg_nn_ctx c = *ctx;
-    c.threads = nworkers;
-    mg_nn_parallel(&c, nb, block_task, &j);
+    mg_nn_parallel(ctx, nb, block_task, &j);
     return j.failed ? -1 : 0;
 }
 
