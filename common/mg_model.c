@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 void mg_load_error(mg_loader *L, const char *fmt, ...)
 {
@@ -266,9 +268,20 @@ static int not_bf16(mg_model *m, const mg_nn_weight *w, int in_out, char *err, s
     return w->dtype == MG_ST_BF16 ? 0 : -1;
 }
 
+/* The bf16 back end never reads a matrix as stored again once packed. The
+ * checkpoint is a read-only file mapping (mg_st), so dropping the pages from
+ * this process loses nothing (they stay in the page cache and would fault back
+ * in if touched), and the packed copy does not double the resident size. */
 static int prepare(mg_model *m, const mg_nn_weight *w, int in_out, char *err, size_t errlen)
 {
-    return mg_mm_prepare(m->mm, w, in_out, err, errlen);
+    if (mg_mm_prepare(m->mm, w, in_out, err, errlen) < 0) return -1;
+    if (mg_mm_precision(m->mm) == MG_PREC_BF16) {
+        size_t bytes = (size_t)(w->rows * w->cols) * mg_st_dtype_size(w->dtype);
+        uintptr_t ps = (uintptr_t)sysconf(_SC_PAGESIZE), a = ((uintptr_t)w->data + ps - 1) & ~(ps - 1),
+                  b = ((uintptr_t)w->data + bytes) & ~(ps - 1);
+        if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);    /* a hint: errors are harmless */
+    }
+    return 0;
 }
 
 int mg_model_set_precision(mg_model *m, int prec, char *err, size_t errlen)

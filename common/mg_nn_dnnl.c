@@ -194,16 +194,6 @@ static dnnl_status_t plain_md(dnnl_memory_desc_t *md, int64_t k, int64_t n, int 
     return dnnl_memory_desc_init_by_tag(md, 2, d, dt, in_out ? dnnl_ab : dnnl_ba);
 }
 
-/* This back end never reads a packed weight as stored again: ask the kernel to
- * reclaim its pages (memory-mapped checkpoint pages are dropped and would be
- * read back from the file if touched; anonymous ones would be swapped, never
- * lost), so that the packed copy does not double the resident size. */
-static void release_pages(const void *p, size_t bytes)
-{
-    uintptr_t ps = 4096, a = ((uintptr_t)p + ps - 1) & ~(ps - 1), b = ((uintptr_t)p + bytes) & ~(ps - 1);
-    if (b > a) madvise((void *)a, b - a, MADV_PAGEOUT);     /* a hint: errors are harmless */
-}
-
 /* Large buffers (packed weights, row blocks) on transparent huge pages where
  * the system allows it on request: fewer page faults and TLB misses. */
 static void *big_alloc(size_t bytes)
@@ -309,7 +299,6 @@ int mg_mm_prepare(mg_mm *mm, const mg_nn_weight *w, int in_out, char *err, size_
     args[1] = (dnnl_exec_arg_t){ DNNL_ARG_TO, md };
     if ((s = dnnl_primitive_execute(reorder, st, 2, args)) || (s = dnnl_stream_wait(st))) goto dfail;
     mm->nw++;
-    release_pages(w->data, (size_t)(w->rows * w->cols) * (w->dtype == MG_ST_F32 ? 4u : 2u));
 dfail:
     if (st) dnnl_stream_destroy(st);
     if (reorder) dnnl_primitive_destroy(reorder);
