@@ -209,7 +209,7 @@ int main(int argc, char **argv)
     j.ctx.pool = cli.pool;
 
     if (!(j.model = mg_model_load(dir, err, sizeof err))) { mg_error(&cli, dir, "%s", err); goto out; }
-    if (mg_model_set_precision(j.model, prec, err, sizeof err) < 0) {
+    if (mg_model_set_precision(j.model, &j.ctx, prec, err, sizeof err) < 0) {
         mg_error(&cli, dir, "%s", err);
         goto out;
     }

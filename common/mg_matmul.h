@@ -56,10 +56,18 @@ int mg_mm_precision(const mg_mm *mm);
 /** "f32 (OpenBLAS sgemm)" or "bf16 (oneDNN matmul, avx512_core_amx)". */
 const char *mg_mm_describe(const mg_mm *mm);
 
-/** Prepare weight w once (bf16 back end: convert and pack; f32: nothing).
- *  in_out: w is stored [in, out] (no transpose) instead of nn.Linear's
- *  [out, in]. Preparing the same data twice is a no-op. 0 or -1 with err. */
-int mg_mm_prepare(mg_mm *mm, const mg_nn_weight *w, int in_out, char *err, size_t errlen);
+/* A weight to prepare; in_out: stored [in, out] (no transpose) instead of
+ * nn.Linear's [out, in]. */
+typedef struct {
+    const mg_nn_weight *w;
+    int in_out;
+} mg_mm_matrix;
+
+/** Prepare n weights once (bf16 back end: convert and pack, on ctx's workers;
+ *  ctx NULL: on the caller; f32: nothing). Data already prepared is skipped.
+ *  0 or -1 with err. */
+int mg_mm_prepare(mg_mm *mm, const mg_nn_ctx *ctx, const mg_mm_matrix *ms, int n, char *err,
+                  size_t errlen);
 
 /** y[n, out] = act(x[n, in] · Wᵀ + bias) for W [out, in] (nn.Linear), with
  *  act 0 (none) or MG_ACT_GELU_ERF / GELU_TANH / QUICK_GELU. ldy is y's row

@@ -242,61 +242,55 @@ fail:
     return NULL;
 }
 
-/* Every weight matrix the forward multiplies by (layer projections, patch
- * embedding, pooling head, projector); fn returns <0 to stop. */
-static int each_matrix(mg_model *m, int (*fn)(mg_model *, const mg_nn_weight *, int, char *, size_t),
-                       char *err, size_t errlen)
+/* Every weight matrix the forward multiplies by (patch embedding, layer
+ * projections, pooling head, projector) into ms (malloc'ed); the count, or -1. */
+static int list_matrices(const mg_model *m, mg_mm_matrix **ms)
 {
-    const mg_nn_weight *head[] = { &m->head_q, &m->head_k, &m->head_v, &m->head_o,
-                                   &m->head_fc1, &m->head_fc2 };
-    if (fn(m, &m->t.patch_w, 0, err, errlen) < 0) return -1;
+    int n = 0, cap = 1 + 6 * m->t.layers + 6 + 1;
+    if (!(*ms = malloc((size_t)cap * sizeof **ms))) return -1;
+    (*ms)[n++] = (mg_mm_matrix){ &m->t.patch_w, 0 };
     for (int i = 0; i < m->t.layers; i++) {
         const mg_nn_layer *l = &m->t.layer[i];
         const mg_nn_weight *w[] = { &l->q, &l->k, &l->v, &l->o, &l->fc1, &l->fc2 };
-        for (int k = 0; k < 6; k++)
-            if (fn(m, w[k], 0, err, errlen) < 0) return -1;
+        for (int k = 0; k < 6; k++) (*ms)[n++] = (mg_mm_matrix){ w[k], 0 };
     }
-    for (int k = 0; m->has_head && k < 6; k++)
-        if (fn(m, head[k], 0, err, errlen) < 0) return -1;
-    if (m->proj.data && fn(m, &m->proj, 1, err, errlen) < 0) return -1;
-    return 0;
+    const mg_nn_weight *head[] = { &m->head_q, &m->head_k, &m->head_v, &m->head_o,
+                                   &m->head_fc1, &m->head_fc2 };
+    for (int k = 0; m->has_head && k < 6; k++) (*ms)[n++] = (mg_mm_matrix){ head[k], 0 };
+    if (m->proj.data) (*ms)[n++] = (mg_mm_matrix){ &m->proj, 1 };
+    return n;
 }
 
-static int not_bf16(mg_model *m, const mg_nn_weight *w, int in_out, char *err, size_t errlen)
+int mg_model_set_precision(mg_model *m, const mg_nn_ctx *ctx, int prec, char *err, size_t errlen)
 {
-    (void)m; (void)in_out; (void)err; (void)errlen;
-    return w->dtype == MG_ST_BF16 ? 0 : -1;
-}
-
-/* The bf16 back end never reads a matrix as stored again once packed. The
- * checkpoint is a read-only file mapping (mg_st), so dropping the pages from
- * this process loses nothing (they stay in the page cache and would fault back
- * in if touched), and the packed copy does not double the resident size. */
-static int prepare(mg_model *m, const mg_nn_weight *w, int in_out, char *err, size_t errlen)
-{
-    if (mg_mm_prepare(m->mm, w, in_out, err, errlen) < 0) return -1;
-    if (mg_mm_precision(m->mm) == MG_PREC_BF16) {
+    mg_mm_matrix *ms;
+    int n = list_matrices(m, &ms), all_bf16 = 1, rc = -1;
+    if (n < 0) { mg_seterr(err, errlen, "out of memory"); return -1; }
+    for (int i = 0; i < n; i++) all_bf16 &= ms[i].w->dtype == MG_ST_BF16;
+    int p = mg_precision_resolve(prec, all_bf16, err, errlen);
+    if (p < 0) goto done;
+    mg_mm_free(m->mm);
+    if (!(m->mm = mg_mm_create(p, err, errlen))) goto done;
+    if (mg_mm_prepare(m->mm, ctx, ms, n, err, errlen) < 0) {
+        mg_mm_free(m->mm);
+        m->mm = NULL;
+        goto done;
+    }
+    /* The bf16 back end never reads a matrix as stored again once packed. The
+     * checkpoint is a read-only file mapping (mg_st), so dropping its pages from
+     * this process loses nothing (they stay in the page cache and would fault
+     * back in if touched), and the packed copy does not double the resident size. */
+    for (int i = 0; p == MG_PREC_BF16 && i < n; i++) {
+        const mg_nn_weight *w = ms[i].w;
         size_t bytes = (size_t)(w->rows * w->cols) * mg_st_dtype_size(w->dtype);
         uintptr_t ps = (uintptr_t)sysconf(_SC_PAGESIZE), a = ((uintptr_t)w->data + ps - 1) & ~(ps - 1),
                   b = ((uintptr_t)w->data + bytes) & ~(ps - 1);
         if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);    /* a hint: errors are harmless */
     }
-    return 0;
-}
-
-int mg_model_set_precision(mg_model *m, int prec, char *err, size_t errlen)
-{
-    int all_bf16 = each_matrix(m, not_bf16, NULL, 0) == 0;
-    int p = mg_precision_resolve(prec, all_bf16, err, errlen);
-    if (p < 0) return -1;
-    mg_mm_free(m->mm);
-    if (!(m->mm = mg_mm_create(p, err, errlen))) return -1;
-    if (each_matrix(m, prepare, err, errlen) < 0) {
-        mg_mm_free(m->mm);
-        m->mm = NULL;
-        return -1;
-    }
-    return 0;
+    rc = 0;
+done:
+    free(ms);
+    return rc;
 }
 
 const char *mg_model_backend(const mg_model *m) { return mg_mm_describe(m->mm); }

@@ -33,9 +33,10 @@ void mg_model_free(mg_model *m);
 /** Choose the matmul back end (mg_matmul.h) for the loaded model: prec is
  *  MG_PREC_F32, MG_PREC_BF16 or MG_PREC_AUTO (bf16 when the CPU has it and the
  *  weight matrices are stored BF16). The bf16 back end converts and packs
- *  every weight matrix once here. Without a call the model runs fp32.
+ *  every weight matrix once here, on ctx's workers. Without a call the model
+ *  runs fp32.
  *  0, or -1 with err (bf16 asked for on a CPU without it, memory). */
-int mg_model_set_precision(mg_model *m, int prec, char *err, size_t errlen);
+int mg_model_set_precision(mg_model *m, const mg_nn_ctx *ctx, int prec, char *err, size_t errlen);
 /** The back end in use, e.g. "bf16 (oneDNN 2.6 matmul, avx512_core_amx)". */
 const char *mg_model_backend(const mg_model *m);
 

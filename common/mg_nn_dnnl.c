@@ -243,23 +243,10 @@ static dnnl_status_t matmul_pd(const mg_mm *mm, int64_t m, int64_t n, int64_t k,
 /* A representative row count for choosing the packed weight layout. */
 enum { PACK_M = 256 };
 
-int mg_mm_prepare(mg_mm *mm, const mg_nn_weight *w, int in_out, char *err, size_t errlen)
+/* Pack one weight into pw (reserved by the caller): any thread, one OpenMP thread. */
+static dnnl_status_t pack_one(const mg_mm *mm, packed_w *pw, const mg_nn_weight *w)
 {
-    if (!mm || mm->prec != MG_PREC_BF16 || find_w(mm, w->data, in_out)) return 0;
-    int64_t k = in_out ? w->rows : w->cols, n = in_out ? w->cols : w->rows;
-    if (mm->nw == mm->mw) {
-        int nm = mm->mw ? 2 * mm->mw : 64;
-        packed_w *p = realloc(mm->w, (size_t)nm * sizeof *p);
-        if (!p) goto oom;
-        mm->w = p;
-        mm->mw = nm;
-    }
-    packed_w *pw = &mm->w[mm->nw];
-    memset(pw, 0, sizeof *pw);
-    pw->data = w->data;
-    pw->in_out = in_out;
-    pw->k = k;
-    pw->n = n;
+    int64_t k = pw->k, n = pw->n;
     /* The reorder reads the weight as stored when it is aligned BF16 or F32 (and
      * rounds F32 to bf16 itself, to nearest even); F16 or unaligned data goes
      * through an f32 copy first. */
@@ -271,7 +258,7 @@ int mg_mm_prepare(mg_mm *mm, const mg_nn_weight *w, int in_out, char *err, size_
         mg_st_tensor t = {0};
         t.dtype = w->dtype;
         t.data = w->data;
-        if (!(tmp = malloc((size_t)(w->rows * w->cols) * sizeof(float)))) goto oom;
+        if (!(tmp = malloc((size_t)(w->rows * w->cols) * sizeof(float)))) return dnnl_out_of_memory;
         mg_st_to_f32(&t, 0, w->rows * w->cols, tmp);
         src = tmp;
         sdt = dnnl_f32;
@@ -284,22 +271,20 @@ int mg_mm_prepare(mg_mm *mm, const mg_nn_weight *w, int in_out, char *err, size_
     dnnl_memory_desc_t smd;
     dnnl_status_t s;
     omp_set_num_threads(1);
-    if ((s = matmul_pd(mm, PACK_M, n, k, n, 0, 0, NULL, &pd, &e))) goto dfail;
+    if ((s = matmul_pd(mm, PACK_M, n, k, n, 0, 0, NULL, &pd, &e))) goto done;
     pw->md = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-    size_t bytes = dnnl_memory_desc_get_size(&pw->md);
-    if (!(pw->buf = big_alloc(bytes))) { s = dnnl_out_of_memory; goto dfail; }
+    if (!(pw->buf = big_alloc(dnnl_memory_desc_get_size(&pw->md)))) { s = dnnl_out_of_memory; goto done; }
     dnnl_exec_arg_t args[2];
-    if ((s = plain_md(&smd, k, n, in_out, sdt)) ||
+    if ((s = plain_md(&smd, k, n, pw->in_out, sdt)) ||
         (s = dnnl_memory_create(&ms, &smd, mm->eng, (void *)src)) ||
         (s = dnnl_memory_create(&md, &pw->md, mm->eng, pw->buf)) ||
         (s = dnnl_reorder_primitive_desc_create(&rpd, &smd, mm->eng, &pw->md, mm->eng, NULL)) ||
         (s = dnnl_primitive_create(&reorder, rpd)) ||
-        (s = dnnl_stream_create(&st, mm->eng, dnnl_stream_default_flags))) goto dfail;
+        (s = dnnl_stream_create(&st, mm->eng, dnnl_stream_default_flags))) goto done;
     args[0] = (dnnl_exec_arg_t){ DNNL_ARG_FROM, ms };
     args[1] = (dnnl_exec_arg_t){ DNNL_ARG_TO, md };
-    if ((s = dnnl_primitive_execute(reorder, st, 2, args)) || (s = dnnl_stream_wait(st))) goto dfail;
-    mm->nw++;
-dfail:
+    if (!(s = dnnl_primitive_execute(reorder, st, 2, args))) s = dnnl_stream_wait(st);
+done:
     if (st) dnnl_stream_destroy(st);
     if (reorder) dnnl_primitive_destroy(reorder);
     if (rpd) dnnl_primitive_desc_destroy(rpd);
@@ -307,16 +292,70 @@ dfail:
     if (ms) dnnl_memory_destroy(ms);
     if (md) dnnl_memory_destroy(md);
     free(tmp);
-    if (s != dnnl_success) {
-        free(pw->buf);
-        mg_seterr(err, errlen, "oneDNN: packing a %lldx%lld bf16 weight: %s", (long long)n,
-                  (long long)k, dnnl_msg(s));
-        return -1;
+    return s;
+}
+
+typedef struct {
+    const mg_mm *mm;
+    const mg_mm_matrix *ms;
+    int *slot;                 /* per matrix: its packed_w, or -1 when already packed */
+    dnnl_status_t *status;
+} pack_job;
+
+static void pack_task(void *arg, int t, int worker)
+{
+    (void)worker;
+    pack_job *j = arg;
+    if (j->slot[t] >= 0) j->status[t] = pack_one(j->mm, &j->mm->w[j->slot[t]], j->ms[t].w);
+}
+
+int mg_mm_prepare(mg_mm *mm, const mg_nn_ctx *ctx, const mg_mm_matrix *ms, int n, char *err,
+                  size_t errlen)
+{
+    if (!mm || mm->prec != MG_PREC_BF16 || n <= 0) return 0;
+    int first = mm->nw, rc = -1;
+    int *slot = malloc((size_t)n * sizeof *slot);
+    dnnl_status_t *status = calloc((size_t)n, sizeof *status);
+    if (!slot || !status) goto oom;
+    if (mm->nw + n > mm->mw) {
+        packed_w *p = realloc(mm->w, (size_t)(mm->nw + n) * sizeof *p);
+        if (!p) goto oom;
+        mm->w = p;
+        mm->mw = mm->nw + n;
     }
-    return 0;
+    /* slots are reserved here, on the caller; the workers only fill them */
+    for (int i = 0; i < n; i++) {
+        const mg_nn_weight *w = ms[i].w;
+        slot[i] = -1;
+        if (find_w(mm, w->data, ms[i].in_out)) continue;
+        packed_w *pw = &mm->w[mm->nw];
+        memset(pw, 0, sizeof *pw);
+        pw->data = w->data;
+        pw->in_out = ms[i].in_out;
+        pw->k = ms[i].in_out ? w->rows : w->cols;
+        pw->n = ms[i].in_out ? w->cols : w->rows;
+        slot[i] = mm->nw++;
+    }
+    pack_job j = { mm, ms, slot, status };
+    mg_nn_ctx serial = { 1, NULL };
+    mg_nn_parallel(ctx ? ctx : &serial, n, pack_task, &j);
+    for (int i = 0; i < n; i++)
+        if (status[i] != dnnl_success) {
+            const mg_nn_weight *w = ms[i].w;
+            mg_seterr(err, errlen, "oneDNN: packing a %lldx%lld bf16 weight: %s",
+                      (long long)w->rows, (long long)w->cols, dnnl_msg(status[i]));
+            for (int k = first; k < mm->nw; k++) free(mm->w[k].buf);
+            mm->nw = first;
+            goto done;
+        }
+    rc = 0;
+    goto done;
 oom:
     mg_seterr(err, errlen, "out of memory");
-    return -1;
+done:
+    free(slot);
+    free(status);
+    return rc;
 }
 
 /* The cached primitive for (m, n, k, ldy, bias, act) over packed layout wmd. */
