@@ -12,7 +12,7 @@
 # bias or activation) moves rows by far more. The second condition is stricter
 # and independent: the program's error must not exceed that of PyTorch's bf16.
 source "$(dirname "$0")/../lib.sh"
-E="$PY $(dirname "$0")/encoders.py"
+E="$PY $(dirname "$0")/../../examples/sim/encoders.py"
 if ! have_py torch; then skip bf16 "python3-torch is not installed"; exit 0; fi
 # The CPU's own flags, not oneDNN's answer: bf16 dot products (AVX512_BF16 or AMX).
 if grep -qwE 'avx512_bf16|amx_bf16' /proc/cpuinfo; then cpu_bf16=1; else cpu_bf16=0; fi
