@@ -56,7 +56,7 @@ row "vit-b16 achieved GFLOP/s vs cblas_sgemm 2048^2, $TH threads" "$(calc "8*$gf
 # ---- the same in bf16: BF16 weights as stored, against PyTorch fp32 and bf16 ----
 [ -s "$W/vitb_bf16/model.safetensors" ] || $E genbig vit-b16 "$W/vitb_bf16" --dtype BF16 >&2 || exit 1
 cmd="mg-encode2d -m '$W/vitb_bf16' --precision bf16 -@ $TH -b 8 '$W/vb.mgt'"
-isa=$(bash -c "$cmd -v" 2>&1 >/dev/null | sed -n 's/.*precision bf16: bf16 (\(.*\)).*/\1/p')
+isa=$(bash -c "$cmd -v" 2>&1 >/dev/null | sed -n 's/.*precision bf16: bf16 (\([^)]*\)).*/\1/p')
 ours=(); bpeak=(); pt16=(); pt32=()
 for ((r = 0; r < RUNS; r++)); do       # interleaved, so that load changes hit every side
     /usr/bin/time -f "%e" -o "$W/time" bash -c "$cmd" >/dev/null || exit 1
