@@ -40,8 +40,8 @@ enum { MG_OPT_VERSION = 0x1000, MG_OPT_NO_VERSION, MG_OPT_PRECISION, MG_OPT_FIRS
 /* --precision f32|bf16|auto: the option of every program that runs a model
  * (mg-encode2d, mg-encode3d, mg-decode, mg-fit). Add MG_CLI_PRECISION_OPTION to
  * the program's own long options, MG_CLI_PRECISION_HELP to its usage, and parse
- * with mg_cli_precision(); the value goes to mg_model_set_precision() or the
- * loader's precision request (mg_matmul.h). */
+ * with mg_cli_precision() into mg_nn_ctx.precision, which the model loaders
+ * (mg_encoder_load …) read (mg_matmul.h). */
 #define MG_CLI_PRECISION_OPTION {"precision", required_argument, NULL, MG_OPT_PRECISION}
 #define MG_CLI_PRECISION_HELP \
     "      --precision P   matrix products in f32 (OpenBLAS), bf16 (oneDNN, fp32\n" \

@@ -71,9 +71,9 @@ int mg_mm_prepare(mg_mm *mm, const mg_nn_ctx *ctx, const mg_mm_matrix *ms, int n
 
 /** y[n, out] = act(x[n, in] · Wᵀ + bias) for W [out, in] (nn.Linear), with
  *  act 0 (none) or MG_ACT_GELU_ERF / GELU_TANH / QUICK_GELU. ldy is y's row
- *  stride. mm NULL means the f32 path. The bf16 back end caches primitives
- *  and buffers in mm: one caller at a time per mm. 0, or -1 (memory, or a bf16 weight that
- *  was not prepared). */
+ *  stride. mm NULL means the f32 path. A weight not prepared is packed on
+ *  first use. The bf16 back end caches primitives and buffers in mm: one
+ *  caller at a time per mm. 0, or -1 (memory, oneDNN failure). */
 int mg_mm_linear(mg_mm *mm, const mg_nn_ctx *ctx, const float *x, int64_t n,
                  const mg_nn_weight *w, const float *bias, int act, float *y, int64_t ldy);
 /** y[n, out] = x[n, in] · W for W stored [in, out]. */

@@ -2,7 +2,7 @@
  * mg_nn_linear, or oneDNN bf16 matmul with fp32 accumulation. */
 #include "mg_matmul.h"
 #include "mg_err.h"
-#include "mg_safetensors.h"
+#include "mg_dtype.h"
 
 #include <oneapi/dnnl/dnnl.h>
 #include <stdio.h>
@@ -252,14 +252,14 @@ static dnnl_status_t pack_one(const mg_mm *mm, packed_w *pw, const mg_nn_weight 
      * through an f32 copy first. */
     float *tmp = NULL;
     const void *src = w->data;
-    dnnl_data_type_t sdt = w->dtype == MG_ST_BF16 ? dnnl_bf16 : dnnl_f32;
-    if (!(w->dtype == MG_ST_BF16 && ((uintptr_t)w->data & 1) == 0) &&
-        !(w->dtype == MG_ST_F32 && ((uintptr_t)w->data & 3) == 0)) {
-        mg_st_tensor t = {0};
-        t.dtype = w->dtype;
-        t.data = w->data;
+    dnnl_data_type_t sdt = w->dtype == MG_BF16 ? dnnl_bf16 : dnnl_f32;
+    if (!(w->dtype == MG_BF16 && ((uintptr_t)w->data & 1) == 0) &&
+        !(w->dtype == MG_F32 && ((uintptr_t)w->data & 3) == 0)) {
         if (!(tmp = malloc((size_t)(w->rows * w->cols) * sizeof(float)))) return dnnl_out_of_memory;
-        mg_st_to_f32(&t, 0, w->rows * w->cols, tmp);
+        if (mg_dtype_float_to_f32(w->dtype, w->data, 0, w->rows * w->cols, tmp) < 0) {
+            free(tmp);
+            return dnnl_invalid_arguments;
+        }
         src = tmp;
         sdt = dnnl_f32;
     }
@@ -337,7 +337,7 @@ int mg_mm_prepare(mg_mm *mm, const mg_nn_ctx *ctx, const mg_mm_matrix *ms, int n
         slot[i] = mm->nw++;
     }
     pack_job j = { mm, ms, slot, status };
-    mg_nn_ctx serial = { 1, NULL };
+    mg_nn_ctx serial = { 1, NULL, MG_PREC_F32 };
     mg_nn_parallel(ctx ? ctx : &serial, n, pack_task, &j);
     for (int i = 0; i < n; i++)
         if (status[i] != dnnl_success) {
@@ -494,6 +494,16 @@ static int bf16_matmul(mg_mm *mm, const mg_nn_ctx *ctx, const float *x, int64_t 
     return j.failed ? -1 : 0;
 }
 
+/* w's packed copy; a weight not prepared at load is packed now, once. */
+static const packed_w *packed(mg_mm *mm, const mg_nn_weight *w, int in_out)
+{
+    const packed_w *pw = find_w(mm, w->data, in_out);
+    if (pw) return pw;
+    mg_mm_matrix m = { w, in_out };
+    if (mg_mm_prepare(mm, NULL, &m, 1, NULL, 0) < 0) return NULL;
+    return find_w(mm, w->data, in_out);
+}
+
 int mg_mm_linear(mg_mm *mm, const mg_nn_ctx *ctx, const float *x, int64_t n,
                  const mg_nn_weight *w, const float *bias, int act, float *y, int64_t ldy)
 {
@@ -504,7 +514,7 @@ int mg_mm_linear(mg_mm *mm, const mg_nn_ctx *ctx, const float *x, int64_t n,
             for (int64_t i = 0; i < n; i++) mg_nn_activate(ctx, y + i * ldy, w->rows, act);
         return 0;
     }
-    const packed_w *pw = find_w(mm, w->data, 0);
+    const packed_w *pw = packed(mm, w, 0);
     if (!pw) return -1;
     return bf16_matmul(mm, ctx, x, n, pw, bias, act, y, ldy);
 }
@@ -529,7 +539,7 @@ int mg_mm_in_out(mg_mm *mm, const mg_nn_ctx *ctx, const float *x, int64_t n,
                  const mg_nn_weight *w, float *y)
 {
     if (!mm || mm->prec != MG_PREC_BF16) return mg_nn_matmul_in_out(ctx, x, n, w, y);
-    const packed_w *pw = find_w(mm, w->data, 1);
+    const packed_w *pw = packed(mm, w, 1);
     if (!pw) return -1;
     return bf16_matmul(mm, ctx, x, n, pw, NULL, 0, y, w->cols);
 }
