@@ -171,6 +171,23 @@ int mg_cfg_bool(mg_loader *L, json_t *o, const char *key, int def, int *out)
     return 0;
 }
 
+int mg_cfg_ints(mg_loader *L, json_t *o, const char *key, int n, const int *def, int *out)
+{
+    json_t *v = o ? json_object_get(o, key) : NULL;
+    if (!v || json_is_null(v)) { memcpy(out, def, (size_t)n * sizeof *out); return 0; }
+    size_t len = json_is_array(v) ? json_array_size(v) : 1;
+    if (len != 1 && len != (size_t)n) goto bad;
+    for (int i = 0; i < n; i++) {
+        json_t *e = json_is_array(v) ? json_array_get(v, len == 1 ? 0 : (size_t)i) : v;
+        if (!json_is_integer(e) || json_integer_value(e) < 1 || json_integer_value(e) > 1 << 24) goto bad;
+        out[i] = (int)json_integer_value(e);
+    }
+    return 0;
+bad:
+    mg_load_error(L, "config.json: '%s' must be a positive integer or a list of %d", key, n);
+    return -1;
+}
+
 int mg_cfg_act(mg_loader *L, json_t *o, const char *key, const char *def, int *act)
 {
     json_t *v = o ? json_object_get(o, key) : NULL;

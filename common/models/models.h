@@ -105,4 +105,26 @@ int mg_gemma3_project(const mg_model *m, const mg_nn_ctx *ctx, const float *x, i
 int mg_dinov2_load(mg_loader *L, json_t *cfg, int registers);
 int mg_vit_load(mg_loader *L, json_t *cfg);
 
+
+/* Encoder families with N-d inputs (the encoder role, mg_encoder.h): each file
+ * exports one ops table; mg_encoder.c picks it by model_type. The state that
+ * load() returns may keep pointers into L's checkpoint and owned tensors. */
+typedef struct mg_encoder_ops {
+    int input_ndim;                                        /* 3 or 4 */
+    void *(*load)(mg_loader *L, json_t *cfg);
+    void (*free)(void *state);
+    mg_output (*default_output)(const void *state);
+    int (*output_shape)(const void *state, mg_output kind, int ndim, const int64_t *in_shape,
+                        int64_t out_shape[2], char *err, size_t errlen);
+    int (*forward)(void *state, const mg_nn_ctx *ctx, mg_output kind, const float *in, int batch,
+                   int ndim, const int64_t *in_shape, float *out, char *err, size_t errlen);
+} mg_encoder_ops;
+
+extern const mg_encoder_ops mg_vit3d_ops;        /* monai_vit, m3d_clip (vit3d.c) */
+extern const mg_encoder_ops mg_i3d_resnet_ops;   /* merlin_i3d (i3d_resnet.c) */
+
+/** An int or a list of n ints (a list of one is repeated, as MONAI's
+ *  ensure_tuple_rep); missing -> def. 0 or -1 with error. */
+int mg_cfg_ints(mg_loader *L, json_t *o, const char *key, int n, const int *def, int *out);
+
 #endif
