@@ -14,6 +14,7 @@ merlin/models/{build,i3res,inflate}.py over torchvision's ResNet Bottleneck).
   ref3d.py slices IMG.npy... -- OUT.npy [--pool mean|max|tokens] [--l2]
         pool per-slice outputs of mg-encode2d as mg-encode3d --slices does
   ref3d.py compare A.npy B.npy MAX_REL MIN_COS
+  ref3d.py phantom FILE.nii.gz [NX NY NZ]   a CT-like phantom in HU (nibabel)
   ref3d.py convert-check DIR FILE.pt    same tensors (names, shapes, values)
 """
 import json
@@ -377,6 +378,24 @@ def slices(imgs, out, pool, l2):
         raise SystemExit(e)
 
 
+def phantom(path, nx=40, ny=36, nz=12):
+    """Air around an elliptic body (soft tissue), two lungs and a bone ring,
+    int16 HU, 2 x 2 x 4 mm voxels."""
+    import nibabel as nib
+    x, y, z = np.meshgrid(np.linspace(-1, 1, nx), np.linspace(-1, 1, ny), np.linspace(-1, 1, nz),
+                          indexing="ij")
+    r = (x / 0.8) ** 2 + (y / 0.6) ** 2
+    v = np.full((nx, ny, nz), -1000.0)
+    v[r < 1] = 40 + 30 * z[r < 1]
+    v[(r > 0.8) & (r < 1)] = 700
+    for cx in (-0.35, 0.35):
+        v[((x - cx) / 0.25) ** 2 + (y / 0.35) ** 2 + (z / 1.2) ** 2 < 1] = -800
+    img = nib.Nifti1Image(v.astype(np.int16), np.diag([2.0, 2.0, 4.0, 1.0]))
+    img.header.set_qform(img.affine, code=1)
+    img.header.set_sform(img.affine, code=1)
+    nib.save(img, path)
+
+
 def main(a):
     cmd = a[0]
     if cmd == "gen":
@@ -413,6 +432,8 @@ def main(a):
         e = compare_arrays(np.load(a[1]), np.load(a[2]), float(a[3]), float(a[4]), "outputs")
         if e:
             raise SystemExit(e)
+    elif cmd == "phantom":
+        phantom(a[1], *[int(x) for x in a[2:5]])
     elif cmd == "convert-check":
         got = read_checkpoint(a[1])
         sd = torch.load(a[2], map_location="cpu")
