@@ -14,6 +14,7 @@ static const struct {
 } volume_families[] = {
     { "monai_vit", &mg_vit3d_ops },
     { "m3d_clip", &mg_vit3d_ops },
+    { "merlin_i3d", &mg_i3d_resnet_ops },
 };
 
 struct mg_encoder {

@@ -47,6 +47,15 @@ parity m3d_clip_projected_is_encode_image_cls "$T/m3d" default v 3
 parity m3d_clip_perceptron_tokens "$T/m3d" tokens v 3 -b 3 -@ 2
 parity m3d_clip_cls_before_projection "$T/m3d" pooled v 3
 
+$R gen merlin_i3d "$T/mer" || fail "generate merlin_i3d"
+$R gen merlin_i3d "$T/mer_f16" --dtype F16 --seed 4
+volumes m 2 12x20x16; volumes modd 1 7x9x11
+parity merlin_i3d_contrastive_embedding_matches_torch "$T/mer" default m 2
+parity merlin_i3d_pooled_features_match_torch "$T/mer" pooled m 2 -@ 2
+parity merlin_i3d_tokens_per_location_zxy_order "$T/mer" tokens m 2 -b 2
+parity merlin_i3d_odd_sizes_padding "$T/mer" tokens modd 1
+parity merlin_i3d_f16_checkpoint "$T/mer_f16" projected m 2
+
 # Metadata is carried through, one record per volume.
 mg-encode3d -m "$T/m3d" "$T/v.mgt" -o "$T/meta.mgt" && mg-stream info "$T/meta.mgt" >"$T/info"
 if grep -q "id=v_2" "$T/info" && grep -q "modality=CT" "$T/info" &&
