@@ -95,6 +95,7 @@ int main(int argc, char **argv)
     if (argc - optind > 1) { mg_usage_error(&cli, "one input file at most"); ret = 2; goto out; }
     if (optind < argc) in = argv[optind];
     o.ctx.threads = cli.threads;
+    o.ctx.pool = cli.pool;
 
     if (!(e = mg_encoder_load(dir, &o.ctx, err, sizeof err))) { mg_error(&cli, dir, "%s", err); goto out; }
     int volumes = mg_encoder_input_ndim(e) == 4;

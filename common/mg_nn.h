@@ -5,42 +5,60 @@
  * f32 one tile of rows at a time and multiply with OpenBLAS cblas_sgemm, so
  * accumulation is always fp32. Activations are plain float arrays.
  *
- * Threads: mg_nn_ctx.threads is used for OpenBLAS and for the kernels' own
- * loops (rows of norms and activations, blocks of attention).
+ * Kernels only: no model layout lives here (model families are in
+ * common/models/). Weights carry an mg_dtype (mg_dtype.h), no file-format type.
+ *
+ * Threads: mg_nn_ctx.threads is used for OpenBLAS; the kernels' own loops
+ * (rows of norms and activations, blocks of attention) run on mg_nn_ctx.pool.
+ * OpenBLAS rule: OpenBLAS's thread count is process-wide, so every kernel that
+ * calls BLAS sets it to its ctx's count for its own calls and puts the value it
+ * found back before returning. Nothing here leaves the count changed for other
+ * modules; a module calling BLAS itself sets the count it wants the same way.
+ * Kernels running concurrently on different caller threads must then share one
+ * ctx thread count (the count is one global).
  */
 #ifndef MG_NN_H
 #define MG_NN_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "mg_dtype.h"
+#include "mg_err.h"
+#include "mg_pool.h"
 
 typedef struct {
     int threads;                 /* >= 1 */
+    mg_pool *pool;               /* threads workers; NULL runs loops on the caller */
 } mg_nn_ctx;
 
-/* A 2-D weight [rows, cols] in file dtype (an mg_st_dtype: F32, F16 or BF16). */
+/** threads workers and their pool (started once, reused by every kernel).
+ *  0, or -1 when the pool cannot be made. Release with mg_nn_ctx_free. */
+MG_MUST_CHECK int mg_nn_ctx_init(mg_nn_ctx *ctx, int threads);
+void mg_nn_ctx_free(mg_nn_ctx *ctx);
+
+/* A 2-D weight [rows, cols] in file dtype (MG_F32, MG_F16 or MG_BF16). */
 typedef struct {
-    int dtype;
+    int dtype;                   /* mg_dtype */
     const void *data;
     int64_t rows, cols;
 } mg_nn_weight;
 
 enum { MG_ACT_GELU_ERF = 1, MG_ACT_GELU_TANH, MG_ACT_QUICK_GELU, MG_ACT_SWIGLU };
 
-/** Set OpenBLAS threads from ctx (call once per forward). */
+/** Formerly set OpenBLAS threads for a whole forward pass; the kernels now set
+ *  them per call (see the rule above), so this does nothing. */
 void mg_nn_begin(const mg_nn_ctx *ctx);
 
-/** Run fn(arg, task, worker) for task in [0, ntasks) on up to ctx->threads
- *  threads (workers numbered from 0). Returns 0, or -1 if a thread could not
- *  be started (the tasks then run on the caller). */
+/** Run fn(arg, task, worker) for task in [0, ntasks) on ctx->pool (workers
+ *  numbered from 0, below ctx->threads). Returns 0. */
 int mg_nn_parallel(const mg_nn_ctx *ctx, int ntasks, void (*fn)(void *, int, int), void *arg);
 
 /** y[n, rows] = x[n, cols] · Wᵀ (+ bias[rows]); the nn.Linear convention,
  *  W being [out, in]. ldy is y's row stride (>= W->rows). 0 or -1 (memory). */
-int mg_nn_linear(const mg_nn_ctx *ctx, const float *x, int64_t n, const mg_nn_weight *w,
+MG_MUST_CHECK int mg_nn_linear(const mg_nn_ctx *ctx, const float *x, int64_t n, const mg_nn_weight *w,
                  const float *bias, float *y, int64_t ldy);
 /** y[n, cols] = x[n, rows] · W for a weight stored [in, out] (no transpose). */
-int mg_nn_matmul_in_out(const mg_nn_ctx *ctx, const float *x, int64_t n,
+MG_MUST_CHECK int mg_nn_matmul_in_out(const mg_nn_ctx *ctx, const float *x, int64_t n,
                         const mg_nn_weight *w, float *y);
 
 /** LayerNorm over the last dimension d (biased variance), in place allowed. */
@@ -60,7 +78,7 @@ void mg_nn_softmax(float *x, int64_t n, int64_t d);
  *  scores: for each batch b and head h,
  *  out = softmax(Q Kᵀ · scale) V with Q rows q[b·nq + i, h·hd …], K/V rows
  *  k[b·nk + j, h·hd …]. Row strides ldq/ldk/ldo in floats. 0 or -1 (memory). */
-int mg_nn_attention(const mg_nn_ctx *ctx, const float *q, int64_t ldq, const float *k,
+MG_MUST_CHECK int mg_nn_attention(const mg_nn_ctx *ctx, const float *q, int64_t ldq, const float *k,
                     const float *v, int64_t ldk, float *out, int64_t ldo, int batch,
                     int64_t nq, int64_t nk, int heads, int hd, float scale);
 
@@ -74,33 +92,8 @@ void mg_nn_im2col_patches(const float *img, int c, int h, int w, int p, float *c
  *  align_corners=False) does, with antialias=False (a = -0.75, border
  *  clamped) or antialias=True (a = -0.5, PIL-style support and
  *  renormalised weights). 0 or -1 (memory). */
-int mg_nn_resize_bicubic_grid(const float *in, int gh, int gw, int d, float *out,
+MG_MUST_CHECK int mg_nn_resize_bicubic_grid(const float *in, int gh, int gw, int d, float *out,
                               int oh, int ow, int antialias);
-
-/** A pre-LN transformer encoder layer (ViT / SigLIP / DINOv2 form):
- *  x += ls1 · O(attn(LN1(x)));  x += ls2 · MLP(LN2(x)). */
-typedef struct {
-    const float *ln1_w, *ln1_b, *ln2_w, *ln2_b;
-    mg_nn_weight q, k, v, o;
-    const float *q_b, *k_b, *v_b, *o_b;
-    mg_nn_weight fc1, fc2;           /* SwiGLU: fc1 is [2f, D] */
-    const float *fc1_b, *fc2_b;
-    const float *ls1, *ls2;          /* layer scale [D] or NULL */
-} mg_nn_layer;
-
-typedef struct {
-    int dim, heads, ffn;             /* ffn: hidden width of the MLP (f for SwiGLU) */
-    int act;                         /* MG_ACT_* */
-    float eps;
-} mg_nn_layer_shape;
-
-/** Floats of workspace mg_nn_encoder_layer needs for batch·n tokens. */
-size_t mg_nn_encoder_layer_work(const mg_nn_layer_shape *s, int batch, int64_t n);
-/** Apply one layer to x [batch·n, dim] in place, using work (see above) so that
- *  consecutive layers reuse the same memory. 0 or -1 (memory). */
-int mg_nn_encoder_layer(const mg_nn_ctx *ctx, const mg_nn_layer *l, const mg_nn_layer_shape *s,
-                        float *x, int batch, int64_t n, float *work);
-
 
 /* ---- 3D convolution, pooling and patches (mg_nn_conv.c) ----
  * Volumes inside a network are channels-last: a [D·H·W, C] matrix, one row per
@@ -120,7 +113,7 @@ int64_t mg_nn_conv_out_len(int64_t n, int k, int s, int p);
  *  (taps d, h, w slowest to fastest, channel fastest: see mg_nn_conv3d_weight_cl)
  *  plus bias [O] (or NULL). Blocks of output rows are gathered (im2col, on
  *  ctx->threads threads) and multiplied by mg_nn_linear. 0 or -1 (memory). */
-int mg_nn_conv3d_cl(const mg_nn_ctx *ctx, const float *x, int64_t C, int64_t D, int64_t H,
+MG_MUST_CHECK int mg_nn_conv3d_cl(const mg_nn_ctx *ctx, const float *x, int64_t C, int64_t D, int64_t H,
                     int64_t W, const mg_nn_conv3d_geom *g, const mg_nn_weight *w,
                     const float *bias, float *y);
 
@@ -136,7 +129,7 @@ void mg_nn_maxpool3d_cl(const mg_nn_ctx *ctx, const float *x, int64_t C, int64_t
 /** AdaptiveAvgPool3d of channels-last x [D·H·W, C] to y [od·oh·ow, C]: cell i of
  *  an axis of n averages [floor(i·n/o), ceil((i+1)·n/o)), as torch. Sums in
  *  double. 0 or -1 (memory). */
-int mg_nn_adaptive_avgpool3d_cl(const float *x, int64_t C, int64_t D, int64_t H, int64_t W,
+MG_MUST_CHECK int mg_nn_adaptive_avgpool3d_cl(const float *x, int64_t C, int64_t D, int64_t H, int64_t W,
                                 int od, int oh, int ow, float *y);
 
 /** Non-overlapping pd×ph×pw patches of vol [c, d, h, w] as rows of cols
@@ -150,7 +143,7 @@ void mg_nn_im2col_patches3d(const float *vol, int64_t c, int64_t d, int64_t h, i
 /** Resize a [g0, g1, g2, d] grid of vectors to [o0, o1, o2, d] as
  *  torch.nn.functional.interpolate(mode="trilinear", align_corners=False):
  *  source = (i + 0.5)·n/o − 0.5 clamped at 0, upper neighbour clamped. 0 or -1. */
-int mg_nn_resize_trilinear_grid(const float *in, int g0, int g1, int g2, int d, float *out,
+MG_MUST_CHECK int mg_nn_resize_trilinear_grid(const float *in, int g0, int g1, int g2, int d, float *out,
                                 int o0, int o1, int o2);
 
 #endif

@@ -18,7 +18,6 @@
  * its CLIP loss uses, the default), tokens = the last stage's features per
  * location, in (z, x, y) order. */
 #include "models.h"
-#include "../mg_err.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -62,29 +61,21 @@ static void i3d_free(void *p)
     free(m);
 }
 
-static void mark_used(mg_loader *L, const char *name)
-{
-    char nm[512];
-    snprintf(nm, sizeof nm, "%s%s", L->prefix, name);
-    mg_st_tensor *t = mg_st_find(L->m->st, nm);
-    if (t) t->used = 1;
-}
-
 /* Conv3d base.weight [O, C, k] followed by BatchNorm3d bn, folded (see top).
  * sum_in: fold identical input channels into one. */
-static int load_conv_bn(mg_loader *L, const i3d *m, const char *base, const char *bn, int64_t O,
+static int load_conv_bn(mg_ckpt *ck, const i3d *m, const char *base, const char *bn, int64_t O,
                         int64_t C, const int k[3], const int s[3], const int p[3], int sum_in, conv3 *c)
 {
     char nm[300];
     int64_t dims[5] = { O, C, k[0], k[1], k[2] }, taps = (int64_t)k[0] * k[1] * k[2];
     snprintf(nm, sizeof nm, "%s.weight", base);
-    const mg_st_tensor *t = mg_load_tensor(L, nm, 5, dims);
+    const mg_st_tensor *t = mg_ckpt_tensor(ck, nm, 5, dims);
     if (!t) return -1;
     const float *v[4];
     static const char *const parts[4] = { "weight", "bias", "running_mean", "running_var" };
     for (int i = 0; i < 4; i++) {
         snprintf(nm, sizeof nm, "%s.%s", bn, parts[i]);
-        if (!(v[i] = mg_load_vec(L, nm, O))) return -1;
+        if (!(v[i] = mg_ckpt_vec(ck, nm, O))) return -1;
     }
     snprintf(nm, sizeof nm, "%s.num_batches_tracked", bn);
     mark_used(L, nm);
@@ -92,8 +83,12 @@ static int load_conv_bn(mg_loader *L, const i3d *m, const char *base, const char
     float *raw = malloc((size_t)(O * C * taps) * sizeof(float));
     c->w = malloc((size_t)(O * cin * taps) * sizeof(float));
     c->b = malloc((size_t)O * sizeof(float));
-    if (!raw || !c->w || !c->b) { free(raw); mg_load_error(L, "out of memory"); return -1; }
-    mg_st_to_f32(t, 0, O * C * taps, raw);
+    if (!raw || !c->w || !c->b) { free(raw); mg_ckpt_error(ck, "out of memory"); return -1; }
+    if (mg_st_to_f32(t, 0, O * C * taps, raw) < 0) {
+        free(raw);
+        mg_ckpt_error(ck, "tensor '%s.weight' has an unsupported dtype", base);
+        return -1;
+    }
     for (int64_t o = 0; o < O; o++) {
         float sc = (float)(v[0][o] / sqrt((double)v[3][o] + m->eps));
         c->b[o] = v[1][o] - v[2][o] * sc;
@@ -110,37 +105,39 @@ static int load_conv_bn(mg_loader *L, const i3d *m, const char *base, const char
     c->cin = cin;
     c->cout = O;
     for (int a = 0; a < 3; a++) { c->g.k[a] = k[a]; c->g.s[a] = s[a]; c->g.p[a] = p[a]; }
-    c->W = (mg_nn_weight){ MG_ST_F32, c->w, O, cin * taps };
+    c->W = (mg_nn_weight){ MG_F32, c->w, O, cin * taps };
     return 0;
 }
 
-static void *i3d_load(mg_loader *L, json_t *cfg)
+static void *i3d_load(mg_ckpt *ck, char *err, size_t errlen)
 {
+    (void)err; (void)errlen;        /* errors go through the checkpoint */
+    const mg_cfg *cfg = mg_ckpt_config(ck);
     i3d *m = calloc(1, sizeof *m);
-    if (!m) { mg_load_error(L, "out of memory"); return NULL; }
-    snprintf(m->type, sizeof m->type, "%s", L->m->type);
+    if (!m) { mg_ckpt_error(ck, "out of memory"); return NULL; }
+    snprintf(m->type, sizeof m->type, "%s", mg_ckpt_model_type(ck));
     static const int resnet152[4] = { 3, 8, 36, 3 };
     double eps;
     int n_class;
-    if (mg_cfg_ints(L, cfg, "layers", 4, resnet152, m->stages) < 0 ||
-        mg_cfg_int(L, cfg, "width", 64, &m->width) < 0 ||
-        mg_cfg_int(L, cfg, "n_contrastive", 512, &m->n_contrastive) < 0 ||
-        mg_cfg_int(L, cfg, "n_class", 1692, &n_class) < 0 ||
-        mg_cfg_num(L, cfg, "batch_norm_eps", 1e-5, &eps) < 0) goto fail;
+    if (mg_cfg_ints(ck, cfg, "layers", 4, resnet152, m->stages) < 0 ||
+        mg_cfg_int(ck, cfg, "width", 64, &m->width) < 0 ||
+        mg_cfg_int(ck, cfg, "n_contrastive", 512, &m->n_contrastive) < 0 ||
+        mg_cfg_int(ck, cfg, "n_class", 1692, &n_class) < 0 ||
+        mg_cfg_num(ck, cfg, "batch_norm_eps", 1e-5, &eps) < 0) goto fail;
     if (!m->width || m->width > 4096 || !m->n_contrastive) {
-        mg_load_error(L, "config.json: inconsistent sizes (width %d)", m->width);
+        mg_ckpt_error(ck, "config.json: inconsistent sizes (width %d)", m->width);
         goto fail;
     }
     m->eps = (float)eps;
-    snprintf(L->prefix, sizeof L->prefix, "encode_image.i3_resnet.");
-    if (!mg_load_has(L, "conv1.weight")) L->prefix[0] = 0;     /* a bare I3ResNet state dict */
+    mg_ckpt_set_prefix(ck, "encode_image.i3_resnet.");
+    if (!mg_ckpt_has(ck, "conv1.weight")) mg_ckpt_set_prefix(ck, "");   /* a bare I3ResNet state dict */
     static const int k_stem[3] = { 3, 7, 7 }, s_stem[3] = { 1, 2, 2 }, p_stem[3] = { 1, 3, 3 },
                      k1[3] = { 1, 1, 1 }, k3[3] = { 3, 3, 3 }, one[3] = { 1, 1, 1 },
                      two[3] = { 2, 2, 2 }, zero[3] = { 0, 0, 0 };
-    if (load_conv_bn(L, m, "conv1", "bn1", m->width, 3, k_stem, s_stem, p_stem, 1, &m->stem) < 0)
+    if (load_conv_bn(ck, m, "conv1", "bn1", m->width, 3, k_stem, s_stem, p_stem, 1, &m->stem) < 0)
         goto fail;
     for (int i = 0; i < 4; i++) m->nblk += m->stages[i];
-    if (!(m->blk = calloc((size_t)m->nblk, sizeof *m->blk))) { mg_load_error(L, "out of memory"); goto fail; }
+    if (!(m->blk = calloc((size_t)m->nblk, sizeof *m->blk))) { mg_ckpt_error(ck, "out of memory"); goto fail; }
     int64_t cin = m->width;
     char a[128], b[128];
     for (int st = 0, n = 0; st < 4; st++) {
@@ -151,12 +148,12 @@ static void *i3d_load(mg_loader *L, json_t *cfg)
 #define CB(conv, bn, O, C, kk, ss, pp, dst) \
             (snprintf(a, sizeof a, "layer%d.%d.%s", st + 1, k, conv), \
              snprintf(b, sizeof b, "layer%d.%d.%s", st + 1, k, bn), \
-             load_conv_bn(L, m, a, b, O, C, kk, ss, pp, 0, dst))
+             load_conv_bn(ck, m, a, b, O, C, kk, ss, pp, 0, dst))
             if (CB("conv1", "bn1", planes, cin, k1, one, zero, &bl->c1) < 0 ||
                 CB("conv2", "bn2", planes, planes, k3, s, one, &bl->c2) < 0 ||
                 CB("conv3", "bn3", 4 * planes, planes, k1, one, zero, &bl->c3) < 0) goto fail;
             snprintf(a, sizeof a, "layer%d.%d.downsample.0.weight", st + 1, k);
-            if (k == 0 || mg_load_has(L, a)) {
+            if (k == 0 || mg_ckpt_has(ck, a)) {
                 if (CB("downsample.0", "downsample.1", 4 * planes, cin, k1, s, zero, &bl->down) < 0) goto fail;
                 bl->has_down = 1;
             }
@@ -166,15 +163,15 @@ static void *i3d_load(mg_loader *L, json_t *cfg)
     }
     m->feat = cin;
     int64_t hd[5] = { m->n_contrastive, cin, 1, 1, 1 };
-    const mg_st_tensor *h = mg_load_tensor(L, "contrastive_head.weight", 5, hd);
-    if (!h || !(m->head_b = mg_load_vec(L, "contrastive_head.bias", m->n_contrastive))) goto fail;
+    const mg_st_tensor *h = mg_ckpt_tensor(ck, "contrastive_head.weight", 5, hd);
+    if (!h || !(m->head_b = mg_ckpt_vec(ck, "contrastive_head.bias", m->n_contrastive))) goto fail;
     m->head = (mg_nn_weight){ h->dtype, h->data, m->n_contrastive, cin };
     /* the phenotype classifier is not an encoder output; check its shape only */
     int64_t cd[5] = { n_class, cin, 1, 1, 1 };
-    if (mg_load_has(L, "classifier.weight") &&
-        (!mg_load_tensor(L, "classifier.weight", 5, cd) || !mg_load_vec(L, "classifier.bias", n_class)))
+    if (mg_ckpt_has(ck, "classifier.weight") &&
+        (!mg_ckpt_tensor(ck, "classifier.weight", 5, cd) || !mg_ckpt_vec(ck, "classifier.bias", n_class)))
         goto fail;
-    if (mg_load_check_unused(L, L->prefix, NULL) < 0) goto fail;
+    if (mg_ckpt_check_unused(ck, mg_ckpt_prefix(ck), NULL) < 0) goto fail;
     return m;
 fail:
     i3d_free(m);
@@ -341,11 +338,24 @@ static int i3d_forward(void *p, const mg_nn_ctx *ctx, mg_output kind, const floa
     return 0;
 }
 
-const mg_encoder_ops mg_i3d_resnet_ops = {
+/* Merlin trains on 224 x 224 x 160 (X, Y, Z): [1, 160, 224, 224] as a record. */
+static void i3d_input_shape(const void *p, int64_t *shape)
+{
+    (void)p;
+    shape[0] = 1;
+    shape[1] = 160;
+    shape[2] = 224;
+    shape[3] = 224;
+}
+
+static const mg_encoder_ops i3d_ops = {
     .input_ndim = 4,
     .load = i3d_load,
     .free = i3d_free,
     .default_output = i3d_default_output,
+    .input_shape = i3d_input_shape,
     .output_shape = i3d_output_shape,
     .forward = i3d_forward,
 };
+static const char *const i3d_types[] = { "merlin_i3d", NULL };
+const mg_family mg_family_i3d_resnet = { "merlin-i3d-resnet", MG_ROLE_ENCODER, i3d_types, &i3d_ops };

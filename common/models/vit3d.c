@@ -17,7 +17,6 @@
  * M3D-CLIP encode_image = F.normalize(mm_vision_proj(ViT(x)), dim=-1); its
  * CLS row is the image embedding ("projected" here). */
 #include "models.h"
-#include "../mg_err.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -33,7 +32,7 @@ typedef struct {
     int perceptron, has_cls, interp;
     mg_nn_weight patch_w;
     float *patch_b, *pos, *cls, *norm_w, *norm_b;
-    mg_nn_layer *layer;
+    mg_vit_block *layer;
     mg_nn_weight proj;
     float *proj_b;
 } vit3d;
@@ -46,58 +45,54 @@ static void vit3d_free(void *p)
     free(v);
 }
 
-static void *vit3d_load(mg_loader *L, json_t *cfg)
+static void *vit3d_load(mg_ckpt *ck, char *err, size_t errlen)
 {
+    (void)err; (void)errlen;        /* errors go through the checkpoint */
+    const mg_cfg *cfg = mg_ckpt_config(ck);
     vit3d *v = calloc(1, sizeof *v);
     char **ign = NULL;
-    if (!v) { mg_load_error(L, "out of memory"); return NULL; }
-    snprintf(v->type, sizeof v->type, "%s", L->m->type);
-    v->m3d = strcmp(L->m->type, "m3d_clip") == 0;
+    if (!v) { mg_ckpt_error(ck, "out of memory"); return NULL; }
+    snprintf(v->type, sizeof v->type, "%s", mg_ckpt_model_type(ck));
+    v->m3d = strcmp(v->type, "m3d_clip") == 0;
     /* Defaults: MONAI ViT's constructor; M3DCLIPConfig for m3d_clip. */
     static const int img_def[3] = { 32, 256, 256 }, patch_def[3] = { 4, 16, 16 },
                      img_monai[3] = { 96, 96, 96 }, patch_monai[3] = { 16, 16, 16 };
     double eps;
     int qkv_bias;
     const char *proj = NULL, *interp = NULL;
-    json_t *pt = json_object_get(cfg, "proj_type");
-    if (!pt) pt = json_object_get(cfg, "pos_embed");        /* MONAI < 1.3 and M3D spell it so */
-    if (pt && !json_is_string(pt)) { mg_load_error(L, "config.json: 'proj_type' must be a string"); goto fail; }
-    proj = pt ? json_string_value(pt) : v->m3d ? "perceptron" : "conv";
-    json_t *ip = json_object_get(cfg, "pos_embed_interpolation");
-    if (ip && !json_is_string(ip)) {
-        mg_load_error(L, "config.json: 'pos_embed_interpolation' must be a string");
-        goto fail;
-    }
-    interp = ip ? json_string_value(ip) : "none";
-    if (mg_cfg_int(L, cfg, "in_channels", v->m3d ? 1 : 1, &v->C) < 0 ||
-        mg_cfg_ints(L, cfg, "img_size", 3, v->m3d ? img_def : img_monai, v->img) < 0 ||
-        mg_cfg_ints(L, cfg, "patch_size", 3, v->m3d ? patch_def : patch_monai, v->patch) < 0 ||
-        mg_cfg_int(L, cfg, "hidden_size", 768, &v->dim) < 0 ||
-        mg_cfg_int(L, cfg, "mlp_dim", 3072, &v->ffn) < 0 ||
-        mg_cfg_int(L, cfg, "num_layers", 12, &v->layers) < 0 ||
-        mg_cfg_int(L, cfg, "num_heads", 12, &v->heads) < 0 ||
-        mg_cfg_bool(L, cfg, "classification", v->m3d, &v->has_cls) < 0 ||
-        mg_cfg_bool(L, cfg, "qkv_bias", 0, &qkv_bias) < 0 ||
-        mg_cfg_num(L, cfg, "layer_norm_eps", 1e-5, &eps) < 0) goto fail;
+    /* MONAI < 1.3 and M3D call proj_type pos_embed */
+    if (mg_cfg_str(ck, cfg, "pos_embed", v->m3d ? "perceptron" : "conv", &proj) < 0 ||
+        mg_cfg_str(ck, cfg, "proj_type", proj, &proj) < 0 ||
+        mg_cfg_str(ck, cfg, "pos_embed_interpolation", "none", &interp) < 0) goto fail;
+    if (mg_cfg_int(ck, cfg, "in_channels", v->m3d ? 1 : 1, &v->C) < 0 ||
+        mg_cfg_ints(ck, cfg, "img_size", 3, v->m3d ? img_def : img_monai, v->img) < 0 ||
+        mg_cfg_ints(ck, cfg, "patch_size", 3, v->m3d ? patch_def : patch_monai, v->patch) < 0 ||
+        mg_cfg_int(ck, cfg, "hidden_size", 768, &v->dim) < 0 ||
+        mg_cfg_int(ck, cfg, "mlp_dim", 3072, &v->ffn) < 0 ||
+        mg_cfg_int(ck, cfg, "num_layers", 12, &v->layers) < 0 ||
+        mg_cfg_int(ck, cfg, "num_heads", 12, &v->heads) < 0 ||
+        mg_cfg_bool(ck, cfg, "classification", v->m3d, &v->has_cls) < 0 ||
+        mg_cfg_bool(ck, cfg, "qkv_bias", 0, &qkv_bias) < 0 ||
+        mg_cfg_num(ck, cfg, "layer_norm_eps", 1e-5, &eps) < 0) goto fail;
     int sd;
-    if (mg_cfg_int(L, cfg, "spatial_dims", 3, &sd) < 0) goto fail;
-    if (sd != 3) { mg_load_error(L, "config.json: spatial_dims %d; this family is 3D", sd); goto fail; }
+    if (mg_cfg_int(ck, cfg, "spatial_dims", 3, &sd) < 0) goto fail;
+    if (sd != 3) { mg_ckpt_error(ck, "config.json: spatial_dims %d; this family is 3D", sd); goto fail; }
     if (v->m3d) v->has_cls = 1;     /* M3D-CLIP builds its ViT with classification=True */
     if (strcmp(proj, "conv") == 0) v->perceptron = 0;
     else if (strcmp(proj, "perceptron") == 0) v->perceptron = 1;
-    else { mg_load_error(L, "config.json: unsupported proj_type '%s' (conv, perceptron)", proj); goto fail; }
+    else { mg_ckpt_error(ck, "config.json: unsupported proj_type '%s' (conv, perceptron)", proj); goto fail; }
     if (strcmp(interp, "trilinear") == 0) v->interp = 1;
     else if (strcmp(interp, "none") != 0) {
-        mg_load_error(L, "config.json: unsupported pos_embed_interpolation '%s' (none, trilinear)", interp);
+        mg_ckpt_error(ck, "config.json: unsupported pos_embed_interpolation '%s' (none, trilinear)", interp);
         goto fail;
     }
     if (!v->dim || !v->heads || v->dim % v->heads || !v->C || !v->layers || !v->ffn) {
-        mg_load_error(L, "config.json: inconsistent sizes (hidden_size %d, num_heads %d)", v->dim, v->heads);
+        mg_ckpt_error(ck, "config.json: inconsistent sizes (hidden_size %d, num_heads %d)", v->dim, v->heads);
         goto fail;
     }
     for (int a = 0; a < 3; a++) {
         if (v->img[a] < v->patch[a] || (v->perceptron && v->img[a] % v->patch[a])) {
-            mg_load_error(L, "config.json: img_size %dx%dx%d does not fit patch_size %dx%dx%d",
+            mg_ckpt_error(ck, "config.json: img_size %dx%dx%d does not fit patch_size %dx%dx%d",
                           v->img[0], v->img[1], v->img[2], v->patch[0], v->patch[1], v->patch[2]);
             goto fail;
         }
@@ -105,40 +100,40 @@ static void *vit3d_load(mg_loader *L, json_t *cfg)
     }
     v->eps = (float)eps;
     const char *pfx = v->m3d ? "vision_encoder." : "";
-    snprintf(L->prefix, sizeof L->prefix, "%s", pfx);
+    mg_ckpt_set_prefix(ck, pfx);
     int64_t D = v->dim, F = v->ffn, C = v->C, np = (int64_t)v->grid[0] * v->grid[1] * v->grid[2];
     int64_t K = C * v->patch[0] * v->patch[1] * v->patch[2];
     if (v->perceptron) {
-        if (mg_load_linear(L, "patch_embedding.patch_embeddings.1", D, K, 1, &v->patch_w, &v->patch_b) < 0)
+        if (mg_ckpt_linear(ck, "patch_embedding.patch_embeddings.1", D, K, 1, &v->patch_w, &v->patch_b) < 0)
             goto fail;
     } else {
         int64_t cd[5] = { D, C, v->patch[0], v->patch[1], v->patch[2] };
-        const mg_st_tensor *pw = mg_load_tensor(L, "patch_embedding.patch_embeddings.weight", 5, cd);
+        const mg_st_tensor *pw = mg_ckpt_tensor(ck, "patch_embedding.patch_embeddings.weight", 5, cd);
         if (!pw) goto fail;
         v->patch_w = (mg_nn_weight){ pw->dtype, pw->data, D, K };
-        if (!(v->patch_b = mg_load_vec(L, "patch_embedding.patch_embeddings.bias", D))) goto fail;
+        if (!(v->patch_b = mg_ckpt_vec(ck, "patch_embedding.patch_embeddings.bias", D))) goto fail;
     }
     int64_t pd[3] = { 1, np, D }, cd[3] = { 1, 1, D };
-    if (!(v->pos = mg_load_f32(L, "patch_embedding.position_embeddings", 3, pd))) goto fail;
-    if (v->has_cls && !(v->cls = mg_load_f32(L, "cls_token", 3, cd))) goto fail;
+    if (!(v->pos = mg_ckpt_f32(ck, "patch_embedding.position_embeddings", 3, pd))) goto fail;
+    if (v->has_cls && !(v->cls = mg_ckpt_f32(ck, "cls_token", 3, cd))) goto fail;
     v->layer = calloc((size_t)v->layers, sizeof *v->layer);
     ign = calloc((size_t)(2 * v->layers + 3), sizeof *ign);
-    if (!v->layer || !ign) { mg_load_error(L, "out of memory"); goto fail; }
+    if (!v->layer || !ign) { mg_ckpt_error(ck, "out of memory"); goto fail; }
     char nm[256];
     for (int i = 0; i < v->layers; i++) {
-        mg_nn_layer *l = &v->layer[i];
+        mg_vit_block *l = &v->layer[i];
         const mg_st_tensor *qkv;
         int64_t qd[2] = { 3 * D, D };
         snprintf(nm, sizeof nm, "blocks.%d.attn.qkv.weight", i);
-        if (!(qkv = mg_load_tensor(L, nm, 2, qd))) goto fail;
+        if (!(qkv = mg_ckpt_tensor(ck, nm, 2, qd))) goto fail;
         /* "(qkv l d)": rows [0, D) are q, [D, 2D) k, [2D, 3D) v. */
-        size_t es = mg_st_dtype_size(qkv->dtype);
+        size_t es = mg_dtype_size(qkv->dtype);
         l->q = (mg_nn_weight){ qkv->dtype, qkv->data, D, D };
         l->k = (mg_nn_weight){ qkv->dtype, (const char *)qkv->data + (size_t)(D * D) * es, D, D };
         l->v = (mg_nn_weight){ qkv->dtype, (const char *)qkv->data + (size_t)(2 * D * D) * es, D, D };
         if (qkv_bias) {
             snprintf(nm, sizeof nm, "blocks.%d.attn.qkv.bias", i);
-            float *b = mg_load_vec(L, nm, 3 * D);
+            float *b = mg_ckpt_vec(ck, nm, 3 * D);
             if (!b) goto fail;
             l->q_b = b;
             l->k_b = b + D;
@@ -146,9 +141,9 @@ static void *vit3d_load(mg_loader *L, json_t *cfg)
         }
 #define LIN(field, bfield, sub, o, in) \
         (snprintf(nm, sizeof nm, "blocks.%d.%s", i, sub), \
-         mg_load_linear(L, nm, o, in, 1, &l->field, (float **)&l->bfield))
+         mg_ckpt_linear(ck, nm, o, in, 1, &l->field, (float **)&l->bfield))
 #define VEC(field, sub) \
-        (snprintf(nm, sizeof nm, "blocks.%d.%s", i, sub), (l->field = mg_load_vec(L, nm, D)) != NULL)
+        (snprintf(nm, sizeof nm, "blocks.%d.%s", i, sub), (l->field = mg_ckpt_vec(ck, nm, D)) != NULL)
         if (LIN(o, o_b, "attn.out_proj", D, D) < 0 || LIN(fc1, fc1_b, "mlp.linear1", F, D) < 0 ||
             LIN(fc2, fc2_b, "mlp.linear2", D, F) < 0 ||
             !VEC(ln1_w, "norm1.weight") || !VEC(ln1_b, "norm1.bias") ||
@@ -159,17 +154,17 @@ static void *vit3d_load(mg_loader *L, json_t *cfg)
         snprintf(a, sizeof a, "blocks.%d.cross_attn.", i);
         snprintf(b, sizeof b, "blocks.%d.norm_cross_attn.", i);
         if (!(ign[2 * i] = strdup(a)) || !(ign[2 * i + 1] = strdup(b))) {
-            mg_load_error(L, "out of memory");
+            mg_ckpt_error(ck, "out of memory");
             goto fail;
         }
     }
     ign[2 * v->layers] = "classification_head.";
-    if (!(v->norm_w = mg_load_vec(L, "norm.weight", D)) || !(v->norm_b = mg_load_vec(L, "norm.bias", D)) ||
-        mg_load_check_unused(L, pfx, (const char *const *)ign) < 0) goto fail;
+    if (!(v->norm_w = mg_ckpt_vec(ck, "norm.weight", D)) || !(v->norm_b = mg_ckpt_vec(ck, "norm.bias", D)) ||
+        mg_ckpt_check_unused(ck, pfx, (const char *const *)ign) < 0) goto fail;
     if (v->m3d) {
-        L->prefix[0] = 0;
-        if (mg_load_linear(L, "mm_vision_proj", D, D, 1, &v->proj, &v->proj_b) < 0 ||
-            mg_load_check_unused(L, "mm_vision_proj.", NULL) < 0) goto fail;
+        mg_ckpt_set_prefix(ck, "");
+        if (mg_ckpt_linear(ck, "mm_vision_proj", D, D, 1, &v->proj, &v->proj_b) < 0 ||
+            mg_ckpt_check_unused(ck, "mm_vision_proj.", NULL) < 0) goto fail;
     }
     for (int i = 0; i < 2 * v->layers; i++) free(ign[i]);
     free(ign);
@@ -285,10 +280,10 @@ static int vit3d_chunk(const vit3d *v, const mg_nn_ctx *ctx, mg_output kind, con
     }
     free(cols);
     cols = NULL;
-    mg_nn_layer_shape ls = { (int)D, v->heads, v->ffn, MG_ACT_GELU_ERF, v->eps };
-    if (!(work = malloc(mg_nn_encoder_layer_work(&ls, batch, n_tok) * sizeof(float)))) goto out;
+    mg_vit_block_shape ls = { (int)D, v->heads, v->ffn, MG_ACT_GELU_ERF, v->eps };
+    if (!(work = malloc(mg_vit_block_work(&ls, batch, n_tok) * sizeof(float)))) goto out;
     for (int l = 0; l < v->layers; l++)
-        if (mg_nn_encoder_layer(ctx, &v->layer[l], &ls, x, batch, n_tok, work) < 0) goto out;
+        if (mg_vit_block_forward(ctx, &v->layer[l], &ls, x, batch, n_tok, work) < 0) goto out;
     mg_nn_layer_norm(ctx, x, x, batch * n_tok, D, v->norm_w, v->norm_b, v->eps);
     for (int b = 0; b < batch; b++) {
         const float *xb = x + (int64_t)b * n_tok * D;
@@ -350,11 +345,21 @@ static int vit3d_forward(void *p, const mg_nn_ctx *ctx, mg_output kind, const fl
     return 0;
 }
 
-const mg_encoder_ops mg_vit3d_ops = {
+static void vit3d_input_shape(const void *p, int64_t *shape)
+{
+    const vit3d *v = p;
+    shape[0] = v->C;
+    for (int a = 0; a < 3; a++) shape[a + 1] = v->img[a];
+}
+
+static const mg_encoder_ops vit3d_ops = {
     .input_ndim = 4,
     .load = vit3d_load,
     .free = vit3d_free,
     .default_output = vit3d_default_output,
+    .input_shape = vit3d_input_shape,
     .output_shape = vit3d_output_shape,
     .forward = vit3d_forward,
 };
+static const char *const vit3d_types[] = { "monai_vit", "m3d_clip", NULL };
+const mg_family mg_family_vit3d = { "vit3d", MG_ROLE_ENCODER, vit3d_types, &vit3d_ops };

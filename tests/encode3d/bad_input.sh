@@ -2,7 +2,7 @@
 # mg-encode3d on bad input: one error line, exit 1 (usage 2), no output file.
 source "$(dirname "$0")/../lib.sh"
 R="$PY $(dirname "$0")/ref3d.py"
-E="$PY $(dirname "$0")/../encode2d/encoders.py"
+E="$PY $TOP/examples/sim/encoders.py"
 if ! have_py torch; then skip bad_input "python3-torch is not installed"; exit 0; fi
 
 $R gen monai_vit "$T/vit"; $R gen merlin_i3d "$T/mer"; $E gen dinov2 "$T/dino"

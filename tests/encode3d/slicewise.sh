@@ -4,7 +4,7 @@
 # to running mg-encode2d on every slice and pooling the results in numpy.
 source "$(dirname "$0")/../lib.sh"
 R="$PY $(dirname "$0")/ref3d.py"
-E="$PY $(dirname "$0")/../encode2d/encoders.py"
+E="$PY $TOP/examples/sim/encoders.py"
 if ! have_py torch || ! have_py nibabel; then skip slicewise "python3-torch or nibabel missing"; exit 0; fi
 
 $E gen gemma3 "$T/g3"; $E gen dinov2 "$T/dino"
