@@ -4,7 +4,7 @@
  * one row (im2col) and multiplies a block of such rows with the weight in one
  * GEMM; a 1×1×1 stride-1 convolution needs no gathering at all. */
 #include "mg_nn.h"
-#include "mg_safetensors.h"
+#include <cblas.h>
 
 #include <float.h>
 #include <math.h>
@@ -63,8 +63,40 @@ static void im2col_task(void *arg, int t, int wk)
     }
 }
 
-/* Gathered rows per GEMM: about 16 MiB of them, at least 64. */
+/* Output rows per block: about 16 MiB of gathered rows, at least 64. The block
+ * size depends on the shapes only, never on the thread count. */
 #define MG_CONV_BLOCK_BYTES (16 << 20)
+
+typedef struct {
+    im2col_job g;                   /* the gather (g.r0, g.nrows set per block) */
+    const mg_nn_weight *w;
+    const float *bias;
+    float *y;
+    float **cols;                   /* one gather buffer per worker */
+    int64_t block, L, O, K;
+    int pointwise, failed;
+} conv_job;
+
+/* Block t: gather its rows (unless pointwise) and multiply them on this worker
+ * with single-threaded BLAS, so every output element is summed in the same
+ * order whatever the thread count (deterministic output for any -@). */
+static void conv_block_task(void *arg, int t, int wk)
+{
+    conv_job *j = arg;
+    int64_t r0 = (int64_t)t * j->block, n = j->L - r0 < j->block ? j->L - r0 : j->block;
+    const float *src = j->g.x + r0 * j->K;
+    if (!j->pointwise) {
+        im2col_job g = j->g;
+        g.cols = j->cols[wk];
+        g.r0 = r0;
+        g.nrows = n;
+        g.chunk = n;
+        im2col_task(&g, 0, wk);
+        src = g.cols;
+    }
+    mg_nn_ctx one = { 1, NULL };
+    if (mg_nn_linear(&one, src, n, j->w, j->bias, j->y + r0 * j->O, j->O) < 0) j->failed = 1;
+}
 
 int mg_nn_conv3d_cl(const mg_nn_ctx *ctx, const float *x, int64_t C, int64_t D, int64_t H,
                     int64_t W, const mg_nn_conv3d_geom *g, const mg_nn_weight *w,
@@ -75,29 +107,30 @@ int mg_nn_conv3d_cl(const mg_nn_ctx *ctx, const float *x, int64_t C, int64_t D, 
     int64_t Wo = mg_nn_conv_out_len(W, g->k[2], g->s[2], g->p[2]);
     int64_t L = Do * Ho * Wo, K = (int64_t)g->k[0] * g->k[1] * g->k[2] * C, O = w->rows;
     if (L <= 0) return 0;
-    int pointwise = g->k[0] == 1 && g->k[1] == 1 && g->k[2] == 1 &&
-                    g->s[0] == 1 && g->s[1] == 1 && g->s[2] == 1 &&
-                    g->p[0] == 0 && g->p[1] == 0 && g->p[2] == 0;
-    if (pointwise) return mg_nn_linear(ctx, x, L, w, bias, y, O);
-    int64_t block = MG_CONV_BLOCK_BYTES / (K * (int64_t)sizeof(float));
-    if (block < 64) block = 64;
-    if (block > L) block = L;
-    float *cols = malloc((size_t)(block * K) * sizeof(float));
-    if (!cols) return -1;
-    int nt = ctx->threads > 0 ? ctx->threads : 1;
-    im2col_job j = { x, cols, C, D, H, W, Do, Ho, Wo, 0, 0, 0, g };
-    for (int64_t r0 = 0; r0 < L; r0 += block) {
-        j.r0 = r0;
-        j.nrows = L - r0 < block ? L - r0 : block;
-        j.chunk = (j.nrows + nt - 1) / nt;
-        mg_nn_parallel(ctx, (int)((j.nrows + j.chunk - 1) / j.chunk), im2col_task, &j);
-        if (mg_nn_linear(ctx, cols, j.nrows, w, bias, y + r0 * O, O) < 0) {
-            free(cols);
-            return -1;
-        }
+    int nt = ctx->threads > 0 ? ctx->threads : 1, rc = 0;
+    conv_job j = { { x, NULL, C, D, H, W, Do, Ho, Wo, 0, 0, 0, g }, w, bias, y, NULL, 0, L, O, K,
+                   0, 0 };
+    j.pointwise = g->k[0] == 1 && g->k[1] == 1 && g->k[2] == 1 && g->s[0] == 1 && g->s[1] == 1 &&
+                  g->s[2] == 1 && g->p[0] == 0 && g->p[1] == 0 && g->p[2] == 0;
+    j.block = MG_CONV_BLOCK_BYTES / (K * (int64_t)sizeof(float));
+    if (j.block < 64) j.block = 64;
+    if (j.block > L) j.block = L;
+    if (!j.pointwise) {
+        if (!(j.cols = calloc((size_t)nt, sizeof *j.cols))) return -1;
+        for (int i = 0; i < nt; i++)
+            if (!(j.cols[i] = malloc((size_t)(j.block * K) * sizeof(float)))) rc = -1;
     }
-    free(cols);
-    return 0;
+    if (rc == 0) {
+        /* One BLAS thread per worker for the whole region (mg_nn.h's OpenBLAS rule). */
+        int prev = openblas_get_num_threads();
+        if (prev != 1) openblas_set_num_threads(1);
+        mg_nn_parallel(ctx, (int)((L + j.block - 1) / j.block), conv_block_task, &j);
+        if (prev != 1) openblas_set_num_threads(prev);
+        rc = j.failed ? -1 : 0;
+    }
+    for (int i = 0; j.cols && i < nt; i++) free(j.cols[i]);
+    free(j.cols);
+    return rc;
 }
 
 typedef struct {
