@@ -115,6 +115,23 @@ int mg_cfg_int(mg_ckpt *ck, const mg_cfg *o, const char *key, int def, int *out)
     return 0;
 }
 
+int mg_cfg_ints(mg_ckpt *ck, const mg_cfg *o, const char *key, int n, const int *def, int *out)
+{
+    json_t *v = cfg_get(o, key);
+    if (!v) { memcpy(out, def, (size_t)n * sizeof *out); return 0; }
+    size_t len = json_is_array(v) ? json_array_size(v) : 1;
+    if (len != 1 && len != (size_t)n) goto bad;
+    for (int i = 0; i < n; i++) {
+        json_t *e = json_is_array(v) ? json_array_get(v, len == 1 ? 0 : (size_t)i) : v;
+        if (!json_is_integer(e) || json_integer_value(e) < 1 || json_integer_value(e) > 1 << 24) goto bad;
+        out[i] = (int)json_integer_value(e);
+    }
+    return 0;
+bad:
+    mg_ckpt_error(ck, "config.json: '%s' must be a positive integer or a list of %d", key, n);
+    return -1;
+}
+
 int mg_cfg_num(mg_ckpt *ck, const mg_cfg *o, const char *key, double def, double *out)
 {
     json_t *v = cfg_get(o, key);
@@ -208,6 +225,12 @@ static void shape_str(char *buf, size_t n, int ndim, const int64_t *dims)
 int mg_ckpt_has(mg_ckpt *ck, const char *suffix)
 {
     return ck->st && mg_st_find(ck->st, full_name(ck, suffix)) != NULL;
+}
+
+void mg_ckpt_skip(mg_ckpt *ck, const char *suffix)
+{
+    mg_st_tensor *t = ck->st ? mg_st_find(ck->st, full_name(ck, suffix)) : NULL;
+    if (t) t->used = 1;
 }
 
 const mg_st_tensor *mg_ckpt_tensor(mg_ckpt *ck, const char *suffix, int ndim, const int64_t *dims)

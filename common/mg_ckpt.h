@@ -56,6 +56,10 @@ const mg_cfg *mg_ckpt_config(const mg_ckpt *ck);
 const mg_cfg *mg_cfg_sub(const mg_cfg *o, const char *key);
 /** Non-negative integer up to 2^24. 0, or -1 with the error set. */
 MG_MUST_CHECK int mg_cfg_int(mg_ckpt *ck, const mg_cfg *o, const char *key, int def, int *out);
+/** A positive integer or a list of n of them (a list of one is repeated, as
+ *  MONAI's ensure_tuple_rep) into out[n]. 0, or -1 with the error set. */
+MG_MUST_CHECK int mg_cfg_ints(mg_ckpt *ck, const mg_cfg *o, const char *key, int n, const int *def,
+                              int *out);
 MG_MUST_CHECK int mg_cfg_num(mg_ckpt *ck, const mg_cfg *o, const char *key, double def, double *out);
 MG_MUST_CHECK int mg_cfg_bool(mg_ckpt *ck, const mg_cfg *o, const char *key, int def, int *out);
 /** A string (valid until mg_ckpt_close); def may be NULL. */
@@ -70,6 +74,9 @@ void mg_ckpt_set_prefix(mg_ckpt *ck, const char *prefix);
 const char *mg_ckpt_prefix(const mg_ckpt *ck);
 /** 1 if prefix+suffix exists (it is not marked used). */
 int mg_ckpt_has(mg_ckpt *ck, const char *suffix);
+/** Mark prefix+suffix used if present: a tensor the family knows and does not
+ *  need (e.g. BatchNorm's num_batches_tracked, an integer). */
+void mg_ckpt_skip(mg_ckpt *ck, const char *suffix);
 /** prefix+suffix with exactly the shape dims[ndim] and a float dtype; marks it
  *  used. NULL with the error set. */
 MG_MUST_CHECK const mg_st_tensor *mg_ckpt_tensor(mg_ckpt *ck, const char *suffix, int ndim,

@@ -108,4 +108,55 @@ void mg_nn_im2col_patches(const float *img, int c, int h, int w, int p, float *c
 MG_MUST_CHECK int mg_nn_resize_bicubic_grid(const float *in, int gh, int gw, int d, float *out,
                               int oh, int ow, int antialias);
 
+/* ---- 3D convolution, pooling and patches (mg_nn_conv.c) ----
+ * Volumes inside a network are channels-last: a [D·H·W, C] matrix, one row per
+ * voxel with w fastest, so that a convolution is im2col + one GEMM and a 1×1×1
+ * convolution is a GEMM on the activations as they are. */
+
+/** Kernel, stride and zero padding over (d, h, w). */
+typedef struct {
+    int k[3], s[3], p[3];
+} mg_nn_conv3d_geom;
+
+/** Output length of one axis, floor((n + 2p − k) / s) + 1 (torch Conv3d and
+ *  MaxPool3d with ceil_mode=False); < 1 when the input is too small. */
+int64_t mg_nn_conv_out_len(int64_t n, int k, int s, int p);
+
+/** y[Do·Ho·Wo, O] = Conv3d of x [D·H·W, C] (channels-last) with w [O, kd·kh·kw·C]
+ *  (taps d, h, w slowest to fastest, channel fastest: see mg_nn_conv3d_weight_cl)
+ *  plus bias [O] (or NULL). Blocks of output rows are gathered (im2col, on
+ *  ctx->threads threads) and multiplied by mg_nn_linear. 0 or -1 (memory). */
+MG_MUST_CHECK int mg_nn_conv3d_cl(const mg_nn_ctx *ctx, const float *x, int64_t C, int64_t D, int64_t H,
+                    int64_t W, const mg_nn_conv3d_geom *g, const mg_nn_weight *w,
+                    const float *bias, float *y);
+
+/** A torch Conv3d weight [O, C, kd, kh, kw] reordered to [O, kd, kh, kw, C]. */
+void mg_nn_conv3d_weight_cl(const float *w, int64_t O, int64_t C, int kd, int kh, int kw,
+                            float *out);
+
+/** MaxPool3d of channels-last x [D·H·W, C] into y [Do·Ho·Wo, C]; padded
+ *  positions never win (torch pads with −inf). */
+void mg_nn_maxpool3d_cl(const mg_nn_ctx *ctx, const float *x, int64_t C, int64_t D, int64_t H,
+                        int64_t W, const mg_nn_conv3d_geom *g, float *y);
+
+/** AdaptiveAvgPool3d of channels-last x [D·H·W, C] to y [od·oh·ow, C]: cell i of
+ *  an axis of n averages [floor(i·n/o), ceil((i+1)·n/o)), as torch. Sums in
+ *  double. 0 or -1 (memory). */
+MG_MUST_CHECK int mg_nn_adaptive_avgpool3d_cl(const float *x, int64_t C, int64_t D, int64_t H, int64_t W,
+                                int od, int oh, int ow, float *y);
+
+/** Non-overlapping pd×ph×pw patches of vol [c, d, h, w] as rows of cols
+ *  [(d/pd)·(h/ph)·(w/pw), c·pd·ph·pw], patch index (i·(h/ph) + j)·(w/pw) + k.
+ *  Element order within a patch: channel_last 0 gives (c, z, y, x), a Conv3d
+ *  weight [D, c, pd, ph, pw] read as [D, c·pd·ph·pw]; channel_last 1 gives
+ *  (z, y, x, c), einops "b c (h p1) (w p2) (d p3) -> b (h w d) (p1 p2 p3 c)". */
+void mg_nn_im2col_patches3d(const float *vol, int64_t c, int64_t d, int64_t h, int64_t w,
+                            int pd, int ph, int pw, int channel_last, float *cols);
+
+/** Resize a [g0, g1, g2, d] grid of vectors to [o0, o1, o2, d] as
+ *  torch.nn.functional.interpolate(mode="trilinear", align_corners=False):
+ *  source = (i + 0.5)·n/o − 0.5 clamped at 0, upper neighbour clamped. 0 or -1. */
+MG_MUST_CHECK int mg_nn_resize_trilinear_grid(const float *in, int g0, int g1, int g2, int d, float *out,
+                                int o0, int o1, int o2);
+
 #endif

@@ -139,4 +139,5 @@ int mg_trunk_check_config(mg_ckpt *ck, const mg_trunk *t, int ffn_ok, const char
  * *use_head gets vision_use_head. 0 or -1 with the error set. */
 int mg_siglip_tower_load(mg_ckpt *ck, const mg_cfg *v, mg_trunk *t, int *use_head);
 
+
 #endif

@@ -7,7 +7,9 @@
     X(siglip_vision) \
     X(gemma3_vision) \
     X(dinov2) \
-    X(vit)
+    X(vit) \
+    X(vit3d) \
+    X(i3d_resnet)
 
 #define DECLARE(id) extern const mg_family mg_family_##id;
 FAMILIES(DECLARE)

@@ -218,37 +218,7 @@ int mg_trunk_encode(const mg_trunk *t, const mg_nn_ctx *ctx, mg_output kind, con
 int mg_trunk_ops_set_precision(void *state, const mg_nn_ctx *ctx, int prec, char *err, size_t errlen)
 {
     mg_trunk *t = state;
-    int n = 0, all_bf16 = 1, rc = -1;
-    mg_mm_matrix *ms = malloc((size_t)(1 + 6 * t->layers) * sizeof *ms);
-    if (!ms) { mg_seterr(err, errlen, "out of memory"); return -1; }
-    ms[n++] = (mg_mm_matrix){ &t->patch_w, 0 };
-    for (int i = 0; i < t->layers; i++) {
-        const mg_vit_block *l = &t->layer[i];
-        const mg_nn_weight *w[] = { &l->q, &l->k, &l->v, &l->o, &l->fc1, &l->fc2 };
-        for (int k = 0; k < 6; k++) ms[n++] = (mg_mm_matrix){ w[k], 0 };
-    }
-    for (int i = 0; i < n; i++) all_bf16 &= ms[i].w->dtype == MG_BF16;
-    int p = mg_precision_resolve(prec, all_bf16, err, errlen);
-    if (p < 0) goto done;
-    mg_mm_free(t->mm);
-    if (!(t->mm = mg_mm_create(p, err, errlen))) goto done;
-    if (mg_mm_prepare(t->mm, ctx, ms, n, err, errlen) < 0) goto done;
-    /* The bf16 back end never reads a matrix as stored again once packed. The
-     * checkpoint is a read-only file mapping (mg_ckpt), so dropping its pages
-     * from this process loses nothing (they stay in the page cache and would
-     * fault back in if touched), and the packed copy does not double the
-     * resident size. */
-    for (int i = 0; p == MG_PREC_BF16 && i < n; i++) {
-        const mg_nn_weight *w = ms[i].w;
-        size_t bytes = (size_t)(w->rows * w->cols) * mg_dtype_size(w->dtype);
-        uintptr_t ps = (uintptr_t)sysconf(_SC_PAGESIZE), a = ((uintptr_t)w->data + ps - 1) & ~(ps - 1),
-                  b = ((uintptr_t)w->data + bytes) & ~(ps - 1);
-        if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);    /* a hint: errors are harmless */
-    }
-    rc = 0;
-done:
-    free(ms);
-    return rc;
+    return mg_vit_blocks_set_precision(&t->mm, ctx, &t->patch_w, t->layer, t->layers, prec, err, errlen);
 }
 
 const char *mg_trunk_ops_backend(const void *state)

@@ -3,6 +3,9 @@
 #include "vit_block.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 size_t mg_vit_block_work(const mg_vit_block_shape *s, int batch, int64_t n)
 {
@@ -41,4 +44,42 @@ int mg_vit_block_forward(const mg_nn_ctx *ctx, mg_mm *mm, const mg_vit_block *l,
         for (int64_t c = 0; c < D; c++)
             x[i * D + c] += l->ls2 ? l->ls2[c] * h[i * D + c] : h[i * D + c];
     return 0;
+}
+
+/* ---- the matmul back end ---- */
+int mg_vit_blocks_set_precision(mg_mm **mm, const mg_nn_ctx *ctx, const mg_nn_weight *patch_w,
+                                const mg_vit_block *layer, int layers, int prec,
+                                char *err, size_t errlen)
+{
+    int n = 0, all_bf16 = 1, rc = -1;
+    mg_mm_matrix *ms = malloc((size_t)(1 + 6 * layers) * sizeof *ms);
+    if (!ms) { mg_seterr(err, errlen, "out of memory"); return -1; }
+    ms[n++] = (mg_mm_matrix){ patch_w, 0 };
+    for (int i = 0; i < layers; i++) {
+        const mg_vit_block *l = &layer[i];
+        const mg_nn_weight *w[] = { &l->q, &l->k, &l->v, &l->o, &l->fc1, &l->fc2 };
+        for (int k = 0; k < 6; k++) ms[n++] = (mg_mm_matrix){ w[k], 0 };
+    }
+    for (int i = 0; i < n; i++) all_bf16 &= ms[i].w->dtype == MG_BF16;
+    int p = mg_precision_resolve(prec, all_bf16, err, errlen);
+    if (p < 0) goto done;
+    mg_mm_free(*mm);
+    if (!(*mm = mg_mm_create(p, err, errlen))) goto done;
+    if (mg_mm_prepare(*mm, ctx, ms, n, err, errlen) < 0) goto done;
+    /* The bf16 back end never reads a matrix as stored again once packed. The
+     * checkpoint is a read-only file mapping (mg_ckpt), so dropping its pages
+     * from this process loses nothing (they stay in the page cache and would
+     * fault back in if touched), and the packed copy does not double the
+     * resident size. */
+    for (int i = 0; p == MG_PREC_BF16 && i < n; i++) {
+        const mg_nn_weight *w = ms[i].w;
+        size_t bytes = (size_t)(w->rows * w->cols) * mg_dtype_size(w->dtype);
+        uintptr_t ps = (uintptr_t)sysconf(_SC_PAGESIZE), a = ((uintptr_t)w->data + ps - 1) & ~(ps - 1),
+                  b = ((uintptr_t)w->data + bytes) & ~(ps - 1);
+        if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);    /* a hint: errors are harmless */
+    }
+    rc = 0;
+done:
+    free(ms);
+    return rc;
 }

@@ -36,4 +36,12 @@ MG_MUST_CHECK int mg_vit_block_forward(const mg_nn_ctx *ctx, mg_mm *mm, const mg
                                        const mg_vit_block_shape *s, float *x, int batch,
                                        int64_t n, float *work);
 
+/** Choose the matmul back end of a ViT-style stack for request prec
+ *  (MG_PREC_*): the patch embedding and every layer's six matrices are
+ *  prepared (bf16: converted and packed once) into a new *mm, replacing the old
+ *  one. AUTO picks bf16 only when all of them are stored bf16. 0 or -1 with err. */
+MG_MUST_CHECK int mg_vit_blocks_set_precision(mg_mm **mm, const mg_nn_ctx *ctx, const mg_nn_weight *patch_w,
+                                              const mg_vit_block *layer, int layers, int prec,
+                                              char *err, size_t errlen);
+
 #endif
