@@ -3,7 +3,7 @@
 # mgpipe programs; Snakemake's 'set -euo pipefail' makes any failing stage fail
 # the job, and mgpipe leaves no partial output behind.
 #
-#   snakemake -s pipelines/snakemake/Snakefile --cores 2 \
+#   snakemake -s pipelines/snakemake/embed.smk --cores 2 \
 #       --config images=data/cxr model=medsiglip-448 preset=medsiglip-448 out=results
 #   (add --profile pipelines/snakemake/profiles/slurm to run the jobs on SLURM)
 #
