@@ -6,6 +6,9 @@
 #   same_outputs A B PAIRS...  each pair "a-path:b-path" byte-identical (head
 #                        directories: config.json and head.safetensors)
 export PYTHONPATH="$TOP/examples"
+# mg-fit's head depends in its last bits on OpenBLAS's own thread count (which
+# Snakemake, cwltool and Toil each set differently): one BLAS thread everywhere.
+export OPENBLAS_NUM_THREADS=1
 PREP_XRAY="--pad-square --size 96 --mean 0.5 --std 0.5 --channels 3"
 PREP_SLIDE="--slide --tile 64 --tissue none --size 96 --mean 0.5 --std 0.5"
 
@@ -52,7 +55,7 @@ with open(f"{d}/job.yml", "w") as f:
             f"prs_layout: {{class: File, path: {d}/cohort/layout.tsv}}\n"
             f"train_images:\n{tr[0]}train_ids: {tr[1]}\ntest_images:\n{te[0]}test_ids: {te[1]}\n"
             f"model: {{class: Directory, path: {d}/model}}\n"
-            "pad_square: true\nsize: 96\nmean: \"0.5\"\nstd: \"0.5\"\nchannels: 3\nno_version: true\n")
+            "pad_square: true\nsize: 96\nmean: \"0.5\"\nstd: \"0.5\"\nchannels: 3\nC: 1\nno_version: true\n")
 PY
     cat >"$d/config.yaml" <<EOF
 samples: $d/samples.tsv
@@ -62,6 +65,7 @@ pgs: $d/cohort/pgs/*.txt
 prs_opts: "--match pos --layout $d/cohort/layout.tsv"
 models: {xray: $d/model, slide: $d/model}
 prep: {xray: "$PREP_XRAY", slide: "$PREP_SLIDE"}
+fit_opts: "--C 1"
 no_version: true
 EOF
 }
@@ -77,6 +81,11 @@ by_hand() {
     for f in "$d"/cohort/pgs/*.txt; do pgs+=(-s "$f"); done
     mg-prs-image --match pos --layout "$d/cohort/layout.tsv" "${pgs[@]}" --sscore "$o/prs/cohort.sscore" \
         --match-log "$o/prs/match.tsv" --no-version -o "$o/prs/cohort.mgt" "$d/cohort/cohort.vcf.gz" 2>/dev/null || return 1
+    mg-fit --input prs --C 1 --labels "$o/labels/train.tsv" --no-version -o "$o/prs/head" "$o/prs/cohort.mgt" 2>/dev/null || return 1
+    mg-decode classify -m "$o/prs/head" "$o/prs/cohort.mgt" |
+        awk -f "$TOP/pipelines/awk/select-ids.awk" "$o/labels/test.tsv" - >"$o/prs/predictions.tsv" || return 1
+    mg-score classify --no-version --json "$o/prs/metrics.json" -o "$o/prs/metrics.txt" \
+        "$o/prs/predictions.tsv" "$o/labels/test.tsv" 2>/dev/null || return 1
     local train=() test=()
     for f in "$d"/img/P*.png; do
         s=$(basename "$f" .png)
@@ -84,7 +93,12 @@ by_hand() {
         if grep -q "^$s	train	" "$d/cohort/labels.tsv"; then train+=("$o/xray/emb/$s.mgt"); else test+=("$o/xray/emb/$s.mgt"); fi
     done
     mg-stream cat --no-version -o "$o/xray/train.mgt" "${train[@]}" &&
-    mg-stream cat --no-version -o "$o/xray/test.mgt" "${test[@]}" || return 1
+    mg-stream cat --no-version -o "$o/xray/test.mgt" "${test[@]}" &&
+    mg-fit --C 1 --labels "$o/labels/train.tsv" --no-version -o "$o/xray/head" "$o/xray/train.mgt" 2>/dev/null &&
+    mg-decode classify -m "$o/xray/head" "$o/xray/test.mgt" |
+        awk -f "$TOP/pipelines/awk/select-ids.awk" "$o/labels/test.tsv" - >"$o/xray/predictions.tsv" &&
+    mg-score classify --no-version --json "$o/xray/metrics.json" -o "$o/xray/metrics.txt" \
+        "$o/xray/predictions.tsv" "$o/labels/test.tsv" 2>/dev/null || return 1
     f=$(ls "$d"/img/*_slide.tif); s=$(basename "$f" _slide.tif)
     mg-preprocess $PREP_SLIDE --id "$s" --no-version "$f" | mg-encode2d -m "$d/model" --no-version -o "$o/slide/emb.mgt" &&
     mg-stream cat --no-version -o "$o/slide/embeddings.mgt" "$o/slide/emb.mgt"

@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
 # The main job as workflows (pipelines/snakemake/Snakefile, pipelines/cwl/main.cwl
 # under cwltool) on a simulated cohort gives the same bytes as the programs piped
-# by hand: PRS images, label splits, embedding streams; a failing stage fails
+# by hand: PRS images, heads, predictions and metric JSON; a failing stage fails
 # its job and leaves no output.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/cohort.bash"
+for p in mg-fit mg-decode; do
+    command -v $p >/dev/null || { skip main_job "$p not built"; exit 0; }
+done
 make_cohort "$T/d" || { fail make_cohort "could not make the test data"; exit 0; }
 by_hand "$T/d" "$T/hand" || { fail by_hand "the main job piped by hand failed"; exit 0; }
 H=$T/hand
-OUTS="labels/train.tsv labels/test.tsv prs/cohort.mgt prs/cohort.sscore prs/match.tsv
-      xray/train.mgt xray/test.mgt slide/embeddings.mgt"
+OUTS="labels/train.tsv labels/test.tsv prs/cohort.mgt prs/cohort.sscore prs/match.tsv prs/head
+      prs/predictions.tsv prs/metrics.json prs/metrics.txt xray/train.mgt xray/test.mgt xray/head
+      xray/predictions.tsv xray/metrics.json slide/embeddings.mgt"
 
 if command -v snakemake >/dev/null; then
     SMK=(snakemake -s "$TOP/pipelines/snakemake/Snakefile" --configfile "$T/d/config.yaml")
     if (cd "$T" && "${SMK[@]}" --dry-run --cores 2 --config out="$T/smk" >"$T/dry.log" 2>&1) &&
        grep -q '^prs_image  *1 ' "$T/dry.log" && grep -q '^embed  *9 ' "$T/dry.log" &&
-       grep -q '^gather  *2 ' "$T/dry.log" && [ ! -e "$T/smk" ] &&
+       grep -q '^score  *2 ' "$T/dry.log" && [ ! -e "$T/smk" ] &&
        (cd "$T" && "${SMK[@]}" --dag --cores 2 --config out="$T/smk" 2>/dev/null) >"$T/dag.dot" &&
        grep -q '^digraph' "$T/dag.dot" && grep -q 'label = "prs_image"' "$T/dag.dot"; then
         pass snakemake_dry_run_lists_jobs
@@ -26,7 +30,7 @@ if command -v snakemake >/dev/null; then
         pairs=(); for f in $OUTS; do pairs+=("$H/$f:$T/smk/$f"); done
         same_outputs snakemake_main_job_matches_pipes "${pairs[@]}"
         n=$(ls "$T/smk/logs/encode/xray" | wc -l)
-        [ "$n" = 8 ] && [ -e "$T/smk/logs/prs_image.log" ] && pass snakemake_log_per_job || fail snakemake_log_per_job "$n encode logs"
+        [ "$n" = 8 ] && [ -s "$T/smk/logs/fit/prs.log" ] && pass snakemake_log_per_job || fail snakemake_log_per_job "$n encode logs"
     else
         fail snakemake_main_job_runs "$(tail -5 "$T/smk.log" | tr '\n' ' ')"
     fi
@@ -71,12 +75,13 @@ SH
     if (cd "$T" && "${SMK[@]/$T\/d\//$T/bad/}" --configfile "$T/bad/config.yaml" --cores 2 --quiet --keep-going \
             --config out="$T/smk-bad" >"$T/smk-bad.log" 2>&1); then
         fail snakemake_corrupt_image_fails_job "workflow succeeded"
-    elif [ -e "$T/smk-bad/xray/emb/${bad%.png}.mgt" ] || [ -e "$T/smk-bad/xray/$split.mgt" ]; then
+    elif [ -e "$T/smk-bad/xray/emb/${bad%.png}.mgt" ] || [ -e "$T/smk-bad/xray/$split.mgt" ] ||
+         [ -e "$T/smk-bad/xray/metrics.json" ]; then
         fail snakemake_corrupt_image_fails_job "output left behind"
     elif ! grep -q "error" "$T/smk-bad/logs/preprocess/xray/${bad%.png}.log"; then
         fail snakemake_corrupt_image_fails_job "no error in the preprocess log"
     else
-        cmp -s "$H/prs/cohort.mgt" "$T/smk-bad/prs/cohort.mgt" && pass snakemake_corrupt_image_fails_job ||
+        cmp -s "$H/prs/metrics.json" "$T/smk-bad/prs/metrics.json" && pass snakemake_corrupt_image_fails_job ||
             fail snakemake_corrupt_image_fails_job "the independent PRS jobs did not complete (--keep-going)"
     fi
     # a checkpoint without one of its tensors fails every encoder job
@@ -98,17 +103,19 @@ if command -v cwltool >/dev/null; then
     bad=""
     for f in "$TOP"/pipelines/cwl/*.cwl; do cwltool --validate "$f" >/dev/null 2>&1 || bad="$bad $(basename "$f")"; done
     [ -z "$bad" ] && pass cwl_every_file_validates || fail cwl_every_file_validates "$bad"
-    if cwltool --quiet --preserve-environment PATH --outdir "$T/cwl" "$TOP/pipelines/cwl/main.cwl" "$T/d/job.yml" >"$T/cwl.log" 2>&1; then
+    if cwltool --quiet --preserve-environment PATH --preserve-environment OPENBLAS_NUM_THREADS --outdir "$T/cwl" "$TOP/pipelines/cwl/main.cwl" "$T/d/job.yml" >"$T/cwl.log" 2>&1; then
         C=$T/cwl
         # (the match log names each scoring file by its path, which differs once staged)
         same_outputs cwl_main_job_matches_pipes "$H/prs/cohort.mgt:$C/cohort.mgt" "$H/prs/cohort.sscore:$C/cohort.sscore" \
-            "$H/labels/train.tsv:$C/train.tsv" "$H/labels/test.tsv:$C/test.tsv" \
-            "$H/xray/train.mgt:$C/train.mgt" "$H/xray/test.mgt:$C/test.mgt"
+            "$H/prs/head:$C/prs_head" "$H/prs/predictions.tsv:$C/prs_predictions.tsv" \
+            "$H/prs/metrics.json:$C/prs_metrics.json" "$H/xray/train.mgt:$C/train.mgt" "$H/xray/test.mgt:$C/test.mgt" \
+            "$H/xray/head:$C/image_head" "$H/xray/predictions.tsv:$C/image_predictions.tsv" \
+            "$H/xray/metrics.json:$C/image_metrics.json"
     else
         fail cwl_main_job_runs "$(grep -v '^ *"' "$T/cwl.log" | tail -5 | tr '\n' ' ')"
     fi
     sed "s|$T/d/img/|$T/bad/img/|" "$T/d/job.yml" >"$T/bad.yml"
-    if cwltool --quiet --preserve-environment PATH --outdir "$T/cwl-bad" "$TOP/pipelines/cwl/main.cwl" "$T/bad.yml" >"$T/cwl-bad.log" 2>&1; then
+    if cwltool --quiet --preserve-environment PATH --preserve-environment OPENBLAS_NUM_THREADS --outdir "$T/cwl-bad" "$TOP/pipelines/cwl/main.cwl" "$T/bad.yml" >"$T/cwl-bad.log" 2>&1; then
         fail cwl_corrupt_image_fails_job "workflow succeeded"
     elif ! grep -q "mg-preprocess: error" "$T/cwl-bad.log"; then
         fail cwl_corrupt_image_fails_job "no mg-preprocess error in the log"
