@@ -1,8 +1,10 @@
 #!/usr/bin/env cwl-runner
 cwlVersion: v1.2
 class: CommandLineTool
-doc: "mg-stream cat: concatenate tensor streams."
+doc: "mg-stream cat: concatenate tensor streams, in the order given."
 baseCommand: [mg-stream, cat]
+hints:
+  ResourceRequirement: {coresMin: 1, ramMin: 500}
 inputs:
   streams:
     type: File[]
@@ -10,7 +12,11 @@ inputs:
   name:
     type: string
     default: all.mgt
-arguments: [--no-version, -o, $(inputs.name)]
+  no_version:
+    type: boolean
+    default: false
+    inputBinding: {prefix: --no-version}
+arguments: [-o, $(inputs.name)]
 outputs:
   stream:
     type: File

@@ -30,7 +30,7 @@ PY
 }
 
 if command -v snakemake >/dev/null; then
-    if (cd "$T" && snakemake -s "$TOP/pipelines/snakemake/Snakefile" --cores 2 --quiet \
+    if (cd "$T" && snakemake -s "$TOP/pipelines/snakemake/embed.smk" --cores 2 --quiet \
             --config images="$T/img" model="$T/model" preset=none extra="$PREP" out="$T/smk" >"$T/smk.log" 2>&1); then
         same "$T/by-hand.mgt" "$T/smk/embeddings.mgt" && pass snakemake_embeddings_match_pipe || fail snakemake_embeddings_match_pipe
     else
@@ -38,7 +38,7 @@ if command -v snakemake >/dev/null; then
     fi
     # A failing stage fails the job and leaves no output (pipefail + temp-then-rename).
     rm -rf "$T/img2"; mkdir "$T/img2"; echo "not an image" >"$T/img2/bad.png"
-    if (cd "$T" && snakemake -s "$TOP/pipelines/snakemake/Snakefile" --cores 1 --quiet \
+    if (cd "$T" && snakemake -s "$TOP/pipelines/snakemake/embed.smk" --cores 1 --quiet \
             --config images="$T/img2" model="$T/model" preset=none extra="$PREP" out="$T/smk2" >"$T/smk2.log" 2>&1); then
         fail snakemake_bad_image_fails_job "workflow succeeded"
     else
