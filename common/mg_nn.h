@@ -147,5 +147,9 @@ int mg_nn_gemv(const mg_nn_ctx *ctx, const mg_nn_weight *w, int64_t rows, const 
 /** The code path mg_nn_gemv takes for dtype on this CPU: 0 portable, 1 AVX2,
  *  2 AVX-512 BF16 (for reports and benchmarks). */
 int mg_nn_gemv_path(int dtype);
+/** mg_nn_gemv on a given path (one this CPU has, else its best), so that tests
+ *  can check every path the machine can run. */
+int mg_nn_gemv_on(const mg_nn_ctx *ctx, int path, const mg_nn_weight *w, int64_t rows,
+                  const float *x, const float *bias, float *y);
 
 #endif

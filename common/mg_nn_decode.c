@@ -367,10 +367,19 @@ int mg_nn_gemv_path(int dtype)
 int mg_nn_gemv(const mg_nn_ctx *ctx, const mg_nn_weight *w, int64_t rows, const float *x,
                const float *bias, float *y)
 {
+    return mg_nn_gemv_on(ctx, mg_nn_gemv_path(w->dtype), w, rows, x, bias, y);
+}
+
+int mg_nn_gemv_on(const mg_nn_ctx *ctx, int path, const mg_nn_weight *w, int64_t rows,
+                  const float *x, const float *bias, float *y)
+{
     if (rows > w->rows) rows = w->rows;
     if (rows <= 0) return 0;
     if (w->dtype != MG_ST_F32 && w->dtype != MG_ST_F16 && w->dtype != MG_ST_BF16) return -1;
-    gemv_job j = { w, x, NULL, NULL, bias, y, rows, 0, mg_nn_gemv_path(w->dtype) };
+    /* a path this CPU (or dtype) lacks falls back to the best one it has */
+    int best = mg_nn_gemv_path(w->dtype);
+    if (path < 0 || path > best || (path == GEMV_AVX512BF16 && w->dtype != MG_ST_BF16)) path = best;
+    gemv_job j = { w, x, NULL, NULL, bias, y, rows, 0, path };
     uint16_t *parts = NULL;
     if (j.path == GEMV_AVX512BF16) {
         int64_t n = w->cols;
