@@ -151,31 +151,59 @@ static int cfg_num(json_t *o, const char *key, double def, int nullable, double 
     return 0;
 }
 
-/* Rotary settings: rope_scaling {"rope_type" (or "type"): "linear"|"default",
- * "factor"} applies to global layers only. */
-static int rope_factor(json_t *tc, double *factor, char *err, size_t errlen)
+/* One rotary setting {"rope_type" (or "type"): "default"|"linear", "factor",
+ * "rope_theta"} into *theta (when present) and *factor. */
+static int rope_setting(json_t *rs, const char *what, double *theta, double *factor,
+                        char *err, size_t errlen)
 {
-    json_t *rs = json_object_get(tc, "rope_scaling");
-    *factor = 1.0;
-    if (!rs || json_is_null(rs)) return 0;
     const char *type = json_string_value(json_object_get(rs, "rope_type"));
     if (!type) type = json_string_value(json_object_get(rs, "type"));
     if (!json_is_object(rs) || !type) {
-        mg_seterr(err, errlen, "config.json: rope_scaling needs a rope_type");
+        mg_seterr(err, errlen, "config.json: %s needs a rope_type", what);
         return -1;
     }
+    if (cfg_num(rs, "rope_theta", *theta, 0, theta, err, errlen) < 0) return -1;
+    *factor = 1.0;
     if (strcmp(type, "default") == 0) return 0;
     if (strcmp(type, "linear") != 0) {
-        mg_seterr(err, errlen, "config.json: unsupported rope_scaling type '%s' (linear, default)",
-                  type);
+        mg_seterr(err, errlen, "config.json: unsupported %s type '%s' (linear, default)", what, type);
         return -1;
     }
     if (cfg_num(rs, "factor", 1.0, 0, factor, err, errlen) < 0) return -1;
     if (!(*factor > 0)) {
-        mg_seterr(err, errlen, "config.json: rope_scaling factor must be positive");
+        mg_seterr(err, errlen, "config.json: %s factor must be positive", what);
         return -1;
     }
     return 0;
+}
+
+/* Rotary bases and the global layers' scaling: rope_theta, rope_local_base_freq
+ * and rope_scaling (global layers only), or transformers' newer rope_parameters
+ * {"full_attention": {…}, "sliding_attention": {…}}. */
+static int rope_config(json_t *tc, double *global, double *factor, double *local,
+                       char *err, size_t errlen)
+{
+    double lf;
+    if (cfg_num(tc, "rope_theta", 1e6, 0, global, err, errlen) < 0 ||
+        cfg_num(tc, "rope_local_base_freq", 1e4, 0, local, err, errlen) < 0) return -1;
+    *factor = 1.0;
+    json_t *rp = json_object_get(tc, "rope_parameters");
+    if (rp && !json_is_null(rp)) {
+        json_t *f = json_object_get(rp, "full_attention"), *sl = json_object_get(rp, "sliding_attention");
+        if (f && rope_setting(f, "rope_parameters.full_attention", global, factor, err, errlen) < 0)
+            return -1;
+        if (sl && rope_setting(sl, "rope_parameters.sliding_attention", local, &lf, err, errlen) < 0)
+            return -1;
+        if (sl && lf != 1.0) {
+            mg_seterr(err, errlen, "config.json: scaled rotary embeddings on sliding layers are not supported");
+            return -1;
+        }
+        return 0;
+    }
+    json_t *rs = json_object_get(tc, "rope_scaling");
+    if (!rs || json_is_null(rs)) return 0;
+    double unused = *global;
+    return rope_setting(rs, "rope_scaling", &unused, factor, err, errlen);
 }
 
 static int token_id(json_t *o, const char *key, int32_t def, int32_t *out, char *err, size_t errlen)
@@ -302,11 +330,9 @@ static void *g3_load(mg_st *st, void *cfgp, const char *model_type, int64_t max_
         cfg_int(tc, "sliding_window_pattern", 6, 1, 1 << 20, &pattern, err, errlen) < 0 ||
         cfg_num(tc, "rms_norm_eps", 1e-6, 0, &eps, err, errlen) < 0 ||
         cfg_num(tc, "query_pre_attn_scalar", 256, 0, &qpas, err, errlen) < 0 ||
-        cfg_num(tc, "rope_theta", 1e6, 0, &theta, err, errlen) < 0 ||
-        cfg_num(tc, "rope_local_base_freq", 1e4, 0, &local, err, errlen) < 0 ||
         cfg_num(tc, "attn_logit_softcapping", 0, 1, &acap, err, errlen) < 0 ||
         cfg_num(tc, "final_logit_softcapping", 0, 1, &fcap, err, errlen) < 0 ||
-        rope_factor(tc, &factor, err, errlen) < 0) goto fail;
+        rope_config(tc, &theta, &factor, &local, err, errlen) < 0) goto fail;
     json_t *jb = json_object_get(tc, "attention_bias");
     if (jb && !json_is_null(jb)) {
         if (!json_is_boolean(jb)) { mg_seterr(err, errlen, "config.json: 'attention_bias' must be true or false"); goto fail; }
