@@ -200,6 +200,7 @@ int main(int argc, char **argv)
     if (argc - optind > 1) { mg_usage_error(&cli, "one input file at most"); ret = 2; goto out; }
     j.in = optind < argc ? argv[optind] : "-";
     j.ctx.threads = cli.threads;
+    j.ctx.pool = cli.pool;
 
     if (!(j.model = mg_model_load(dir, err, sizeof err))) { mg_error(&cli, dir, "%s", err); goto out; }
     mg_info(&cli, "%s: %s, %dx%d input, %s output", dir, mg_model_type(j.model),

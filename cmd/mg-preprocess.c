@@ -625,7 +625,7 @@ static int do_volume(run_ctx *x, char *err, size_t errlen)
     int rc = -1;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (mg_volume_prep_run(&x->o->vol, v, x->cli->threads, err, errlen) < 0) goto out;
+    if (mg_volume_prep_run(&x->o->vol, v, x->cli->pool, err, errlen) < 0) goto out;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     mg_info(x->cli, "%s: volume operations %.3f s, %lldx%lldx%lld voxels out", x->path,
             (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec),
@@ -774,7 +774,7 @@ int main(int argc, char **argv)
         if (handle_opt(&cli, &o, c, optarg, opt_name(c)) < 0) goto done;
     }
     if (optind >= argc) { mg_usage_error(&cli, "no input files"); goto done; }
-    o.img.threads = cli.threads;
+    o.img.pool = cli.pool;
     if (o.id && argc - optind > 1) { mg_usage_error(&cli, "--id needs exactly one input file"); goto done; }
     if (o.slices && !o.nwin) medgemma_windows(&o);
     if (o.nwin && !o.slices) { mg_usage_error(&cli, "--slice-windows needs --slices"); goto done; }
@@ -802,7 +802,7 @@ int main(int argc, char **argv)
     status = ok ? 0 : 1;
     if (ok && mg_close_stdout(&cli) < 0) status = 1;
 done:
-    if (w) mg_writer_close(w, 0, NULL, 0);
+    mg_writer_abort(w);
     mg_record_destroy(rec);
     free(lo);
     mg_cli_free(&cli);

@@ -82,15 +82,15 @@ static int add_score(args_t *a, const char *path)
     return 0;
 }
 
-/* Write a text output through mg_outfile (temp-then-rename). */
+/* Write a text output through mg_ofile (temp-then-rename). */
 typedef int (*writer_fn)(void *ctx, FILE *fp);
 static int write_text(const mg_cli *cli, const char *path, writer_fn fn, void *ctx)
 {
     char err[512];
-    mg_outfile *out = mg_outfile_open(path, err, sizeof err);
+    mg_ofile *out = mg_ofile_open(path, NULL, err, sizeof err);
     if (!out) { mg_error(cli, path, "%s", err); return -1; }
-    int ok = fn(ctx, mg_outfile_fp(out)) == 0;
-    if (mg_outfile_close(out, ok, err, sizeof err) < 0 || !ok) {
+    int ok = fn(ctx, mg_ofile_fp(out)) == 0;
+    if (mg_ofile_close(out, ok, err, sizeof err) < 0 || !ok) {
         mg_error(cli, path, "%s", ok ? err : "write error");
         return -1;
     }
@@ -224,7 +224,7 @@ int main(int argc, char **argv)
     mg_prs *p = NULL;
     mg_prs_layout L;
     mg_prs_stats st;
-    mg_outfile *log_out = NULL;
+    mg_ofile *log_out = NULL;
     char err[512];
     memset(&L, 0, sizeof L);
     memset(&st, 0, sizeof st);
@@ -324,12 +324,11 @@ int main(int argc, char **argv)
     a.o.per_chrom = a.per_chrom;
     a.o.threads = cli.threads;
 
-    mg_prs_err e;
-    memset(&e, 0, sizeof e);
+    char perr[1700] = "";      /* "path:line: reason" from the PRS modules */
     if (!(ss = mg_scoreset_init())) { mg_error(&cli, NULL, "out of memory"); goto done; }
     for (int i = 0; i < a.n_scores; i++)
-        if (mg_scoreset_read(ss, a.scores[i], a.effect, &e) < 0) {
-            mg_error(&cli, e.where[0] ? e.where : NULL, "%s", e.what);
+        if (mg_scoreset_read(ss, a.scores[i], a.effect, perr, sizeof perr) < 0) {
+            mg_error(&cli, NULL, "%s", perr);
             goto done;
         }
     for (int i = 0; i < mg_scoreset_nscores(ss); i++)
@@ -339,22 +338,22 @@ int main(int argc, char **argv)
                          mg_scoreset_name(ss, i));
                 goto done;
             }
-    if ((!a.no_image || a.write_layout) && mg_prs_layout_build(&L, ss, a.layout, a.block, a.per_chrom, &e) < 0) {
-        mg_error(&cli, e.where[0] ? e.where : NULL, "%s", e.what);
+    if ((!a.no_image || a.write_layout) && mg_prs_layout_build(&L, ss, a.layout, a.block, a.per_chrom, perr, sizeof perr) < 0) {
+        mg_error(&cli, NULL, "%s", perr);
         goto done;
     }
     v = mg_vcf_open(vcf, cli.threads, err, sizeof err);
     if (!v) { mg_error(&cli, vcf, "%s", err); goto done; }
     check_builds(&cli, ss, v, vcf);
     if (a.match_log) {
-        log_out = mg_outfile_open(a.match_log, err, sizeof err);
+        log_out = mg_ofile_open(a.match_log, NULL, err, sizeof err);
         if (!log_out) { mg_error(&cli, a.match_log, "%s", err); goto done; }
-        a.o.log = mg_outfile_fp(log_out);
+        a.o.log = mg_ofile_fp(log_out);
     }
-    p = mg_prs_run(ss, v, vcf, &a.o, &e);
+    p = mg_prs_run(ss, v, vcf, &a.o, perr, sizeof perr);
     if (!p) {
         /* the match log explains an empty or low overlap; it is not written on error */
-        mg_error(&cli, e.where[0] ? e.where : NULL, "%s", e.what);
+        mg_error(&cli, NULL, "%s", perr);
         goto done;
     }
     if (mg_prs_nsamples(p) < 50 && !a.o.no_mean_imputation && !a.o.read_freq)
@@ -367,8 +366,8 @@ int main(int argc, char **argv)
     mg_info(&cli, "%lld variants scored, %d samples, %d scores", (long long)mg_prs_nvariants(p),
             mg_prs_nsamples(p), mg_scoreset_nscores(ss));
     if (a.ref_stats) {
-        if (mg_prs_stats_read(&st, a.ref_stats, ss, a.per_chrom, &e) < 0) {
-            mg_error(&cli, e.where, "%s", e.what);
+        if (mg_prs_stats_read(&st, a.ref_stats, ss, a.per_chrom, perr, sizeof perr) < 0) {
+            mg_error(&cli, NULL, "%s", perr);
             goto done;
         }
     } else if (mg_prs_stats_cohort(&st, p, ss, a.per_chrom) < 0) {
@@ -376,7 +375,7 @@ int main(int argc, char **argv)
         goto done;
     }
     if (log_out) {
-        int r = mg_outfile_close(log_out, 1, err, sizeof err);
+        int r = mg_ofile_close(log_out, 1, err, sizeof err);
         log_out = NULL;
         if (r < 0) { mg_error(&cli, a.match_log, "%s", err); goto done; }
     }
@@ -402,7 +401,7 @@ int main(int argc, char **argv)
     if (!strcmp(cli.output, "-") && !a.no_image && mg_close_stdout(&cli) < 0) goto done;
     ret = 0;
 done:
-    if (log_out) mg_outfile_close(log_out, 0, err, sizeof err);
+    mg_ofile_abort(log_out);
     mg_prs_destroy(p);
     if (v && mg_vcf_close(v) < 0 && ret == 0) { mg_error(&cli, vcf, "read error"); ret = 1; }
     mg_scoreset_destroy(ss);

@@ -177,7 +177,7 @@ static int parse_label01(const char *v, uint8_t *out)
 static int read_scores(const mg_cli *cli, const char *file, const mg_tsv *t, int c,
                        const size_t *rows, size_t n, double *out, int check01, int idc)
 {
-    size_t bad = mg_tsv_numbers(t, c, rows, n, out, cli->threads);
+    size_t bad = mg_tsv_numbers(t, c, rows, n, out, cli->pool);
     if (bad < n) {
         mg_error(cli, file, "id %s: score '%s' in column %s is not a number",
                  mg_tsv_cell(t, rows[bad], idc), mg_tsv_cell(t, rows[bad], c), t->colname[c]);
@@ -203,8 +203,8 @@ static int load_dataset(const mg_cli *cli, const clf_opts *o, const char *pred_p
     int ns = 0, nl = 0, rc = -1;
     ssize_t *match = NULL;
     memset(d, 0, sizeof *d);
-    if (mg_tsv_read_mt(pred_path, cli->threads, &d->pred, err, sizeof err) < 0) {
-        mg_error(cli, pred_path, "%s", err);
+    if (mg_tsv_read_mt(pred_path, cli->pool, &d->pred, err, sizeof err) < 0) {
+        mg_error(cli, NULL, "%s", err);
         return -1;
     }
     int pid = mg_tsv_col(&d->pred, o->id_col);
@@ -213,8 +213,8 @@ static int load_dataset(const mg_cli *cli, const clf_opts *o, const char *pred_p
     const char *lfile = pred_path;
     int tid = pid;
     if (d->has_truth) {
-        if (mg_tsv_read_mt(truth_path, cli->threads, &d->truth, err, sizeof err) < 0) {
-            mg_error(cli, truth_path, "%s", err);
+        if (mg_tsv_read_mt(truth_path, cli->pool, &d->truth, err, sizeof err) < 0) {
+            mg_error(cli, NULL, "%s", err);
             return -1;
         }
         tid = mg_tsv_col(&d->truth, o->id_col);
@@ -292,7 +292,7 @@ static int load_dataset(const mg_cli *cli, const clf_opts *o, const char *pred_p
         size_t a_only, b_only;
         const char *fa, *fb;
         char side = 0;
-        int jr = mg_tsv_join(&d->pred, pid, &d->truth, tid, cli->threads, match, &a_only, &b_only, &fa, &fb,
+        int jr = mg_tsv_join(&d->pred, pid, &d->truth, tid, cli->pool, match, &a_only, &b_only, &fa, &fb,
                              &side, err, sizeof err);
         if (jr == -2) { mg_error(cli, side == 'a' ? pred_path : truth_path, "%s", err); free(sc); goto done; }
         if (jr < 0) { free(sc); goto nomem; }
@@ -301,16 +301,16 @@ static int load_dataset(const mg_cli *cli, const clf_opts *o, const char *pred_p
         if (d->n == 0) { mg_error(cli, truth_path, "no id in common with %s", pred_path); free(sc); goto done; }
         if (o->missing) {
             /* every id on one side only: predictions first, then truth, in file order */
-            mg_outfile *mf = mg_outfile_open(o->missing, err, sizeof err);
+            mg_ofile *mf = mg_ofile_open(o->missing, NULL, err, sizeof err);
             uint8_t *used = calloc(d->truth.nrow ? d->truth.nrow : 1, 1);
             if (!mf || !used) {
                 free(used);
-                if (mf) mg_outfile_close(mf, 0, err, sizeof err);
+                mg_ofile_abort(mf);
                 mg_error(cli, o->missing, "%s", mf ? "out of memory" : err);
                 free(sc);
                 goto done;
             }
-            FILE *mfp = mg_outfile_fp(mf);
+            FILE *mfp = mg_ofile_fp(mf);
             fprintf(mfp, "side\tid\n");
             for (size_t r = 0; r < d->pred.nrow; r++) {
                 if (match[r] < 0) fprintf(mfp, "predictions\t%s\n", mg_tsv_cell(&d->pred, r, pid));
@@ -319,7 +319,7 @@ static int load_dataset(const mg_cli *cli, const clf_opts *o, const char *pred_p
             for (size_t r = 0; r < d->truth.nrow; r++)
                 if (!used[r]) fprintf(mfp, "truth\t%s\n", mg_tsv_cell(&d->truth, r, tid));
             free(used);
-            if (mg_outfile_close(mf, !ferror(mfp), err, sizeof err) < 0) {
+            if (mg_ofile_close(mf, !ferror(mfp), err, sizeof err) < 0) {
                 mg_error(cli, o->missing, "write failed: %s", err);
                 free(sc);
                 goto done;
@@ -331,7 +331,7 @@ static int load_dataset(const mg_cli *cli, const clf_opts *o, const char *pred_p
         if (b_only) mg_warn(cli, truth_path, "%zu id(s) without a prediction (first: %s); left out", b_only, fb);
     } else {
         /* duplicates still matter without a join */
-        int jr = mg_tsv_unique_mt(&d->pred, pid, cli->threads, err, sizeof err);
+        int jr = mg_tsv_unique_mt(&d->pred, pid, cli->pool, err, sizeof err);
         if (jr == -2) { mg_error(cli, pred_path, "%s", err); free(sc); goto done; }
         if (jr < 0) { free(sc); goto nomem; }
         for (size_t r = 0; r < d->pred.nrow; r++) { d->row[d->n] = r; d->trow[d->n] = (ssize_t)r; d->n++; }
@@ -415,7 +415,7 @@ done:
 static int load_compare(const mg_cli *cli, const clf_opts *o, const char *path, dataset *d)
 {
     char err[512];
-    if (mg_tsv_read_mt(path, cli->threads, &d->pred2, err, sizeof err) < 0) { mg_error(cli, path, "%s", err); return -1; }
+    if (mg_tsv_read_mt(path, cli->pool, &d->pred2, err, sizeof err) < 0) { mg_error(cli, NULL, "%s", err); return -1; }
     int id2 = mg_tsv_col(&d->pred2, o->id_col);
     if (id2 < 0) { mg_error(cli, path, "no id column '%s'", o->id_col); return -1; }
     int pid = mg_tsv_col(&d->pred, o->id_col);
@@ -426,7 +426,7 @@ static int load_compare(const mg_cli *cli, const clf_opts *o, const char *path, 
     if (!match || !rows || !d->s2) { mg_error(cli, NULL, "out of memory"); goto done; }
     size_t a_only, b_only;
     char side = 0;
-    int jr = mg_tsv_join(&d->pred, pid, &d->pred2, id2, cli->threads, match, &a_only, &b_only, NULL, NULL, &side, err, sizeof err);
+    int jr = mg_tsv_join(&d->pred, pid, &d->pred2, id2, cli->pool, match, &a_only, &b_only, NULL, NULL, &side, err, sizeof err);
     if (jr == -2) { mg_error(cli, path, "%s", err); goto done; }
     if (jr < 0) { mg_error(cli, NULL, "out of memory"); goto done; }
     for (size_t i = 0; i < d->n; i++) {
@@ -499,11 +499,11 @@ static json_t *metric_obj(double v, double lo, double hi, int have_ci)
 static int write_json(const mg_cli *cli, const char *path, json_t *root)
 {
     char err[256];
-    mg_outfile *f = mg_outfile_open(path, err, sizeof err);
+    mg_ofile *f = mg_ofile_open(path, NULL, err, sizeof err);
     if (!f) { mg_error(cli, path, "%s", err); return -1; }
-    int ok = json_dumpf(root, mg_outfile_fp(f), JSON_INDENT(2)) == 0 &&
-             fputc('\n', mg_outfile_fp(f)) != EOF;
-    if (mg_outfile_close(f, ok, err, sizeof err) < 0 || !ok) {
+    int ok = json_dumpf(root, mg_ofile_fp(f), JSON_INDENT(2)) == 0 &&
+             fputc('\n', mg_ofile_fp(f)) != EOF;
+    if (mg_ofile_close(f, ok, err, sizeof err) < 0 || !ok) {
         mg_error(cli, path, "write failed%s%s", err[0] ? ": " : "", err);
         return -1;
     }
@@ -515,9 +515,9 @@ static int write_json(const mg_cli *cli, const char *path, json_t *root)
 static int write_table(const mg_cli *cli, json_t *root)
 {
     char err[256];
-    mg_outfile *f = mg_outfile_open(cli->output, err, sizeof err);
+    mg_ofile *f = mg_ofile_open(cli->output, NULL, err, sizeof err);
     if (!f) { mg_error(cli, cli->output, "%s", err); return -1; }
-    FILE *fp = mg_outfile_fp(f);
+    FILE *fp = mg_ofile_fp(f);
     const char *key;
     json_t *v;
     const char *task = json_string_value(json_object_get(root, "task"));
@@ -620,7 +620,7 @@ static int write_table(const mg_cli *cli, json_t *root)
         }
     }
     int ok = !ferror(fp);
-    if (mg_outfile_close(f, ok, err, sizeof err) < 0 || !ok) {
+    if (mg_ofile_close(f, ok, err, sizeof err) < 0 || !ok) {
         mg_error(cli, cli->output, "write failed%s%s", err[0] ? ": " : "", err);
         return -1;
     }
@@ -869,7 +869,7 @@ static int main_classify(int argc, char **argv, int is_risk)
         res = malloc((size_t)o.bootstrap * (size_t)nout * sizeof *res);
         if (!res) { mg_error(&cli, NULL, "out of memory"); goto done; }
         boot_ctx bc = { .a = &A, .b = o.compare ? &B : NULL, .risk = is_risk ? &R : NULL, .na = na, .nr = nr };
-        if (mg_bootstrap(n, (int)o.bootstrap, o.seed, cli.threads, nout, boot_stat, &bc, res, &nskip) < 0) {
+        if (mg_bootstrap(n, (int)o.bootstrap, o.seed, cli.pool, nout, boot_stat, &bc, res, &nskip) < 0) {
             mg_error(&cli, NULL, "bootstrap failed (out of memory)");
             goto done;
         }
@@ -1089,7 +1089,7 @@ static int main_classify(int argc, char **argv, int is_risk)
         mg_plot_data pd = { .s = d.s, .y = A.y, .asc = A.asc, .n = n, .k = d.k,
                             .names = (const char *const *)d.score_names, .probabilities = !o.raw,
                             .bins = o.ece_bins, .boot_b = (int)o.bootstrap, .seed = o.seed,
-                            .threads = cli.threads, .alpha = o.alpha };
+                            .pool = cli.pool, .alpha = o.alpha };
         if (mg_plot_write_all(o.plot, &pd, err, sizeof err) < 0) { mg_error(&cli, o.plot, "%s", err); goto done; }
     }
     if (o.json && write_json(&cli, o.json, root) < 0) goto done;
@@ -1204,7 +1204,7 @@ static int run_text_output(mg_cli *cli, const text_opts *o, const char *command,
     json_t *root = json_object();
     if (o->bootstrap > 0) {
         res = malloc((size_t)o->bootstrap * (size_t)nm * sizeof *res);
-        if (!res || mg_bootstrap(n, (int)o->bootstrap, o->seed, cli->threads, nm, mean_stat, mc, res, &nskip) < 0) {
+        if (!res || mg_bootstrap(n, (int)o->bootstrap, o->seed, cli->pool, nm, mean_stat, mc, res, &nskip) < 0) {
             mg_error(cli, NULL, "bootstrap failed (out of memory)");
             goto done;
         }
@@ -1249,9 +1249,9 @@ static int write_per_case(mg_cli *cli, const char *path, const char *const *cols
                           const char *const *ids, const double *v, size_t n)
 {
     char err[256];
-    mg_outfile *f = mg_outfile_open(path, err, sizeof err);
+    mg_ofile *f = mg_ofile_open(path, NULL, err, sizeof err);
     if (!f) { mg_error(cli, path, "%s", err); return -1; }
-    FILE *fp = mg_outfile_fp(f);
+    FILE *fp = mg_ofile_fp(f);
     fprintf(fp, "id");
     for (int k = 0; k < K; k++) fprintf(fp, "\t%s", cols[k]);
     fputc('\n', fp);
@@ -1264,7 +1264,7 @@ static int write_per_case(mg_cli *cli, const char *path, const char *const *cols
         fputc('\n', fp);
     }
     int ok = !ferror(fp);
-    if (mg_outfile_close(f, ok, err, sizeof err) < 0 || !ok) {
+    if (mg_ofile_close(f, ok, err, sizeof err) < 0 || !ok) {
         mg_error(cli, path, "write failed%s%s", err[0] ? ": " : "", err);
         return -1;
     }
@@ -1371,8 +1371,8 @@ static int main_report(int argc, char **argv)
     mg_radgraph_sets *rh = NULL, *rr = NULL;
     size_t nrep = 0;
     const char **rids = NULL;
-    if (mg_tsv_read(hp, &H, err, sizeof err) < 0) { mg_error(&cli, hp, "%s", err); goto done; }
-    if (mg_tsv_read(rp, &R, err, sizeof err) < 0) { mg_error(&cli, rp, "%s", err); goto done; }
+    if (mg_tsv_read(hp, &H, err, sizeof err) < 0) { mg_error(&cli, NULL, "%s", err); goto done; }
+    if (mg_tsv_read(rp, &R, err, sizeof err) < 0) { mg_error(&cli, NULL, "%s", err); goto done; }
     int hid = mg_tsv_col(&H, o.id_col), rid = mg_tsv_col(&R, o.id_col);
     if (hid < 0) { mg_error(&cli, hp, "no id column '%s'", o.id_col); goto done; }
     if (rid < 0) { mg_error(&cli, rp, "no id column '%s'", o.id_col); goto done; }
@@ -1602,8 +1602,8 @@ static int main_vqa(int argc, char **argv)
     double *per = NULL;
     const char **qids = NULL;
     size_t n = 0, nclosed = 0, nopen = 0, excluded = 0;
-    if (mg_tsv_read(pp, &P, err, sizeof err) < 0) { mg_error(&cli, pp, "%s", err); goto done; }
-    if (mg_tsv_read(tp, &G, err, sizeof err) < 0) { mg_error(&cli, tp, "%s", err); goto done; }
+    if (mg_tsv_read(pp, &P, err, sizeof err) < 0) { mg_error(&cli, NULL, "%s", err); goto done; }
+    if (mg_tsv_read(tp, &G, err, sizeof err) < 0) { mg_error(&cli, NULL, "%s", err); goto done; }
     int pid = mg_tsv_col(&P, o.id_col), gid = mg_tsv_col(&G, o.id_col);
     int pac = mg_tsv_col(&P, o.text_col), gac = mg_tsv_col(&G, o.text_col);
     int gtc = mg_tsv_col(&G, o.type_col ? o.type_col : "answer_type");

@@ -195,9 +195,9 @@ static int cmd_info(int argc, char **argv)
     char **files = first < argc ? argv + first : stdin_only;
     int nfiles = first < argc ? argc - first : 1;
     char err[256];
-    mg_outfile *out = mg_outfile_open(cli.output, err, sizeof err);
+    mg_ofile *out = mg_ofile_open(cli.output, NULL, err, sizeof err);
     if (!out) { mg_error(&cli, cli.output, "%s", err); mg_cli_free(&cli); return 1; }
-    FILE *fp = mg_outfile_fp(out);
+    FILE *fp = mg_ofile_fp(out);
     mg_record *rec = mg_record_init();
     int ok = rec != NULL;
     for (int f = 0; ok && f < nfiles; f++) {
@@ -266,7 +266,7 @@ static int cmd_info(int argc, char **argv)
         mg_reader_close(r);
     }
     mg_record_destroy(rec);
-    if (mg_outfile_close(out, ok, err, sizeof err) < 0 && ok) { mg_error(&cli, cli.output, "%s", err); ok = 0; }
+    if (mg_ofile_close(out, ok, err, sizeof err) < 0 && ok) { mg_error(&cli, cli.output, "%s", err); ok = 0; }
     mg_cli_free(&cli);
     return ok ? 0 : 1;
 }
@@ -412,8 +412,10 @@ static char *expand_pattern(const char *pat, const char *id, long n)
     return s;
 }
 
+/* Write one record's tensor to path and add the file to the group that
+ * commits all of the export's files at the end. */
 static int export_one(mg_cli *cli, const struct export_ctx *x, const char *fmt, const char *path,
-                      const mg_record *rec, const char *src)
+                      const mg_record *rec, const char *src, mg_ofile_group *g)
 {
     const mg_tensor *t = x->tensor ? mg_record_find_tensor(rec, x->tensor)
                                    : (rec->n_tensors ? &rec->tensors[0] : NULL);
@@ -423,28 +425,31 @@ static int export_one(mg_cli *cli, const struct export_ctx *x, const char *fmt, 
                  x->tensor ? x->tensor : "(any)");
         return -1;
     }
-    if (strcmp(fmt, "nifti") == 0) {
-        if (mg_nifti_write_tensor(path, t, rec, err, sizeof err) < 0) {
-            mg_error(cli, path, "%s", err);
-            return -1;
-        }
-        return 0;
+    int nifti = strcmp(fmt, "nifti") == 0;
+    const char *suffix = nifti ? mg_nifti_suffix(path) : NULL;
+    if (nifti && !suffix) {
+        mg_error(cli, path, "bad NIfTI file name (use .nii or .nii.gz)");
+        return -1;
     }
     if (strcmp(path, "-") == 0 && isatty(1)) {
         mg_error(cli, path, "refusing to write binary data to a terminal");
         return -1;
     }
-    mg_outfile *out = mg_outfile_open(path, err, sizeof err);
+    mg_ofile *out = mg_ofile_open(path, suffix, err, sizeof err);
     if (!out) { mg_error(cli, path, "%s", err); return -1; }
-    int r = strcmp(fmt, "png") == 0 ? mg_png_write_tensor(mg_outfile_fp(out), t, &x->png, err, sizeof err)
-                                    : mg_npy_write(mg_outfile_fp(out), t, err, sizeof err);
-    if (r < 0) mg_error(cli, path, "%s", err);
-    char err2[256];
-    if (mg_outfile_close(out, r == 0, err2, sizeof err2) < 0 && r == 0) {
-        mg_error(cli, path, "%s", err2);
-        r = -1;
+    int r = nifti ? mg_nifti_write_tensor(out, t, rec, err, sizeof err)
+          : strcmp(fmt, "png") == 0 ? mg_png_write_tensor(mg_ofile_fp(out), t, &x->png, err, sizeof err)
+          : mg_npy_write(mg_ofile_fp(out), t, err, sizeof err);
+    if (r < 0) {
+        mg_error(cli, path, "%s", err);
+        mg_ofile_abort(out);
+        return -1;
     }
-    return r;
+    if (mg_ofile_group_add(g, out, err, sizeof err) < 0) {
+        mg_error(cli, path, "%s", err);
+        return -1;
+    }
+    return 0;
 }
 
 static int cmd_export(int argc, char **argv)
@@ -482,20 +487,25 @@ static int cmd_export(int argc, char **argv)
     mg_reader *r = mg_reader_open(src, err, sizeof err);
     if (!r) { mg_error(&cli, src, "%s", err); mg_cli_free(&cli); return 1; }
     mg_record *rec = mg_record_init();
-    int k, ok = 1, done = 0;
+    mg_ofile_group *g = mg_ofile_group_new();
+    int k = 0, ok = rec && g, done = 0;
+    if (!ok) mg_error(&cli, NULL, "out of memory");
+    /* The whole stream is read, also past a single export, so that a stream
+     * cut short or damaged after the record is an error and writes nothing. */
     while (ok && (k = mg_reader_next(r, rec)) == 1) {
         long n = (long)mg_reader_count(r);
         const char *id = mg_record_get_meta(rec, "id");
+        if (done && !pattern) continue;
         if (x.record && n != x.record) continue;
         if (x.id && (!id || strcmp(id, x.id))) continue;
         char *path = pattern ? expand_pattern(cli.output, id, n) : strdup(cli.output);
-        if (!path || export_one(&cli, &x, fmt, path, rec, src) < 0) ok = 0;
+        if (!path || export_one(&cli, &x, fmt, path, rec, src, g) < 0) ok = 0;
         free(path);
         done++;
-        if (!pattern) break;
     }
     if (ok && k < 0) { mg_error(&cli, src, "%s", mg_reader_error(r)); ok = 0; }
     if (ok && !done) { mg_error(&cli, src, "no record matched"); ok = 0; }
+    if (g && mg_ofile_group_close(g, ok, err, sizeof err) < 0 && ok) { mg_error(&cli, cli.output, "%s", err); ok = 0; }
     mg_record_destroy(rec);
     mg_reader_close(r);
     if (strcmp(cli.output, "-") == 0 && mg_close_stdout(&cli) < 0) ok = 0;

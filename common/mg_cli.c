@@ -61,7 +61,7 @@ mg_cli mg_cli_default(const char *prog, int argc, char **argv)
     c.output = "-";
     c.threads = 1;
     c.cmdline = join_argv(prog, argc, argv);
-    mg_install_cleanup_handlers();
+    mg_output_install_signal_handlers();
     return c;
 }
 
@@ -69,7 +69,10 @@ void mg_cli_free(mg_cli *cli)
 {
     free(cli->cmdline);
     cli->cmdline = NULL;
+    mg_pool_free(cli->pool);
+    cli->pool = NULL;
 }
+
 
 struct option *mg_cli_long_options(const struct option *own)
 {
@@ -95,6 +98,12 @@ int mg_cli_common(mg_cli *cli, int c, const char *arg)
             return MG_CLI_USAGE;
         }
         cli->threads = (int)v;
+        mg_pool_free(cli->pool);
+        cli->pool = v > 1 ? mg_pool_create((int)v) : NULL;
+        if (v > 1 && !cli->pool) {
+            mg_error(cli, NULL, "cannot start %ld threads", v);
+            return MG_CLI_USAGE;
+        }
         return MG_CLI_HANDLED;
     case 'z':
         if (!arg) { cli->compress_level = 3; return MG_CLI_HANDLED; }
@@ -211,119 +220,6 @@ int mg_parse_double(const char *s, double *out)
     if (errno == ERANGE || *end || v != v || v - v != 0) return -1;
     *out = v;
     return 0;
-}
-
-/* ------------------------------------------------------ temporary files */
-
-#define MAX_TMP 16
-static char *tmp_names[MAX_TMP];    /* read by the signal handler */
-
-void mg_tmpfile_register(const char *path)
-{
-    for (int i = 0; i < MAX_TMP; i++)
-        if (!tmp_names[i]) { tmp_names[i] = strdup(path); return; }
-}
-
-void mg_tmpfile_unregister(const char *path)
-{
-    for (int i = 0; i < MAX_TMP; i++)
-        if (tmp_names[i] && strcmp(tmp_names[i], path) == 0) {
-            char *p = tmp_names[i];
-            tmp_names[i] = NULL;
-            free(p);
-        }
-}
-
-static void cleanup_and_reraise(int sig)
-{
-    for (int i = 0; i < MAX_TMP; i++)
-        if (tmp_names[i]) unlink(tmp_names[i]);
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-void mg_install_cleanup_handlers(void)
-{
-    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1};
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = cleanup_and_reraise;
-        sigemptyset(&sa.sa_mask);
-        sigaction(sigs[i], &sa, NULL);
-    }
-}
-
-/* ------------------------------------------------------- text outputs */
-
-struct mg_outfile {
-    FILE *fp;
-    char *path, *tmp;
-    int is_stdout;
-};
-
-mg_outfile *mg_outfile_open(const char *path, char *err, size_t errlen)
-{
-    mg_outfile *f = calloc(1, sizeof *f);
-    if (!f) goto oom;
-    if (strcmp(path, "-") == 0) {
-        f->fp = stdout;
-        f->is_stdout = 1;
-        return f;
-    }
-    struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        if (!(f->fp = fopen(path, "w"))) goto sys;
-        return f;
-    }
-    if (!(f->path = strdup(path)) || asprintf(&f->tmp, "%s.tmp.XXXXXX", path) < 0) { f->tmp = NULL; goto oom; }
-    int fd = mkostemp(f->tmp, O_CLOEXEC);
-    if (fd < 0) goto sys;
-    mg_tmpfile_register(f->tmp);
-    mode_t um = umask(0);
-    umask(um);
-    if (fchmod(fd, 0666 & ~um) < 0) { /* keep 0600 */ }
-    if (!(f->fp = fdopen(fd, "w"))) { close(fd); unlink(f->tmp); mg_tmpfile_unregister(f->tmp); goto sys; }
-    return f;
-sys:
-    if (err) snprintf(err, errlen, "%s", strerror(errno));
-    goto fail;
-oom:
-    if (err) snprintf(err, errlen, "out of memory");
-fail:
-    if (f) { free(f->path); free(f->tmp); free(f); }
-    return NULL;
-}
-
-FILE *mg_outfile_fp(mg_outfile *f) { return f->fp; }
-
-int mg_outfile_close(mg_outfile *f, int ok, char *err, size_t errlen)
-{
-    int ret = ok ? 0 : -1;
-    if (fflush(f->fp) != 0 || ferror(f->fp)) {
-        if (ok && err) snprintf(err, errlen, "write failed: %s", strerror(errno));
-        ret = -1;
-    }
-    if (!f->is_stdout) {
-        if (ret == 0 && f->tmp && fsync(fileno(f->fp)) < 0) {
-            if (err) snprintf(err, errlen, "fsync failed: %s", strerror(errno));
-            ret = -1;
-        }
-        if (fclose(f->fp) != 0 && ret == 0) {
-            if (err) snprintf(err, errlen, "close failed: %s", strerror(errno));
-            ret = -1;
-        }
-        if (f->tmp) {
-            if (ret == 0 && rename(f->tmp, f->path) < 0) {
-                if (err) snprintf(err, errlen, "rename failed: %s", strerror(errno));
-                ret = -1;
-            }
-            if (ret != 0) unlink(f->tmp);
-            mg_tmpfile_unregister(f->tmp);
-        }
-    }
-    free(f->path); free(f->tmp); free(f);
-    return ret;
 }
 
 int mg_close_stdout(const mg_cli *cli)

@@ -28,6 +28,8 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include "mg_output.h"
+#include "mg_pool.h"
 #include "mg_stream.h"
 
 #define MG_VERSION "0.1.0"
@@ -46,6 +48,8 @@ typedef struct {
     int no_version;
     int compress_level;      /* 0 = off */
     char *cmdline;           /* argv joined, shell-quoted where needed */
+    mg_pool *pool;           /* -@ N > 1: N workers started once (else NULL:
+                              * the caller works alone, same results) */
 } mg_cli;
 
 /** Defaults; records the command line (argv[0] shown as prog) for provenance. */
@@ -77,27 +81,11 @@ mg_prov mg_cli_prov(const mg_cli *cli, const mg_prov *input);
 mg_writer_opts mg_cli_writer_opts(const mg_cli *cli);
 
 /** Parse a whole decimal integer in [lo, hi]; 0 on success, -1 otherwise. */
-int mg_parse_long(const char *s, long lo, long hi, long *out);
+MG_MUST_CHECK int mg_parse_long(const char *s, long lo, long hi, long *out);
 /** Parse a finite double; 0 on success, -1 otherwise. */
-int mg_parse_double(const char *s, double *out);
-
-/* ---- text output files (TSV, JSON, …) with the same temp-then-rename rule ---- */
-typedef struct mg_outfile mg_outfile;
-/** Open path for writing text ("-" is stdout; regular files go through a temp
- *  name). NULL and err on failure. */
-mg_outfile *mg_outfile_open(const char *path, char *err, size_t errlen);
-FILE *mg_outfile_fp(mg_outfile *f);
-/** Flush, check for write errors, rename into place when ok, else remove. 0/-1. */
-int mg_outfile_close(mg_outfile *f, int ok, char *err, size_t errlen);
-
-/** Install SIGINT/SIGTERM/SIGHUP handlers that remove registered temporary
- *  files and then re-raise. Called by mg_cli_default(). */
-void mg_install_cleanup_handlers(void);
-/** Register/unregister a temporary file for removal on a fatal signal. */
-void mg_tmpfile_register(const char *path);
-void mg_tmpfile_unregister(const char *path);
+MG_MUST_CHECK int mg_parse_double(const char *s, double *out);
 
 /** Check stdout for delayed write errors at exit: 0, or -1 (message printed). */
-int mg_close_stdout(const mg_cli *cli);
+MG_MUST_CHECK int mg_close_stdout(const mg_cli *cli);
 
 #endif

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <nifti2_io.h>
-#include "mg_cli.h"
 #include "mg_err.h"
 #include "mg_tensor.h"
 
@@ -109,7 +108,22 @@ int mg_png_write_tensor(FILE *fp, const mg_tensor *t, const mg_png_opts *o, char
     return png_emit(fp, t, C, H, W, plane0, depth, scale, lo, hi, err, errlen);
 }
 
-int mg_nifti_write_tensor(const char *path, const mg_tensor *t, const mg_record *rec,
+/* Bytes in a file as libnifti reads it (decompressed when gz); -1 on error. */
+static int64_t file_bytes(const char *name, int gz)
+{
+    enum { BUF = 1 << 16 };
+    char *buf = malloc(BUF);
+    znzFile fp = buf ? znzopen(name, "rb", gz) : NULL;
+    if (znz_isnull(fp)) { free(buf); return -1; }
+    int64_t n = 0;
+    size_t k;
+    while ((k = znzread(buf, 1, BUF, fp)) > 0) n += (int64_t)k;
+    znzclose(fp);
+    free(buf);
+    return n;
+}
+
+int mg_nifti_write_tensor(mg_ofile *out, const mg_tensor *t, const mg_record *rec,
                           char *err, size_t errlen)
 {
     static const struct { int mg, nifti; } TYPES[] = {
@@ -161,40 +175,36 @@ int mg_nifti_write_tensor(const char *path, const mg_tensor *t, const mg_record 
     nim->qto_ijk = nifti_dmat44_inverse(nim->qto_xyz);
     if (to_f32) mg_convert_to_f32(nim->data, t->data, t->dtype, (size_t)mg_tensor_numel(t));
     else memcpy(nim->data, t->data, t->nbytes);
-    /* Written under a temporary name with the same extension (libnifti picks
-     * gzip by the name), then renamed, so a failed export leaves nothing. */
-    size_t len = strlen(path);
-    const char *ext = len > 7 && strcmp(path + len - 7, ".nii.gz") == 0 ? ".nii.gz"
-                    : len > 4 && strcmp(path + len - 4, ".nii") == 0 ? ".nii" : NULL;
-    char *tmp = NULL;
-    int fd = -1;
-    if (!ext) {
+    /* libnifti opens the file by name (and picks gzip by its suffix): give it
+     * the temporary, which keeps the target's suffix. */
+    const char *name = mg_ofile_name(out);
+    int gz = name && strlen(name) > 3 && strcmp(name + strlen(name) - 3, ".gz") == 0;
+    int ok = name && mg_nifti_suffix(mg_ofile_target(out)) && nifti_set_filenames(nim, name, 0, 1) == 0;
+    if (!ok) {
         nifti_image_free(nim);
         return mg_fail(err, errlen, "bad NIfTI file name (use .nii or .nii.gz)");
     }
-    if (asprintf(&tmp, "%.*s.tmp.XXXXXX%s", (int)(len - strlen(ext)), path, ext) < 0) {
-        nifti_image_free(nim);
-        return mg_fail(err, errlen, "out of memory");
-    }
-    if ((fd = mkstemps(tmp, (int)strlen(ext))) < 0) {
-        nifti_image_free(nim);
-        free(tmp);
-        return mg_fail(err, errlen, strerror(errno));
-    }
-    close(fd);
-    mg_tmpfile_register(tmp);
-    int ok = nifti_set_filenames(nim, tmp, 0, 1) == 0;
-    if (ok) {
-        nifti_set_iname_offset(nim, 1);
-        /* write_data = 3: header and data, file left open so that we see failures. */
-        znzFile fp = nifti_image_write_hdr_img(nim, 3, "wb");
-        ok = fp != NULL && !znz_isnull(fp);
-        if (ok && znzclose(fp) != 0) ok = 0;
-    }
+    nifti_set_iname_offset(nim, 1);
+    int64_t want = (int64_t)nim->iname_offset + (int64_t)nim->nbyper * nim->nvox;
+    /* write_data = 2: libnifti writes the header and leaves the file open at
+     * the data offset; the data are written here, where a short write is
+     * seen (libnifti would print about it and carry on), and closing reports
+     * a failed flush. The file is then read back and counted, in case a
+     * layer below hid a failure (a full disk, a size limit). */
+    nifti_set_debug_level(0);        /* libnifti prints nothing; errors are ours */
+    znzFile fp = nifti_image_write_hdr_img(nim, 2, "wb");
+    ok = fp != NULL && !znz_isnull(fp);
+    size_t nbytes = (size_t)nim->nbyper * nim->nvox;
+    if (ok && znzwrite(nim->data, 1, nbytes, fp) != nbytes) ok = 0;
+    if (fp && !znz_isnull(fp) && znzclose(fp) != 0) ok = 0;
     nifti_image_free(nim);
-    if (ok && rename(tmp, path) != 0) ok = 0;
-    if (!ok) unlink(tmp);
-    mg_tmpfile_unregister(tmp);
-    free(tmp);
+    if (ok && mg_ofile_is_temp(out) && file_bytes(name, gz) != want) ok = 0;
     return ok ? 0 : mg_fail(err, errlen, "NIfTI write failed");
+}
+
+const char *mg_nifti_suffix(const char *path)
+{
+    size_t len = strlen(path);
+    return len > 7 && strcmp(path + len - 7, ".nii.gz") == 0 ? ".nii.gz"
+         : len > 4 && strcmp(path + len - 4, ".nii") == 0 ? ".nii" : NULL;
 }

@@ -9,6 +9,8 @@
 #ifndef MG_IMAGE_H
 #define MG_IMAGE_H
 
+#include "mg_err.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,11 +35,11 @@ typedef struct {
 
 /** A zero-filled image; NULL on bad size or allocation failure. Free with
  *  mg_image_free(). */
-mg_image *mg_image_new(int w, int h, int c, mg_pixtype type);
+MG_MUST_CHECK mg_image *mg_image_new(int w, int h, int c, mg_pixtype type);
 void mg_image_free(mg_image *im);
 /** As mg_image_new with the samples left uninitialised, for images the
  *  caller writes in full (saves clearing large buffers). */
-mg_image *mg_image_new_uninit(int w, int h, int c, mg_pixtype type);
+MG_MUST_CHECK mg_image *mg_image_new_uninit(int w, int h, int c, mg_pixtype type);
 /** Bytes per sample of type. */
 size_t mg_pix_size(mg_pixtype type);
 
@@ -51,32 +53,32 @@ typedef enum {
  *  just rule NIfTI out). MG_FMT_GZIP means "gzip, look inside". */
 mg_format mg_format_sniff(const unsigned char *buf, size_t n);
 /** Sniff a file, looking inside gzip for NIfTI. -1 and err if unreadable. */
-int mg_format_sniff_file(const char *path, mg_format *fmt, char *err, size_t errlen);
+MG_MUST_CHECK int mg_format_sniff_file(const char *path, mg_format *fmt, char *err, size_t errlen);
 const char *mg_format_name(mg_format fmt);
 
 /** PNG through libpng: grey, grey+alpha, RGB, RGBA, palette; 1..16 bits.
  *  Palette becomes RGB, <8-bit grey becomes 8-bit, alpha is dropped (as
  *  Pillow's convert("RGB"/"L") does). 16-bit stays 16-bit. */
-mg_image *mg_image_read_png(const char *path, char *err, size_t errlen);
+MG_MUST_CHECK mg_image *mg_image_read_png(const char *path, char *err, size_t errlen);
 /** JPEG through libjpeg: greyscale or RGB (YCbCr converted by libjpeg). */
-mg_image *mg_image_read_jpeg(const char *path, char *err, size_t errlen);
+MG_MUST_CHECK mg_image *mg_image_read_jpeg(const char *path, char *err, size_t errlen);
 /** Decode a JPEG held in memory (e.g. a TIFF tile with its tables merged). */
-mg_image *mg_image_decode_jpeg(const unsigned char *buf, size_t n,
+MG_MUST_CHECK mg_image *mg_image_decode_jpeg(const unsigned char *buf, size_t n,
                                char *err, size_t errlen);
 
 /* ---- operations (each returns a new image; the input is not modified) ---- */
 /** Centred zero padding to a square of side max(w,h); the extra pixel of an
  *  odd difference goes after (right/bottom), as left = (side-w)/2. */
-mg_image *mg_image_pad_square(const mg_image *im, char *err, size_t errlen);
+MG_MUST_CHECK mg_image *mg_image_pad_square(const mg_image *im, char *err, size_t errlen);
 /** Centre crop to cw x ch, left = (w-cw)/2, top = (h-ch)/2 (as transformers'
  *  center_crop); cw <= w, ch <= h. */
-mg_image *mg_image_center_crop(const mg_image *im, int cw, int ch,
+MG_MUST_CHECK mg_image *mg_image_center_crop(const mg_image *im, int cw, int ch,
                                char *err, size_t errlen);
 /** Convert to float: v*scale per sample. */
-mg_image *mg_image_to_float(const mg_image *im, double scale, char *err, size_t errlen);
+MG_MUST_CHECK mg_image *mg_image_to_float(const mg_image *im, double scale, char *err, size_t errlen);
 /** Drop or add channels: 1 -> 3 copies grey; 4 -> 3 drops alpha; 2 -> 1 drops
  *  alpha. Other combinations fail. */
-mg_image *mg_image_to_channels(const mg_image *im, int c, char *err, size_t errlen);
+MG_MUST_CHECK mg_image *mg_image_to_channels(const mg_image *im, int c, char *err, size_t errlen);
 /** Write float image as planar [c][h][w] after (v - mean[ch]) / std[ch].
  *  mean/std may be NULL (0 and 1). out holds c*h*w floats. */
 void mg_image_to_chw(const mg_image *im, const double *mean, const double *std,

@@ -162,7 +162,7 @@ int mg_image_prep_run(const mg_image_prep *p, const mg_image *im, float **out,
     }
     if (ow > 0 && (ow != cur->w || oh != cur->h)) {
         int u16 = cur->type == MG_PIX_U16;
-        if (step(&cur, im, mg_resize_ex(cur, ow, oh, p->filter, u16 ? scale : 1.0, p->threads,
+        if (step(&cur, im, mg_resize_ex(cur, ow, oh, p->filter, u16 ? scale : 1.0, p->pool,
                                         err, errlen)) < 0) goto fail;
         if (u16) scale = 1.0;
     }

@@ -16,6 +16,7 @@
 #define MG_IMAGE_PREP_H
 
 #include "mg_image.h"
+#include "mg_pool.h"
 
 typedef struct {
     int pad_square;
@@ -27,7 +28,7 @@ typedef struct {
     int n_mean;              /* 0 (no normalisation), 1 or 3 */
     double mean[3], std[3];
     int channels;            /* 0: keep; 1 or 3 */
-    int threads;             /* resizing threads (< 1: one); same result for any */
+    mg_pool *pool;           /* resizing workers (NULL: the caller); same result for any */
 } mg_image_prep;
 
 /** No geometric change, bicubic, rescale to [0,1], no normalisation. */

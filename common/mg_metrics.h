@@ -18,6 +18,8 @@
 #ifndef MG_METRICS_H
 #define MG_METRICS_H
 
+#include "mg_err.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,10 +37,10 @@ uint64_t mg_rng_below(mg_rng *r, uint64_t n);
 /* ---------------- sorting ---------------- */
 /** Sort key[0..n) ascending in place, permuting order[] alongside (stable LSD
  *  radix sort, 11-bit digits; digits shared by all keys are skipped). 0 or -1. */
-int mg_sort_u64(uint64_t *key, uint32_t *order, size_t n);
+MG_MUST_CHECK int mg_sort_u64(uint64_t *key, uint32_t *order, size_t n);
 /** order[0..n) = indices of x in ascending order, ties by index (stable LSD
  *  radix sort on the IEEE bits; x must not contain NaN). 0, or -1 (memory). */
-int mg_sort_order(const double *x, size_t n, uint32_t *order);
+MG_MUST_CHECK int mg_sort_order(const double *x, size_t n, uint32_t *order);
 
 /* ---------------- normal distribution ---------------- */
 /** Standard normal quantile Phi^-1(p), 0 < p < 1 (Acklam's rational

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "mg_pool.h"
 
 /** Statistic under weights w (n draw counts): fill out[nout]; return 0, 1 to
  *  skip the replicate (e.g. a class is missing), or -1 on failure. Called
@@ -19,8 +20,8 @@ typedef int (*mg_boot_fn)(void *ctx, const double *w, double *out);
 
 /** Run B replicates. res[b*nout + j] receives statistic j of replicate b (NaN
  *  for skipped ones); *nskipped counts them. 0, or -1 (memory, thread or
- *  statistic failure). */
-int mg_bootstrap(size_t n, int B, uint64_t seed, int threads, int nout,
+ *  statistic failure); the pool may be NULL. */
+MG_MUST_CHECK int mg_bootstrap(size_t n, int B, uint64_t seed, mg_pool *pool, int nout,
                  mg_boot_fn fn, void *ctx, double *res, int *nskipped);
 
 /** Percentile interval of column j of res (B rows, nout columns) at level

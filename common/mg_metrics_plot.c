@@ -3,7 +3,9 @@
 #include "mg_metrics_plot.h"
 #include "mg_metrics.h"
 #include "mg_metrics_boot.h"
+#include "mg_output.h"
 
+#include "mg_err.h"
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -74,20 +76,35 @@ static void polyline(FILE *f, const double *x, const double *y, size_t m, const 
     fprintf(f, "\"/>\n");
 }
 
-static int svg_end(FILE *f, const char *path, char *err, size_t errlen)
+/* The plots being written: all appear together, or none (see mg_output.h). */
+typedef struct {
+    mg_ofile_group *g;
+    mg_ofile *cur;
+    char path[4096];
+} plot_files;
+
+static FILE *open_plot(plot_files *pf, const char *dir, const char *name, char *err, size_t errlen)
 {
-    fprintf(f, "</svg>\n");
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad) { snprintf(err, errlen, "%s: write failed", path); return -1; }
-    return 0;
+    char e[256];
+    snprintf(pf->path, sizeof pf->path, "%s/%s", dir, name);
+    if (!(pf->cur = mg_ofile_open(pf->path, NULL, e, sizeof e))) {
+        mg_seterr(err, errlen, "%s: %s", pf->path, e);
+        return NULL;
+    }
+    return mg_ofile_fp(pf->cur);
 }
 
-static FILE *open_plot(const char *dir, const char *name, char *path, size_t plen, char *err, size_t errlen)
+static int svg_end(plot_files *pf, FILE *f, char *err, size_t errlen)
 {
-    snprintf(path, plen, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    if (!f) snprintf(err, errlen, "%s: %s", path, strerror(errno));
-    return f;
+    char e[256];
+    fprintf(f, "</svg>\n");
+    mg_ofile *o = pf->cur;
+    pf->cur = NULL;
+    if (mg_ofile_group_add(pf->g, o, e, sizeof e) < 0) {
+        mg_seterr(err, errlen, "%s: %s", pf->path, e);
+        return -1;
+    }
+    return 0;
 }
 
 /* TPR at each FPR grid point of a (weighted) ROC step curve: the highest TPR
@@ -121,20 +138,21 @@ static int band_stat(void *vc, const double *w, double *out)
 
 int mg_plot_write_all(const char *dir, const mg_plot_data *d, char *err, size_t errlen)
 {
-    char path[4096], title[128];
+    char title[128];
     size_t n = d->n;
     int rc = -1;
     double *buf = malloc(3 * (n + 1) * sizeof *buf), *res = NULL;
     FILE *f = NULL;
-    if (!buf) { snprintf(err, errlen, "out of memory"); return -1; }
-    if (mkdir(dir, 0777) < 0 && errno != EEXIST) { snprintf(err, errlen, "%s", strerror(errno)); goto done; }
+    plot_files pf = { mg_ofile_group_new(), NULL, "" };
+    if (!buf || !pf.g) { mg_seterr(err, errlen, "out of memory"); goto done; }
+    if (mkdir(dir, 0777) < 0 && errno != EEXIST) { mg_seterr(err, errlen, "%s", strerror(errno)); goto done; }
     double *fpr = buf, *tpr = buf + n + 1, *thr = buf + 2 * (n + 1);
 
     if (d->k > 1) {
         /* one-vs-rest curves per class */
         int k = d->k;
         for (int plot = 0; plot < 2; plot++) {
-            if (!(f = open_plot(dir, plot ? "pr.svg" : "roc.svg", path, sizeof path, err, errlen))) goto done;
+            if (!(f = open_plot(&pf, dir, plot ? "pr.svg" : "roc.svg", err, errlen))) goto done;
             if (plot) svg_begin(f, "Precision-recall curves (one-vs-rest)", "recall (sensitivity)", "precision (positive predictive value)");
             else {
                 svg_begin(f, "ROC curves (one-vs-rest)", "1 - specificity (false positive rate)", "sensitivity (true positive rate)");
@@ -160,7 +178,7 @@ int mg_plot_write_all(const char *dir, const mg_plot_data *d, char *err, size_t 
                     legend(f, j, 0, d->names[j], "AUC", mg_auc(s, y, NULL, asc, n));
                 }
             }
-            if (svg_end(f, path, err, errlen) < 0) goto done;
+            if (svg_end(&pf, f, err, errlen) < 0) goto done;
         }
         rc = 0;
         goto done;
@@ -169,7 +187,7 @@ int mg_plot_write_all(const char *dir, const mg_plot_data *d, char *err, size_t 
     /* ROC */
     size_t m = mg_roc_points(d->s, d->y, NULL, d->asc, n, fpr, tpr, thr);
     double auc = mg_auc(d->s, d->y, NULL, d->asc, n);
-    if (!(f = open_plot(dir, "roc.svg", path, sizeof path, err, errlen))) goto done;
+    if (!(f = open_plot(&pf, dir, "roc.svg", err, errlen))) goto done;
     snprintf(title, sizeof title, "ROC curve (AUC %.3f)", auc);
     svg_begin(f, title, "1 - specificity (false positive rate)", "sensitivity (true positive rate)");
     fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\" stroke-dasharray=\"4 4\"/>\n",
@@ -178,9 +196,8 @@ int mg_plot_write_all(const char *dir, const mg_plot_data *d, char *err, size_t 
         int nskip = 0;
         res = malloc((size_t)d->boot_b * GRID * sizeof *res);
         band_ctx bc = { d };
-        if (!res || mg_bootstrap(n, d->boot_b, d->seed, d->threads, GRID, band_stat, &bc, res, &nskip) < 0) {
-            snprintf(err, errlen, "out of memory");
-            fclose(f);
+        if (!res || mg_bootstrap(n, d->boot_b, d->seed, d->pool, GRID, band_stat, &bc, res, &nskip) < 0) {
+            mg_seterr(err, errlen, "out of memory");
             goto done;
         }
         double lo[GRID], hi[GRID];
@@ -194,14 +211,14 @@ int mg_plot_write_all(const char *dir, const mg_plot_data *d, char *err, size_t 
                 px(1) - 6, py(0) - 8, 100 * (1 - d->alpha), d->boot_b);
     }
     polyline(f, fpr, tpr, m, "stroke=\"#1f77b4\" stroke-width=\"2\"");
-    if (svg_end(f, path, err, errlen) < 0) goto done;
+    if (svg_end(&pf, f, err, errlen) < 0) goto done;
 
     /* precision-recall */
     m = mg_pr_points(d->s, d->y, d->asc, n, fpr, tpr, thr); /* fpr = precision, tpr = recall */
     double ap = mg_average_precision(d->s, d->y, NULL, d->asc, n), prev = 0;
     for (size_t i = 0; i < n; i++) prev += d->y[i];
     prev /= (double)n;
-    if (!(f = open_plot(dir, "pr.svg", path, sizeof path, err, errlen))) goto done;
+    if (!(f = open_plot(&pf, dir, "pr.svg", err, errlen))) goto done;
     snprintf(title, sizeof title, "Precision-recall curve (AP %.3f)", ap);
     svg_begin(f, title, "recall (sensitivity)", "precision (positive predictive value)");
     fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\" stroke-dasharray=\"4 4\"/>\n",
@@ -210,21 +227,21 @@ int mg_plot_write_all(const char *dir, const mg_plot_data *d, char *err, size_t 
     fprintf(f, "<polyline fill=\"none\" stroke=\"#d62728\" stroke-width=\"2\" points=\"%.2f,%.2f", px(0), py(m ? fpr[0] : 1));
     for (size_t i = 0; i < m; i++) fprintf(f, " %.2f,%.2f %.2f,%.2f", px(i ? tpr[i - 1] : 0), py(fpr[i]), px(tpr[i]), py(fpr[i]));
     fprintf(f, "\"/>\n");
-    if (svg_end(f, path, err, errlen) < 0) goto done;
+    if (svg_end(&pf, f, err, errlen) < 0) goto done;
 
     /* calibration */
     if (d->probabilities) {
         int M = d->bins;
         double *mc = malloc(3 * (size_t)M * sizeof *mc);
-        if (!mc) { snprintf(err, errlen, "out of memory"); goto done; }
+        if (!mc) { mg_seterr(err, errlen, "out of memory"); goto done; }
         mg_calibration_bins(d->s, d->y, n, M, mc, mc + M, mc + 2 * M);
-        if (!(f = open_plot(dir, "calibration.svg", path, sizeof path, err, errlen))) { free(mc); goto done; }
+        if (!(f = open_plot(&pf, dir, "calibration.svg", err, errlen))) { free(mc); goto done; }
         snprintf(title, sizeof title, "Calibration (%d equal-width bins)", M);
         svg_begin(f, title, "mean predicted probability", "observed fraction of positives");
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\" stroke-dasharray=\"4 4\"/>\n",
                 px(0), py(0), px(1), py(1));
         double *xs = calloc((size_t)M * 2, sizeof *xs);
-        if (!xs) { free(mc); fclose(f); snprintf(err, errlen, "out of memory"); goto done; }
+        if (!xs) { free(mc); mg_seterr(err, errlen, "out of memory"); goto done; }
         size_t k = 0;
         for (int b = 0; b < M; b++)
             if (mc[2 * M + b] > 0) { xs[k] = mc[b]; xs[M + k] = mc[M + b]; k++; }
@@ -232,10 +249,16 @@ int mg_plot_write_all(const char *dir, const mg_plot_data *d, char *err, size_t 
         for (size_t i = 0; i < k; i++)
             fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3\" fill=\"#2ca02c\"/>\n", px(xs[i]), py(xs[M + i]));
         free(xs); free(mc);
-        if (svg_end(f, path, err, errlen) < 0) goto done;
+        if (svg_end(&pf, f, err, errlen) < 0) goto done;
     }
     rc = 0;
 done:
+    mg_ofile_abort(pf.cur);
+    char e[256];
+    if (mg_ofile_group_close(pf.g, rc == 0, e, sizeof e) < 0 && rc == 0) {
+        mg_seterr(err, errlen, "%s: %s", dir, e);
+        rc = -1;
+    }
     free(buf); free(res);
     return rc;
 }

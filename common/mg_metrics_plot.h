@@ -4,8 +4,11 @@
 #ifndef MG_METRICS_PLOT_H
 #define MG_METRICS_PLOT_H
 
+#include "mg_err.h"
+
 #include <stddef.h>
 #include <stdint.h>
+#include "mg_pool.h"
 
 typedef struct {
     const double *s;        /* scores, k columns of n (column-major) */
@@ -18,7 +21,7 @@ typedef struct {
     int bins;               /* calibration bins */
     int boot_b;             /* bootstrap replicates for the ROC band (0: none) */
     uint64_t seed;
-    int threads;
+    mg_pool *pool;          /* bootstrap workers (NULL: the caller) */
     double alpha;
 } mg_plot_data;
 
@@ -26,6 +29,6 @@ typedef struct {
  *  DIR/calibration.svg, creating DIR if needed. With k > 1 the ROC and PR
  *  plots hold one one-vs-rest curve per class, with a legend (no band).
  *  0, or -1 with a reason in err. */
-int mg_plot_write_all(const char *dir, const mg_plot_data *d, char *err, size_t errlen);
+MG_MUST_CHECK int mg_plot_write_all(const char *dir, const mg_plot_data *d, char *err, size_t errlen);
 
 #endif

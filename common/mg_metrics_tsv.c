@@ -4,8 +4,8 @@
 #include "mg_stream.h"
 #include "mg_tensor.h"
 
+#include "mg_err.h"
 #include <jansson.h>
-#include <pthread.h>
 
 #include <errno.h>
 #include <float.h>
@@ -16,10 +16,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static int slurp(const char *path, char **buf, size_t *len, char *err, size_t errlen)
+static int slurp(const char *path, const char *src, char **buf, size_t *len, char *err, size_t errlen)
 {
     FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-    if (!f) { snprintf(err, errlen, "%s", strerror(errno)); return -1; }
+    if (!f) { mg_seterr_at(err, errlen, src, 0, "%s", strerror(errno)); return -1; }
     size_t cap = 1 << 16, n = 0;
     struct stat st;
     if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
@@ -38,7 +38,7 @@ static int slurp(const char *path, char **buf, size_t *len, char *err, size_t er
         if (r == 0) break;
     }
     if (ferror(f)) {
-        snprintf(err, errlen, "read error: %s", strerror(errno));
+        mg_seterr_at(err, errlen, src, 0, "read error: %s", strerror(errno));
         free(b);
         if (f != stdin) fclose(f);
         return -1;
@@ -50,7 +50,7 @@ static int slurp(const char *path, char **buf, size_t *len, char *err, size_t er
 nomem:
     free(b);
     if (f != stdin) fclose(f);
-    snprintf(err, errlen, "out of memory");
+    mg_seterr_at(err, errlen, src, 0, "out of memory");
     return -1;
 }
 
@@ -91,7 +91,7 @@ static int split(char *line, char **out, int max)
     return n;
 }
 
-static int parse_table(mg_tsv *t, int threads, char *err, size_t errlen);
+static int parse_table(mg_tsv *t, mg_pool *pool, const char *src, char *err, size_t errlen);
 
 /* Append s to the growing text, tabs and line breaks turned into spaces. */
 static int put_field(char **out, size_t *len, size_t *cap, const char *s, char sep)
@@ -115,7 +115,7 @@ static int put_field(char **out, size_t *len, size_t *cap, const char *s, char s
 /* JSON Lines (one object per line, as report and VQA outputs often are) as a
  * table: the keys of the first object are the columns; strings as they are
  * (tabs and line breaks become spaces), numbers, booleans (1/0), null (""). */
-static int jsonl_to_table(mg_tsv *t, char *err, size_t errlen)
+static int jsonl_to_table(mg_tsv *t, const char *src, char *err, size_t errlen)
 {
     char *out = NULL, **keys = NULL, num[64];
     size_t len = 0, cap = 0, nk = 0, lineno = 0, pos = 0;
@@ -132,7 +132,7 @@ static int jsonl_to_table(mg_tsv *t, char *err, size_t errlen)
         json_error_t je;
         json_t *o = json_loadb(s, l, JSON_REJECT_DUPLICATES, &je);
         if (!o || !json_is_object(o)) {
-            snprintf(err, errlen, "line %zu: not a JSON object%s%s", lineno, o ? "" : ": ", o ? "" : je.text);
+            mg_seterr_at(err, errlen, src, (long)lineno, "not a JSON object%s%s", o ? "" : ": ", o ? "" : je.text);
             json_decref(o);
             goto done;
         }
@@ -140,20 +140,20 @@ static int jsonl_to_table(mg_tsv *t, char *err, size_t errlen)
             first = o;
             nk = json_object_size(o);
             keys = calloc(nk ? nk : 1, sizeof *keys);
-            if (!keys) { snprintf(err, errlen, "out of memory"); goto done; }
+            if (!keys) { mg_seterr_at(err, errlen, src, 0, "out of memory"); goto done; }
             const char *key;
             json_t *v;
             size_t i = 0;
             json_object_foreach(o, key, v) keys[i++] = (char *)key;
             for (i = 0; i < nk; i++)
                 if (put_field(&out, &len, &cap, keys[i], i + 1 < nk ? '\t' : '\n') < 0) goto nomem;
-            if (!nk) { snprintf(err, errlen, "line %zu: empty object", lineno); goto done; }
+            if (!nk) { mg_seterr_at(err, errlen, src, (long)lineno, "empty object"); goto done; }
         }
         for (size_t i = 0; i < nk; i++) {
             json_t *v = json_object_get(o, keys[i]);
             const char *txt;
             if (!v) {
-                snprintf(err, errlen, "line %zu: no key \"%s\"", lineno, keys[i]);
+                mg_seterr_at(err, errlen, src, (long)lineno, "no key \"%s\"", keys[i]);
                 if (o != first) json_decref(o);
                 goto done;
             }
@@ -163,7 +163,7 @@ static int jsonl_to_table(mg_tsv *t, char *err, size_t errlen)
             else if (json_is_boolean(v)) txt = json_is_true(v) ? "1" : "0";
             else if (json_is_null(v)) txt = "";
             else {
-                snprintf(err, errlen, "line %zu: key \"%s\" is not a string, number, boolean or null", lineno, keys[i]);
+                mg_seterr_at(err, errlen, src, (long)lineno, "key \"%s\" is not a string, number, boolean or null", keys[i]);
                 if (o != first) json_decref(o);
                 goto done;
             }
@@ -171,7 +171,7 @@ static int jsonl_to_table(mg_tsv *t, char *err, size_t errlen)
         }
         if (o != first) json_decref(o);
     }
-    if (!first) { snprintf(err, errlen, "empty table (no JSON object)"); goto done; }
+    if (!first) { mg_seterr_at(err, errlen, src, 0, "empty table (no JSON object)"); goto done; }
     free(t->buf);
     t->buf = out;
     t->len = len;
@@ -180,7 +180,7 @@ static int jsonl_to_table(mg_tsv *t, char *err, size_t errlen)
     rc = 0;
     goto done;
 nomem:
-    snprintf(err, errlen, "out of memory");
+    mg_seterr_at(err, errlen, src, 0, "out of memory");
 done:
     free(out); free(keys);
     json_decref(first);
@@ -246,7 +246,7 @@ static int fmt_exact(char *dst, double x)
 /* A stream of prediction records as a table: id, the scores of tensor
  * "pred" ([] or [C]; columns named by the "classes" metadata, else pred or
  * pred0..), then the other metadata keys of the first record. */
-static int stream_to_table(mg_tsv *t, char *err, size_t errlen)
+static int stream_to_table(mg_tsv *t, const char *src, char *err, size_t errlen)
 {
     mg_reader *rd = mg_reader_open_mem(t->buf, t->len, err, errlen);
     mg_record *rec = mg_record_init();
@@ -254,16 +254,16 @@ static int stream_to_table(mg_tsv *t, char *err, size_t errlen)
     size_t olen = 0, ocap = 0;
     int rc = -1, C = -1, nmeta = 0, ncol = 0;
     size_t rows = 0;
-    if (!rd || !rec) { if (rd && !rec) snprintf(err, errlen, "out of memory"); goto done; }
+    if (!rd || !rec) { if (rd && !rec) mg_seterr_at(err, errlen, src, 0, "out of memory"); goto done; }
     int st;
     while ((st = mg_reader_next(rd, rec)) == 1) {
         mg_tensor *pt = mg_record_find_tensor(rec, "pred");
         const char *id = mg_record_get_meta(rec, "id");
-        if (!id) { snprintf(err, errlen, "record %zu: no id metadata", rows + 1); goto done; }
+        if (!id) { mg_seterr_at(err, errlen, src, 0, "record %zu: no id metadata", rows + 1); goto done; }
         /* scores from the "pred" tensor, or only from metadata (no tensor) */
         int64_t m = pt ? mg_tensor_numel(pt) : 0;
         if (pt && (pt->ndim > 1 || m < 1 || m > 100000)) {
-            snprintf(err, errlen, "record %zu: pred tensor must be a scalar or a vector", rows + 1);
+            mg_seterr_at(err, errlen, src, 0, "record %zu: pred tensor must be a scalar or a vector", rows + 1);
             goto done;
         }
         if (C < 0) {
@@ -278,7 +278,7 @@ static int stream_to_table(mg_tsv *t, char *err, size_t errlen)
             size_t need = 16 + (cl ? strlen(cl) : 0) + (size_t)C * 24;
             for (int k = 0; k < rec->n_meta; k++) need += strlen(rec->meta[k].key) + 1;
             nbuf = malloc(need);
-            if (!names || !nbuf) { snprintf(err, errlen, "out of memory"); goto done; }
+            if (!names || !nbuf) { mg_seterr_at(err, errlen, src, 0, "out of memory"); goto done; }
             char *q = nbuf;
             names[0] = q; q += sprintf(q, "id") + 1;
             if (cl && C > 0) {
@@ -291,7 +291,7 @@ static int stream_to_table(mg_tsv *t, char *err, size_t errlen)
                     if (e) *e = 0;
                     names[1 + k] = tok;
                 }
-                if (k != C) { snprintf(err, errlen, "record 1: %d classes for %d scores", k, C); goto done; }
+                if (k != C) { mg_seterr_at(err, errlen, src, 0, "record 1: %d classes for %d scores", k, C); goto done; }
             } else
                 for (int k = 0; k < C; k++) {
                     names[1 + k] = q;
@@ -304,24 +304,24 @@ static int stream_to_table(mg_tsv *t, char *err, size_t errlen)
                     q += sprintf(q, "%s", rec->meta[k].key) + 1;
                 }
         } else if (m != C) {
-            snprintf(err, errlen, "record %zu: %lld pred scores, the first record had %d", rows + 1, (long long)m, C);
+            mg_seterr_at(err, errlen, src, 0, "record %zu: %lld pred scores, the first record had %d", rows + 1, (long long)m, C);
             goto done;
         }
         /* append the row as TSV text */
         size_t need = olen + strlen(id) + 2 + (size_t)C * 40;
         for (int k = 1 + C; k < ncol; k++) {
             const char *v = mg_record_get_meta(rec, names[k]);
-            if (!v) { snprintf(err, errlen, "record %zu: no %s metadata", rows + 1, names[k]); goto done; }
+            if (!v) { mg_seterr_at(err, errlen, src, 0, "record %zu: no %s metadata", rows + 1, names[k]); goto done; }
             need += strlen(v) + 1;
         }
         if (need + 1 > ocap) {
             size_t nc = ocap ? ocap : 1 << 16;
             while (nc < need + 1) nc *= 2;
             char *no = realloc(out, nc);
-            if (!no) { snprintf(err, errlen, "out of memory"); goto done; }
+            if (!no) { mg_seterr_at(err, errlen, src, 0, "out of memory"); goto done; }
             out = no; ocap = nc;
         }
-        if (strpbrk(id, "\t\n")) { snprintf(err, errlen, "record %zu: id contains a tab or newline", rows + 1); goto done; }
+        if (strpbrk(id, "\t\n")) { mg_seterr_at(err, errlen, src, 0, "record %zu: id contains a tab or newline", rows + 1); goto done; }
         olen += (size_t)sprintf(out + olen, "%s", id);
         for (int64_t k = 0; k < m; k++) {
             out[olen++] = '\t';
@@ -331,14 +331,14 @@ static int stream_to_table(mg_tsv *t, char *err, size_t errlen)
         out[olen++] = '\n';
         rows++;
     }
-    if (st < 0) { snprintf(err, errlen, "%s", mg_reader_error(rd)); goto done; }
-    if (rows == 0) { snprintf(err, errlen, "no records"); goto done; }
+    if (st < 0) { mg_seterr_at(err, errlen, src, 0, "%s", mg_reader_error(rd)); goto done; }
+    if (rows == 0) { mg_seterr_at(err, errlen, src, 0, "no records"); goto done; }
     /* rebuild t from the text */
     {
         size_t hl = 0;
         for (int k = 0; k < ncol; k++) hl += strlen(names[k]) + 1;
         char *txt = malloc(hl + olen + 1);
-        if (!txt) { snprintf(err, errlen, "out of memory"); goto done; }
+        if (!txt) { mg_seterr_at(err, errlen, src, 0, "out of memory"); goto done; }
         char *q = txt;
         for (int k = 0; k < ncol; k++) q += sprintf(q, "%s%c", names[k], k + 1 < ncol ? '\t' : '\n');
         memcpy(q, out, olen);
@@ -355,42 +355,44 @@ done:
     return rc;
 }
 
-int mg_tsv_read_mt(const char *path, int threads, mg_tsv *t, char *err, size_t errlen)
+int mg_tsv_read_mt(const char *path, mg_pool *pool, mg_tsv *t, char *err, size_t errlen)
 {
     memset(t, 0, sizeof *t);
-    if (slurp(path, &t->buf, &t->len, err, errlen) < 0) return -1;
-    return parse_table(t, threads, err, errlen);
+    const char *src = strcmp(path, "-") ? path : "(stdin)";
+    if (slurp(path, src, &t->buf, &t->len, err, errlen) < 0) return -1;
+    return parse_table(t, pool, src, err, errlen);
 }
 
 int mg_tsv_read(const char *path, mg_tsv *t, char *err, size_t errlen)
 {
-    return mg_tsv_read_mt(path, 1, t, err, errlen);
+    return mg_tsv_read_mt(path, NULL, t, err, errlen);
 }
 
 int mg_tsv_parse_mem(const void *data, size_t len, mg_tsv *t, char *err, size_t errlen)
 {
     memset(t, 0, sizeof *t);
     t->buf = malloc(len + 1);
-    if (!t->buf) { snprintf(err, errlen, "out of memory"); return -1; }
+    if (!t->buf) { mg_seterr(err, errlen, "out of memory"); return -1; }
     memcpy(t->buf, data, len);
     t->buf[len] = 0;
     t->len = len;
-    return parse_table(t, 1, err, errlen);
+    return parse_table(t, NULL, NULL, err, errlen);
 }
 
-/* Run fn on parts 0..nparts-1 of ctx (ctxsize bytes each), part 0 on the
- * calling thread; a part whose thread cannot start runs here too. */
-static void run_parts(int nparts, void *(*fn)(void *), void *ctx, size_t ctxsize)
+typedef struct { void *(*fn)(void *); char *ctx; size_t ctxsize; } parts_job;
+
+static void part_task(void *arg, int task, int worker)
 {
-    pthread_t tid[MG_TSV_MAX_THREADS];
-    int ok[MG_TSV_MAX_THREADS] = { 0 };
-    for (int k = 1; k < nparts; k++)
-        ok[k] = pthread_create(&tid[k], NULL, fn, (char *)ctx + (size_t)k * ctxsize) == 0;
-    fn(ctx);
-    for (int k = 1; k < nparts; k++) {
-        if (ok[k]) pthread_join(tid[k], NULL);
-        else fn((char *)ctx + (size_t)k * ctxsize);
-    }
+    (void)worker;
+    parts_job *j = arg;
+    j->fn(j->ctx + (size_t)task * j->ctxsize);
+}
+
+/* Run fn on parts 0..nparts-1 of ctx (ctxsize bytes each) on the pool. */
+static void run_parts(mg_pool *pool, int nparts, void *(*fn)(void *), void *ctx, size_t ctxsize)
+{
+    parts_job j = { fn, ctx, ctxsize };
+    mg_pool_for(pool, nparts, part_task, &j);
 }
 
 static int clamp_threads(int threads)
@@ -461,36 +463,36 @@ static void *split_part(void *v)
 /* Split t->buf (t->len bytes, NUL-terminated) into the table. The body is cut
  * into parts at line boundaries, counted, then split in place, each part on
  * its own thread; the result does not depend on the number of parts. */
-static int parse_table(mg_tsv *t, int threads, char *err, size_t errlen)
+static int parse_table(mg_tsv *t, mg_pool *pool, const char *src, char *err, size_t errlen)
 {
     static const unsigned char magic[8] = { 0x89, 'M', 'G', 'T', '\r', '\n', 0x1a, '\n' };
-    if (t->len >= 8 && !memcmp(t->buf, magic, 8) && stream_to_table(t, err, errlen) < 0) return -1;
-    if (t->len > 0 && t->buf[0] == '{' && jsonl_to_table(t, err, errlen) < 0) return -1;
-    if (memchr(t->buf, 0, t->len)) { snprintf(err, errlen, "binary data (NUL byte), not a TSV table"); return -1; }
+    if (t->len >= 8 && !memcmp(t->buf, magic, 8) && stream_to_table(t, src, err, errlen) < 0) return -1;
+    if (t->len > 0 && t->buf[0] == '{' && jsonl_to_table(t, src, err, errlen) < 0) return -1;
+    if (memchr(t->buf, 0, t->len)) { mg_seterr_at(err, errlen, src, 0, "binary data (NUL byte), not a TSV table"); return -1; }
     size_t pos = 0, lineno = 0;
     char *line;
     while ((line = next_line(t->buf, t->len, &pos))) {
         lineno++;
         if (line[0] && line[0] != '#') break;
     }
-    if (!line) { snprintf(err, errlen, "empty table (no header line)"); return -1; }
+    if (!line) { mg_seterr_at(err, errlen, src, 0, "empty table (no header line)"); return -1; }
     int nc = 1;
     for (char *p = line; *p; p++) nc += *p == '\t';
     t->colname = malloc((size_t)nc * sizeof *t->colname);
-    if (!t->colname) { snprintf(err, errlen, "out of memory"); return -1; }
+    if (!t->colname) { mg_seterr_at(err, errlen, src, 0, "out of memory"); return -1; }
     t->ncol = split(line, t->colname, nc);
     for (int c = 0; c < nc; c++) {
-        if (!t->colname[c][0]) { snprintf(err, errlen, "line %zu: empty column name", lineno); return -1; }
+        if (!t->colname[c][0]) { mg_seterr_at(err, errlen, src, (long)lineno, "empty column name"); return -1; }
         for (int d = 0; d < c; d++)
             if (!strcmp(t->colname[c], t->colname[d])) {
-                snprintf(err, errlen, "line %zu: duplicated column '%s'", lineno, t->colname[c]);
+                mg_seterr_at(err, errlen, src, (long)lineno, "duplicated column '%s'", t->colname[c]);
                 return -1;
             }
     }
     /* parts of at least 1 MB, cut after a newline */
     char *body = t->buf + pos, *bend = t->buf + t->len;
     size_t blen = (size_t)(bend - body);
-    int np = clamp_threads(threads);
+    int np = clamp_threads(mg_pool_threads(pool));
     while (np > 1 && blen / (size_t)np < (1u << 20)) np--;
     tsv_part part[MG_TSV_MAX_THREADS];
     memset(part, 0, sizeof part);
@@ -506,17 +508,17 @@ static int parse_table(mg_tsv *t, int threads, char *err, size_t errlen)
         part[k].end = cut = e;
         part[k].ncol = nc;
     }
-    run_parts(np, count_part, part, sizeof *part);
+    run_parts(pool, np, count_part, part, sizeof *part);
     size_t rows = 0;
     for (int k = 0; k < np; k++) rows += part[k].rows;
-    if (rows == 0) { snprintf(err, errlen, "no data rows"); return -1; }
+    if (rows == 0) { mg_seterr_at(err, errlen, src, 0, "no data rows"); return -1; }
     t->cell = malloc(rows * (size_t)nc * sizeof *t->cell);
-    if (!t->cell) { snprintf(err, errlen, "out of memory"); return -1; }
+    if (!t->cell) { mg_seterr_at(err, errlen, src, 0, "out of memory"); return -1; }
     for (size_t k = 0, r = 0; k < (size_t)np; r += part[k].rows, k++) part[k].cell = t->cell + r * (size_t)nc;
-    run_parts(np, split_part, part, sizeof *part);
+    run_parts(pool, np, split_part, part, sizeof *part);
     for (int k = 0; k < np; k++) {
         if (part[k].bad_line) {
-            snprintf(err, errlen, "line %zu: %d fields, header has %d", lineno + part[k].bad_line,
+            mg_seterr_at(err, errlen, src, (long)(lineno + part[k].bad_line), "%d fields, header has %d",
                      part[k].bad_fields, nc);
             return -1;
         }
@@ -627,15 +629,15 @@ static void *num_worker(void *v)
     return NULL;
 }
 
-size_t mg_tsv_numbers(const mg_tsv *t, int c, const size_t *rows, size_t n, double *out, int threads)
+size_t mg_tsv_numbers(const mg_tsv *t, int c, const size_t *rows, size_t n, double *out, mg_pool *pool)
 {
-    int np = clamp_threads(threads);
+    int np = clamp_threads(mg_pool_threads(pool));
     while (np > 1 && n / (size_t)np < 65536) np--;
     num_part part[MG_TSV_MAX_THREADS];
     for (int k = 0; k < np; k++)
         part[k] = (num_part){ t, c, rows, n / (size_t)np * (size_t)k,
                               k + 1 < np ? n / (size_t)np * (size_t)(k + 1) : n, SIZE_MAX, out };
-    run_parts(np, num_worker, part, sizeof *part);
+    run_parts(pool, np, num_worker, part, sizeof *part);
     for (int k = 0; k < np; k++) if (part[k].bad != SIZE_MAX) return part[k].bad;
     return n;
 }
@@ -660,7 +662,7 @@ static uint64_t hash_str(const char *s)
     return h;
 }
 
-static int bucket_pass(const mg_tsv *a, int ida, const mg_tsv *b, int idb, int threads,
+static int bucket_pass(const mg_tsv *a, int ida, const mg_tsv *b, int idb, mg_pool *pool,
                        ssize_t *match, size_t *dup_a, size_t *dup_b);
 
 typedef struct {
@@ -687,7 +689,7 @@ static void *verify_worker(void *v)
     return NULL;
 }
 
-int mg_tsv_join(const mg_tsv *a, int ida, const mg_tsv *b, int idb, int threads,
+int mg_tsv_join(const mg_tsv *a, int ida, const mg_tsv *b, int idb, mg_pool *pool,
                 ssize_t *match, size_t *a_only, size_t *b_only,
                 const char **first_a_only, const char **first_b_only,
                 char *dup_side, char *err, size_t errlen)
@@ -703,7 +705,7 @@ int mg_tsv_join(const mg_tsv *a, int ida, const mg_tsv *b, int idb, int threads,
         size_t r = 0;
         while (r < a->nrow && !strcmp(mg_tsv_cell(a, r, ida), mg_tsv_cell(b, r, idb))) r++;
         if (r == a->nrow) {
-            rc = mg_tsv_unique_mt(a, ida, threads, err, errlen);
+            rc = mg_tsv_unique_mt(a, ida, pool, err, errlen);
             if (rc == -2) *dup_side = 'a';
             if (rc == 0) for (r = 0; r < a->nrow; r++) match[r] = (ssize_t)r;
             return rc;
@@ -713,19 +715,19 @@ int mg_tsv_join(const mg_tsv *a, int ida, const mg_tsv *b, int idb, int threads,
      * pair's ids compared in a pass in row order. */
     if (a->nrow >= UINT32_MAX || b->nrow >= UINT32_MAX) return -1;
     size_t dup_a, dup_b;
-    if (bucket_pass(a, ida, b, idb, threads, match, &dup_a, &dup_b) < 0) return -1;
+    if (bucket_pass(a, ida, b, idb, pool, match, &dup_a, &dup_b) < 0) return -1;
     if (dup_a != SIZE_MAX || dup_b != SIZE_MAX) {
         *dup_side = dup_a != SIZE_MAX ? 'a' : 'b';
-        snprintf(err, errlen, "duplicated id '%s'", dup_a != SIZE_MAX ? mg_tsv_cell(a, dup_a, ida) : mg_tsv_cell(b, dup_b, idb));
+        mg_seterr(err, errlen, "duplicated id '%s'", dup_a != SIZE_MAX ? mg_tsv_cell(a, dup_a, ida) : mg_tsv_cell(b, dup_b, idb));
         return -2;
     }
-    int np = clamp_threads(threads);
+    int np = clamp_threads(mg_pool_threads(pool));
     while (np > 1 && a->nrow / (size_t)np < 65536) np--;
     verify_part vp[MG_TSV_MAX_THREADS];
     for (int k = 0; k < np; k++)
         vp[k] = (verify_part){ a, b, ida, idb, a->nrow / (size_t)np * (size_t)k,
                                k + 1 < np ? a->nrow / (size_t)np * (size_t)(k + 1) : a->nrow, match };
-    run_parts(np, verify_worker, vp, sizeof *vp);
+    run_parts(pool, np, verify_worker, vp, sizeof *vp);
     rc = 0;
     used = calloc(b->nrow ? b->nrow : 1, 1);
     if (!used) { rc = -1; goto done; }
@@ -784,10 +786,10 @@ static void *part_scatter(void *v)
     return NULL;
 }
 
-static int partition_ids(const mg_tsv *t, int col, int bits, int threads, idparts *ip)
+static int partition_ids(const mg_tsv *t, int col, int bits, mg_pool *pool, idparts *ip)
 {
     size_t n = t->nrow, nb = (size_t)1 << bits;
-    int np = clamp_threads(threads);
+    int np = clamp_threads(mg_pool_threads(pool));
     while (np > 1 && n / (size_t)np < 65536) np--;
     size_t *cnt = calloc((size_t)np * nb, sizeof *cnt);
     ip->ent = malloc((n ? n : 1) * sizeof *ip->ent);
@@ -799,7 +801,7 @@ static int partition_ids(const mg_tsv *t, int col, int bits, int threads, idpart
         part[k] = (part_job){ t, col, 63 - bits, n / (size_t)np * (size_t)k,
                               k + 1 < np ? n / (size_t)np * (size_t)(k + 1) : n,
                               ip->ent, cnt + (size_t)k * nb };
-    run_parts(np, part_count, part, sizeof *part);
+    run_parts(pool, np, part_count, part, sizeof *part);
     /* offsets: bucket-major, part-minor, so each bucket keeps row order */
     size_t off = 0;
     for (size_t b = 0; b < nb; b++) {
@@ -807,7 +809,7 @@ static int partition_ids(const mg_tsv *t, int col, int bits, int threads, idpart
         for (int k = 0; k < np; k++) { size_t c = cnt[(size_t)k * nb + b]; cnt[(size_t)k * nb + b] = off; off += c; }
     }
     ip->bstart[nb] = off;
-    run_parts(np, part_scatter, part, sizeof *part);
+    run_parts(pool, np, part_scatter, part, sizeof *part);
     rc = 0;
 done:
     free(cnt);
@@ -901,7 +903,7 @@ static void *bucket_worker(void *v)
 }
 
 /* Partition a (and b), then run the buckets on threads. 0, or -1 (memory). */
-static int bucket_pass(const mg_tsv *a, int ida, const mg_tsv *b, int idb, int threads,
+static int bucket_pass(const mg_tsv *a, int ida, const mg_tsv *b, int idb, mg_pool *pool,
                        ssize_t *match, size_t *dup_a, size_t *dup_b)
 {
     size_t n = a->nrow;
@@ -910,16 +912,16 @@ static int bucket_pass(const mg_tsv *a, int ida, const mg_tsv *b, int idb, int t
     while (bits < 20 && (n >> bits) > 32768) bits++;
     size_t nb = (size_t)1 << bits;
     idparts pa = { NULL, NULL }, pb = { NULL, NULL };
-    int rc = -1, np = clamp_threads(threads);
+    int rc = -1, np = clamp_threads(mg_pool_threads(pool));
     while (np > 1 && n / (size_t)np < 65536) np--;
-    if (partition_ids(a, ida, bits, threads, &pa) < 0) goto done;
-    if (b && partition_ids(b, idb, bits, threads, &pb) < 0) goto done;
+    if (partition_ids(a, ida, bits, pool, &pa) < 0) goto done;
+    if (b && partition_ids(b, idb, bits, pool, &pb) < 0) goto done;
     bucket_job part[MG_TSV_MAX_THREADS];
     for (int k = 0; k < np; k++)
         part[k] = (bucket_job){ a, b, ida, idb, &pa, &pb, nb / (size_t)np * (size_t)k,
                                 k + 1 < np ? nb / (size_t)np * (size_t)(k + 1) : nb,
                                 match, SIZE_MAX, SIZE_MAX, 0 };
-    run_parts(np, bucket_worker, part, sizeof *part);
+    run_parts(pool, np, bucket_worker, part, sizeof *part);
     *dup_a = *dup_b = SIZE_MAX;
     for (int k = 0; k < np; k++) {
         if (part[k].nomem) goto done;
@@ -932,19 +934,19 @@ done:
     return rc;
 }
 
-int mg_tsv_unique_mt(const mg_tsv *t, int col, int threads, char *err, size_t errlen)
+int mg_tsv_unique_mt(const mg_tsv *t, int col, mg_pool *pool, char *err, size_t errlen)
 {
     if (t->nrow >= UINT32_MAX) return -1;
     size_t dup, unused;
-    if (bucket_pass(t, col, NULL, 0, threads, NULL, &dup, &unused) < 0) return -1;
+    if (bucket_pass(t, col, NULL, 0, pool, NULL, &dup, &unused) < 0) return -1;
     if (dup == SIZE_MAX) return 0;
-    snprintf(err, errlen, "duplicated id '%s'", mg_tsv_cell(t, dup, col));
+    mg_seterr(err, errlen, "duplicated id '%s'", mg_tsv_cell(t, dup, col));
     return -2;
 }
 
 int mg_tsv_unique(const mg_tsv *t, int col, char *err, size_t errlen)
 {
-    return mg_tsv_unique_mt(t, col, 1, err, errlen);
+    return mg_tsv_unique_mt(t, col, NULL, err, errlen);
 }
 
 static int cmp_idgroup(const void *x, const void *y)

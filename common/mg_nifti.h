@@ -10,6 +10,8 @@
 #ifndef MG_NIFTI_H
 #define MG_NIFTI_H
 
+#include "mg_err.h"
+
 #include "mg_volume.h"
 
 typedef enum { MG_AFFINE_FALLBACK = 0, MG_AFFINE_QFORM = 1, MG_AFFINE_SFORM = 2 } mg_affine_source;
@@ -30,6 +32,6 @@ typedef struct {
 /** Read the whole volume. NULL and err on failure (unreadable, truncated,
  *  unsupported datatype, dimensions over MG_VOLUME_MAX_VOXELS, non-finite
  *  or zero voxel spacing). info may be NULL. */
-mg_volume *mg_nifti_read(const char *path, mg_nifti_info *info, char *err, size_t errlen);
+MG_MUST_CHECK mg_volume *mg_nifti_read(const char *path, mg_nifti_info *info, char *err, size_t errlen);
 
 #endif

@@ -4,7 +4,6 @@
 
 #include <cblas.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,54 +101,24 @@ void mg_nn_begin(const mg_nn_ctx *ctx)
     openblas_set_num_threads(ctx->threads > 0 ? ctx->threads : 1);
 }
 
-/* ---- a small fork-join pool: workers take task indices from a shared counter ---- */
-typedef struct {
-    void (*fn)(void *, int, int);
-    void *arg;
-    int ntasks;
-    int next;
-    pthread_mutex_t mu;
-} par_job;
-
-typedef struct { par_job *job; int worker; } par_worker;
-
-static void *par_main(void *p)
+int mg_nn_ctx_init(mg_nn_ctx *ctx, int threads)
 {
-    par_worker *w = p;
-    par_job *j = w->job;
-    for (;;) {
-        pthread_mutex_lock(&j->mu);
-        int t = j->next++;
-        pthread_mutex_unlock(&j->mu);
-        if (t >= j->ntasks) break;
-        j->fn(j->arg, t, w->worker);
-    }
-    return NULL;
+    ctx->threads = threads > 0 ? threads : 1;
+    ctx->pool = NULL;
+    if (ctx->threads > 1 && !(ctx->pool = mg_pool_create(ctx->threads))) return -1;
+    if (ctx->pool) ctx->threads = mg_pool_threads(ctx->pool);   /* all started, or fewer */
+    return 0;
+}
+
+void mg_nn_ctx_free(mg_nn_ctx *ctx)
+{
+    mg_pool_free(ctx->pool);
+    ctx->pool = NULL;
 }
 
 int mg_nn_parallel(const mg_nn_ctx *ctx, int ntasks, void (*fn)(void *, int, int), void *arg)
 {
-    int nt = ctx->threads < ntasks ? ctx->threads : ntasks;
-    if (nt <= 1) {
-        for (int t = 0; t < ntasks; t++) fn(arg, t, 0);
-        return 0;
-    }
-    par_job job = { fn, arg, ntasks, 0, PTHREAD_MUTEX_INITIALIZER };
-    pthread_t th[64];
-    par_worker ws[64];
-    if (nt > 64) nt = 64;
-    int started = 0, rc = 0;
-    for (int i = 1; i < nt; i++) {
-        ws[i].job = &job;
-        ws[i].worker = i;
-        if (pthread_create(&th[i], NULL, par_main, &ws[i]) != 0) { rc = -1; break; }
-        started = i;
-    }
-    ws[0].job = &job;
-    ws[0].worker = 0;
-    par_main(&ws[0]);
-    for (int i = 1; i <= started; i++) pthread_join(th[i], NULL);
-    return rc;
+    return mg_pool_for(ctx->pool, ntasks, fn, arg);
 }
 
 /* ---- GEMM ---- */

@@ -5,18 +5,25 @@
  * f32 one tile of rows at a time and multiply with OpenBLAS cblas_sgemm, so
  * accumulation is always fp32. Activations are plain float arrays.
  *
- * Threads: mg_nn_ctx.threads is used for OpenBLAS and for the kernels' own
- * loops (rows of norms and activations, blocks of attention).
+ * Threads: mg_nn_ctx.threads is used for OpenBLAS; the kernels' own loops
+ * (rows of norms and activations, blocks of attention) run on mg_nn_ctx.pool.
  */
 #ifndef MG_NN_H
 #define MG_NN_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "mg_pool.h"
 
 typedef struct {
     int threads;                 /* >= 1 */
+    mg_pool *pool;               /* threads workers; NULL runs loops on the caller */
 } mg_nn_ctx;
+
+/** threads workers and their pool (started once, reused by every kernel).
+ *  0, or -1 when the pool cannot be made. Release with mg_nn_ctx_free. */
+MG_MUST_CHECK int mg_nn_ctx_init(mg_nn_ctx *ctx, int threads);
+void mg_nn_ctx_free(mg_nn_ctx *ctx);
 
 /* A 2-D weight [rows, cols] in file dtype (an mg_st_dtype: F32, F16 or BF16). */
 typedef struct {
@@ -30,9 +37,8 @@ enum { MG_ACT_GELU_ERF = 1, MG_ACT_GELU_TANH, MG_ACT_QUICK_GELU, MG_ACT_SWIGLU }
 /** Set OpenBLAS threads from ctx (call once per forward). */
 void mg_nn_begin(const mg_nn_ctx *ctx);
 
-/** Run fn(arg, task, worker) for task in [0, ntasks) on up to ctx->threads
- *  threads (workers numbered from 0). Returns 0, or -1 if a thread could not
- *  be started (the tasks then run on the caller). */
+/** Run fn(arg, task, worker) for task in [0, ntasks) on ctx->pool (workers
+ *  numbered from 0, below ctx->threads). Returns 0. */
 int mg_nn_parallel(const mg_nn_ctx *ctx, int ntasks, void (*fn)(void *, int, int), void *arg);
 
 /** y[n, rows] = x[n, cols] · Wᵀ (+ bias[rows]); the nn.Linear convention,

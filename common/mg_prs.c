@@ -1,5 +1,6 @@
 /* mg_prs.c: scoring files, matching and plink2 --score arithmetic; see mg_prs.h. */
 #include "mg_prs.h"
+#include "mg_err.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -44,20 +45,6 @@ struct mg_scoreset {
     int *col_file;
     int n_cols;
 };
-
-static void set_err(mg_prs_err *e, const char *where, int64_t line, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void set_err(mg_prs_err *e, const char *where, int64_t line, const char *fmt, ...)
-{
-    if (!e) return;
-    if (!where) e->where[0] = 0;
-    else if (line > 0) snprintf(e->where, sizeof e->where, "%s:%lld", where, (long long)line);
-    else snprintf(e->where, sizeof e->where, "%s", where);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(e->what, sizeof e->what, fmt, ap);
-    va_end(ap);
-}
 
 mg_scoreset *mg_scoreset_init(void) { return calloc(1, sizeof(mg_scoreset)); }
 
@@ -183,7 +170,7 @@ static int col_index(char **f, int n, const char *name)
 static int is_true(const char *s) { return !strcmp(s, "True") || !strcmp(s, "true") || !strcmp(s, "1"); }
 
 static int read_plain(mg_scoreset *ss, mg_score_file *sf, htsFile *fp, kstring_t *ks,
-                      int effect, mg_prs_err *e)
+                      int effect, char *err, size_t errlen)
 {
     char **f = NULL;
     int m = 0, ret = -1, n, ncol;
@@ -192,7 +179,7 @@ static int read_plain(mg_scoreset *ss, mg_score_file *sf, htsFile *fp, kstring_t
     /* the first line is the header: plink2 header-read names the weights */
     n = split(ks->s, 1, &f, &m);
     if (n < 3) {
-        set_err(e, path, 1, "header has %d columns; need ID, allele and weight columns", n);
+        mg_seterr_at(err, errlen, path, 1, "header has %d columns; need ID, allele and weight columns", n);
         goto out;
     }
     ncol = n - 2;
@@ -203,13 +190,13 @@ static int read_plain(mg_scoreset *ss, mg_score_file *sf, htsFile *fp, kstring_t
     for (;;) {
         int r = hts_getline(fp, KS_SEP_LINE, ks);
         if (r == -1) break;
-        if (r < -1) { set_err(e, path, line, "read error"); goto out; }
+        if (r < -1) { mg_seterr_at(err, errlen, path, line, "read error"); goto out; }
         line++;
         if (ks->l == 0) continue;
         n = split(ks->s, 1, &f, &m);
         if (n == 0) continue;
         if (n != ncol + 2) {
-            set_err(e, path, line, "%d columns, header has %d", n, ncol + 2);
+            mg_seterr_at(err, errlen, path, line, "%d columns, header has %d", n, ncol + 2);
             goto out;
         }
         score_row *row = new_row(ss, ncol);
@@ -220,16 +207,16 @@ static int read_plain(mg_scoreset *ss, mg_score_file *sf, htsFile *fp, kstring_t
         if (!(row->id = strdup(f[0])) || !(row->ea = strdup(f[1]))) goto oom;
         for (int i = 0; i < ncol; i++)
             if (parse_weight(f[2 + i], &ss->w[row->w_off + i]) < 0) {
-                set_err(e, path, line, "weight '%s' is not a number", f[2 + i]);
+                mg_seterr_at(err, errlen, path, line, "weight '%s' is not a number", f[2 + i]);
                 goto out;
             }
         sf->n_rows++;
     }
-    if (sf->n_rows == 0) { set_err(e, path, 0, "no scoring rows"); goto out; }
+    if (sf->n_rows == 0) { mg_seterr_at(err, errlen, path, 0, "no scoring rows"); goto out; }
     ret = 0;
     goto out;
 oom:
-    set_err(e, path, line, "out of memory");
+    mg_seterr_at(err, errlen, path, line, "out of memory");
 out:
     free(f);
     return ret;
@@ -241,7 +228,7 @@ out:
  * other_allele comes from hm_inferOtherAllele, a multi-valued one ("A/C")
  * becomes unknown, non-ACGT effect alleles (HLA P/N) are dropped. */
 static int read_pgs(mg_scoreset *ss, mg_score_file *sf, htsFile *fp, kstring_t *ks,
-                    mg_prs_err *e)
+                    char *err, size_t errlen)
 {
     char **f = NULL;
     int m = 0, ret = -1, n = 0;
@@ -253,7 +240,7 @@ static int read_pgs(mg_scoreset *ss, mg_score_file *sf, htsFile *fp, kstring_t *
     for (;;) {
         if (!have) {
             int r = hts_getline(fp, KS_SEP_LINE, ks);
-            if (r < 0) { set_err(e, path, line, "no column header line"); goto out; }
+            if (r < 0) { mg_seterr_at(err, errlen, path, line, "no column header line"); goto out; }
         }
         have = 0;
         line++;
@@ -278,9 +265,9 @@ static int read_pgs(mg_scoreset *ss, mg_score_file *sf, htsFile *fp, kstring_t *
             if (!(*dst = strdup(eq + 1))) goto oom;
         }
     }
-    if (!sf->format_version) { set_err(e, path, 0, "no #format_version in the header"); goto out; }
+    if (!sf->format_version) { mg_seterr_at(err, errlen, path, 0, "no #format_version in the header"); goto out; }
     if (strcmp(sf->format_version, "2.0") != 0) {
-        set_err(e, path, fv_line, "unknown format_version '%s' (2.0 is supported)", sf->format_version);
+        mg_seterr_at(err, errlen, path, fv_line, "unknown format_version '%s' (2.0 is supported)", sf->format_version);
         goto out;
     }
     n = split(ks->s, 0, &f, &m);
@@ -292,16 +279,16 @@ static int read_pgs(mg_scoreset *ss, mg_score_file *sf, htsFile *fp, kstring_t *
     int c_w = col_index(f, n, "effect_weight");
     int c_dom = col_index(f, n, "is_dominant"), c_rec = col_index(f, n, "is_recessive");
     int ncols = n;
-    if (c_ea < 0) { set_err(e, path, line, "no effect_allele column"); goto out; }
+    if (c_ea < 0) { mg_seterr_at(err, errlen, path, line, "no effect_allele column"); goto out; }
     if (c_w < 0) {
         if (col_index(f, n, "dosage_0_weight") >= 0 || col_index(f, n, "dosage_1_weight") >= 0)
-            set_err(e, path, line, "dosage_*_weight (non-additive) scores are not supported");
+            mg_seterr_at(err, errlen, path, line, "dosage_*_weight (non-additive) scores are not supported");
         else
-            set_err(e, path, line, "no effect_weight column");
+            mg_seterr_at(err, errlen, path, line, "no effect_weight column");
         goto out;
     }
     if (c_rsid < 0 && c_hmrsid < 0 && (c_chr < 0 || c_pos < 0) && (c_hmchr < 0 || c_hmpos < 0)) {
-        set_err(e, path, line, "no rsID and no chr_name/chr_position or hm_chr/hm_pos columns");
+        mg_seterr_at(err, errlen, path, line, "no rsID and no chr_name/chr_position or hm_chr/hm_pos columns");
         goto out;
     }
     char name[64];
@@ -317,12 +304,12 @@ static int read_pgs(mg_scoreset *ss, mg_score_file *sf, htsFile *fp, kstring_t *
     for (;;) {
         int r = hts_getline(fp, KS_SEP_LINE, ks);
         if (r == -1) break;
-        if (r < -1) { set_err(e, path, line, "read error"); goto out; }
+        if (r < -1) { mg_seterr_at(err, errlen, path, line, "read error"); goto out; }
         line++;
         if (ks->l == 0) continue;
         n = split(ks->s, 0, &f, &m);
         if (n != ncols) {
-            set_err(e, path, line, "%d columns, header has %d", n, ncols);
+            mg_seterr_at(err, errlen, path, line, "%d columns, header has %d", n, ncols);
             goto out;
         }
         score_row *row = new_row(ss, 1);
@@ -330,11 +317,11 @@ static int read_pgs(mg_scoreset *ss, mg_score_file *sf, htsFile *fp, kstring_t *
         row->file = (int)(sf - ss->files);
         row->line = line;
         if (parse_weight(f[c_w], &ss->w[row->w_off]) < 0) {
-            set_err(e, path, line, "effect_weight '%s' is not a number", f[c_w]);
+            mg_seterr_at(err, errlen, path, line, "effect_weight '%s' is not a number", f[c_w]);
             goto out;
         }
         int dom = c_dom >= 0 && is_true(f[c_dom]), rec = c_rec >= 0 && is_true(f[c_rec]);
-        if (dom && rec) { set_err(e, path, line, "both is_dominant and is_recessive"); goto out; }
+        if (dom && rec) { mg_seterr_at(err, errlen, path, line, "both is_dominant and is_recessive"); goto out; }
         row->effect = dom ? MG_PRS_DOMINANT : rec ? MG_PRS_RECESSIVE : MG_PRS_ADDITIVE;
         const char *id = c_rsid >= 0 && *f[c_rsid] ? f[c_rsid]
                        : c_hmrsid >= 0 && *f[c_hmrsid] ? f[c_hmrsid] : NULL;
@@ -348,48 +335,48 @@ static int read_pgs(mg_scoreset *ss, mg_score_file *sf, htsFile *fp, kstring_t *
         if (chr && *chr && pos && *pos) {
             char *end;
             long long p = strtoll(pos, &end, 10);
-            if (*end || p <= 0) { set_err(e, path, line, "position '%s' is not a number", pos); goto out; }
+            if (*end || p <= 0) { mg_seterr_at(err, errlen, path, line, "position '%s' is not a number", pos); goto out; }
             row->pos = p;
             if (!(row->chr = strdup(chr))) goto oom;
         }
         if (!is_acgt(row->ea)) row->dropped = DROP_NON_ACGT;
         sf->n_rows++;
     }
-    if (sf->n_rows == 0) { set_err(e, path, 0, "no scoring rows"); goto out; }
+    if (sf->n_rows == 0) { mg_seterr_at(err, errlen, path, 0, "no scoring rows"); goto out; }
     ret = 0;
     goto out;
 oom:
-    set_err(e, path, line, "out of memory");
+    mg_seterr_at(err, errlen, path, line, "out of memory");
 out:
     free(f);
     return ret;
 }
 
-int mg_scoreset_read(mg_scoreset *ss, const char *path, int effect, mg_prs_err *e)
+int mg_scoreset_read(mg_scoreset *ss, const char *path, int effect, char *err, size_t errlen)
 {
     kstring_t ks = {0, 0, NULL};
     int ret = -1;
     htsFile *fp = hts_open(path, "r");
     if (!fp) {
-        set_err(e, path, 0, "cannot open: %s", strerror(errno ? errno : EIO));
+        mg_seterr_at(err, errlen, path, 0, "cannot open: %s", strerror(errno ? errno : EIO));
         return -1;
     }
     mg_score_file *nf = realloc(ss->files, sizeof *nf * (size_t)(ss->n_files + 1));
-    if (!nf) { set_err(e, path, 0, "out of memory"); goto out; }
+    if (!nf) { mg_seterr_at(err, errlen, path, 0, "out of memory"); goto out; }
     ss->files = nf;
     mg_score_file *sf = &ss->files[ss->n_files++];
     memset(sf, 0, sizeof *sf);
-    if (!(sf->path = strdup(path))) { set_err(e, path, 0, "out of memory"); goto out; }
+    if (!(sf->path = strdup(path))) { mg_seterr_at(err, errlen, path, 0, "out of memory"); goto out; }
     int r;
     do r = hts_getline(fp, KS_SEP_LINE, &ks); while (r == 0);
-    if (r < 0) { set_err(e, path, 0, "empty scoring file"); goto out; }
+    if (r < 0) { mg_seterr_at(err, errlen, path, 0, "empty scoring file"); goto out; }
     if (ks.s[0] == '#' && (strstr(ks.s, "PGS CATALOG") || strstr(ks.s, "format_version")))
-        ret = read_pgs(ss, sf, fp, &ks, e);
+        ret = read_pgs(ss, sf, fp, &ks, err, errlen);
     else
-        ret = read_plain(ss, sf, fp, &ks, effect, e);
+        ret = read_plain(ss, sf, fp, &ks, effect, err, errlen);
 out:
     free(ks.s);
-    if (hts_close(fp) < 0 && ret == 0) { set_err(e, path, 0, "read error"); ret = -1; }
+    if (hts_close(fp) < 0 && ret == 0) { mg_seterr_at(err, errlen, path, 0, "read error"); ret = -1; }
     return ret;
 }
 
@@ -563,26 +550,26 @@ static int autosome(const char *c)
 
 /* plink2 --read-freq: a .afreq table (#CHROM ID REF ALT ALT_FREQS ...; columns
  * found by name), used instead of the cohort's frequencies for imputation. */
-static int read_freq(mg_prs *p, const char *path, mg_prs_err *e)
+static int read_freq(mg_prs *p, const char *path, char *err, size_t errlen)
 {
     kstring_t ks = {0, 0, NULL};
     char **f = NULL;
     int m = 0, ret = -1, c_id = -1, c_ref = -1, c_alt = -1, c_fr = -1;
     int64_t line = 0, m_rows = 0, n_fr = 0, m_fr = 0;
     htsFile *fp = hts_open(path, "r");
-    if (!fp) { set_err(e, path, 0, "cannot open: %s", strerror(errno ? errno : EIO)); return -1; }
+    if (!fp) { mg_seterr_at(err, errlen, path, 0, "cannot open: %s", strerror(errno ? errno : EIO)); return -1; }
     if (!(p->fh = kh_init(rowidx))) goto oom;
     for (;;) {
         int r = hts_getline(fp, KS_SEP_LINE, &ks);
         if (r == -1) break;
-        if (r < -1) { set_err(e, path, line, "read error"); goto out; }
+        if (r < -1) { mg_seterr_at(err, errlen, path, line, "read error"); goto out; }
         line++;
         int n = split(ks.s, 0, &f, &m);
         if (line == 1) {
             c_id = col_index(f, n, "ID"); c_ref = col_index(f, n, "REF");
             c_alt = col_index(f, n, "ALT"); c_fr = col_index(f, n, "ALT_FREQS");
             if (ks.s[0] != '#' || c_id < 0 || c_ref < 0 || c_alt < 0 || c_fr < 0) {
-                set_err(e, path, 1, "not a plink2 .afreq header (ID, REF, ALT, ALT_FREQS)");
+                mg_seterr_at(err, errlen, path, 1, "not a plink2 .afreq header (ID, REF, ALT, ALT_FREQS)");
                 goto out;
             }
             continue;
@@ -590,7 +577,7 @@ static int read_freq(mg_prs *p, const char *path, mg_prs_err *e)
         int need = c_id > c_ref ? c_id : c_ref;
         if (c_alt > need) need = c_alt;
         if (c_fr > need) need = c_fr;
-        if (n <= need) { set_err(e, path, line, "%d columns, need %d", n, need + 1); goto out; }
+        if (n <= need) { mg_seterr_at(err, errlen, path, line, "%d columns, need %d", n, need + 1); goto out; }
         if (p->n_f == m_rows) {
             m_rows = m_rows ? 2 * m_rows : 1024;
             char **a = realloc(p->f_ref, sizeof *a * (size_t)m_rows);
@@ -613,7 +600,7 @@ static int read_freq(mg_prs *p, const char *path, mg_prs_err *e)
             if (comma) *comma = 0;
             double x;
             if (parse_weight(q, &x) < 0 || x < 0 || x > 1) {
-                set_err(e, path, line, "frequency '%s' is not in [0, 1]", q);
+                mg_seterr_at(err, errlen, path, line, "frequency '%s' is not in [0, 1]", q);
                 goto out;
             }
             if (n_fr == m_fr) {
@@ -634,7 +621,7 @@ static int read_freq(mg_prs *p, const char *path, mg_prs_err *e)
         if (absent < 0) { free(key); goto oom; }
         if (!absent) {
             free(key);
-            set_err(e, path, line, "variant ID '%s' appears twice", f[c_id]);
+            mg_seterr_at(err, errlen, path, line, "variant ID '%s' appears twice", f[c_id]);
             goto out;
         }
         kh_val(p->fh, k) = i;
@@ -642,7 +629,7 @@ static int read_freq(mg_prs *p, const char *path, mg_prs_err *e)
     ret = 0;
     goto out;
 oom:
-    set_err(e, path, line, "out of memory");
+    mg_seterr_at(err, errlen, path, line, "out of memory");
 out:
     free(f);
     free(ks.s);
@@ -653,13 +640,13 @@ out:
 /* Frequency of allele a of a record from --read-freq (NaN without it). The
  * table's REF/ALT must be the record's. */
 static int freq_of(mg_prs *p, const char *id, const char *const *allele, int n_allele, int a,
-                   int64_t line, double *fr, mg_prs_err *e)
+                   int64_t line, double *fr, char *err, size_t errlen)
 {
     *fr = NAN;
     if (!p->fh) return 0;
     khint_t k = kh_get(rowidx, p->fh, id);
     if (k == kh_end(p->fh)) {
-        set_err(e, p->o.read_freq, 0, "no frequency for scored variant '%s'", id);
+        mg_seterr_at(err, errlen, p->o.read_freq, 0, "no frequency for scored variant '%s'", id);
         return -1;
     }
     int64_t i = kh_val(p->fh, k);
@@ -672,7 +659,7 @@ static int freq_of(mg_prs *p, const char *id, const char *const *allele, int n_a
         else q += l + (q[l] == ',');
     }
     if (!ok) {
-        set_err(e, p->vcf_name, line, "variant '%s': alleles differ from --read-freq %s", id, p->o.read_freq);
+        mg_seterr_at(err, errlen, p->vcf_name, line, "variant '%s': alleles differ from --read-freq %s", id, p->o.read_freq);
         return -1;
     }
     const double *alt = p->f_alt_freq + p->f_off[i];
@@ -685,7 +672,7 @@ static int freq_of(mg_prs *p, const char *id, const char *const *allele, int n_a
     return 0;
 }
 
-static int build_index(mg_prs *p, mg_prs_err *e)
+static int build_index(mg_prs *p, char *err, size_t errlen)
 {
     mg_scoreset *ss = p->ss;
     kstring_t key = {0, 0, NULL};
@@ -721,7 +708,7 @@ static int build_index(mg_prs *p, mg_prs_err *e)
     return 0;
 oom:
     free(key.s);
-    set_err(e, NULL, 0, "out of memory");
+    mg_seterr(err, errlen, "out of memory");
     return -1;
 }
 
@@ -1032,11 +1019,11 @@ static void log_row(mg_prs *p, const score_row *r, const char *id, const char *r
              multi, ambig, flipped, best, exclude, status);
 }
 
-static int check_autosome(mg_prs *p, const char *chrom, int64_t line, mg_prs_err *e)
+static int check_autosome(mg_prs *p, const char *chrom, int64_t line, char *err, size_t errlen)
 {
     int c = autosome(chrom);
     if (!c)
-        set_err(e, p->vcf_name, line,
+        mg_seterr_at(err, errlen, p->vcf_name, line,
                 "scored variant on chromosome '%s': only autosomes 1-22 are supported "
                 "(plink2 scores chrX/chrY with sex-dependent ploidy)", chrom);
     return c;
@@ -1182,13 +1169,13 @@ static int pipe_queue(mg_prs *p, mg_vcf *v, uint8_t *const *ca, int32_t *const *
 }
 
 /* plink2 --score: ID lookup, exact allele. */
-static int handle_id(mg_prs *p, mg_vcf *v, const mg_vcf_site *st, mg_prs_err *e)
+static int handle_id(mg_prs *p, mg_vcf *v, const mg_vcf_site *st, char *err, size_t errlen)
 {
     khint_t k = kh_get(rowidx, p->h, st->id);
     if (k == kh_end(p->h)) return 0;
     int64_t line = mg_vcf_line(v);
     if (p->key_seen[k]) {
-        set_err(e, p->vcf_name, line,
+        mg_seterr_at(err, errlen, p->vcf_name, line,
                 "variant ID '%s' occurs more than once; plink2 --score refuses duplicate IDs", st->id);
         return -1;
     }
@@ -1210,28 +1197,28 @@ static int handle_id(mg_prs *p, mg_vcf *v, const mg_vcf_site *st, mg_prs_err *e)
         for (int m = 0; m < p->n_mt; m++) {
             const score_row *o = &ss->rows[p->mt[m].row];
             if (o->file == r->file && p->mt[m].allele == a) {
-                set_err(e, ss->files[r->file].path, r->line,
+                mg_seterr_at(err, errlen, ss->files[r->file].path, r->line,
                         "variant '%s' allele '%s' also on line %lld", r->id, r->ea, (long long)o->line);
                 return -1;
             }
         }
         log_row(p, r, st->id, st->allele[0], alt, r->ea, "id", st->n_allele > 2, 0, 0, 1, 0, "matched");
-        if (push_match(p, i, a) < 0) { set_err(e, NULL, 0, "out of memory"); return -1; }
+        if (push_match(p, i, a) < 0) { mg_seterr(err, errlen, "out of memory"); return -1; }
     }
     if (p->n_mt == 0) return 0;
-    int c = check_autosome(p, st->chrom, line, e);
+    int c = check_autosome(p, st->chrom, line, err, errlen);
     if (!c) return -1;
     for (int m = 0; m < p->n_mt; m++)
-        if (freq_of(p, st->id, st->allele, st->n_allele, p->mt[m].allele, line, &p->mt[m].freq, e) < 0)
+        if (freq_of(p, st->id, st->allele, st->n_allele, p->mt[m].allele, line, &p->mt[m].freq, err, errlen) < 0)
             return -1;
     if (mg_vcf_load_genotypes(v, p->o.use_ds) < 0) {
-        set_err(e, p->vcf_name, line, "%s", mg_vcf_error(v));
+        mg_seterr_at(err, errlen, p->vcf_name, line, "%s", mg_vcf_error(v));
         return -1;
     }
-    if (st->n_allele > 256) { set_err(e, p->vcf_name, line, "more than 256 alleles"); return -1; }
+    if (st->n_allele > 256) { mg_seterr_at(err, errlen, p->vcf_name, line, "more than 256 alleles"); return -1; }
     if (p->pipe) {
         if (pipe_queue(p, v, NULL, NULL, !mg_vcf_has_dosage(v), c, st->n_allele, p->mt, p->n_mt) < 0) {
-            set_err(e, NULL, 0, "out of memory");
+            mg_seterr(err, errlen, "out of memory");
             return -1;
         }
         return 0;
@@ -1241,7 +1228,7 @@ static int handle_id(mg_prs *p, mg_vcf *v, const mg_vcf_site *st, mg_prs_err *e)
     int hard = !mg_vcf_has_dosage(v);
     int32_t *b = hard ? NULL : qbuf(p, st->n_allele);
     uint8_t *cb = hard ? cbuf(p, st->n_allele) : NULL;
-    if (hard ? !cb : !b) { set_err(e, NULL, 0, "out of memory"); return -1; }
+    if (hard ? !cb : !b) { mg_seterr(err, errlen, "out of memory"); return -1; }
     for (int a = 0; a < st->n_allele; a++) { qa[a] = NULL; ca[a] = NULL; }
     for (int m = 0; m < p->n_mt; m++) {
         int a = p->mt[m].allele;
@@ -1318,7 +1305,7 @@ typedef struct {                 /* one scoring row's verdict at this position *
 /* The pgsc_calc verdict for every row at the current position, then one more
  * rule of ours: two rows of one file retained for the same record and effect
  * allele are both excluded (duplicate_target), where plink2 would stop. */
-static int resolve_group(mg_prs *p, mg_vcf *v, mg_prs_err *e)
+static int resolve_group(mg_prs *p, mg_vcf *v, char *err, size_t errlen)
 {
     if (p->n_grp == 0) return 0;
     mg_scoreset *ss = p->ss;
@@ -1329,7 +1316,7 @@ static int resolve_group(mg_prs *p, mg_vcf *v, mg_prs_err *e)
     verdict_t *vd = calloc((size_t)n_rows, sizeof *vd);
     int *n_per = calloc((size_t)p->n_grp, sizeof *n_per);
     match_t *per = malloc(sizeof *per * (size_t)p->n_grp * (size_t)n_rows);
-    if (!vd || !n_per || !per) { set_err(e, NULL, 0, "out of memory"); goto out; }
+    if (!vd || !n_per || !per) { mg_seterr(err, errlen, "out of memory"); goto out; }
     int r_i = 0;
     for (int64_t i = kh_val(p->h, key); i >= 0; i = ss->rows[i].next, r_i++) {
         score_row *r = &ss->rows[i];
@@ -1392,7 +1379,7 @@ static int resolve_group(mg_prs *p, mg_vcf *v, mg_prs_err *e)
                     ambiguous(ref, alt), flipped, is_best, !keep, status);
             if (!keep) continue;
             if (freq_of(p, gr->id, (const char *const *)gr->allele, gr->n_allele, cd->ea, gr->line,
-                        &per[(size_t)cd->g * n_rows + n_per[cd->g]].freq, e) < 0)
+                        &per[(size_t)cd->g * n_rows + n_per[cd->g]].freq, err, errlen) < 0)
                 goto out;
             per[(size_t)cd->g * n_rows + n_per[cd->g]].row = d->row;
             per[(size_t)cd->g * n_rows + n_per[cd->g]++].allele = cd->ea;
@@ -1401,10 +1388,10 @@ static int resolve_group(mg_prs *p, mg_vcf *v, mg_prs_err *e)
     for (int g = 0; g < p->n_grp; g++) {
         if (!n_per[g]) continue;
         grp_rec *gr = &p->grp[g];
-        int c = check_autosome(p, gr->chrom, gr->line, e);
+        int c = check_autosome(p, gr->chrom, gr->line, err, errlen);
         if (!c) goto out;
         if (!gr->q && !gr->cnt) {
-            set_err(e, p->vcf_name, gr->line, "internal: genotypes not loaded");
+            mg_seterr_at(err, errlen, p->vcf_name, gr->line, "internal: genotypes not loaded");
             goto out;
         }
         int32_t *qa[256];
@@ -1416,7 +1403,7 @@ static int resolve_group(mg_prs *p, mg_vcf *v, mg_prs_err *e)
         if (p->pipe) {
             if (pipe_queue(p, NULL, ca, qa, gr->cnt != NULL, c, gr->n_allele,
                            per + (size_t)g * n_rows, n_per[g]) < 0) {
-                set_err(e, NULL, 0, "out of memory");
+                mg_seterr(err, errlen, "out of memory");
                 goto out;
             }
         } else
@@ -1443,17 +1430,17 @@ static int may_match(const mg_prs *p, khint_t key, const mg_vcf_site *st)
     return 0;
 }
 
-static int handle_pos(mg_prs *p, mg_vcf *v, const mg_vcf_site *st, mg_prs_err *e)
+static int handle_pos(mg_prs *p, mg_vcf *v, const mg_vcf_site *st, char *err, size_t errlen)
 {
     kstring_t key = {0, 0, NULL};
     ksprintf(&key, "%s:%lld", chr_norm(st->chrom), (long long)st->pos);
     khint_t k = kh_get(rowidx, p->h, key.s);
     free(key.s);
-    if (p->n_grp && k != p->grp_key && resolve_group(p, v, e) < 0) return -1;
+    if (p->n_grp && k != p->grp_key && resolve_group(p, v, err, errlen) < 0) return -1;
     if (k == kh_end(p->h)) return 0;
     int64_t line = mg_vcf_line(v);
     if (p->key_seen[k]) {
-        set_err(e, p->vcf_name, line,
+        mg_seterr_at(err, errlen, p->vcf_name, line,
                 "position %s:%lld met again after other positions; --match pos needs a VCF sorted by position",
                 st->chrom, (long long)st->pos);
         return -1;
@@ -1477,7 +1464,7 @@ static int handle_pos(mg_prs *p, mg_vcf *v, const mg_vcf_site *st, mg_prs_err *e
     int multi_skip = st->n_allele > 2 && !p->o.keep_multiallelic;
     if (!multi_skip && st->n_allele <= 256 && may_match(p, k, st)) {
         if (mg_vcf_load_genotypes(v, p->o.use_ds) < 0) {
-            set_err(e, p->vcf_name, line, "%s", mg_vcf_error(v));
+            mg_seterr_at(err, errlen, p->vcf_name, line, "%s", mg_vcf_error(v));
             return -1;
         }
         if (mg_vcf_has_dosage(v)) {
@@ -1490,15 +1477,15 @@ static int handle_pos(mg_prs *p, mg_vcf *v, const mg_vcf_site *st, mg_prs_err *e
     }
     return 0;
 oom:
-    set_err(e, NULL, 0, "out of memory");
+    mg_seterr(err, errlen, "out of memory");
     return -1;
 }
 
 mg_prs *mg_prs_run(mg_scoreset *ss, mg_vcf *v, const char *vcf_name,
-                   const mg_prs_opts *o, mg_prs_err *e)
+                   const mg_prs_opts *o, char *err, size_t errlen)
 {
     mg_prs *p = calloc(1, sizeof *p);
-    if (!p) { set_err(e, NULL, 0, "out of memory"); return NULL; }
+    if (!p) { mg_seterr(err, errlen, "out of memory"); return NULL; }
     p->ss = ss;
     p->o = *o;
     p->vcf_name = vcf_name;
@@ -1510,16 +1497,16 @@ mg_prs *mg_prs_run(mg_scoreset *ss, mg_vcf *v, const char *vcf_name,
     p->tab = malloc(sizeof *p->tab * 4 * (size_t)(p->K ? p->K : 1));
     if (o->per_chrom) p->sumc = calloc((size_t)p->n * p->K * 22, sizeof *p->sumc);
     if (!p->sum || !p->missing || !p->named || !p->tab || (o->per_chrom && !p->sumc)) {
-        set_err(e, NULL, 0, "out of memory");
+        mg_seterr(err, errlen, "out of memory");
         goto fail;
     }
-    if (build_index(p, e) < 0) goto fail;
-    if (o->log && fputs(LOG_HEADER, o->log) < 0) { set_err(e, NULL, 0, "cannot write the match log"); goto fail; }
-    if (o->read_freq && !o->no_mean_imputation && read_freq(p, o->read_freq, e) < 0) goto fail;
+    if (build_index(p, err, errlen) < 0) goto fail;
+    if (o->log && fputs(LOG_HEADER, o->log) < 0) { mg_seterr(err, errlen, "cannot write the match log"); goto fail; }
+    if (o->read_freq && !o->no_mean_imputation && read_freq(p, o->read_freq, err, errlen) < 0) goto fail;
     /* a second thread scores while this one reads (records are scored one by
      * one in file order, as without it, so the sums are the same bits) */
     if (o->threads > 1 && pipe_start(p) < 0) {
-        set_err(e, NULL, 0, "cannot start the scoring thread");
+        mg_seterr(err, errlen, "cannot start the scoring thread");
         goto fail;
     }
     /* pos matching knows where its variants are: with an index, read only
@@ -1539,7 +1526,7 @@ mg_prs *mg_prs_run(mg_scoreset *ss, mg_vcf *v, const char *vcf_name,
         free(chr);
         free(pos);
         if (used < 0) {
-            set_err(e, vcf_name, 0, "%s", chr && pos ? mg_vcf_error(v) : "out of memory");
+            mg_seterr_at(err, errlen, vcf_name, 0, "%s", chr && pos ? mg_vcf_error(v) : "out of memory");
             goto fail;
         }
         p->indexed = used;
@@ -1547,14 +1534,14 @@ mg_prs *mg_prs_run(mg_scoreset *ss, mg_vcf *v, const char *vcf_name,
     mg_vcf_site st;
     int r;
     while ((r = mg_vcf_next(v, &st)) == 1) {
-        int rc = o->match == MG_PRS_MATCH_ID ? handle_id(p, v, &st, e) : handle_pos(p, v, &st, e);
+        int rc = o->match == MG_PRS_MATCH_ID ? handle_id(p, v, &st, err, errlen) : handle_pos(p, v, &st, err, errlen);
         if (rc < 0) goto fail;
     }
     if (r < 0) {
-        set_err(e, vcf_name, mg_vcf_line(v), "%s", mg_vcf_error(v));
+        mg_seterr_at(err, errlen, vcf_name, mg_vcf_line(v), "%s", mg_vcf_error(v));
         goto fail;
     }
-    if (o->match == MG_PRS_MATCH_POS && resolve_group(p, v, e) < 0) goto fail;
+    if (o->match == MG_PRS_MATCH_POS && resolve_group(p, v, err, errlen) < 0) goto fail;
     pipe_stop(p);
     /* rows never met, or dropped while reading */
     for (int64_t i = 0; i < ss->n_rows; i++) {
@@ -1565,7 +1552,7 @@ mg_prs *mg_prs_run(mg_scoreset *ss, mg_vcf *v, const char *vcf_name,
                 : o->match == MG_PRS_MATCH_ID ? "id_not_found" : "unmatched");
     }
     if (p->n_var == 0) {
-        set_err(e, vcf_name, 0, "no scoring-file variant matched a VCF record (empty intersection)");
+        mg_seterr_at(err, errlen, vcf_name, 0, "no scoring-file variant matched a VCF record (empty intersection)");
         goto fail;
     }
     if (o->match == MG_PRS_MATCH_POS)
@@ -1573,7 +1560,7 @@ mg_prs *mg_prs_run(mg_scoreset *ss, mg_vcf *v, const char *vcf_name,
             mg_score_file *sf = &ss->files[f];
             double rate = (double)sf->n_matched / (double)sf->n_rows;
             if (rate < o->min_overlap) {
-                set_err(e, sf->path, 0, "score %s: %lld of %lld variants matched (%.1f%%), below --min-overlap %g",
+                mg_seterr_at(err, errlen, sf->path, 0, "score %s: %lld of %lld variants matched (%.1f%%), below --min-overlap %g",
                         ss->names[sf->first_col], (long long)sf->n_matched, (long long)sf->n_rows,
                         100.0 * rate, o->min_overlap);
                 goto fail;

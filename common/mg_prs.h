@@ -32,15 +32,13 @@
 #ifndef MG_PRS_H
 #define MG_PRS_H
 
+#include "mg_err.h"
+
 #include <stdint.h>
 #include <stdio.h>
 
 #include "mg_vcf.h"
 
-typedef struct {
-    char where[1100];    /* "path:line", "path" or "" */
-    char what[512];
-} mg_prs_err;
 
 enum { MG_PRS_ADDITIVE = 0, MG_PRS_DOMINANT = 1, MG_PRS_RECESSIVE = 2 };
 enum { MG_PRS_MATCH_ID = 0, MG_PRS_MATCH_POS = 1 };
@@ -58,12 +56,12 @@ typedef struct {
 
 typedef struct mg_scoreset mg_scoreset;
 
-mg_scoreset *mg_scoreset_init(void);
+MG_MUST_CHECK mg_scoreset *mg_scoreset_init(void);
 void mg_scoreset_destroy(mg_scoreset *ss);
 /** Read one scoring file (format detected from its first line). effect is the
  *  effect type for plain files (PGS rows carry is_dominant/is_recessive).
- *  0, or -1 with e filled. */
-int mg_scoreset_read(mg_scoreset *ss, const char *path, int effect, mg_prs_err *e);
+ *  0, or -1 with err filled ("path:line: reason"). */
+MG_MUST_CHECK int mg_scoreset_read(mg_scoreset *ss, const char *path, int effect, char *err, size_t errlen);
 int mg_scoreset_nscores(const mg_scoreset *ss);
 const char *mg_scoreset_name(const mg_scoreset *ss, int col);
 /** The file a score column came from. */
@@ -91,10 +89,10 @@ mg_prs_opts mg_prs_default_opts(void);
 typedef struct mg_prs mg_prs;
 
 /** Score every sample of v with ss; reads v to its end. vcf_name is used in
- *  error locations. NULL with e filled on error (including an empty
+ *  error locations. NULL with err filled ("path:line: reason") on error (including an empty
  *  intersection and, for pos matching, a match rate below min_overlap). */
-mg_prs *mg_prs_run(mg_scoreset *ss, mg_vcf *v, const char *vcf_name,
-                   const mg_prs_opts *o, mg_prs_err *e);
+MG_MUST_CHECK mg_prs *mg_prs_run(mg_scoreset *ss, mg_vcf *v, const char *vcf_name,
+                   const mg_prs_opts *o, char *err, size_t errlen);
 void mg_prs_destroy(mg_prs *p);
 
 int mg_prs_nsamples(const mg_prs *p);
@@ -111,7 +109,7 @@ double mg_prs_sum_chrom(const mg_prs *p, int s, int j, int c);
 double mg_prs_denom(const mg_prs *p, int s);
 
 /** The .sscore table plink2 writes with `cols=+scoresums,+denom` (#IID). */
-int mg_prs_write_sscore(const mg_prs *p, const mg_vcf *v, FILE *fp);
+MG_MUST_CHECK int mg_prs_write_sscore(const mg_prs *p, const mg_vcf *v, FILE *fp);
 
 /** A number as plink2's dtoa_g prints it (6 significant digits, %.6g layout,
  *  last digit rounded half-to-even within 5e-7 of a tie). buf >= 32 bytes. */

@@ -1,5 +1,6 @@
 /* mg_prs_image.c: PRS image layout, standardisation and rendering; see mg_prs_image.h. */
 #include "mg_prs_image.h"
+#include "mg_err.h"
 
 #include <errno.h>
 #include <math.h>
@@ -7,13 +8,6 @@
 #include <string.h>
 
 #include <jansson.h>
-
-static void perr(mg_prs_err *e, const char *path, long long line, const char *what)
-{
-    if (line > 0) snprintf(e->where, sizeof e->where, "%s:%lld", path, line);
-    else snprintf(e->where, sizeof e->where, "%s", path);
-    snprintf(e->what, sizeof e->what, "%s", what);
-}
 
 static int score_col(const mg_scoreset *ss, const char *name)
 {
@@ -33,7 +27,7 @@ static int trait_index(mg_prs_layout *L, const char *name)
 }
 
 int mg_prs_layout_build(mg_prs_layout *L, const mg_scoreset *ss, const char *layout_path,
-                        int block, int per_chrom, mg_prs_err *e)
+                        int block, int per_chrom, char *err, size_t errlen)
 {
     int K = mg_scoreset_nscores(ss), ret = -1;
     int *tr_of = malloc(sizeof *tr_of * (size_t)K);
@@ -47,25 +41,25 @@ int mg_prs_layout_build(mg_prs_layout *L, const mg_scoreset *ss, const char *lay
     for (int j = 0; j < K; j++) tr_of[j] = -1;
     if (layout_path) {
         fp = fopen(layout_path, "r");
-        if (!fp) { perr(e, layout_path, 0, strerror(errno)); goto out; }
+        if (!fp) { mg_seterr_at(err, errlen, layout_path, 0, "%s", strerror(errno)); goto out; }
         long long ln = 0;
         while (getline(&line, &cap, fp) >= 0) {
             ln++;
             line[strcspn(line, "\r\n")] = 0;
             if (!line[0] || line[0] == '#') continue;
             char *tab = strchr(line, '\t');
-            if (!tab || !tab[1]) { perr(e, layout_path, ln, "expected 'score<TAB>trait'"); goto out; }
+            if (!tab || !tab[1]) { mg_seterr_at(err, errlen, layout_path, ln, "%s", "expected 'score<TAB>trait'"); goto out; }
             *tab = 0;
             int j = score_col(ss, line);
             if (j < 0) {
                 char msg[400];
                 snprintf(msg, sizeof msg, "unknown score '%.300s'", line);
-                perr(e, layout_path, ln, msg);
+                mg_seterr_at(err, errlen, layout_path, ln, "%s", msg);
                 goto out;
             }
             if ((tr_of[j] = trait_index(L, tab + 1)) < 0) goto oom;
         }
-        if (ferror(fp)) { perr(e, layout_path, 0, "read error"); goto out; }
+        if (ferror(fp)) { mg_seterr_at(err, errlen, layout_path, 0, "%s", "read error"); goto out; }
     }
     for (int j = 0; j < K; j++) {
         if (tr_of[j] >= 0) continue;
@@ -97,7 +91,7 @@ int mg_prs_layout_build(mg_prs_layout *L, const mg_scoreset *ss, const char *lay
     ret = 0;
     goto out;
 oom:
-    perr(e, "", 0, "out of memory");
+    mg_seterr(err, errlen, "out of memory");
 out:
     if (fp) fclose(fp);
     free(line);
@@ -205,16 +199,16 @@ int mg_prs_stats_write(const mg_prs_stats *st, const mg_scoreset *ss, FILE *fp)
 }
 
 int mg_prs_stats_read(mg_prs_stats *st, const char *path, const mg_scoreset *ss, int per_chrom,
-                      mg_prs_err *e)
+                      char *err, size_t errlen)
 {
     int K = mg_scoreset_nscores(ss), ret = -1;
     FILE *fp = fopen(path, "r");
     char *line = NULL, name[600];
     size_t cap = 0;
     unsigned char *got = NULL;
-    if (!fp) { perr(e, path, 0, strerror(errno)); return -1; }
+    if (!fp) { mg_seterr_at(err, errlen, path, 0, "%s", strerror(errno)); return -1; }
     if (stats_alloc(st, per_chrom ? K * 23 : K) < 0 || !(got = calloc((size_t)st->n, 1))) {
-        perr(e, path, 0, "out of memory");
+        mg_seterr_at(err, errlen, path, 0, "%s", "out of memory");
         goto out;
     }
     long long ln = 0;
@@ -223,13 +217,13 @@ int mg_prs_stats_read(mg_prs_stats *st, const char *path, const mg_scoreset *ss,
         line[strcspn(line, "\r\n")] = 0;
         if (!line[0] || line[0] == '#') continue;
         char *f1 = strchr(line, '\t'), *f2 = f1 ? strchr(f1 + 1, '\t') : NULL;
-        if (!f2) { perr(e, path, ln, "expected 'score<TAB>mean<TAB>sd'"); goto out; }
+        if (!f2) { mg_seterr_at(err, errlen, path, ln, "%s", "expected 'score<TAB>mean<TAB>sd'"); goto out; }
         *f1++ = 0;
         *f2++ = 0;
         char *end1, *end2;
         double m = strtod(f1, &end1), sd = strtod(f2, &end2);
         if (*end1 || *end2 || end1 == f1 || end2 == f2 || !isfinite(m) || !isfinite(sd) || sd < 0) {
-            perr(e, path, ln, "mean and sd must be numbers (sd >= 0)");
+            mg_seterr_at(err, errlen, path, ln, "%s", "mean and sd must be numbers (sd >= 0)");
             goto out;
         }
         for (int i = 0; i < st->n; i++) {
@@ -242,7 +236,7 @@ int mg_prs_stats_read(mg_prs_stats *st, const char *path, const mg_scoreset *ss,
             char msg[400];
             stat_name(ss, i, name, sizeof name);
             snprintf(msg, sizeof msg, "no statistics for score '%.300s'", name);
-            perr(e, path, 0, msg);
+            mg_seterr_at(err, errlen, path, 0, "%s", msg);
             goto out;
         }
     ret = 0;

@@ -24,9 +24,9 @@ typedef struct {
 } mg_prs_layout;
 
 /** Group the score columns of ss into traits. layout_path may be NULL.
- *  0, or -1 with e filled (unknown score name, bad line). */
+ *  0, or -1 with err filled ("path:line: reason") (unknown score name, bad line). */
 int mg_prs_layout_build(mg_prs_layout *L, const mg_scoreset *ss, const char *layout_path,
-                        int block, int per_chrom, mg_prs_err *e);
+                        int block, int per_chrom, char *err, size_t errlen);
 void mg_prs_layout_free(mg_prs_layout *L);
 /** Image shape [C, H, W]. */
 void mg_prs_layout_shape(const mg_prs_layout *L, int64_t shape[3]);
@@ -40,9 +40,9 @@ typedef struct { int n; double *mean, *sd; } mg_prs_stats;
 
 int mg_prs_stats_cohort(mg_prs_stats *st, const mg_prs *p, const mg_scoreset *ss, int per_chrom);
 /** Read statistics written by mg_prs_stats_write(); every needed score must be
- *  present. 0, or -1 with e filled. */
+ *  present. 0, or -1 with err filled ("path:line: reason"). */
 int mg_prs_stats_read(mg_prs_stats *st, const char *path, const mg_scoreset *ss, int per_chrom,
-                      mg_prs_err *e);
+                      char *err, size_t errlen);
 int mg_prs_stats_write(const mg_prs_stats *st, const mg_scoreset *ss, FILE *fp);
 void mg_prs_stats_free(mg_prs_stats *st);
 

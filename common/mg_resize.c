@@ -15,7 +15,6 @@
 #include "mg_err.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -540,30 +539,34 @@ static void *work_f32(void *arg)
     return NULL;
 }
 
-/* Run fn over the output rows in `threads` contiguous shares; the last
- * share (and any share whose thread fails to start) runs in the caller.
- * 0, or -1 if a share ran out of memory. */
-static int run_shares(void *(*fn)(void *), job *proto, int rows, int threads)
+typedef struct { void *(*fn)(void *); job *jobs; } shares;
+
+static void share_task(void *arg, int task, int worker)
 {
-    if (threads < 1) threads = 1;
+    (void)worker;
+    shares *s = arg;
+    s->fn(&s->jobs[task]);
+}
+
+/* Run fn over the output rows in one contiguous share per pool worker (each
+ * row is computed the same way in any share). 0, or -1 if a share ran out of
+ * memory. */
+static int run_shares(void *(*fn)(void *), job *proto, int rows, mg_pool *pool)
+{
+    int threads = mg_pool_threads(pool);
     if (threads > rows) threads = rows;
     if (threads > 64) threads = 64;
     job jobs[64];
-    pthread_t tid[64];
-    int started[64];
     for (int t = 0; t < threads; t++) {
         jobs[t] = *proto;
         jobs[t].r0 = (int)((long long)rows * t / threads);
         jobs[t].r1 = (int)((long long)rows * (t + 1) / threads);
         jobs[t].failed = 0;
-        started[t] = t < threads - 1 && pthread_create(&tid[t], NULL, fn, &jobs[t]) == 0;
-        if (!started[t]) fn(&jobs[t]);
     }
+    shares s = { fn, jobs };
+    mg_pool_for(pool, threads, share_task, &s);
     int failed = 0;
-    for (int t = 0; t < threads; t++) {
-        if (started[t]) pthread_join(tid[t], NULL);
-        failed |= jobs[t].failed;
-    }
+    for (int t = 0; t < threads; t++) failed |= jobs[t].failed;
     return failed ? -1 : 0;
 }
 
@@ -605,11 +608,11 @@ mg_image *mg_resize(const mg_image *im, int ow, int oh, int filter, char *err, s
         mg_seterr(err, errlen, "16-bit images must be converted to float before resizing");
         return NULL;
     }
-    return mg_resize_ex(im, ow, oh, filter, 1.0, 1, err, errlen);
+    return mg_resize_ex(im, ow, oh, filter, 1.0, NULL, err, errlen);
 }
 
 mg_image *mg_resize_ex(const mg_image *im, int ow, int oh, int filter, double in_scale,
-                       int threads, char *err, size_t errlen)
+                       mg_pool *pool, char *err, size_t errlen)
 {
     filter_def f;
     axis ah = {0}, av = {0};
@@ -650,7 +653,7 @@ mg_image *mg_resize_ex(const mg_image *im, int ow, int oh, int filter, double in
         return NULL;
     }
     job proto = { im, out, need_h ? &ah : NULL, need_v ? &av : NULL, (float)in_scale, 0, 0, 0 };
-    if (run_shares(u8 ? work_u8 : work_f32, &proto, oh, threads) < 0) {
+    if (run_shares(u8 ? work_u8 : work_f32, &proto, oh, pool) < 0) {
         mg_seterr(err, errlen, "out of memory");
         mg_image_free(out);
         out = NULL;

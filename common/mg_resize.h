@@ -17,7 +17,10 @@
 #ifndef MG_RESIZE_H
 #define MG_RESIZE_H
 
+#include "mg_err.h"
+
 #include "mg_image.h"
+#include "mg_pool.h"
 
 typedef enum {
     MG_FILTER_NEAREST = 0, MG_FILTER_LANCZOS = 1, MG_FILTER_BILINEAR = 2,
@@ -31,14 +34,14 @@ const char *mg_filter_name(int filter);
 
 /** Resize an 8-bit or float image to ow x oh with filter. NULL and err on
  *  failure (16-bit input, bad size, out of memory). */
-mg_image *mg_resize(const mg_image *im, int ow, int oh, int filter,
+MG_MUST_CHECK mg_image *mg_resize(const mg_image *im, int ow, int oh, int filter,
                     char *err, size_t errlen);
 
 /** As mg_resize, also for 16-bit input, with 16-bit and float samples
  *  multiplied by in_scale (the result is float; 8-bit input needs in_scale 1
- *  and stays 8-bit), and output rows split across threads (the result is
- *  identical for any thread count). */
-mg_image *mg_resize_ex(const mg_image *im, int ow, int oh, int filter, double in_scale,
-                       int threads, char *err, size_t errlen);
+ *  and stays 8-bit), and output rows split across the workers of pool (NULL: the
+ *  caller alone; the result is identical for any number). */
+MG_MUST_CHECK mg_image *mg_resize_ex(const mg_image *im, int ow, int oh, int filter, double in_scale,
+                       mg_pool *pool, char *err, size_t errlen);
 
 #endif

@@ -1,6 +1,7 @@
 /* mg_stream.c: reader and writer of the mgt tensor stream (spec: man/mgt.5). */
 #include "mg_stream.h"
 
+#include "mg_err.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -12,7 +13,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "mg_cli.h"
+#include "mg_output.h"
 
 static const unsigned char MGT_MAGIC[8] = {0x89, 'M', 'G', 'T', '\r', '\n', 0x1a, '\n'};
 #define MGT_VERSION 1
@@ -278,7 +279,7 @@ static int rerr(mg_reader *r, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(r->err, sizeof r->err, fmt, ap);
+    mg_vseterr(r->err, sizeof r->err, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -347,7 +348,7 @@ static mg_reader *reader_new(void)
 
 static void set_err(char *err, size_t errlen, const char *msg)
 {
-    if (err && errlen) snprintf(err, errlen, "%s", msg);
+    mg_seterr(err, errlen, "%s", msg);
 }
 
 static int read_header(mg_reader *r)
@@ -649,8 +650,8 @@ int mg_reader_next(mg_reader *r, mg_record *rec)
 /* ------------------------------------------------------------- writing */
 
 struct mg_writer {
-    int fd, close_fd;
-    char *path, *tmp;               /* final and temporary names (regular files) */
+    int fd;
+    mg_ofile *out;                  /* the output file, NULL for a caller's descriptor */
     unsigned char *buf;
     size_t len;
     int64_t count;
@@ -669,7 +670,7 @@ static int werr(mg_writer *w, const char *fmt, ...)
     va_list ap;
     if (!w->failed) {
         va_start(ap, fmt);
-        vsnprintf(w->err, sizeof w->err, fmt, ap);
+        mg_vseterr(w->err, sizeof w->err, fmt, ap);
         va_end(ap);
     }
     w->failed = 1;
@@ -759,7 +760,7 @@ static void writer_free(mg_writer *w)
     for (int i = 0; i < w->nz; i++) free(w->z[i].p);
     free(w->z);
     ZSTD_freeCCtx(w->cctx);
-    free(w->path); free(w->tmp); free(w->buf);
+    free(w->buf);
     free(w);
 }
 
@@ -767,7 +768,7 @@ static mg_writer *writer_start(mg_writer *w, const mg_prov *prov, char *err, siz
 {
     if (write_stream_header(w, prov) < 0) {
         set_err(err, errlen, w->err);
-        mg_writer_close(w, 0, NULL, 0);
+        mg_writer_abort(w);
         return NULL;
     }
     return w;
@@ -794,32 +795,16 @@ mg_writer *mg_writer_open(const char *path, const mg_prov *prov, const mg_writer
     if (strcmp(path, "-") == 0) return mg_writer_open_fd(1, prov, opts, err, errlen);
     mg_writer *w = writer_new(opts);
     if (!w) { set_err(err, errlen, "out of memory"); return NULL; }
-    struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        /* FIFO (Snakemake pipe()), /dev/null, /dev/full …: stream straight in. */
-        w->fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (w->fd < 0) { set_err(err, errlen, strerror(errno)); writer_free(w); return NULL; }
-        w->close_fd = 1;
-        if (isatty(w->fd) && !(opts && opts->allow_tty)) {
-            set_err(err, errlen, "refusing to write binary data to a terminal");
-            close(w->fd); writer_free(w);
-            return NULL;
-        }
-        return writer_start(w, prov, err, errlen);
-    }
-    if (!(w->path = strdup(path)) || asprintf(&w->tmp, "%s.tmp.XXXXXX", path) < 0) {
-        w->tmp = NULL;
-        set_err(err, errlen, "out of memory");
+    /* a regular file through a temporary; a FIFO (Snakemake pipe()),
+     * /dev/null, /dev/full … straight in */
+    if (!(w->out = mg_ofile_open(path, NULL, err, errlen))) { writer_free(w); return NULL; }
+    w->fd = mg_ofile_fd(w->out);
+    if (isatty(w->fd) && !(opts && opts->allow_tty)) {
+        set_err(err, errlen, "refusing to write binary data to a terminal");
+        mg_ofile_abort(w->out);
         writer_free(w);
         return NULL;
     }
-    w->fd = mkostemp(w->tmp, O_CLOEXEC);
-    if (w->fd < 0) { set_err(err, errlen, strerror(errno)); writer_free(w); return NULL; }
-    mg_tmpfile_register(w->tmp);
-    mode_t um = umask(0);
-    umask(um);
-    if (fchmod(w->fd, 0666 & ~um) < 0) { /* keep mkstemp's 0600 */ }
-    w->close_fd = 1;
     return writer_start(w, prov, err, errlen);
 }
 
@@ -952,6 +937,11 @@ int mg_reader_copy_next(mg_reader *r, mg_writer *w)
     return 1;
 }
 
+void mg_writer_abort(mg_writer *w)
+{
+    if (w && mg_writer_close(w, 0, NULL, 0) == 0) { /* not reached: ok = 0 always fails */ }
+}
+
 int mg_writer_close(mg_writer *w, int ok, char *err, size_t errlen)
 {
     if (!w) return -1;
@@ -961,15 +951,12 @@ int mg_writer_close(mg_writer *w, int ok, char *err, size_t errlen)
         put_u64(b, (uint64_t)w->count);
         if (frame_header(w, "END", 8) < 0 || wr(w, b, 8) < 0 || wr_crc(w) < 0 || wr_flush(w) < 0)
             ret = -1;
-        if (ret == 0 && w->tmp && fsync(w->fd) < 0) ret = werr(w, "fsync failed: %s", strerror(errno));
     } else {
         ret = -1;
     }
-    if (w->close_fd && close(w->fd) < 0 && ret == 0) ret = werr(w, "close failed: %s", strerror(errno));
-    if (w->tmp) {
-        if (ret == 0 && rename(w->tmp, w->path) < 0) ret = werr(w, "rename failed: %s", strerror(errno));
-        if (ret != 0) unlink(w->tmp);
-        mg_tmpfile_unregister(w->tmp);
+    if (w->out) {
+        char oerr[256];
+        if (mg_ofile_close(w->out, ret == 0, oerr, sizeof oerr) < 0 && ret == 0) ret = werr(w, "%s", oerr);
     }
     if (ret != 0 && ok) set_err(err, errlen, w->err[0] ? w->err : "write failed");
     writer_free(w);

@@ -11,6 +11,8 @@
 #ifndef MG_STREAM_H
 #define MG_STREAM_H
 
+#include "mg_err.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,29 +63,29 @@ typedef struct {
 int64_t mg_tensor_numel(const mg_tensor *t);
 
 /** An empty record; free with mg_record_destroy(). */
-mg_record *mg_record_init(void);
+MG_MUST_CHECK mg_record *mg_record_init(void);
 void mg_record_destroy(mg_record *r);
 /** Drop metadata and tensors, keep buffers for reuse. */
 void mg_record_clear(mg_record *r);
 /** Set (add or replace) a metadata entry. Returns 0, or -1 on allocation failure. */
-int mg_record_set_meta(mg_record *r, const char *key, const char *value);
+MG_MUST_CHECK int mg_record_set_meta(mg_record *r, const char *key, const char *value);
 /** printf-style mg_record_set_meta(). */
-int mg_record_set_metaf(mg_record *r, const char *key, const char *fmt, ...)
+MG_MUST_CHECK int mg_record_set_metaf(mg_record *r, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /** Value of key, or NULL. Owned by the record. */
 const char *mg_record_get_meta(const mg_record *r, const char *key);
 /** Remove key if present. */
 void mg_record_del_meta(mg_record *r, const char *key);
 /** Copy all metadata of src into dst (replacing equal keys). 0 or -1. */
-int mg_record_copy_meta(mg_record *dst, const mg_record *src);
+MG_MUST_CHECK int mg_record_copy_meta(mg_record *dst, const mg_record *src);
 /** Add a tensor with zero-filled data owned by the record. Returns the tensor
  *  (valid until the next add/clear) or NULL (bad dtype/shape, duplicate name,
  *  allocation failure). */
-mg_tensor *mg_record_add_tensor(mg_record *r, const char *name, int dtype,
+MG_MUST_CHECK mg_tensor *mg_record_add_tensor(mg_record *r, const char *name, int dtype,
                                 int ndim, const int64_t *shape);
 /** Add a tensor that points at caller memory (not copied, not freed); the
  *  memory must outlive the record's next write. NULL on error. */
-mg_tensor *mg_record_add_tensor_ref(mg_record *r, const char *name, int dtype,
+MG_MUST_CHECK mg_tensor *mg_record_add_tensor_ref(mg_record *r, const char *name, int dtype,
                                     int ndim, const int64_t *shape, void *data);
 /** Tensor by name, or NULL. */
 mg_tensor *mg_record_find_tensor(const mg_record *r, const char *name);
@@ -105,18 +107,18 @@ typedef struct mg_reader mg_reader;
 
 /** Open path ("-" is stdin) and read the stream header. On failure returns NULL
  *  and, if err is not NULL, writes a one-line reason into err[errlen]. */
-mg_reader *mg_reader_open(const char *path, char *err, size_t errlen);
+MG_MUST_CHECK mg_reader *mg_reader_open(const char *path, char *err, size_t errlen);
 /** Read a stream from memory (not copied; must outlive the reader). */
-mg_reader *mg_reader_open_mem(const void *data, size_t size, char *err, size_t errlen);
+MG_MUST_CHECK mg_reader *mg_reader_open_mem(const void *data, size_t size, char *err, size_t errlen);
 /** Provenance lines of the stream (owned by the reader). */
 const mg_prov *mg_reader_prov(const mg_reader *r);
 /** Read the next record into rec (cleared first). Tensor data may point into
  *  rec->body and is valid until the next call. Returns 1 for a record, 0 at the
  *  end record, -1 on error ("truncated stream", "checksum mismatch", …). */
-int mg_reader_next(mg_reader *r, mg_record *rec);
+MG_MUST_CHECK int mg_reader_next(mg_reader *r, mg_record *rec);
 /** Copy the next record frame unparsed (checksum verified) to w. Same returns. */
 struct mg_writer;
-int mg_reader_copy_next(mg_reader *r, struct mg_writer *w);
+MG_MUST_CHECK int mg_reader_copy_next(mg_reader *r, struct mg_writer *w);
 /** Records read so far. */
 int64_t mg_reader_count(const mg_reader *r);
 const char *mg_reader_error(const mg_reader *r);
@@ -135,17 +137,20 @@ typedef struct {
  *  temporary name in the same directory and renamed by mg_writer_close(w, 1);
  *  a FIFO or character device is written directly. Writes the header with the
  *  given provenance lines (NULL for none). NULL and err on failure. */
-mg_writer *mg_writer_open(const char *path, const mg_prov *prov,
+MG_MUST_CHECK mg_writer *mg_writer_open(const char *path, const mg_prov *prov,
                           const mg_writer_opts *opts, char *err, size_t errlen);
 /** Write a stream to a caller-provided file descriptor (not closed). */
-mg_writer *mg_writer_open_fd(int fd, const mg_prov *prov,
+MG_MUST_CHECK mg_writer *mg_writer_open_fd(int fd, const mg_prov *prov,
                              const mg_writer_opts *opts, char *err, size_t errlen);
 /** Append one record. 0, or -1 on a write or encoding error. */
-int mg_writer_write(mg_writer *w, const mg_record *rec);
+MG_MUST_CHECK int mg_writer_write(mg_writer *w, const mg_record *rec);
 /** Finish: when ok, write the end record, flush, and rename the temporary
  *  file into place; when !ok (or on any failure), remove the temporary file.
  *  Frees w. Returns 0 on success, -1 if anything failed (reason in err). */
-int mg_writer_close(mg_writer *w, int ok, char *err, size_t errlen);
+MG_MUST_CHECK int mg_writer_close(mg_writer *w, int ok, char *err, size_t errlen);
+/** mg_writer_close(w, 0, …) for error paths: no END record, the temporary
+ *  removed; NULL allowed. */
+void mg_writer_abort(mg_writer *w);
 const char *mg_writer_error(const mg_writer *w);
 /** Records written so far. */
 int64_t mg_writer_count(const mg_writer *w);

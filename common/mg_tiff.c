@@ -36,7 +36,7 @@ static int on_error(TIFF *tif, void *user, const char *module, const char *fmt, 
 {
     (void)tif; (void)module;
     mg_tiff *t = user;
-    if (!t->msg[0]) vsnprintf(t->msg, sizeof t->msg, fmt, ap);
+    if (!t->msg[0]) mg_vseterr(t->msg, sizeof t->msg, fmt, ap);
     return 1;                   /* handled: libtiff prints nothing */
 }
 

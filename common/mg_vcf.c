@@ -1,6 +1,7 @@
 /* mg_vcf.c: streaming VCF/BCF genotype reader; see mg_vcf.h. */
 #include "mg_vcf.h"
 
+#include "mg_err.h"
 #include <errno.h>
 #include <pthread.h>
 #include <math.h>
@@ -85,7 +86,7 @@ static int fail(mg_vcf *v, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(v->err, sizeof v->err, fmt, ap);
+    mg_vseterr(v->err, sizeof v->err, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -158,17 +159,17 @@ out:
 mg_vcf *mg_vcf_open(const char *path, int threads, char *err, size_t errlen)
 {
     mg_vcf *v = calloc(1, sizeof *v);
-    if (!v) { snprintf(err, errlen, "out of memory"); return NULL; }
+    if (!v) { mg_seterr(err, errlen, "out of memory"); return NULL; }
     v->fp = hts_open(path, "r");
     if (!v->fp) {
-        snprintf(err, errlen, "cannot open: %s", strerror(errno ? errno : EIO));
+        mg_seterr(err, errlen, "cannot open: %s", strerror(errno ? errno : EIO));
         free(v);
         return NULL;
     }
     const htsFormat *f = hts_get_format(v->fp);
     if (f->format == bcf) v->is_bcf = 1;
     else if (f->format != vcf) {
-        snprintf(err, errlen, "not a VCF or BCF file");
+        mg_seterr(err, errlen, "not a VCF or BCF file");
         goto fail;
     }
     /* Text: one reading thread decompresses (see reader_main) while this one
@@ -178,24 +179,24 @@ mg_vcf *mg_vcf_open(const char *path, int threads, char *err, size_t errlen)
     v->threads = threads;
     int pool = v->is_bcf ? threads : threads - 2;
     if (pool > 1 && f->compression == bgzf && hts_set_threads(v->fp, pool) < 0) {
-        snprintf(err, errlen, "cannot start %d decompression threads", pool);
+        mg_seterr(err, errlen, "cannot start %d decompression threads", pool);
         goto fail;
     }
     if (v->is_bcf) {
         v->hdr = bcf_hdr_read(v->fp);
-        if (!v->hdr) { snprintf(err, errlen, "malformed BCF header"); goto fail; }
+        if (!v->hdr) { mg_seterr(err, errlen, "malformed BCF header"); goto fail; }
         v->rec = bcf_init();
-        if (!v->rec) { snprintf(err, errlen, "out of memory"); goto fail; }
+        if (!v->rec) { mg_seterr(err, errlen, "out of memory"); goto fail; }
     } else if (read_text_header(v) < 0) {
-        snprintf(err, errlen, "%s", v->err);
+        mg_seterr(err, errlen, "%s", v->err);
         goto fail;
     }
     v->nsamples = bcf_hdr_nsamples(v->hdr);
-    if (v->nsamples == 0) { snprintf(err, errlen, "no samples in the header"); goto fail; }
+    if (v->nsamples == 0) { mg_seterr(err, errlen, "no samples in the header"); goto fail; }
     v->gt = malloc(sizeof *v->gt * 2 * (size_t)v->nsamples);
     v->dsq = malloc(sizeof *v->dsq * (size_t)v->nsamples);
     v->cnt1 = malloc((size_t)v->nsamples);
-    if (!v->gt || !v->dsq || !v->cnt1) { snprintf(err, errlen, "out of memory"); goto fail; }
+    if (!v->gt || !v->dsq || !v->cnt1) { mg_seterr(err, errlen, "out of memory"); goto fail; }
     find_build(v);
     return v;
 fail:

@@ -16,6 +16,8 @@
 #ifndef MG_VCF_H
 #define MG_VCF_H
 
+#include "mg_err.h"
+
 #include <stdint.h>
 #include <stddef.h>
 
@@ -34,7 +36,7 @@ typedef struct {
 
 /** Open path ("-" is stdin); format (VCF, bgzip/gzip VCF, BCF) is detected.
  *  threads > 1 adds BGZF decompression threads. NULL and err on failure. */
-mg_vcf *mg_vcf_open(const char *path, int threads, char *err, size_t errlen);
+MG_MUST_CHECK mg_vcf *mg_vcf_open(const char *path, int threads, char *err, size_t errlen);
 /** Close and free; 0, or -1 if htslib reported an error on close. */
 int mg_vcf_close(mg_vcf *v);
 
@@ -50,12 +52,12 @@ const char *mg_vcf_build(const mg_vcf *v);
  *  ascending). Returns 1 when an index is used, 0 when there is none (stdin,
  *  not BGZF; reading stays sequential), -1 on error. Record line numbers are
  *  then unknown (mg_vcf_line() gives 0). */
-int mg_vcf_use_index(mg_vcf *v, const char *path, int n, const char *const *chrom,
+MG_MUST_CHECK int mg_vcf_use_index(mg_vcf *v, const char *path, int n, const char *const *chrom,
                      const int64_t *pos);
 
 /** Advance to the next record and fill site (valid until the next call).
  *  Returns 1 for a record, 0 at end of file, -1 on error. */
-int mg_vcf_next(mg_vcf *v, mg_vcf_site *site);
+MG_MUST_CHECK int mg_vcf_next(mg_vcf *v, mg_vcf_site *site);
 /** Line number of the current record in a text VCF (1-based, header lines
  *  counted), or the record number in a BCF. */
 int64_t mg_vcf_line(const mg_vcf *v);
@@ -66,7 +68,7 @@ int mg_vcf_is_bcf(const mg_vcf *v);
  *  (plink2 `dosage=DS` rules: DS wins where present, GT fills in where DS is
  *  missing, a haploid call counts double on these diploid chromosomes).
  *  Returns 0, or -1 on malformed or missing fields. */
-int mg_vcf_load_genotypes(mg_vcf *v, int use_ds);
+MG_MUST_CHECK int mg_vcf_load_genotypes(mg_vcf *v, int use_ds);
 /** Dosage of allele a (0 = REF) for every sample of the loaded record, in
  *  1/16384 units, MG_DOSAGE_MISSING for a missing call. q has nsamples slots. */
 void mg_vcf_allele_dosage(const mg_vcf *v, int a, int32_t *q);

@@ -3,7 +3,6 @@
 #include "mg_err.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -298,9 +297,10 @@ static void slice_xy(const rs_job *j, int64_t iz, float *tmp, float *dst)
     }
 }
 
-static void *rs_worker(void *arg)
+static void rs_task(void *arg, int task, int worker)
 {
-    rs_job *j = arg;
+    (void)worker;
+    rs_job *j = (rs_job *)arg + task;
     int64_t nxo = j->mx->n_out, nyo = j->my->n_out, plane = nxo * nyo;
     float *tmp = malloc((size_t)(j->v->ny * nxo) * sizeof *tmp);
     float *slot[2] = { malloc((size_t)plane * sizeof(float)), malloc((size_t)plane * sizeof(float)) };
@@ -325,11 +325,10 @@ static void *rs_worker(void *arg)
     }
 done:
     free(tmp); free(slot[0]); free(slot[1]);
-    return NULL;
 }
 
 static int resample_maps(mg_volume *v, const mg_axis_map *mx, const mg_axis_map *my,
-                         const mg_axis_map *mz, int threads, char *err, size_t errlen)
+                         const mg_axis_map *mz, mg_pool *pool, char *err, size_t errlen)
 {
     int64_t nxo = mx->n_out, nyo = my->n_out, nzo = mz->n_out;
     if (nxo <= 0 || nyo <= 0 || nzo <= 0 || nxo > MG_VOLUME_MAX_VOXELS / nyo ||
@@ -340,26 +339,21 @@ static int resample_maps(mg_volume *v, const mg_axis_map *mx, const mg_axis_map 
     }
     float *out = malloc((size_t)(nxo * nyo * nzo * v->nc) * sizeof *out);
     if (!out) { mg_seterr(err, errlen, "out of memory"); return -1; }
-    if (threads < 1) threads = 1;
+    /* one contiguous share of output slices per worker */
+    int threads = mg_pool_threads(pool);
     if (threads > nzo) threads = (int)nzo;
     rs_job *jobs = calloc((size_t)threads, sizeof *jobs);
-    pthread_t *tid = calloc((size_t)threads, sizeof *tid);
-    char *started = calloc((size_t)threads, 1);
-    int failed = !jobs || !tid || !started;
+    int failed = !jobs;
     for (int64_t c = 0; c < v->nc && !failed; c++) {
         for (int t = 0; t < threads; t++) {
             rs_job *j = &jobs[t];
             j->v = v; j->mx = mx; j->my = my; j->mz = mz; j->out = out; j->c = c;
             j->z0 = nzo * t / threads; j->z1 = nzo * (t + 1) / threads; j->failed = 0;
-            started[t] = t < threads - 1 && pthread_create(&tid[t], NULL, rs_worker, j) == 0;
-            if (!started[t]) rs_worker(j);   /* last share (or a failed start) runs here */
         }
-        for (int t = 0; t < threads; t++)
-            if (started[t]) pthread_join(tid[t], NULL);
+        mg_pool_for(pool, threads, rs_task, jobs);
         for (int t = 0; t < threads; t++) failed |= jobs[t].failed;
     }
-    free(started);
-    free(jobs); free(tid);
+    free(jobs);
     if (failed) { free(out); mg_seterr(err, errlen, "out of memory"); return -1; }
     volume_replace(v, out, nxo, nyo, nzo);
     return 0;
@@ -376,7 +370,7 @@ static int check_spacing(const double sp[3], char *err, size_t errlen, const cha
 }
 
 int mg_volume_resample_spacing(mg_volume *v, const double sp_out[3], mg_interp mode,
-                               int threads, char *err, size_t errlen)
+                               mg_pool *pool, char *err, size_t errlen)
 {
     double sp_in[3];
     mg_volume_spacing(v, sp_in);
@@ -396,7 +390,7 @@ int mg_volume_resample_spacing(mg_volume *v, const double sp_out[3], mg_interp m
             goto out;
         }
     }
-    if (resample_maps(v, &m[0], &m[1], &m[2], threads, err, errlen) < 0) goto out;
+    if (resample_maps(v, &m[0], &m[1], &m[2], pool, err, errlen) < 0) goto out;
     for (int j = 0; j < 3; j++)
         for (int i = 0; i < 3; i++) v->affine[i * 4 + j] *= sp_out[j] / sp_in[j];
     rc = 0;
@@ -405,7 +399,7 @@ out:
     return rc;
 }
 
-static int resize_torch(mg_volume *v, const int64_t no[3], mg_interp mode, int threads,
+static int resize_torch(mg_volume *v, const int64_t no[3], mg_interp mode, mg_pool *pool,
                         char *err, size_t errlen)
 {
     int64_t n[3] = { v->nx, v->ny, v->nz };
@@ -418,7 +412,7 @@ static int resize_torch(mg_volume *v, const int64_t no[3], mg_interp mode, int t
         }
         if (axis_map_torch(&m[a], n[a], no[a], mode) < 0) { mg_seterr(err, errlen, "out of memory"); goto out; }
     }
-    if (resample_maps(v, &m[0], &m[1], &m[2], threads, err, errlen) < 0) goto out;
+    if (resample_maps(v, &m[0], &m[1], &m[2], pool, err, errlen) < 0) goto out;
     /* output voxel u sits at input coordinate (u+0.5)*s-0.5 */
     double mm[16] = {0};
     for (int a = 0; a < 3; a++) {
@@ -435,14 +429,14 @@ out:
 }
 
 int mg_volume_resize(mg_volume *v, int64_t nx, int64_t ny, int64_t nz, mg_interp mode,
-                     int threads, char *err, size_t errlen)
+                     mg_pool *pool, char *err, size_t errlen)
 {
     int64_t no[3] = { nx, ny, nz };
-    return resize_torch(v, no, mode, threads, err, errlen);
+    return resize_torch(v, no, mode, pool, err, errlen);
 }
 
 int mg_volume_resample_spacing_scaled(mg_volume *v, const double sp_out[3], mg_interp mode,
-                                      int threads, char *err, size_t errlen)
+                                      mg_pool *pool, char *err, size_t errlen)
 {
     double sp_in[3];
     mg_volume_spacing(v, sp_in);
@@ -455,7 +449,7 @@ int mg_volume_resample_spacing_scaled(mg_volume *v, const double sp_out[3], mg_i
         no[a] = (int64_t)e;                      /* CT-CLIP: int(n * s_in / s_out) */
         if (no[a] < 1) no[a] = 1;
     }
-    return resize_torch(v, no, mode, threads, err, errlen);
+    return resize_torch(v, no, mode, pool, err, errlen);
 }
 
 /* ---------------------------------------------------------- intensities */

@@ -9,8 +9,11 @@
 #ifndef MG_VOLUME_H
 #define MG_VOLUME_H
 
+#include "mg_err.h"
+
 #include <stddef.h>
 #include <stdint.h>
+#include "mg_pool.h"
 
 /** Largest volume accepted, in voxels over all channels (smaller under the
  *  fuzzer). */
@@ -26,10 +29,10 @@ typedef struct {
     double affine[16];       /* voxel (i,j,k,1) -> world (x,y,z,1), row-major */
 } mg_volume;
 
-mg_volume *mg_volume_new(int64_t nx, int64_t ny, int64_t nz, int64_t nc);
+MG_MUST_CHECK mg_volume *mg_volume_new(int64_t nx, int64_t ny, int64_t nz, int64_t nc);
 /** A volume that takes ownership of data (malloc'd, nc*nz*ny*nx floats),
  *  identity affine; NULL (data not freed) on bad size or allocation failure. */
-mg_volume *mg_volume_wrap(int64_t nx, int64_t ny, int64_t nz, int64_t nc, float *data);
+MG_MUST_CHECK mg_volume *mg_volume_wrap(int64_t nx, int64_t ny, int64_t nz, int64_t nc, float *data);
 void mg_volume_free(mg_volume *v);
 /** Voxel sizes: lengths of the affine's first three columns. */
 void mg_volume_spacing(const mg_volume *v, double sp[3]);
@@ -45,7 +48,7 @@ void mg_affine_axcodes(const double affine[16], char codes[4]);
 /** Reorder and flip voxel axes so that they point R, A, S (as MONAI
  *  Orientation("RAS") / nibabel as_closest_canonical); no interpolation; the
  *  affine is updated so every voxel keeps its world position. */
-int mg_volume_reorient_ras(mg_volume *v, char *err, size_t errlen);
+MG_MUST_CHECK int mg_volume_reorient_ras(mg_volume *v, char *err, size_t errlen);
 
 /** One output axis of a separable resampling: output index i reads input
  *  indices i0[i] and i1[i] with weight w1[i] on i1 (1-w1 on i0). */
@@ -59,18 +62,18 @@ typedef enum { MG_INTERP_LINEAR = 0, MG_INTERP_NEAREST = 1 } mg_interp;
  *  voxel (padding "border"). Linear = trilinear; nearest rounds half to even.
  *  Threads split output slices. Peak memory: input + output + two xy slices
  *  per thread. */
-int mg_volume_resample_spacing(mg_volume *v, const double sp_out[3], mg_interp mode,
-                               int threads, char *err, size_t errlen);
+MG_MUST_CHECK int mg_volume_resample_spacing(mg_volume *v, const double sp_out[3], mg_interp mode,
+                               mg_pool *pool, char *err, size_t errlen);
 /** Resample to spacing on the grid of torch interpolate with size
  *  int(n*s_in/s_out) (as CT-CLIP): see mg_volume_resize for the grid. */
-int mg_volume_resample_spacing_scaled(mg_volume *v, const double sp_out[3], mg_interp mode,
-                                      int threads, char *err, size_t errlen);
+MG_MUST_CHECK int mg_volume_resample_spacing_scaled(mg_volume *v, const double sp_out[3], mg_interp mode,
+                                      mg_pool *pool, char *err, size_t errlen);
 /** Resize to nx x ny x nz as torch.nn.functional.interpolate(mode="trilinear",
  *  align_corners=False): src = (dst+0.5)*in/out-0.5 clamped at 0, upper
  *  neighbour min(i0+1, n-1); nearest as interpolate(mode="nearest"):
  *  floor(dst*in/out). The affine is scaled to keep the volume's extent. */
-int mg_volume_resize(mg_volume *v, int64_t nx, int64_t ny, int64_t nz, mg_interp mode,
-                     int threads, char *err, size_t errlen);
+MG_MUST_CHECK int mg_volume_resize(mg_volume *v, int64_t nx, int64_t ny, int64_t nz, mg_interp mode,
+                     mg_pool *pool, char *err, size_t errlen);
 
 /** Clip to [lo, hi] then map linearly to [out_lo, out_hi]. */
 void mg_volume_window(mg_volume *v, double lo, double hi, double out_lo, double out_hi);
@@ -79,11 +82,11 @@ void mg_volume_minmax(mg_volume *v);
 /** Crop to the bounding box of voxels > threshold in any channel (as MONAI
  *  CropForeground with select_fn x > threshold, margin 0); unchanged when
  *  nothing is above. */
-int mg_volume_crop_foreground(mg_volume *v, double threshold, char *err, size_t errlen);
+MG_MUST_CHECK int mg_volume_crop_foreground(mg_volume *v, double threshold, char *err, size_t errlen);
 /** Centre crop and/or symmetric pad each axis to the given size; pad before =
  *  (size-n)/2 (MONAI SpatialPad), crop start = n/2 - size/2 (MONAI
  *  CenterSpatialCrop); padding voxels get value pad. The affine follows. */
-int mg_volume_crop_pad(mg_volume *v, int64_t nx, int64_t ny, int64_t nz, float pad,
+MG_MUST_CHECK int mg_volume_crop_pad(mg_volume *v, int64_t nx, int64_t ny, int64_t nz, float pad,
                        char *err, size_t errlen);
 /** Indices of at most n evenly spaced slices of nz: all when nz <= n, else
  *  round_half_even(k*(nz-1)/(n-1)) for k = 0..n-1 (numpy linspace + round).

@@ -41,7 +41,7 @@ int mg_window_parse(const char *s, double *lo, double *hi)
     return 0;
 }
 
-int mg_volume_prep_run(const mg_volume_prep *p, mg_volume *v, int threads,
+int mg_volume_prep_run(const mg_volume_prep *p, mg_volume *v, mg_pool *pool,
                        char *err, size_t errlen)
 {
     mg_interp mode = p->labels ? MG_INTERP_NEAREST : MG_INTERP_LINEAR;
@@ -55,8 +55,8 @@ int mg_volume_prep_run(const mg_volume_prep *p, mg_volume *v, int threads,
     if (p->ras && mg_volume_reorient_ras(v, err, errlen) < 0) return -1;
     if (p->spacing_set) {
         int rc = p->grid == MG_GRID_SCALE
-            ? mg_volume_resample_spacing_scaled(v, p->spacing, mode, threads, err, errlen)
-            : mg_volume_resample_spacing(v, p->spacing, mode, threads, err, errlen);
+            ? mg_volume_resample_spacing_scaled(v, p->spacing, mode, pool, err, errlen)
+            : mg_volume_resample_spacing(v, p->spacing, mode, pool, err, errlen);
         if (rc < 0) return -1;
     }
     if (p->window) mg_volume_window(v, p->win_lo, p->win_hi, p->out_lo, p->out_hi);
@@ -67,7 +67,7 @@ int mg_volume_prep_run(const mg_volume_prep *p, mg_volume *v, int threads,
                            (float)p->pad_value, err, errlen) < 0) return -1;
     if (p->resize[0] > 0 &&
         (p->resize[0] != v->nx || p->resize[1] != v->ny || p->resize[2] != v->nz) &&
-        mg_volume_resize(v, p->resize[0], p->resize[1], p->resize[2], mode, threads,
+        mg_volume_resize(v, p->resize[0], p->resize[1], p->resize[2], mode, pool,
                          err, errlen) < 0) return -1;
     return 0;
 }

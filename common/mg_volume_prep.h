@@ -39,7 +39,7 @@ mg_volume_prep mg_volume_prep_default(void);
 int mg_window_parse(const char *s, double *lo, double *hi);
 
 /** Run the pipeline in place. 0 or -1 with err. */
-int mg_volume_prep_run(const mg_volume_prep *p, mg_volume *v, int threads,
+int mg_volume_prep_run(const mg_volume_prep *p, mg_volume *v, mg_pool *pool,
                        char *err, size_t errlen);
 
 /** Axial slice z of channel 0 as an 8-bit image: one channel per window

@@ -61,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             mg_volume_spacing(v, sp);
             double target[3] = { sp[0] * 1.7, sp[1] * 1.7, sp[2] * 1.7 };
             if (mg_volume_reorient_ras(v, err, sizeof err) == 0)
-                mg_volume_resample_spacing(v, target, MG_INTERP_LINEAR, 1, err, sizeof err);
+                mg_volume_resample_spacing(v, target, MG_INTERP_LINEAR, NULL, err, sizeof err);
             mg_volume_free(v);
         }
     }

@@ -34,9 +34,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *s = data + 1, *z = memchr(s, 0, size - 1);
     if (!z) return 0;
     if (put(sp, s, (size_t)(z - s)) < 0 || put(vp, z + 1, size - 1 - (size_t)(z + 1 - s)) < 0) return 0;
-    mg_prs_err e;
+    char perr[1700];
     mg_scoreset *ss = mg_scoreset_init();
-    if (mg_scoreset_read(ss, sp, flags & 3 ? (flags & 1 ? MG_PRS_DOMINANT : MG_PRS_RECESSIVE) : MG_PRS_ADDITIVE, &e) == 0) {
+    if (mg_scoreset_read(ss, sp, flags & 3 ? (flags & 1 ? MG_PRS_DOMINANT : MG_PRS_RECESSIVE) : MG_PRS_ADDITIVE, perr, sizeof perr) == 0) {
         char err[256];
         mg_vcf *v = mg_vcf_open(vp, 1, err, sizeof err);
         if (v) {
@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             char *lbuf = NULL;
             size_t llen = 0;
             o.log = open_memstream(&lbuf, &llen);
-            mg_prs *p = mg_prs_run(ss, v, vp, &o, &e);
+            mg_prs *p = mg_prs_run(ss, v, vp, &o, perr, sizeof perr);
             if (o.log) fclose(o.log);
             free(lbuf);
             if (p) {

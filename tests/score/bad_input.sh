@@ -30,7 +30,7 @@ expect_error duplicated_truth_id_is_an_error 1 "error: dupy.tsv: duplicated id '
 expect_error header_only_file_is_an_error 1 'error: header_only.tsv: no data rows' mg-score classify header_only.tsv y.tsv
 expect_error empty_file_is_an_error 1 'error: empty.tsv: empty table' mg-score classify empty.tsv y.tsv
 expect_error label_not_0_or_1_is_an_error 1 "error: badlabel.tsv: id b: label 'yes'" mg-score classify ok.tsv badlabel.tsv
-expect_error ragged_row_is_an_error 1 'error: ragged.tsv: line 2: 3 fields, header has 2' mg-score classify ragged.tsv y.tsv
+expect_error ragged_row_is_an_error 1 'error: ragged.tsv:2: 3 fields, header has 2' mg-score classify ragged.tsv y.tsv
 expect_error no_common_id_is_an_error 1 'error: y.tsv: no id in common' mg-score classify disjoint.tsv y.tsv
 expect_error missing_file_is_an_error 1 'error: nosuch.tsv: No such file' mg-score classify nosuch.tsv y.tsv
 expect_error missing_column_is_an_error 1 "error: ok.tsv: no score column 'q'" mg-score classify --score-col q ok.tsv y.tsv

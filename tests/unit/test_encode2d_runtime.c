@@ -110,9 +110,10 @@ static void test_attention(int threads)
     double *ref = malloc(sizeof(double) * NQ * HD), err = 0;
     for (int i = 0; i < NQ * D; i++) q[i] = 3 * frand();
     for (int i = 0; i < NK * D; i++) { k[i] = 3 * frand(); v[i] = frand(); }
-    mg_nn_ctx ctx = { threads };
+    mg_nn_ctx ctx;
+    int rc = mg_nn_ctx_init(&ctx, threads);
     mg_nn_begin(&ctx);
-    int rc = mg_nn_attention(&ctx, q, D, k, v, D, o, D, 1, NQ, NK, H, HD, 0.5f);
+    if (rc == 0) rc = mg_nn_attention(&ctx, q, D, k, v, D, o, D, 1, NQ, NK, H, HD, 0.5f);
     for (int h = 0; h < H; h++) {
         naive_attention(q, k, v, D, NQ, NK, h, HD, 0.5f, ref);
         for (int i = 0; i < NQ; i++)
@@ -122,6 +123,7 @@ static void test_attention(int threads)
     snprintf(name, sizeof name, "blocked_attention_matches_direct_%d_threads", threads);
     CHECK(name, rc == 0 && err < 2e-6);
     if (err >= 2e-6) printf("  max abs err %g\n", err);
+    mg_nn_ctx_free(&ctx);
     free(q); free(k); free(v); free(o); free(ref);
 }
 
@@ -131,7 +133,7 @@ static void test_gelu_and_resize(void)
     float x[N], y[N];
     double err = 0;
     for (int i = 0; i < N; i++) x[i] = y[i] = (float)(i - N / 2) * 0.02f;
-    mg_nn_ctx ctx = { 1 };
+    mg_nn_ctx ctx = { .threads = 1 };
     mg_nn_activate(&ctx, y, N, MG_ACT_GELU_TANH);
     for (int i = 0; i < N; i++) {
         double v = x[i], g = 0.5 * v * (1 + tanh(sqrt(2 / M_PI) * (v + 0.044715 * v * v * v)));

@@ -21,7 +21,7 @@
 /* (the header is already included: declare the prefixed names) */
 mg_image *mg_resize(const mg_image *im, int ow, int oh, int filter, char *err, size_t errlen);
 mg_image *mg_resize_ex(const mg_image *im, int ow, int oh, int filter, double in_scale,
-                       int threads, char *err, size_t errlen);
+                       mg_pool *pool, char *err, size_t errlen);
 int mg_filter_from_name(const char *name);
 const char *mg_filter_name(int filter);
 #include "../../common/mg_resize.c"
@@ -63,6 +63,8 @@ int main(void)
     };
     int failed = 0;
     char err[256];
+    mg_pool *pools[2] = { NULL, mg_pool_create(3) };
+    if (!pools[1]) { printf("FAIL resize_same_bytes_any_cpu: no threads\n"); return 1; }
     for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
         int bad = 0;
         for (size_t s = 0; s < sizeof in_sizes / sizeof *in_sizes; s++) {
@@ -74,8 +76,9 @@ int main(void)
                 int oh = out_sizes[o].h ? out_sizes[o].h : im->h;
                 for (size_t f = 0; f < sizeof filters / sizeof *filters; f++)
                     for (int threads = 1; threads <= 3; threads += 2) {
-                        mg_image *a = mg_resize_ex(im, ow, oh, filters[f], scale, threads, err, sizeof err);
-                        mg_image *b = base_mg_resize_ex(im, ow, oh, filters[f], scale, threads, err, sizeof err);
+                        mg_pool *pool = pools[threads > 1];
+                        mg_image *a = mg_resize_ex(im, ow, oh, filters[f], scale, pool, err, sizeof err);
+                        mg_image *b = base_mg_resize_ex(im, ow, oh, filters[f], scale, pool, err, sizeof err);
                         if (!a || !b || a->w != b->w || a->h != b->h || a->type != b->type ||
                             memcmp(a->data, b->data, (size_t)a->w * a->h * a->c * mg_pix_size(a->type))) {
                             if (!bad)
@@ -92,5 +95,6 @@ int main(void)
         if (!bad) printf("PASS resize_same_bytes_any_cpu_%s\n", kinds[k].name);
         failed |= bad != 0;
     }
+    mg_pool_free(pools[1]);
     return failed;
 }

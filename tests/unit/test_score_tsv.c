@@ -99,6 +99,7 @@ static void gen_halfway(char *s, size_t n)
 
 static void check_table(const char *name, const char *text, size_t nrow, const char *last_cell, int threads)
 {
+    mg_pool *pool = threads > 1 ? mg_pool_create(threads) : NULL;
     mg_tsv t;
     char err[256], why[300] = "";
     FILE *f = tmpfile();
@@ -108,7 +109,7 @@ static void check_table(const char *name, const char *text, size_t nrow, const c
     fflush(f);
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fileno(f));
-    if (mg_tsv_read_mt(path, threads, &t, err, sizeof err) < 0) { bad = 1; snprintf(why, sizeof why, "%s", err); }
+    if (mg_tsv_read_mt(path, pool, &t, err, sizeof err) < 0) { bad = 1; snprintf(why, sizeof why, "%s", err); }
     else if (t.nrow != nrow) { bad = 1; snprintf(why, sizeof why, "%zu rows, want %zu", t.nrow, nrow); }
     else if (strcmp(mg_tsv_cell(&t, nrow - 1, t.ncol - 1), last_cell)) {
         bad = 1;
@@ -116,6 +117,7 @@ static void check_table(const char *name, const char *text, size_t nrow, const c
     }
     mg_tsv_free(&t);
     fclose(f);
+    mg_pool_free(pool);
     result(name, bad, why);
 }
 
@@ -136,11 +138,12 @@ static void check_threads(void)
     int bad = mg_tsv_parse_mem(text, len, &ref, err, sizeof err) < 0;
     if (bad) snprintf(why, sizeof why, "%s", err);
     for (int th = 1; th <= 4 && !bad; th++) {
+        mg_pool *pool = th > 1 ? mg_pool_create(th) : NULL;
         FILE *f = tmpfile();
         char path[64];
         if (!f || fwrite(text, 1, len, f) != len || fflush(f)) { bad = 1; snprintf(why, sizeof why, "tmpfile"); break; }
         snprintf(path, sizeof path, "/proc/self/fd/%d", fileno(f));
-        if (mg_tsv_read_mt(path, th, &t, err, sizeof err) < 0) { bad = 1; snprintf(why, sizeof why, "%s", err); }
+        if (mg_tsv_read_mt(path, pool, &t, err, sizeof err) < 0) { bad = 1; snprintf(why, sizeof why, "%s", err); }
         else if (t.nrow != n || ref.nrow != n) { bad = 1; snprintf(why, sizeof why, "-@%d: %zu rows", th, t.nrow); }
         else
             for (size_t r = 0; r < n && !bad; r++)
@@ -152,12 +155,13 @@ static void check_threads(void)
                     }
         if (!bad) {
             double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
-            if (mg_tsv_numbers(&t, 1, NULL, n, x, th) != n || mg_tsv_numbers(&ref, 1, NULL, n, y, 1) != n ||
+            if (mg_tsv_numbers(&t, 1, NULL, n, x, pool) != n || mg_tsv_numbers(&ref, 1, NULL, n, y, NULL) != n ||
                 memcmp(x, y, n * sizeof *x)) { bad = 1; snprintf(why, sizeof why, "-@%d: numbers differ", th); }
             free(x); free(y);
         }
         mg_tsv_free(&t);
         fclose(f);
+        mg_pool_free(pool);
     }
     mg_tsv_free(&ref);
     result("tsv_same_cells_any_threads", bad, why);
@@ -172,17 +176,19 @@ static void check_threads(void)
     size_t line = 1;
     for (char *c = text; c < q; c++) line += *c == '\n';
     char want[128], first[512] = "";
-    snprintf(want, sizeof want, "line %zu: 2 fields, header has 3", line);
     bad = 0;
     for (int th = 1; th <= 4 && !bad; th++) {
+        mg_pool *pool = th > 1 ? mg_pool_create(th) : NULL;
         FILE *f = tmpfile();
         char path[64];
         if (!f || fwrite(text, 1, len, f) != len || fflush(f)) { bad = 1; break; }
         snprintf(path, sizeof path, "/proc/self/fd/%d", fileno(f));
-        int rc = mg_tsv_read_mt(path, th, &t, err, sizeof err);
+        snprintf(want, sizeof want, "%s:%zu: 2 fields, header has 3", path, line);
+        int rc = mg_tsv_read_mt(path, pool, &t, err, sizeof err);
         if (rc == 0 || strcmp(err, want)) { bad = 1; snprintf(first, sizeof first, "-@%d: '%s', want '%s'", th, rc ? err : "no error", want); }
         mg_tsv_free(&t);
         fclose(f);
+        mg_pool_free(pool);
     }
     result("tsv_bad_row_line_any_threads", bad, first);
     free(text);

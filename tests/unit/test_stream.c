@@ -23,8 +23,8 @@ static uint64_t next_rand(void)
 static mg_record *sample_record(int i)
 {
     mg_record *r = mg_record_init();
-    mg_record_set_metaf(r, "id", "sample-%d", i);
-    mg_record_set_meta(r, "spacing", "0.7,0.7,1.25");
+    if (!r || mg_record_set_metaf(r, "id", "sample-%d", i) < 0 ||
+        mg_record_set_meta(r, "spacing", "0.7,0.7,1.25") < 0) abort();
     for (int d = MG_U8; d <= MG_F64; d++) {
         char name[32];
         snprintf(name, sizeof name, "t_%s", mg_dtype_name(d));
@@ -37,8 +37,8 @@ static mg_record *sample_record(int i)
     mg_tensor *t = mg_record_add_tensor(r, "zeros_f32", MG_F32, 2, big);
     ((float *)t->data)[7] = 1.5f;
     int64_t none[1] = {0};
-    mg_record_add_tensor(r, "empty", MG_F32, 1, none);
-    mg_record_add_tensor(r, "scalar", MG_F64, 0, NULL);
+    if (!mg_record_add_tensor(r, "empty", MG_F32, 1, none) ||
+        !mg_record_add_tensor(r, "scalar", MG_F64, 0, NULL)) abort();
     return r;
 }
 
@@ -240,9 +240,8 @@ static void test_record_api(void)
     int64_t neg[1] = {-1};
     CHECK("negative_dimension_refused", !mg_record_add_tensor(r, "b", MG_F32, 1, neg));
     CHECK("unknown_dtype_refused", !mg_record_add_tensor(r, "c", 99, 1, s));
-    mg_record_set_meta(r, "k", "1");
-    mg_record_set_meta(r, "k", "2");
-    CHECK("meta_replaced_not_duplicated", r->n_meta == 1 && !strcmp(mg_record_get_meta(r, "k"), "2"));
+    int set = mg_record_set_meta(r, "k", "1") + mg_record_set_meta(r, "k", "2");
+    CHECK("meta_replaced_not_duplicated", set == 0 && r->n_meta == 1 && !strcmp(mg_record_get_meta(r, "k"), "2"));
     mg_record_del_meta(r, "k");
     CHECK("meta_deleted", mg_record_get_meta(r, "k") == NULL);
     mg_record_destroy(r);
