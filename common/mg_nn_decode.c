@@ -176,18 +176,16 @@ int mg_nn_attention_cached(const mg_nn_ctx *ctx, const float *q, int64_t ldq, in
     attc_job j = { q, k, v, out, ldq, ldk, ldo, nq, nk, qpos, heads, kv_heads, hd,
                    (int)((nq + ATTC_BQ - 1) / ATTC_BQ), scale, softcap,
                    mask ? mask->window : 0, mask ? mask->span : NULL, NULL, 0 };
-    int nthreads = ctx->threads > 0 ? ctx->threads : 1;
+    /* scratch per pool worker (any worker may take any task) */
+    int nworkers = ctx->pool ? mg_pool_threads(ctx->pool) : 1;
     int ntasks = heads * j.nqb;
-    if (nthreads > ntasks) nthreads = ntasks;
     j.per_worker = (size_t)ATTC_BQ * (size_t)nk;
-    j.scratch = malloc(j.per_worker * (size_t)nthreads * sizeof(float));
+    j.scratch = malloc(j.per_worker * (size_t)nworkers * sizeof(float));
     if (!j.scratch) return -1;
     /* The workers call sgemm concurrently, each single-threaded. */
-    if (nthreads > 1) openblas_set_num_threads(1);
-    mg_nn_ctx c1 = *ctx;
-    c1.threads = nthreads;
-    int rc = mg_nn_parallel(&c1, ntasks, attc_task, &j);
-    if (nthreads > 1) openblas_set_num_threads(ctx->threads);
+    if (nworkers > 1) openblas_set_num_threads(1);
+    int rc = mg_nn_parallel(ctx, ntasks, attc_task, &j);
+    if (nworkers > 1) openblas_set_num_threads(ctx->threads);
     free(j.scratch);
     return rc;
 }
@@ -398,7 +396,7 @@ int mg_nn_gemv_on(const mg_nn_ctx *ctx, int path, const mg_nn_weight *w, int64_t
     if (j.chunk < 1) j.chunk = 1;
     int64_t ntask = (rows + j.chunk - 1) / j.chunk;
     int rc = 0;
-    if (ctx->threads <= 1 || ntask == 1)
+    if (!ctx->pool || ntask == 1)
         for (int64_t t = 0; t < ntask; t++) gemv_task(&j, (int)t, 0);
     else
         rc = mg_nn_parallel(ctx, (int)ntask, gemv_task, &j);

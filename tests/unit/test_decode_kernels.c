@@ -55,7 +55,8 @@ static void test_gemv(int dtype, const char *dname)
         if (fabs(s) > scale) scale = fabs(s);
     }
     mg_nn_weight W = { dtype, w, rows, cols };
-    mg_nn_ctx c1 = { 1 }, c2 = { 2 };
+    mg_nn_ctx c1 = { 1, NULL }, c2;
+    if (mg_nn_ctx_init(&c2, 2) < 0) { printf("FAIL pool\n"); n_fail++; return; }
     int best = mg_nn_gemv_path(dtype);
     for (int path = 0; path <= best; path++) {
         if (path == 2 && dtype != MG_ST_BF16) continue;
@@ -75,6 +76,7 @@ static void test_gemv(int dtype, const char *dname)
     char name[64];
     snprintf(name, sizeof name, "gemv_%s_writes_only_the_rows_asked_for", dname);
     CHECK(name, y[4] != -7 && y[5] == -7);
+    mg_nn_ctx_free(&c2);
     free(w);
     free(wf);
 }
@@ -86,7 +88,7 @@ static void test_rope(void)
     int64_t pos[N] = { 0, 1, 7, 100, 3000 };
     for (int i = 0; i < N * H * HD; i++) x0[i] = x[i] = frand();
     mg_nn_rope_inv_freq(HD, 10000.0, 8.0, inv);
-    mg_nn_ctx c = { 1 };
+    mg_nn_ctx c = { 1, NULL };
     CHECK("rope_runs", mg_nn_rope(&c, x, N, H * HD, H, HD, pos, inv) == 0);
     double err = 0;
     for (int r = 0; r < N; r++)
@@ -122,7 +124,8 @@ static void test_attention(void)
         int64_t win = pass ? W : 0;
         float cap = pass ? 1.5f : 0.0f;
         mg_nn_mask m = { win, span };
-        mg_nn_ctx c1 = { 1 }, c2 = { 2 };
+        mg_nn_ctx c1 = { 1, NULL }, c2;
+        if (mg_nn_ctx_init(&c2, 2) < 0) { printf("FAIL pool\n"); n_fail++; return; }
         int rc = mg_nn_attention_cached(&c1, q, ldq, NQ, qpos, k, v, ld, NK, H, KV, HD, 0.25f, cap,
                                         &m, o, ldq);
         mg_nn_attention_cached(&c2, q, ldq, NQ, qpos, k, v, ld, NK, H, KV, HD, 0.25f, cap, &m, o2, ldq);
@@ -152,9 +155,10 @@ static void test_attention(void)
                    : "attention_causal_span_gqa_matches_double", rc == 0 && err < 1e-5);
         CHECK(pass ? "attention_window_same_for_two_threads" : "attention_causal_same_for_two_threads",
               memcmp(o, o2, NQ * ldq * sizeof *o) == 0);
+        mg_nn_ctx_free(&c2);
     }
     int64_t bad = NK;
-    mg_nn_ctx c1 = { 1 };
+    mg_nn_ctx c1 = { 1, NULL };
     CHECK("attention_rejects_position_outside_cache",
           mg_nn_attention_cached(&c1, q, ldq, 1, &bad, k, v, ld, NK, H, KV, HD, 1, 0, NULL, o, ldq) < 0);
     CHECK("attention_rejects_heads_not_multiple_of_kv",
