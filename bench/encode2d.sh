@@ -13,7 +13,7 @@ TH=${MG_BENCH_THREADS:-$(nproc)}
 RUNS=${MG_BENCH_RUNS:-3}
 W=$BENCH_DIR/encode2d
 mkdir -p "$W"
-E="$PY tests/encode2d/encoders.py"
+E="$PY examples/sim/encoders.py"
 med() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 load() { cut -d' ' -f1 /proc/loadavg; }
 calc() { awk "BEGIN { printf \"$2\", $1 }"; }   # calc EXPR FORMAT

@@ -11,6 +11,7 @@
 #include "mg_image.h"
 #include "mg_image_prep.h"
 #include "mg_nifti.h"
+#include "mg_preset.h"
 #include "mg_resize.h"
 #include "mg_slide.h"
 #include "mg_stream.h"
@@ -118,106 +119,15 @@ static const struct option OWN[] = {
     {NULL, 0, NULL, 0}
 };
 
-enum { KIND_NONE = 0, KIND_2D = 2, KIND_3D = 3 };
-
 typedef struct {
-    mg_image_prep img;
-    mg_volume_prep vol;
+    mg_prep_opts prep;              /* image/volume preparation, slicing, preset */
     mg_slide_params slide;
     int slide_mode;
-    int64_t slices;                 /* 0: volumes out */
     int frames;                     /* 4D: one record per frame */
-    int nwin;
-    double win[3][2];
-    const char *preset, *model, *id, *modality;
-    int preset_kind;
+    const char *model, *id, *modality;
     int page;                       /* -1: all */
     const char *opt2d, *opt3d, *optslide;   /* first explicit option of each kind */
 } opts;
-
-/* ------------------------------------------------------------- presets */
-
-static void preset_2d(opts *o, int pad, int size, int filter, double mean, double sd)
-{
-    o->img = mg_image_prep_default();
-    o->img.pad_square = pad;
-    o->img.size_w = o->img.size_h = size;
-    o->img.filter = filter;
-    o->img.n_mean = 3;
-    for (int i = 0; i < 3; i++) { o->img.mean[i] = mean; o->img.std[i] = sd; }
-    o->img.channels = 3;
-}
-
-static void medgemma_windows(opts *o)
-{
-    /* MedGemma CT notebook: R [-1024,1024], G [-135,215], B [0,80] HU */
-    static const double w[3][2] = { {-1024, 1024}, {-135, 215}, {0, 80} };
-    o->nwin = 3;
-    memcpy(o->win, w, sizeof w);
-}
-
-static int apply_preset(opts *o, const char *name)
-{
-    o->preset = name;
-    if (!strcmp(name, "medsiglip-448")) {
-        /* MedSigLIP: pad to square, SiglipImageProcessor 448, bicubic, mean=std=0.5 */
-        preset_2d(o, 1, 448, MG_FILTER_BICUBIC, 0.5, 0.5);
-        o->preset_kind = KIND_2D;
-    } else if (!strcmp(name, "medgemma-896")) {
-        /* MedGemma: pad to square, Gemma 3 image processor 896, bilinear, 0.5/0.5 */
-        preset_2d(o, 1, 896, MG_FILTER_BILINEAR, 0.5, 0.5);
-        o->preset_kind = KIND_2D;
-    } else if (!strcmp(name, "rad-dino")) {
-        /* RAD-DINO (BitImageProcessor): shortest edge 518, centre crop 518, bicubic */
-        preset_2d(o, 0, 0, MG_FILTER_BICUBIC, 0.5307, 0.2583);
-        o->img.shortest_edge = 518;
-        o->img.crop_w = o->img.crop_h = 518;
-        o->preset_kind = KIND_2D;
-    } else if (!strcmp(name, "ct-clip")) {
-        /* CT-CLIP data_inference_nii.py: clip [-1000,1000], resample to 0.75 x
-         * 0.75 x 1.5 mm with size int(n*s/t), /1000, crop/pad to 480x480x240 with -1 */
-        o->vol = mg_volume_prep_default();
-        o->vol.clip = 1; o->vol.clip_lo = -1000; o->vol.clip_hi = 1000;
-        o->vol.spacing_set = 1;
-        o->vol.spacing[0] = 0.75; o->vol.spacing[1] = 0.75; o->vol.spacing[2] = 1.5;
-        o->vol.grid = MG_GRID_SCALE;
-        o->vol.window = 1; o->vol.win_lo = -1000; o->vol.win_hi = 1000;
-        o->vol.out_lo = -1; o->vol.out_hi = 1;
-        o->vol.crop_pad[0] = 480; o->vol.crop_pad[1] = 480; o->vol.crop_pad[2] = 240;
-        o->vol.pad_value = -1;
-        o->preset_kind = KIND_3D;
-    } else if (!strcmp(name, "m3d")) {
-        /* M3D: per-volume min-max, CropForeground, Resize to 32x256x256 */
-        o->vol = mg_volume_prep_default();
-        o->vol.minmax = 1;
-        o->vol.crop_fg = 1; o->vol.fg_threshold = 0;
-        o->vol.resize[0] = 256; o->vol.resize[1] = 256; o->vol.resize[2] = 32;
-        o->preset_kind = KIND_3D;
-    } else if (!strcmp(name, "merlin")) {
-        /* Merlin monai_transforms.py: Orientation RAS, Spacing (1.5,1.5,3),
-         * clip [-1000,1000] to [0,1], SpatialPad + CenterSpatialCrop 224x224x160 */
-        o->vol = mg_volume_prep_default();
-        o->vol.ras = 1;
-        o->vol.spacing_set = 1;
-        o->vol.spacing[0] = 1.5; o->vol.spacing[1] = 1.5; o->vol.spacing[2] = 3;
-        o->vol.window = 1; o->vol.win_lo = -1000; o->vol.win_hi = 1000;
-        o->vol.out_lo = 0; o->vol.out_hi = 1;
-        o->vol.crop_pad[0] = 224; o->vol.crop_pad[1] = 224; o->vol.crop_pad[2] = 160;
-        o->preset_kind = KIND_3D;
-    } else if (!strcmp(name, "medgemma-ct")) {
-        /* MedGemma CT: <= 85 axial slices, three windows as RGB, then the
-         * MedGemma 2D input (pad, 896 bilinear, 0.5/0.5) */
-        o->vol = mg_volume_prep_default();
-        o->vol.ras = 1;
-        o->slices = 85;
-        medgemma_windows(o);
-        preset_2d(o, 1, 896, MG_FILTER_BILINEAR, 0.5, 0.5);
-        o->preset_kind = KIND_3D;
-    } else {
-        return -1;
-    }
-    return 0;
-}
 
 /* ------------------------------------------------------------- parsing */
 
@@ -271,18 +181,18 @@ static int parse_channels3(const char *s, double out[3])
 
 static int parse_windows(const char *s, opts *o)
 {
-    if (!strcmp(s, "medgemma")) { medgemma_windows(o); return 0; }
+    if (!strcmp(s, "medgemma")) { mg_preset_medgemma_windows(&o->prep); return 0; }
     char buf[256];
     if (strlen(s) >= sizeof buf) return -1;
     strcpy(buf, s);
     char *save = NULL;
     int k = 0;
     for (char *tok = strtok_r(buf, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
-        if (k == 3 || mg_window_parse(tok, &o->win[k][0], &o->win[k][1]) < 0) return -1;
+        if (k == 3 || mg_window_parse(tok, &o->prep.win[k][0], &o->prep.win[k][1]) < 0) return -1;
         k++;
     }
     if (k != 1 && k != 3) return -1;
-    o->nwin = k;
+    o->prep.nwin = k;
     return 0;
 }
 
@@ -291,8 +201,8 @@ static int handle_opt(mg_cli *cli, opts *o, int c, const char *arg, const char *
 {
     long l;
     double d, v[3];
-    mg_image_prep *ip = &o->img;
-    mg_volume_prep *vp = &o->vol;
+    mg_image_prep *ip = &o->prep.img;
+    mg_volume_prep *vp = &o->prep.vol;
     int kind = 0;                   /* 2: 2D option, 3: volume option, 4: slide option */
     switch (c) {
     case 'p': case OPT_MODEL: return 0;           /* handled in the first pass */
@@ -382,8 +292,8 @@ static int handle_opt(mg_cli *cli, opts *o, int c, const char *arg, const char *
     case OPT_RESIZE: if (parse_xyz(arg, vp->resize) < 0) goto bad; kind = 3; break;
     case OPT_SLICES:
         if (mg_parse_long(arg, 1, 100000, &l) < 0) goto bad;
-        o->slices = l;
-        if (!o->nwin) medgemma_windows(o);
+        o->prep.slices = l;
+        if (!o->prep.nwin) mg_preset_medgemma_windows(&o->prep);
         kind = 3;
         break;
     case OPT_SLICE_WIN: if (parse_windows(arg, o) < 0) goto bad; kind = 3; break;
@@ -489,7 +399,7 @@ static int meta_common(run_ctx *x, const char *modality)
 {
     int rc = mg_record_set_meta(x->rec, "id", x->id);
     rc |= mg_record_set_meta(x->rec, "modality", x->o->modality ? x->o->modality : modality);
-    if (x->o->preset) rc |= mg_record_set_meta(x->rec, "preset", x->o->preset);
+    if (x->o->prep.preset) rc |= mg_record_set_meta(x->rec, "preset", x->o->prep.preset);
     return rc;
 }
 
@@ -498,7 +408,7 @@ static int emit_image(run_ctx *x, const mg_image *im, char *err, size_t errlen)
 {
     float *buf = NULL;
     int c, h, w;
-    if (mg_image_prep_run(&x->o->img, im, &buf, &c, &h, &w, err, errlen) < 0) return -1;
+    if (mg_image_prep_run(&x->o->prep.img, im, &buf, &c, &h, &w, err, errlen) < 0) return -1;
     int64_t shape[3] = { c, h, w };
     int rc = -1;
     if (!mg_record_add_tensor_ref(x->rec, "image", MG_F32, 3, shape, buf)) {
@@ -606,7 +516,7 @@ static int set_volume_meta(run_ctx *x, const mg_volume *v, const int64_t orig[4]
     else
         r |= mg_record_set_metaf(x->rec, "original_shape", "%lld,%lld,%lld", (long long)orig[2],
                                  (long long)orig[1], (long long)orig[0]);
-    const mg_volume_prep *vp = &x->o->vol;
+    const mg_volume_prep *vp = &x->o->prep.vol;
     if (vp->window)
         r |= mg_record_set_metaf(x->rec, "window", "%.6g,%.6g", 0.5 * (vp->win_lo + vp->win_hi),
                                  vp->win_hi - vp->win_lo);
@@ -625,14 +535,14 @@ static int do_volume(run_ctx *x, char *err, size_t errlen)
     int rc = -1;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (mg_volume_prep_run(&x->o->vol, v, x->cli->pool, err, errlen) < 0) goto out;
+    if (mg_volume_prep_run(&x->o->prep.vol, v, x->cli->pool, err, errlen) < 0) goto out;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     mg_info(x->cli, "%s: volume operations %.3f s, %lldx%lldx%lld voxels out", x->path,
             (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec),
             (long long)v->nx, (long long)v->ny, (long long)v->nz);
-    const char *modality = x->o->vol.window || x->o->vol.clip || x->o->slices ? "CT" : "volume";
-    if (x->o->preset_kind == KIND_3D) modality = "CT";
-    if (!x->o->slices) {
+    const char *modality = x->o->prep.vol.window || x->o->prep.vol.clip || x->o->prep.slices ? "CT" : "volume";
+    if (x->o->prep.kind == MG_PRESET_3D) modality = "CT";
+    if (!x->o->prep.slices) {
         if (meta_common(x, modality) < 0 || set_volume_meta(x, v, orig) < 0) {
             snprintf(err, errlen, "out of memory");
             goto out;
@@ -657,11 +567,11 @@ static int do_volume(run_ctx *x, char *err, size_t errlen)
             if (r < 0) goto out;
         }
     } else {
-        int64_t *idx = malloc((size_t)x->o->slices * sizeof *idx);
+        int64_t *idx = malloc((size_t)x->o->prep.slices * sizeof *idx);
         if (!idx) { snprintf(err, errlen, "out of memory"); goto out; }
-        int64_t ns = mg_slice_indices(v->nz, x->o->slices, idx);
+        int64_t ns = mg_slice_indices(v->nz, x->o->prep.slices, idx);
         for (int64_t k = 0; k < ns; k++) {
-            mg_image *im = mg_volume_slice_image(v, idx[k], x->o->nwin, x->o->win, x->o->vol.ras,
+            mg_image *im = mg_volume_slice_image(v, idx[k], x->o->prep.nwin, x->o->prep.win, x->o->prep.vol.ras,
                                                  err, errlen);
             if (!im) { free(idx); goto out; }
             int r = meta_common(x, modality) | set_volume_meta(x, v, orig);
@@ -690,19 +600,19 @@ static int do_file(run_ctx *x)
     const char *bad = NULL, *why = NULL;
     if (fmt == MG_FMT_NIFTI) {
         if (o->optslide) { bad = o->optslide; why = "applies to slides (TIFF)"; }
-        else if (o->opt2d && !o->slices) { bad = o->opt2d; why = "applies to 2D images (add --slices to take slices of a volume)"; }
-        else if (o->preset_kind == KIND_2D) { why = "is a 2D preset and this is a volume"; }
+        else if (o->opt2d && !o->prep.slices) { bad = o->opt2d; why = "applies to 2D images (add --slices to take slices of a volume)"; }
+        else if (o->prep.kind == MG_PRESET_2D) { why = "is a 2D preset and this is a volume"; }
     } else if (fmt == MG_FMT_TIFF && (o->slide_mode || o->optslide)) {
         if (o->opt3d) { bad = o->opt3d; why = "applies to volumes (NIfTI)"; }
-        else if (o->preset_kind == KIND_3D) { why = "is a volume preset and this is a slide"; }
+        else if (o->prep.kind == MG_PRESET_3D) { why = "is a volume preset and this is a slide"; }
     } else {
         if (o->opt3d) { bad = o->opt3d; why = "applies to volumes (NIfTI)"; }
         else if (o->optslide) { bad = o->optslide; why = "applies to slides (TIFF)"; }
-        else if (o->preset_kind == KIND_3D) { why = "is a volume preset and this is a 2D image"; }
+        else if (o->prep.kind == MG_PRESET_3D) { why = "is a volume preset and this is a 2D image"; }
     }
     if (why) {
         if (bad) snprintf(err, sizeof err, "option --%s %s", bad, why);
-        else if (o->preset) snprintf(err, sizeof err, "preset %s %s", o->preset, why);
+        else if (o->prep.preset) snprintf(err, sizeof err, "preset %s %s", o->prep.preset, why);
         else snprintf(err, sizeof err, "--model %s %s", o->model, why);
         goto fail;
     }
@@ -729,8 +639,7 @@ int main(int argc, char **argv)
     cli.usage = USAGE;
     opts o;
     memset(&o, 0, sizeof o);
-    o.img = mg_image_prep_default();
-    o.vol = mg_volume_prep_default();
+    o.prep = mg_prep_opts_default();
     o.slide = mg_slide_params_default();
     o.page = -1;
     int status = 2, c;
@@ -748,9 +657,9 @@ int main(int argc, char **argv)
         if (k == MG_CLI_EXIT_OK) { status = 0; goto done; }
         if (k == MG_CLI_USAGE) goto done;
         if (c == 'p') {
-            if (apply_preset(&o, optarg) < 0) {
-                mg_usage_error(&cli, "unknown preset '%s' (medsiglip-448, medgemma-896, rad-dino, "
-                               "ct-clip, m3d, merlin, medgemma-ct)", optarg);
+            char err[256];
+            if (mg_preset_apply(optarg, &o.prep, err, sizeof err) < 0) {
+                mg_usage_error(&cli, "%s", err);
                 goto done;
             }
         } else if (c == OPT_MODEL) {
@@ -759,12 +668,12 @@ int main(int argc, char **argv)
     }
     if (o.model) {
         char err[512];
-        if (mg_image_prep_from_hf(o.model, &o.img, err, sizeof err) < 0) {
+        if (mg_image_prep_from_hf(o.model, &o.prep.img, err, sizeof err) < 0) {
             mg_error(&cli, o.model, "%s", err);
             status = 1;
             goto done;
         }
-        if (!o.preset_kind) o.preset_kind = KIND_2D;
+        if (!o.prep.kind) o.prep.kind = MG_PRESET_2D;
     }
     /* Pass 2: everything else. */
     optind = 1;
@@ -774,10 +683,10 @@ int main(int argc, char **argv)
         if (handle_opt(&cli, &o, c, optarg, opt_name(c)) < 0) goto done;
     }
     if (optind >= argc) { mg_usage_error(&cli, "no input files"); goto done; }
-    o.img.pool = cli.pool;
+    o.prep.img.pool = cli.pool;
     if (o.id && argc - optind > 1) { mg_usage_error(&cli, "--id needs exactly one input file"); goto done; }
-    if (o.slices && !o.nwin) medgemma_windows(&o);
-    if (o.nwin && !o.slices) { mg_usage_error(&cli, "--slice-windows needs --slices"); goto done; }
+    if (o.prep.slices && !o.prep.nwin) mg_preset_medgemma_windows(&o.prep);
+    if (o.prep.nwin && !o.prep.slices) { mg_usage_error(&cli, "--slice-windows needs --slices"); goto done; }
 
     status = 1;
     char err[512];

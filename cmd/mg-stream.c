@@ -8,6 +8,7 @@
 #include "mg_export.h"
 #include "mg_npy.h"
 #include "mg_stream.h"
+#include "mg_subcmd.h"
 #include "mg_tensor.h"
 
 #define PROG "mg-stream"
@@ -574,29 +575,19 @@ static int cmd_import(int argc, char **argv)
 
 /* ------------------------------------------------------------------ main */
 
-static const struct { const char *name; int (*fn)(int, char **); } COMMANDS[] = {
-    {"info", cmd_info}, {"export", cmd_export}, {"import", cmd_import},
-};
-
 static int cmd_cat(int argc, char **argv) { return cmd_cat_head(argc, argv, 0); }
 static int cmd_head(int argc, char **argv) { return cmd_cat_head(argc, argv, 1); }
 
+static const mg_subcmd COMMANDS[] = {
+    { "info", cmd_info, "summarise streams", 0 },
+    { "cat", cmd_cat, "concatenate streams", 0 },
+    { "head", cmd_head, "the first records", 0 },
+    { "export", cmd_export, "a tensor as .npy, PNG or NIfTI", 0 },
+    { "import", cmd_import, "a stream from .npy files", 0 },
+    { 0, 0, 0, 0 }
+};
+
 int main(int argc, char **argv)
 {
-    if (argc < 2) { fputs(USAGE, stderr); return 2; }
-    const char *cmd = argv[1];
-    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
-        fputs(USAGE, stdout);
-        return fflush(stdout) == 0 ? 0 : 1;
-    }
-    if (!strcmp(cmd, "--version")) {
-        printf("%s %s\n", PROG, MG_VERSION);
-        return fflush(stdout) == 0 ? 0 : 1;
-    }
-    if (!strcmp(cmd, "cat")) return cmd_cat(argc - 1, argv + 1);
-    if (!strcmp(cmd, "head")) return cmd_head(argc - 1, argv + 1);
-    for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
-        if (!strcmp(cmd, COMMANDS[i].name)) return COMMANDS[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "%s: unknown command '%s'\nTry '%s --help'.\n", PROG, cmd, PROG);
-    return 2;
+    return mg_subcmd_dispatch(PROG, COMMANDS, USAGE, argc, argv);
 }

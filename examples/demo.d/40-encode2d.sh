@@ -1,6 +1,6 @@
 # demo: mg-encode2d runs SigLIP, Gemma 3 and DINOv2 checkpoints and agrees with PyTorch
 set -euo pipefail
-E="$PY $(dirname "$0")/../../tests/encode2d/encoders.py"
+E="$PY $(dirname "$0")/../sim/encoders.py"
 D=$DEMO/encode2d
 mkdir -p "$D"
 # Tiny random checkpoints with the real tensor names and config keys.

@@ -4,7 +4,7 @@ D="$DEMO/prs"
 mkdir -p "$D/pgs"
 # A simulated cohort (LD blocks, missing calls, multi-allelic sites) and five
 # plink2-style scores for two traits (A at three p-value thresholds, B at two).
-"$PY" tests/prs/sim_cohort.py --out "$D/cohort" --samples 200 --variants 2000 --scores 5 \
+"$PY" examples/sim/sim_cohort.py --out "$D/cohort" --samples 200 --variants 2000 --scores 5 \
     --multiallelic 0.05 --chroms 6 --seed 3
 bgzip -fk "$D/cohort.vcf"
 printf 'traitA_p0\tA\ntraitA_p2\tA\ntraitA_p4\tA\ntraitB_p1\tB\ntraitB_p3\tB\n' >"$D/layout.tsv"
@@ -20,7 +20,7 @@ mg-stream info -n 1 "$D/cohort.mgt"
 mg-stream export -t prs -r 1 -c 0 -R -3,3 -o "$D/sample1_channel0.png" "$D/cohort.mgt"
 
 # PGS Catalog files (format 2.0, harmonised) matched by position as pgsc_calc does.
-"$PY" tests/prs/make_pgs.py "$D/cohort.vcf" "$D/pgs" 2 --gzip
+"$PY" examples/sim/make_pgs.py "$D/cohort.vcf" "$D/pgs" 2 --gzip
 mg-prs-image -m pos --min-overlap 0.5 -s "$D"/pgs/PGS000001* -s "$D"/pgs/PGS000002* \
     --match-log "$D/match.tsv" --write-layout "$D/pgs_layout.json" -o "$D/pgs.mgt" "$D/cohort.vcf.gz"
 echo "match types:"; awk -F'\t' 'NR > 1 && $17 == 1 {print "  " $19 " " $13}' "$D/match.tsv" | sort | uniq -c | sort -rn | head

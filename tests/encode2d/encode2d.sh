@@ -2,7 +2,7 @@
 # mg-encode2d against an independent PyTorch forward of each family (encoders.py),
 # on tiny random checkpoints with the real tensor names and config keys.
 source "$(dirname "$0")/../lib.sh"
-E="$PY $(dirname "$0")/encoders.py"
+E="$PY $(dirname "$0")/../../examples/sim/encoders.py"
 if ! have_py torch; then skip encode2d "python3-torch is not installed"; exit 0; fi
 
 # images PREFIX N C H W: N random images in [-1, 1] and their stream PREFIX.mgt

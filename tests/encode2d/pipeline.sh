@@ -3,7 +3,7 @@
 # tiny checkpoints of the presets' input shapes; the encoder output is compared with
 # the PyTorch reference run on the preprocessed image.
 source "$(dirname "$0")/../lib.sh"
-E="$PY $(dirname "$0")/encoders.py"
+E="$PY $(dirname "$0")/../../examples/sim/encoders.py"
 if ! have_py torch || ! have_py PIL; then skip pipeline "python3-torch or python3-pil missing"; exit 0; fi
 command -v mg-preprocess >/dev/null || { skip pipeline "mg-preprocess not built"; exit 0; }
 "$PY" - "$T/cxr.png" <<'PY'

@@ -3,7 +3,7 @@
 # programs piped by hand.
 source "$(dirname "$0")/../lib.sh"
 export PYTHONPATH="$TOP/examples"
-"$PY" "$TOP/tests/encode2d/encoders.py" gen siglip "$T/model" >/dev/null
+"$PY" "$TOP/examples/sim/encoders.py" gen siglip "$T/model" >/dev/null
 mkdir -p "$T/img"
 "$PY" - "$T/img" <<'PY'
 import sys, numpy as np

@@ -6,7 +6,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 if ! command -v plink2 >/dev/null; then skip prs_image "plink2 not installed"; exit 0; fi
 if ! have_py numpy; then skip prs_image "numpy missing"; exit 0; fi
 
-"$PY" "$HERE/sim_cohort.py" --out "$T/c" --samples 60 --variants 500 --scores 5 --seed 21 --chroms 4
+"$PY" "$HERE/../../examples/sim/sim_cohort.py" --out "$T/c" --samples 60 --variants 500 --scores 5 --seed 21 --chroms 4
 plink2 --vcf "$T/c.vcf" --score "$T/c.score" header-read cols=+scoresums,+denom \
     --score-col-nums 3-7 --out "$T/p" >/dev/null 2>&1 || { fail prs_image "plink2 failed"; exit 0; }
 # two traits: A with three channels (p0, p2, p4) and B with two (p1, p3)

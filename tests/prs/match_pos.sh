@@ -7,10 +7,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 if ! command -v plink2 >/dev/null; then skip match_pos "plink2 not installed"; exit 0; fi
 if ! have_py numpy; then skip match_pos "numpy missing"; exit 0; fi
 
-"$PY" "$HERE/sim_cohort.py" --out "$T/m" --samples 60 --variants 800 --multiallelic 0.08 \
+"$PY" "$HERE/../../examples/sim/sim_cohort.py" --out "$T/m" --samples 60 --variants 800 --multiallelic 0.08 \
     --same-pos 0.05 --no-score --seed 31 --chroms 3
 mkdir -p "$T/pgs"
-"$PY" "$HERE/make_pgs.py" "$T/m.vcf" "$T/pgs" 3 --gzip --seed 5
+"$PY" "$HERE/../../examples/sim/make_pgs.py" "$T/m.vcf" "$T/pgs" 3 --gzip --seed 5
 PGS=("$T"/pgs/PGS*)
 SARGS=(); for f in "${PGS[@]}"; do SARGS+=(-s "$f"); done
 
@@ -54,7 +54,7 @@ case_pos match_pos_keep_first_match_agrees --keep-first-match
 command -v bcftools >/dev/null && command -v tabix >/dev/null && {
     awk 'BEGIN{OFS="\t"} /^#/ {print; next} {$2 = $2 * 100; print}' "$T/m.vcf" >"$T/s.vcf"
     mkdir -p "$T/spgs"
-    "$PY" "$HERE/make_pgs.py" "$T/s.vcf" "$T/spgs" 2 --seed 9 --rows 40
+    "$PY" "$HERE/../../examples/sim/make_pgs.py" "$T/s.vcf" "$T/spgs" 2 --seed 9 --rows 40
     XARGS=(); for f in "$T"/spgs/PGS*; do XARGS+=(-s "$f"); done
     bgzip -c "$T/s.vcf" >"$T/s.vcf.gz" && tabix -p vcf "$T/s.vcf.gz"
     bcftools view -Ob -o "$T/s.bcf" "$T/s.vcf.gz" && bcftools index "$T/s.bcf"

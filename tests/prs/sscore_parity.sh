@@ -10,9 +10,9 @@ command -v bcftools >/dev/null || { skip sscore_parity "bcftools not installed";
 # A: hard calls with missing calls, multi-allelic sites, second alleles of one
 #    variant, an unknown ID and a mismatching allele. B: DS dosages (biallelic:
 #    plink2 refuses multi-allelic dosages).
-"$PY" "$HERE/sim_cohort.py" --out "$T/a" --samples 70 --variants 600 --multiallelic 0.1 \
+"$PY" "$HERE/../../examples/sim/sim_cohort.py" --out "$T/a" --samples 70 --variants 600 --multiallelic 0.1 \
     --missing 0.03 --scores 3 --seed 11
-"$PY" "$HERE/sim_cohort.py" --out "$T/b" --samples 64 --variants 500 --ds \
+"$PY" "$HERE/../../examples/sim/sim_cohort.py" --out "$T/b" --samples 64 --variants 500 --ds \
     --missing 0.05 --scores 2 --seed 12
 for x in a b; do
     bcftools view -Oz -o "$T/$x.vcf.gz" "$T/$x.vcf"

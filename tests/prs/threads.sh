@@ -9,7 +9,7 @@ if ! command -v plink2 >/dev/null; then skip threads "plink2 not installed"; exi
 if ! have_py numpy; then skip threads "numpy missing"; exit 0; fi
 command -v bcftools >/dev/null || { skip threads "bcftools not installed"; exit 0; }
 
-"$PY" "$HERE/sim_cohort.py" --out "$T/c" --samples 300 --variants 1500 --missing 0.03 \
+"$PY" "$HERE/../../examples/sim/sim_cohort.py" --out "$T/c" --samples 300 --variants 1500 --missing 0.03 \
     --scores 3 --seed 21
 # every 7th record: odd cells in the middle and at the end of the line
 awk 'BEGIN{FS=OFS="\t"} !/^#/ && NR % 7 == 0 {$22 = "1"; $31 = "."; $40 = ".|."; $NF = "0"} {print}' \

@@ -1,4 +1,4 @@
-/* Unit tests for the plink2-compatible number formatting of mg_prs. */
+/* Unit tests for mg_prs: the plink2-compatible number formatting of .sscore values. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* Unit tests for mg-score's table reader: the number parser against glibc's
+/* Unit tests for mg_metrics_tsv, the table reader: the number parser against glibc's
  * strtod (correctly rounded), bit for bit, on random and halfway-point
  * strings; table splitting (CRLF, no final newline, comments, threads). */
 #include <math.h>
