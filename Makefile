@@ -56,7 +56,7 @@ bin:
 
 $(BUILD)/%.o: %.c $(wildcard common/*.h common/*/*.h cmd/*/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_CPPFLAGS) -MMD -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(ALL_CPPFLAGS) -MMD -MP -c -o $@ $<
 
 $(LIBMG): $(LIB_OBJ)
 	@rm -f $@

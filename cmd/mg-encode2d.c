@@ -1,7 +1,7 @@
 /* mg-encode2d: image records -> embedding or token records, through a vision
- * encoder loaded from a Hugging Face checkpoint directory (see mg_model.h). */
+ * encoder loaded from a Hugging Face checkpoint directory (see mg_encoder.h). */
 #include "mg_cli.h"
-#include "mg_model.h"
+#include "mg_encoder.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -34,7 +34,7 @@ enum { OPT_L2 = MG_OPT_FIRST_OWN };
 typedef struct {
     mg_cli *cli;
     const char *in;
-    mg_model *model;
+    mg_encoder *model;
     mg_output kind;
     int l2;
     mg_nn_ctx ctx;
@@ -64,8 +64,9 @@ static int flush_batch(job *j)
     }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (mg_model_encode(j->model, &j->ctx, j->kind, j->images, j->n, j->c, j->h, j->wd, j->out,
-                        err, sizeof err) < 0) {
+    int64_t in_shape[3] = { j->c, j->h, j->wd };
+    if (mg_encoder_forward(j->model, &j->ctx, j->kind, j->images, j->n, 3, in_shape, j->out,
+                           err, sizeof err) < 0) {
         mg_error(j->cli, j->in, "%s", err);
         return -1;
     }
@@ -129,7 +130,7 @@ static int add_record(job *j, int batch)
         j->recs[0] = r;
     }
     if (j->n == 0) {
-        int nd = mg_model_output_shape(j->model, j->kind, c, h, w, j->oshape, err, sizeof err);
+        int nd = mg_encoder_output_shape(j->model, j->kind, 3, t->shape, j->oshape, err, sizeof err);
         if (nd < 0) {
             mg_error(j->cli, j->in, "record %lld%s%s: %s", (long long)j->recno, id ? " id " : "",
                      id ? id : "", err);
@@ -202,10 +203,12 @@ int main(int argc, char **argv)
     j.ctx.threads = cli.threads;
     j.ctx.pool = cli.pool;
 
-    if (!(j.model = mg_model_load(dir, err, sizeof err))) { mg_error(&cli, dir, "%s", err); goto out; }
-    mg_info(&cli, "%s: %s, %dx%d input, %s output", dir, mg_model_type(j.model),
-            mg_model_image_size(j.model), mg_model_image_size(j.model),
-            mg_output_name(j.kind ? j.kind : mg_model_default_output(j.model)));
+    if (!(j.model = mg_encoder_load(dir, &j.ctx, err, sizeof err))) { mg_error(&cli, dir, "%s", err); goto out; }
+    int64_t size[4];            /* room for a volume encoder's [C,D,H,W] */
+    mg_encoder_input_shape(j.model, size);
+    mg_info(&cli, "%s: %s, %lldx%lld input, %s output", dir, mg_encoder_type(j.model),
+            (long long)size[1], (long long)size[2],
+            mg_output_name(j.kind ? j.kind : mg_encoder_default_output(j.model)));
     if (!(r = mg_reader_open(j.in, err, sizeof err))) { mg_error(&cli, j.in, "%s", err); goto out; }
     mg_prov prov = mg_cli_prov(&cli, mg_reader_prov(r));
     mg_writer_opts wo = mg_cli_writer_opts(&cli);
@@ -238,7 +241,7 @@ out:
     free(j.images);
     free(j.out);
     if (r) mg_reader_close(r);
-    mg_model_free(j.model);
+    mg_encoder_free(j.model);
     free(lo);
     mg_cli_free(&cli);
     return ret;

@@ -1,67 +1,39 @@
-/* mg_decoder.c: the decoder role: config.json's model_type picks a family from
- * the table below, whose ops do the work. */
+/* mg_decoder.c: the decoder role — the family lookup (common/models/registry.c)
+ * and the calls through its ops; the families are in common/models/. */
 #include "mg_decoder.h"
-#include "mg_err.h"
-#include "mg_safetensors.h"
 
-#include <jansson.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-extern const mg_decoder_ops mg_gemma3_text_ops;
-
-static const struct {
-    const char *family, *model_type;
-    const mg_decoder_ops *ops;
-} decoder_families[] = {
-    { "gemma3-text", "gemma3", &mg_gemma3_text_ops },
-    { "gemma3-text", "gemma3_text", &mg_gemma3_text_ops },
-};
-
 struct mg_decoder {
+    const mg_family *fam;
     const mg_decoder_ops *ops;
+    mg_ckpt *ck;                  /* open while the state lives: weights point into it */
     void *state;
-    mg_st *st;
-    char model_type[64];
     mg_decoder_info info;
 };
 
 mg_decoder *mg_decoder_load(const char *dir, int64_t max_ctx, char *err, size_t errlen)
 {
-    char path[4096];
-    json_error_t je;
     mg_decoder *d = calloc(1, sizeof *d);
-    json_t *cfg = NULL;
     if (!d) { mg_seterr(err, errlen, "out of memory"); return NULL; }
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    if (!(cfg = json_load_file(path, JSON_REJECT_DUPLICATES, &je))) {
-        mg_seterr(err, errlen, "config.json: %s", je.text);
+    if (!(d->ck = mg_ckpt_open(dir, err, errlen))) goto fail;
+    const char *type = mg_ckpt_model_type(d->ck);
+    if (!(d->fam = mg_family_find(type, MG_ROLE_DECODER))) {
+        char types[512];
+        mg_seterr(err, errlen, "config.json: model_type '%s' has no decoder (supported: %s)", type,
+                  mg_family_types(MG_ROLE_DECODER, types, sizeof types));
         goto fail;
     }
-    const char *type = json_string_value(json_object_get(cfg, "model_type"));
-    if (!json_is_object(cfg) || !type) {
-        mg_seterr(err, errlen, "config.json: no model_type string");
+    d->ops = d->fam->ops;
+    if (mg_ckpt_open_tensors(d->ck, NULL) < 0 ||
+        !(d->state = d->ops->load(d->ck, max_ctx, &d->info, err, errlen)))
         goto fail;
-    }
-    size_t k, nf = sizeof decoder_families / sizeof *decoder_families;
-    for (k = 0; k < nf && strcmp(decoder_families[k].model_type, type) != 0; k++) {}
-    if (k == nf) {
-        mg_seterr(err, errlen, "config.json: model_type '%s' has no decoder (gemma3, gemma3_text)",
-                  type);
-        goto fail;
-    }
-    snprintf(d->model_type, sizeof d->model_type, "%s", type);
-    d->ops = decoder_families[k].ops;
-    if (!(d->st = mg_st_open_dir(dir, err, errlen))) goto fail;
-    if (!(d->state = d->ops->load(d->st, cfg, d->model_type, max_ctx, &d->info, err, errlen)))
-        goto fail;
-    d->info.family = decoder_families[k].family;
-    d->info.model_type = d->model_type;
-    json_decref(cfg);
+    mg_ckpt_set_err(d->ck, NULL, 0);      /* err is the caller's, for this call only */
+    d->info.family = d->fam->name;
+    d->info.model_type = mg_ckpt_model_type(d->ck);
     return d;
 fail:
-    json_decref(cfg);
     mg_decoder_free(d);
     return NULL;
 }
@@ -70,7 +42,7 @@ void mg_decoder_free(mg_decoder *d)
 {
     if (!d) return;
     if (d->state) d->ops->free(d->state);
-    mg_st_close(d->st);
+    mg_ckpt_close(d->ck);
     free(d);
 }
 

@@ -13,6 +13,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "mg_ckpt.h"
+#include "mg_family.h"
 #include "mg_nn.h"
 
 #define MG_DECODER_MAX_EOS 8
@@ -37,20 +39,20 @@ typedef struct mg_decoder mg_decoder;
  *  positions (0: the model's max_position_embeddings, capped at 8192). Weights
  *  stay memory-mapped in file dtype. NULL and err on failure (missing or
  *  misshapen tensors, an unsupported config). */
-mg_decoder *mg_decoder_load(const char *dir, int64_t max_ctx, char *err, size_t errlen);
+MG_MUST_CHECK mg_decoder *mg_decoder_load(const char *dir, int64_t max_ctx, char *err, size_t errlen);
 void mg_decoder_free(mg_decoder *d);
 
 const mg_decoder_info *mg_decoder_get_info(const mg_decoder *d);
 
 /** Input rows for token ids: x[n, hidden], scaled as the family does. 0, or -1
  *  with err for an id outside the embedding. */
-int mg_decoder_embed(const mg_decoder *d, const int32_t *ids, int64_t n, float *x,
+MG_MUST_CHECK int mg_decoder_embed(const mg_decoder *d, const int32_t *ids, int64_t n, float *x,
                      char *err, size_t errlen);
 
 /** Positions held in the cache. */
 int64_t mg_decoder_length(const mg_decoder *d);
 /** Forget cache positions from n on (n <= length); 0 or -1. */
-int mg_decoder_truncate(mg_decoder *d, int64_t n);
+MG_MUST_CHECK int mg_decoder_truncate(mg_decoder *d, int64_t n);
 
 /** Run the n rows x[n, hidden] at positions length … length+n−1 and keep them
  *  in the cache. span: NULL, or [n] block ids (0 = causal row; rows sharing a
@@ -58,16 +60,15 @@ int mg_decoder_truncate(mg_decoder *d, int64_t n);
  *  call). logits: NULL, or out[·, n_vocab] for the last row (all_rows 0) or
  *  for every row (all_rows 1); n_vocab <= vocab restricts the output to the
  *  tokenizer's ids. 0, or -1 with err (context full, memory). */
-int mg_decoder_forward(mg_decoder *d, const mg_nn_ctx *ctx, const float *x, int64_t n,
+MG_MUST_CHECK int mg_decoder_forward(mg_decoder *d, const mg_nn_ctx *ctx, const float *x, int64_t n,
                        const int32_t *span, float *logits, int64_t n_vocab, int all_rows,
                        char *err, size_t errlen);
 
-/* ---- families implement this table (common/models/) ---- */
-struct mg_st;
+/* ---- what a decoder family provides (its mg_family.ops; common/models/) ---- */
 typedef struct mg_decoder_ops {
-    /* cfg: config.json (a jansson json_t *); fills info except family/model_type */
-    void *(*load)(struct mg_st *st, void *cfg, const char *model_type, int64_t max_ctx,
-                  mg_decoder_info *info, char *err, size_t errlen);
+    /* Fills info except family/model_type; the checkpoint stays open while the
+     * state lives (weights point into it). Errors through the checkpoint. */
+    void *(*load)(mg_ckpt *ck, int64_t max_ctx, mg_decoder_info *info, char *err, size_t errlen);
     void (*free)(void *state);
     int (*embed)(const void *state, const int32_t *ids, int64_t n, float *x,
                  char *err, size_t errlen);

@@ -1,6 +1,6 @@
 /* mg_nn.c: fp32 kernels around OpenBLAS for the transformer encoders. */
 #include "mg_nn.h"
-#include "mg_safetensors.h"
+#include "mg_dtype.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -95,10 +95,27 @@ VCLONES static void gelu_tanh_array(float *x, int64_t n)
 
 /* OpenBLAS's own thread control (declared by its cblas.h on Debian). */
 void openblas_set_num_threads(int);
+int openblas_get_num_threads(void);
+
+/* The OpenBLAS rule of mg_nn.h: a kernel sets the process-wide count to n for its
+ * own BLAS calls (blas_enter) and restores what it found (blas_leave). */
+static int blas_enter(int n)
+{
+    int prev = openblas_get_num_threads();
+    if (n < 1) n = 1;
+    if (n != prev) openblas_set_num_threads(n);
+    return prev;
+}
+
+static void blas_leave(int prev, int n)
+{
+    if (n < 1) n = 1;
+    if (n != prev) openblas_set_num_threads(prev);
+}
 
 void mg_nn_begin(const mg_nn_ctx *ctx)
 {
-    openblas_set_num_threads(ctx->threads > 0 ? ctx->threads : 1);
+    (void)ctx;
 }
 
 int mg_nn_ctx_init(mg_nn_ctx *ctx, int threads)
@@ -133,69 +150,71 @@ static int64_t tile_rows(int64_t cols)
 
 static int is_aligned_f32(const mg_nn_weight *w)
 {
-    return w->dtype == MG_ST_F32 && ((uintptr_t)w->data & 3) == 0;
+    return w->dtype == MG_F32 && ((uintptr_t)w->data & 3) == 0;
 }
 
-static void convert_rows(const mg_nn_weight *w, int64_t r0, int64_t nr, float *dst)
+/* Rows r0 … r0+nr−1 of w as f32; -1 for a dtype that is not F32/F16/BF16. */
+static int convert_rows(const mg_nn_weight *w, int64_t r0, int64_t nr, float *dst)
 {
-    mg_st_tensor t = {0};
-    t.dtype = w->dtype;
-    t.data = w->data;
-    mg_st_to_f32(&t, r0 * w->cols, nr * w->cols, dst);
+    return mg_dtype_float_to_f32(w->dtype, w->data, r0 * w->cols, nr * w->cols, dst);
 }
 
 int mg_nn_linear(const mg_nn_ctx *ctx, const float *x, int64_t n, const mg_nn_weight *w,
                  const float *bias, float *y, int64_t ldy)
 {
-    (void)ctx;      /* OpenBLAS threads were set by mg_nn_begin() */
     int64_t out = w->rows, in = w->cols;
     if (n <= 0) return 0;
     if (bias)
         for (int64_t i = 0; i < n; i++) memcpy(y + i * ldy, bias, (size_t)out * sizeof(float));
     float beta = bias ? 1.0f : 0.0f;
+    int prev = blas_enter(ctx->threads), rc = 0;
     if (is_aligned_f32(w)) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)out, (int)in, 1.0f,
                     x, (int)in, (const float *)w->data, (int)in, beta, y, (int)ldy);
-        return 0;
+        goto done;
     }
     int64_t tr = tile_rows(in);
     if (tr > out) tr = out;
     float *tile = malloc((size_t)(tr * in) * sizeof(float));
-    if (!tile) return -1;
-    for (int64_t r0 = 0; r0 < out; r0 += tr) {
+    if (!tile) { rc = -1; goto done; }
+    for (int64_t r0 = 0; r0 < out && rc == 0; r0 += tr) {
         int64_t nr = out - r0 < tr ? out - r0 : tr;
-        convert_rows(w, r0, nr, tile);
+        if ((rc = convert_rows(w, r0, nr, tile)) < 0) break;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)nr, (int)in, 1.0f,
                     x, (int)in, tile, (int)in, beta, y + r0, (int)ldy);
     }
     free(tile);
-    return 0;
+done:
+    blas_leave(prev, ctx->threads);
+    return rc;
 }
 
 int mg_nn_matmul_in_out(const mg_nn_ctx *ctx, const float *x, int64_t n,
                         const mg_nn_weight *w, float *y)
 {
-    (void)ctx;
     int64_t in = w->rows, out = w->cols;
     if (n <= 0) return 0;
+    int prev = blas_enter(ctx->threads), rc = 0;
     if (is_aligned_f32(w)) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)out, (int)in, 1.0f,
                     x, (int)in, (const float *)w->data, (int)out, 0.0f, y, (int)out);
-        return 0;
+        goto done;
     }
     /* Tiles of input rows k: y += x[:, k0:k1] · W[k0:k1, :]. */
     int64_t tr = tile_rows(out);
     if (tr > in) tr = in;
     float *tile = malloc((size_t)(tr * out) * sizeof(float));
-    if (!tile) return -1;
-    for (int64_t r0 = 0; r0 < in; r0 += tr) {
+    if (!tile) { rc = -1; goto done; }
+    for (int64_t r0 = 0; r0 < in && rc == 0; r0 += tr) {
         int64_t nr = in - r0 < tr ? in - r0 : tr;
-        convert_rows(w, r0, nr, tile);
+        if ((rc = convert_rows(w, r0, nr, tile)) < 0) break;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)out, (int)nr, 1.0f,
                     x + r0, (int)in, tile, (int)out, r0 ? 1.0f : 0.0f, y, (int)out);
     }
     free(tile);
-    return 0;
+done:
+    blas_leave(prev, ctx->threads);
+    return rc;
 }
 
 /* ---- row-wise kernels, split into chunks of rows across threads ---- */
@@ -389,10 +408,10 @@ int mg_nn_attention(const mg_nn_ctx *ctx, const float *q, int64_t ldq, const flo
     j.scratch = malloc(j.per_worker * (size_t)nthreads * sizeof(float));
     if (!j.scratch) return -1;
     /* The workers call sgemm concurrently, each single-threaded. */
-    int ntasks = batch * heads * j.nqb;
-    if (nthreads > 1 && ntasks > 1) openblas_set_num_threads(1);
+    int ntasks = batch * heads * j.nqb, bt = nthreads > 1 && ntasks > 1 ? 1 : nthreads;
+    int prev = blas_enter(bt);
     mg_nn_parallel(ctx, ntasks, att_task, &j);
-    if (nthreads > 1 && ntasks > 1) openblas_set_num_threads(nthreads);
+    blas_leave(prev, bt);
     free(j.scratch);
     return 0;
 }
@@ -503,44 +522,4 @@ int mg_nn_resize_bicubic_grid(const float *in, int gh, int gw, int d, float *out
 fail:
     free(tmp); free(ixx); free(ixy); free(wx); free(wy);
     return rc;
-}
-
-/* ---- encoder layer ---- */
-size_t mg_nn_encoder_layer_work(const mg_nn_layer_shape *s, int batch, int64_t n)
-{
-    size_t T = (size_t)batch * (size_t)n, D = (size_t)s->dim, F = (size_t)s->ffn;
-    size_t fw = s->act == MG_ACT_SWIGLU ? 2 * F : F;
-    /* h, q, k, v, a: T·D each; f: T·fw; g (SwiGLU): T·F */
-    return 5 * T * D + T * fw + (s->act == MG_ACT_SWIGLU ? T * F : 0);
-}
-
-int mg_nn_encoder_layer(const mg_nn_ctx *ctx, const mg_nn_layer *l, const mg_nn_layer_shape *s,
-                        float *x, int batch, int64_t n, float *work)
-{
-    int64_t T = (int64_t)batch * n, D = s->dim;
-    int64_t fw = s->act == MG_ACT_SWIGLU ? 2 * (int64_t)s->ffn : s->ffn;
-    float *h = work, *q = h + T * D, *k = q + T * D, *v = k + T * D, *a = v + T * D;
-    float *f = a + T * D, *g = s->act == MG_ACT_SWIGLU ? f + T * fw : NULL;
-    int hd = (int)(D / s->heads);
-
-    mg_nn_layer_norm(ctx, x, h, T, D, l->ln1_w, l->ln1_b, s->eps);
-    if (mg_nn_linear(ctx, h, T, &l->q, l->q_b, q, D) < 0 ||
-        mg_nn_linear(ctx, h, T, &l->k, l->k_b, k, D) < 0 ||
-        mg_nn_linear(ctx, h, T, &l->v, l->v_b, v, D) < 0) return -1;
-    if (mg_nn_attention(ctx, q, D, k, v, D, a, D, batch, n, n, s->heads, hd,
-                        (float)(1.0 / sqrt((double)hd))) < 0) return -1;
-    if (mg_nn_linear(ctx, a, T, &l->o, l->o_b, h, D) < 0) return -1;
-    for (int64_t i = 0; i < T; i++)
-        for (int64_t c = 0; c < D; c++)
-            x[i * D + c] += l->ls1 ? l->ls1[c] * h[i * D + c] : h[i * D + c];
-
-    mg_nn_layer_norm(ctx, x, h, T, D, l->ln2_w, l->ln2_b, s->eps);
-    if (mg_nn_linear(ctx, h, T, &l->fc1, l->fc1_b, f, fw) < 0) return -1;
-    if (g) mg_nn_swiglu(ctx, f, g, T, s->ffn);
-    else mg_nn_activate(ctx, f, T * fw, s->act);
-    if (mg_nn_linear(ctx, g ? g : f, T, &l->fc2, l->fc2_b, h, D) < 0) return -1;
-    for (int64_t i = 0; i < T; i++)
-        for (int64_t c = 0; c < D; c++)
-            x[i * D + c] += l->ls2 ? l->ls2[c] * h[i * D + c] : h[i * D + c];
-    return 0;
 }

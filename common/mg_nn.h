@@ -5,14 +5,25 @@
  * f32 one tile of rows at a time and multiply with OpenBLAS cblas_sgemm, so
  * accumulation is always fp32. Activations are plain float arrays.
  *
+ * Kernels only: no model layout lives here (model families are in
+ * common/models/). Weights carry an mg_dtype (mg_dtype.h), no file-format type.
+ *
  * Threads: mg_nn_ctx.threads is used for OpenBLAS; the kernels' own loops
  * (rows of norms and activations, blocks of attention) run on mg_nn_ctx.pool.
+ * OpenBLAS rule: OpenBLAS's thread count is process-wide, so every kernel that
+ * calls BLAS sets it to its ctx's count for its own calls and puts the value it
+ * found back before returning. Nothing here leaves the count changed for other
+ * modules; a module calling BLAS itself sets the count it wants the same way.
+ * Kernels running concurrently on different caller threads must then share one
+ * ctx thread count (the count is one global).
  */
 #ifndef MG_NN_H
 #define MG_NN_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "mg_dtype.h"
+#include "mg_err.h"
 #include "mg_pool.h"
 
 typedef struct {
@@ -25,16 +36,17 @@ typedef struct {
 MG_MUST_CHECK int mg_nn_ctx_init(mg_nn_ctx *ctx, int threads);
 void mg_nn_ctx_free(mg_nn_ctx *ctx);
 
-/* A 2-D weight [rows, cols] in file dtype (an mg_st_dtype: F32, F16 or BF16). */
+/* A 2-D weight [rows, cols] in file dtype (MG_F32, MG_F16 or MG_BF16). */
 typedef struct {
-    int dtype;
+    int dtype;                   /* mg_dtype */
     const void *data;
     int64_t rows, cols;
 } mg_nn_weight;
 
 enum { MG_ACT_GELU_ERF = 1, MG_ACT_GELU_TANH, MG_ACT_QUICK_GELU, MG_ACT_SWIGLU };
 
-/** Set OpenBLAS threads from ctx (call once per forward). */
+/** Formerly set OpenBLAS threads for a whole forward pass; the kernels now set
+ *  them per call (see the rule above), so this does nothing. */
 void mg_nn_begin(const mg_nn_ctx *ctx);
 
 /** Run fn(arg, task, worker) for task in [0, ntasks) on ctx->pool (workers
@@ -43,10 +55,10 @@ int mg_nn_parallel(const mg_nn_ctx *ctx, int ntasks, void (*fn)(void *, int, int
 
 /** y[n, rows] = x[n, cols] · Wᵀ (+ bias[rows]); the nn.Linear convention,
  *  W being [out, in]. ldy is y's row stride (>= W->rows). 0 or -1 (memory). */
-int mg_nn_linear(const mg_nn_ctx *ctx, const float *x, int64_t n, const mg_nn_weight *w,
+MG_MUST_CHECK int mg_nn_linear(const mg_nn_ctx *ctx, const float *x, int64_t n, const mg_nn_weight *w,
                  const float *bias, float *y, int64_t ldy);
 /** y[n, cols] = x[n, rows] · W for a weight stored [in, out] (no transpose). */
-int mg_nn_matmul_in_out(const mg_nn_ctx *ctx, const float *x, int64_t n,
+MG_MUST_CHECK int mg_nn_matmul_in_out(const mg_nn_ctx *ctx, const float *x, int64_t n,
                         const mg_nn_weight *w, float *y);
 
 /** LayerNorm over the last dimension d (biased variance), in place allowed. */
@@ -66,7 +78,7 @@ void mg_nn_softmax(float *x, int64_t n, int64_t d);
  *  scores: for each batch b and head h,
  *  out = softmax(Q Kᵀ · scale) V with Q rows q[b·nq + i, h·hd …], K/V rows
  *  k[b·nk + j, h·hd …]. Row strides ldq/ldk/ldo in floats. 0 or -1 (memory). */
-int mg_nn_attention(const mg_nn_ctx *ctx, const float *q, int64_t ldq, const float *k,
+MG_MUST_CHECK int mg_nn_attention(const mg_nn_ctx *ctx, const float *q, int64_t ldq, const float *k,
                     const float *v, int64_t ldk, float *out, int64_t ldo, int batch,
                     int64_t nq, int64_t nk, int heads, int hd, float scale);
 
@@ -80,32 +92,8 @@ void mg_nn_im2col_patches(const float *img, int c, int h, int w, int p, float *c
  *  align_corners=False) does, with antialias=False (a = -0.75, border
  *  clamped) or antialias=True (a = -0.5, PIL-style support and
  *  renormalised weights). 0 or -1 (memory). */
-int mg_nn_resize_bicubic_grid(const float *in, int gh, int gw, int d, float *out,
+MG_MUST_CHECK int mg_nn_resize_bicubic_grid(const float *in, int gh, int gw, int d, float *out,
                               int oh, int ow, int antialias);
-
-/** A pre-LN transformer encoder layer (ViT / SigLIP / DINOv2 form):
- *  x += ls1 · O(attn(LN1(x)));  x += ls2 · MLP(LN2(x)). */
-typedef struct {
-    const float *ln1_w, *ln1_b, *ln2_w, *ln2_b;
-    mg_nn_weight q, k, v, o;
-    const float *q_b, *k_b, *v_b, *o_b;
-    mg_nn_weight fc1, fc2;           /* SwiGLU: fc1 is [2f, D] */
-    const float *fc1_b, *fc2_b;
-    const float *ls1, *ls2;          /* layer scale [D] or NULL */
-} mg_nn_layer;
-
-typedef struct {
-    int dim, heads, ffn;             /* ffn: hidden width of the MLP (f for SwiGLU) */
-    int act;                         /* MG_ACT_* */
-    float eps;
-} mg_nn_layer_shape;
-
-/** Floats of workspace mg_nn_encoder_layer needs for batch·n tokens. */
-size_t mg_nn_encoder_layer_work(const mg_nn_layer_shape *s, int batch, int64_t n);
-/** Apply one layer to x [batch·n, dim] in place, using work (see above) so that
- *  consecutive layers reuse the same memory. 0 or -1 (memory). */
-int mg_nn_encoder_layer(const mg_nn_ctx *ctx, const mg_nn_layer *l, const mg_nn_layer_shape *s,
-                        float *x, int batch, int64_t n, float *work);
 
 /* ---- Decoder kernels (mg_nn_decode.c): RoPE, attention over a key/value
  * cache with masks, and the matrix-vector product of one-token decoding ---- */
@@ -119,7 +107,7 @@ void mg_nn_rope_inv_freq(int hd, double theta, double factor, float *inv_freq);
  *  (stride ld) and each of heads heads of width hd, element i and i + hd/2 are
  *  rotated by the angle pos[row]·inv_freq[i]. 0, or -1 for an odd or too
  *  large hd (> MG_NN_ROPE_MAX_HD). */
-int mg_nn_rope(const mg_nn_ctx *ctx, float *x, int64_t n, int64_t ld, int heads, int hd,
+MG_MUST_CHECK int mg_nn_rope(const mg_nn_ctx *ctx, float *x, int64_t n, int64_t ld, int heads, int hd,
                const int64_t *pos, const float *inv_freq);
 
 /** Which keys a query at position p sees: key positions kp <= p, and also
@@ -138,7 +126,7 @@ typedef struct {
  *  used), k/v rows stride ldk (kv_heads·hd used; grouped-query attention: head h
  *  reads kv head h / (heads/kv_heads)), out rows stride ldo. 0, or -1 (memory,
  *  or heads not a multiple of kv_heads, or a position outside the cache). */
-int mg_nn_attention_cached(const mg_nn_ctx *ctx, const float *q, int64_t ldq, int64_t nq,
+MG_MUST_CHECK int mg_nn_attention_cached(const mg_nn_ctx *ctx, const float *q, int64_t ldq, int64_t nq,
                            const int64_t *qpos, const float *k, const float *v, int64_t ldk,
                            int64_t nk, int heads, int kv_heads, int hd, float scale,
                            float softcap, const mg_nn_mask *mask, float *out, int64_t ldo);
@@ -148,14 +136,14 @@ int mg_nn_attention_cached(const mg_nn_ctx *ctx, const float *q, int64_t ldq, in
  *  so y does not depend on the thread count. BF16 uses AVX-512 BF16 (vdpbf16ps,
  *  x split into two bf16 parts for fp32 accuracy) or AVX2, chosen at run time.
  *  0, or -1 (dtype, memory). */
-int mg_nn_gemv(const mg_nn_ctx *ctx, const mg_nn_weight *w, int64_t rows, const float *x,
+MG_MUST_CHECK int mg_nn_gemv(const mg_nn_ctx *ctx, const mg_nn_weight *w, int64_t rows, const float *x,
                const float *bias, float *y);
 /** The code path mg_nn_gemv takes for dtype on this CPU: 0 portable, 1 AVX2,
  *  2 AVX-512 BF16 (for reports and benchmarks). */
 int mg_nn_gemv_path(int dtype);
 /** mg_nn_gemv on a given path (one this CPU has, else its best), so that tests
  *  can check every path the machine can run. */
-int mg_nn_gemv_on(const mg_nn_ctx *ctx, int path, const mg_nn_weight *w, int64_t rows,
+MG_MUST_CHECK int mg_nn_gemv_on(const mg_nn_ctx *ctx, int path, const mg_nn_weight *w, int64_t rows,
                   const float *x, const float *bias, float *y);
 
 #endif

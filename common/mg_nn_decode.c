@@ -4,7 +4,7 @@
  * bandwidth-bound matrix-vector product over weights in file dtype for
  * one-token-at-a-time decoding. */
 #include "mg_nn.h"
-#include "mg_safetensors.h"
+#include "mg_dtype.h"
 
 #include <cblas.h>
 #include <immintrin.h>
@@ -14,6 +14,7 @@
 
 /* OpenBLAS's own thread control (declared by its cblas.h on Debian). */
 void openblas_set_num_threads(int);
+int openblas_get_num_threads(void);
 
 /* ---- RoPE ---- */
 
@@ -182,10 +183,12 @@ int mg_nn_attention_cached(const mg_nn_ctx *ctx, const float *q, int64_t ldq, in
     j.per_worker = (size_t)ATTC_BQ * (size_t)nk;
     j.scratch = malloc(j.per_worker * (size_t)nworkers * sizeof(float));
     if (!j.scratch) return -1;
-    /* The workers call sgemm concurrently, each single-threaded. */
-    if (nworkers > 1) openblas_set_num_threads(1);
+    /* The workers call sgemm concurrently, each single-threaded; the count found
+     * is put back (the OpenBLAS rule of mg_nn.h). */
+    int prev = openblas_get_num_threads();
+    if (prev != 1) openblas_set_num_threads(1);
     int rc = mg_nn_parallel(ctx, ntasks, attc_task, &j);
-    if (nworkers > 1) openblas_set_num_threads(ctx->threads);
+    if (prev != 1) openblas_set_num_threads(prev);
     free(j.scratch);
     return rc;
 }
@@ -314,17 +317,15 @@ static float dot_f32_avx2(const float *w, const float *x, int64_t n)
     return s;
 }
 
-/* Portable fallback: rows converted through the safetensors dtype table. */
+/* Portable fallback: rows converted by the dtype module (the dtype was
+ * checked by the caller, so the conversion cannot fail). */
 static float dot_scalar(const mg_nn_weight *w, int64_t r, const float *x)
 {
-    mg_st_tensor t = {0};
     float tmp[256];
-    t.dtype = w->dtype;
-    t.data = w->data;
     float s = 0;
     for (int64_t i0 = 0; i0 < w->cols; i0 += 256) {
         int64_t m = w->cols - i0 < 256 ? w->cols - i0 : 256;
-        mg_st_to_f32(&t, r * w->cols + i0, m, tmp);
+        if (mg_dtype_float_to_f32(w->dtype, w->data, r * w->cols + i0, m, tmp) < 0) return NAN;
         for (int64_t i = 0; i < m; i++) s += tmp[i] * x[i0 + i];
     }
     return s;
@@ -341,9 +342,9 @@ static void gemv_task(void *p, int t, int wk)
         float s;
         if (j->path == GEMV_AVX512BF16)
             s = dot_bf16_avx512((const uint16_t *)w->data + r * n, j->xh, j->xl, n);
-        else if (j->path == GEMV_AVX2 && w->dtype == MG_ST_BF16)
+        else if (j->path == GEMV_AVX2 && w->dtype == MG_BF16)
             s = dot_bf16_avx2((const uint16_t *)w->data + r * n, j->x, n);
-        else if (j->path == GEMV_AVX2 && w->dtype == MG_ST_F16)
+        else if (j->path == GEMV_AVX2 && w->dtype == MG_F16)
             s = dot_f16_avx2((const uint16_t *)w->data + r * n, j->x, n);
         else if (j->path == GEMV_AVX2)
             s = dot_f32_avx2((const float *)w->data + r * n, j->x, n);
@@ -356,9 +357,9 @@ static void gemv_task(void *p, int t, int wk)
 int mg_nn_gemv_path(int dtype)
 {
     __builtin_cpu_init();
-    if (dtype == MG_ST_BF16 && __builtin_cpu_supports("avx512bf16")) return GEMV_AVX512BF16;
+    if (dtype == MG_BF16 && __builtin_cpu_supports("avx512bf16")) return GEMV_AVX512BF16;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-        (dtype != MG_ST_F16 || __builtin_cpu_supports("f16c"))) return GEMV_AVX2;
+        (dtype != MG_F16 || __builtin_cpu_supports("f16c"))) return GEMV_AVX2;
     return GEMV_SCALAR;
 }
 
@@ -373,10 +374,10 @@ int mg_nn_gemv_on(const mg_nn_ctx *ctx, int path, const mg_nn_weight *w, int64_t
 {
     if (rows > w->rows) rows = w->rows;
     if (rows <= 0) return 0;
-    if (w->dtype != MG_ST_F32 && w->dtype != MG_ST_F16 && w->dtype != MG_ST_BF16) return -1;
+    if (w->dtype != MG_F32 && w->dtype != MG_F16 && w->dtype != MG_BF16) return -1;
     /* a path this CPU (or dtype) lacks falls back to the best one it has */
     int best = mg_nn_gemv_path(w->dtype);
-    if (path < 0 || path > best || (path == GEMV_AVX512BF16 && w->dtype != MG_ST_BF16)) path = best;
+    if (path < 0 || path > best || (path == GEMV_AVX512BF16 && w->dtype != MG_BF16)) path = best;
     gemv_job j = { w, x, NULL, NULL, bias, y, rows, 0, path };
     uint16_t *parts = NULL;
     if (j.path == GEMV_AVX512BF16) {
@@ -391,7 +392,7 @@ int mg_nn_gemv_on(const mg_nn_ctx *ctx, int path, const mg_nn_weight *w, int64_t
     }
     /* Chunks of about 64 KiB of weights: enough tasks to balance threads, few
      * enough that taking one costs nothing beside reading it. */
-    int64_t rb = (int64_t)mg_st_dtype_size(w->dtype) * w->cols;
+    int64_t rb = (int64_t)mg_dtype_size(w->dtype) * w->cols;
     j.chunk = rb > 0 ? (65536 + rb - 1) / rb : rows;
     if (j.chunk < 1) j.chunk = 1;
     int64_t ntask = (rows + j.chunk - 1) / j.chunk;

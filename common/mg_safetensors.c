@@ -1,7 +1,6 @@
 /* mg_safetensors.c: memory-mapped safetensors reader (format: safetensors README). */
 #include "mg_safetensors.h"
 #include "mg_err.h"
-#include "mg_tensor.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,57 +27,30 @@ struct mg_st {
     int sorted;
 };
 
-static const struct { const char *name; size_t size; } dtypes[] = {
-    [MG_ST_BOOL] = {"BOOL", 1}, [MG_ST_U8] = {"U8", 1}, [MG_ST_I8] = {"I8", 1},
-    [MG_ST_F8_E5M2] = {"F8_E5M2", 1}, [MG_ST_F8_E4M3] = {"F8_E4M3", 1},
-    [MG_ST_I16] = {"I16", 2}, [MG_ST_U16] = {"U16", 2}, [MG_ST_F16] = {"F16", 2},
-    [MG_ST_BF16] = {"BF16", 2}, [MG_ST_I32] = {"I32", 4}, [MG_ST_U32] = {"U32", 4},
-    [MG_ST_F32] = {"F32", 4}, [MG_ST_F64] = {"F64", 8}, [MG_ST_I64] = {"I64", 8},
-    [MG_ST_U64] = {"U64", 8},
+/* The safetensors dtype names, indexed by mg_dtype. */
+static const char *const st_names[] = {
+    [MG_BOOL] = "BOOL", [MG_U8] = "U8", [MG_I8] = "I8", [MG_F8_E5M2] = "F8_E5M2",
+    [MG_F8_E4M3] = "F8_E4M3", [MG_I16] = "I16", [MG_U16] = "U16", [MG_F16] = "F16",
+    [MG_BF16] = "BF16", [MG_I32] = "I32", [MG_U32] = "U32", [MG_F32] = "F32",
+    [MG_F64] = "F64", [MG_I64] = "I64", [MG_U64] = "U64",
 };
-#define N_DTYPES ((int)(sizeof dtypes / sizeof dtypes[0]))
+#define N_DTYPES ((int)(sizeof st_names / sizeof st_names[0]))
 
 const char *mg_st_dtype_name(int d)
 {
-    return d > 0 && d < N_DTYPES ? dtypes[d].name : NULL;
-}
-
-size_t mg_st_dtype_size(int d)
-{
-    return d > 0 && d < N_DTYPES ? dtypes[d].size : 0;
+    return d > 0 && d < N_DTYPES ? st_names[d] : NULL;
 }
 
 static int dtype_from_name(const char *s)
 {
     for (int d = 1; d < N_DTYPES; d++)
-        if (strcmp(dtypes[d].name, s) == 0) return d;
+        if (st_names[d] && strcmp(st_names[d], s) == 0) return d;
     return 0;
 }
 
 int mg_st_to_f32(const mg_st_tensor *t, int64_t off, int64_t n, float *out)
 {
-    const unsigned char *p = (const unsigned char *)t->data;
-    switch (t->dtype) {
-    case MG_ST_F32:
-        memcpy(out, p + off * 4, (size_t)n * 4);
-        return 0;
-    case MG_ST_BF16:
-        for (int64_t i = 0; i < n; i++) {
-            uint16_t b;
-            memcpy(&b, p + (off + i) * 2, 2);
-            out[i] = mg_bf16_to_f32(b);
-        }
-        return 0;
-    case MG_ST_F16:
-        for (int64_t i = 0; i < n; i++) {
-            uint16_t b;
-            memcpy(&b, p + (off + i) * 2, 2);
-            out[i] = mg_f16_to_f32(b);
-        }
-        return 0;
-    default:
-        return -1;
-    }
+    return mg_dtype_float_to_f32(t->dtype, t->data, off, n, out);
 }
 
 static int push_tensor(mg_st *st, mg_st_tensor *t)
@@ -191,9 +163,9 @@ static int parse_buffer(mg_st *st, const char *path, const unsigned char *b, siz
                    (unsigned long long)end, (unsigned long long)bufsize);
             goto fail;
         }
-        if (end - beg != numel * dtypes[t.dtype].size) {
+        if (end - beg != numel * mg_dtype_size(t.dtype)) {
             mg_seterr(err, errlen, "%s: tensor '%s': %llu bytes for %llu elements of %s", path, key,
-                   (unsigned long long)(end - beg), (unsigned long long)numel, dtypes[t.dtype].name);
+                   (unsigned long long)(end - beg), (unsigned long long)numel, st_names[t.dtype]);
             goto fail;
         }
         if (mg_st_find(st, key)) {

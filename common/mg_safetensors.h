@@ -15,20 +15,15 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "mg_dtype.h"
+#include "mg_err.h"
 
 #define MG_ST_MAX_HEADER (100u << 20)   /* the reference reader's cap */
 #define MG_ST_MAX_DIMS 8
 
-/* The dtypes of the safetensors format. */
-typedef enum {
-    MG_ST_BOOL = 1, MG_ST_U8, MG_ST_I8, MG_ST_F8_E5M2, MG_ST_F8_E4M3, MG_ST_I16,
-    MG_ST_U16, MG_ST_F16, MG_ST_BF16, MG_ST_I32, MG_ST_U32, MG_ST_F32, MG_ST_F64,
-    MG_ST_I64, MG_ST_U64
-} mg_st_dtype;
-
 typedef struct {
     const char *name;
-    int dtype;                       /* mg_st_dtype */
+    int dtype;                       /* mg_dtype (every safetensors dtype has one) */
     int ndim;
     int64_t shape[MG_ST_MAX_DIMS];
     int64_t numel;
@@ -40,18 +35,16 @@ typedef struct {
 
 typedef struct mg_st mg_st;
 
-/** "F32", "BF16" …; NULL for an unknown code. */
+/** The safetensors spelling of an mg_dtype ("F32", "BF16" …); NULL for none. */
 const char *mg_st_dtype_name(int dtype);
-/** Bytes per element, 0 for an unknown code. */
-size_t mg_st_dtype_size(int dtype);
 
 /** Open one .safetensors file. NULL and err on failure. */
-mg_st *mg_st_open_file(const char *path, char *err, size_t errlen);
+MG_MUST_CHECK mg_st *mg_st_open_file(const char *path, char *err, size_t errlen);
 /** Parse a safetensors image in memory (not copied; must outlive the result). */
-mg_st *mg_st_open_mem(const void *data, size_t size, char *err, size_t errlen);
+MG_MUST_CHECK mg_st *mg_st_open_mem(const void *data, size_t size, char *err, size_t errlen);
 /** Open a checkpoint directory: model.safetensors.index.json (shards) if present,
  *  else model.safetensors. NULL and err on failure. */
-mg_st *mg_st_open_dir(const char *dir, char *err, size_t errlen);
+MG_MUST_CHECK mg_st *mg_st_open_dir(const char *dir, char *err, size_t errlen);
 void mg_st_close(mg_st *st);
 
 /** Tensor by exact name, or NULL. */
@@ -62,6 +55,6 @@ mg_st_tensor *mg_st_at(mg_st *st, int i);
 
 /** Convert n elements of an F32/F16/BF16 tensor starting at element off to f32.
  *  Returns 0, or -1 for another dtype. */
-int mg_st_to_f32(const mg_st_tensor *t, int64_t off, int64_t n, float *out);
+MG_MUST_CHECK int mg_st_to_f32(const mg_st_tensor *t, int64_t off, int64_t n, float *out);
 
 #endif

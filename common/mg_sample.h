@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "mg_err.h"
 
 typedef struct {
     double temperature;        /* 0: greedy (argmax, lowest id on ties) */
@@ -28,7 +29,7 @@ typedef struct {
 } mg_sampler;
 
 /** Set up a sampler (its generator seeded from p->seed). 0, or -1 (memory for n_vocab). */
-int mg_sampler_init(mg_sampler *s, const mg_sample_params *p, int64_t n_vocab);
+MG_MUST_CHECK int mg_sampler_init(mg_sampler *s, const mg_sample_params *p, int64_t n_vocab);
 void mg_sampler_free(mg_sampler *s);
 /** The next id from logits[n_vocab] (modified in place by the penalty);
  *  seen[n_seen] are the ids the repetition penalty applies to. */

@@ -22,25 +22,6 @@ static const unsigned char MGT_MAGIC[8] = {0x89, 'M', 'G', 'T', '\r', '\n', 0x1a
 #define IO_BUF (1u << 20)
 #define MAX_PROV_BYTES (64u << 20)
 
-/* ---------------------------------------------------------------- dtypes */
-
-static const struct { const char *name; size_t size; } DTYPES[] = {
-    [MG_U8] = {"u8", 1},   [MG_I8] = {"i8", 1},     [MG_U16] = {"u16", 2},
-    [MG_I16] = {"i16", 2}, [MG_I32] = {"i32", 4},   [MG_I64] = {"i64", 8},
-    [MG_F16] = {"f16", 2}, [MG_BF16] = {"bf16", 2}, [MG_F32] = {"f32", 4},
-    [MG_F64] = {"f64", 8},
-};
-#define N_DTYPES ((int)(sizeof DTYPES / sizeof DTYPES[0]))
-
-size_t mg_dtype_size(int d) { return d > 0 && d < N_DTYPES ? DTYPES[d].size : 0; }
-const char *mg_dtype_name(int d) { return d > 0 && d < N_DTYPES ? DTYPES[d].name : NULL; }
-int mg_dtype_from_name(const char *name)
-{
-    for (int d = 1; d < N_DTYPES; d++)
-        if (strcmp(DTYPES[d].name, name) == 0) return d;
-    return 0;
-}
-
 /* ------------------------------------------------------- little endian */
 
 static void put_u16(unsigned char *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
@@ -74,7 +55,7 @@ int64_t mg_tensor_numel(const mg_tensor *t)
 static int64_t shape_nbytes(int dtype, int ndim, const int64_t *shape)
 {
     size_t es = mg_dtype_size(dtype);
-    if (!es || ndim < 0 || ndim > MG_MAX_DIMS) return -1;
+    if (!es || !mg_dtype_in_stream(dtype) || ndim < 0 || ndim > MG_MAX_DIMS) return -1;
     uint64_t n = es;
     for (int i = 0; i < ndim; i++) {
         if (shape[i] < 0) return -1;
@@ -590,7 +571,7 @@ static int parse_body(mg_reader *r, mg_record *rec, uint64_t len)
         int dtype = b[p], ndim = b[p + 1], codec = b[p + 2];
         p += 4;
         if (memchr(name, 0, nl)) return rerr(r, "corrupt record (NUL in tensor name)");
-        if (!mg_dtype_size(dtype)) return rerr(r, "corrupt record (unknown dtype %d)", dtype);
+        if (!mg_dtype_in_stream(dtype)) return rerr(r, "corrupt record (unknown dtype %d)", dtype);
         if (ndim > MG_MAX_DIMS) return rerr(r, "corrupt record (%d dimensions)", ndim);
         if (codec > 1) return rerr(r, "corrupt record (unknown codec %d)", codec);
         int64_t shape[MG_MAX_DIMS];

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "mg_dtype.h"
 
 #define MG_MAX_DIMS 8
 #define MG_MAX_NAME 255             /* tensor name bytes */
@@ -25,18 +26,6 @@
 #define MG_MAX_PROV 4096            /* provenance lines per stream */
 #define MG_MAX_PROV_LINE (1u << 20)
 #define MG_MAX_RECORD_BYTES (64ULL << 30) /* one record body, 64 GiB */
-
-typedef enum {
-    MG_U8 = 1, MG_I8 = 2, MG_U16 = 3, MG_I16 = 4, MG_I32 = 5, MG_I64 = 6,
-    MG_F16 = 7, MG_BF16 = 8, MG_F32 = 9, MG_F64 = 10
-} mg_dtype;
-
-/** Bytes per element of dtype, 0 for an unknown code. */
-size_t mg_dtype_size(int dtype);
-/** "u8", "f32" …; NULL for an unknown code. */
-const char *mg_dtype_name(int dtype);
-/** Code for "u8", "f32" …; 0 if unknown. */
-int mg_dtype_from_name(const char *name);
 
 typedef struct {
     char *name;

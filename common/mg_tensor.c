@@ -4,43 +4,6 @@
 #include <math.h>
 #include <string.h>
 
-float mg_f16_to_f32(uint16_t h)
-{
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff;
-    union { uint32_t u; float f; } v;
-    if (exp == 0) {                        /* zero or subnormal: man * 2^-24 */
-        float f = ldexpf((float)man, -24);
-        return sign ? -f : f;
-    }
-    if (exp == 31) v.u = sign | 0x7f800000u | (man << 13);
-    else v.u = sign | ((exp + 112) << 23) | (man << 13);
-    return v.f;
-}
-
-uint16_t mg_f32_to_f16(float f)
-{
-    union { float f; uint32_t u; } v = { f };
-    uint32_t sign = (v.u >> 16) & 0x8000, a = v.u & 0x7fffffffu;
-    if (a >= 0x7f800000u) return (uint16_t)(sign | 0x7c00 | (a > 0x7f800000u ? 0x200 : 0));
-    if (a >= 0x477ff000u) return (uint16_t)(sign | 0x7c00);   /* rounds past 65504 */
-    if (a < 0x38800000u) {                                      /* subnormal half */
-        float m = fabsf(f) * 16777216.0f;                       /* in units of 2^-24 */
-        return (uint16_t)(sign | (uint32_t)nearbyintf(m));
-    }
-    uint32_t r = a - 0x38000000u;                               /* rebias exponent */
-    uint32_t h = r >> 13, rem = r & 0x1fff;
-    if (rem > 0x1000 || (rem == 0x1000 && (h & 1))) h++;
-    return (uint16_t)(sign | h);
-}
-
-uint16_t mg_f32_to_bf16(float f)
-{
-    union { float f; uint32_t u; } v = { f };
-    if ((v.u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((v.u >> 16) | 0x40);
-    v.u += 0x7fff + ((v.u >> 16) & 1);
-    return (uint16_t)(v.u >> 16);
-}
-
 double mg_tensor_get(const mg_tensor *t, int64_t i)
 {
     const unsigned char *p = (const unsigned char *)t->data + (size_t)i * mg_dtype_size(t->dtype);

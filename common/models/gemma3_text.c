@@ -15,10 +15,12 @@
  * √hidden rounded to the weight dtype (Gemma3TextScaledWordEmbedding); the
  * output embedding is tied unless tie_word_embeddings is false. Activations
  * and the residual stream are fp32; weights are used as stored. */
+#include "../mg_ckpt.h"
 #include "../mg_decoder.h"
+#include "../mg_dtype.h"
 #include "../mg_err.h"
+#include "../mg_family.h"
 #include "../mg_nn.h"
-#include "../mg_safetensors.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -37,7 +39,6 @@ typedef struct {
 } g3_layer;
 
 typedef struct {
-    mg_st *st;
     int D, F, L, H, KV, hd, act;
     float eps, scale, attn_cap, final_cap;
     int64_t window, vocab, max_ctx, len;
@@ -50,128 +51,50 @@ typedef struct {
     int64_t *pos;                    /* [G3 chunk capacity] */
     float *work;
     size_t work_rows;
-    /* loader */
-    void **owned;
-    int n_owned, m_owned;
-    char prefix[96];
-    const char *type;
 } g3;
 
 /* ---- loading ---- */
 
-static void *own(g3 *m, void *p)
-{
-    if (!p) return NULL;
-    if (m->n_owned == m->m_owned) {
-        int nm = m->m_owned ? 2 * m->m_owned : 64;
-        void **n = realloc(m->owned, (size_t)nm * sizeof *n);
-        if (!n) { free(p); return NULL; }
-        m->owned = n;
-        m->m_owned = nm;
-    }
-    m->owned[m->n_owned++] = p;
-    return p;
-}
+static float *vec(mg_ckpt *ck, const char *suffix, int64_t n) { return mg_ckpt_vec(ck, suffix, n); }
 
-static mg_st_tensor *tensor(g3 *m, const char *suffix, int ndim, const int64_t *dims,
-                            char *err, size_t errlen)
+/* An integer key in [lo, hi] (mg_cfg_int, then the range). */
+static int cfg_int(mg_ckpt *ck, const mg_cfg *o, const char *key, int def, int lo, int hi, int *out)
 {
-    char name[256];
-    snprintf(name, sizeof name, "%s%s", m->prefix, suffix);
-    mg_st_tensor *t = mg_st_find(m->st, name);
-    if (!t) { mg_seterr(err, errlen, "%s: missing tensor '%s'", m->type, name); return NULL; }
-    int ok = t->ndim == ndim;
-    for (int i = 0; ok && i < ndim; i++) ok = t->shape[i] == dims[i];
-    if (!ok) {
-        char have[96] = "", want[96] = "";
-        for (int i = 0; i < t->ndim && i < 4; i++)
-            snprintf(have + strlen(have), sizeof have - strlen(have), "%s%lld", i ? "," : "",
-                     (long long)t->shape[i]);
-        for (int i = 0; i < ndim; i++)
-            snprintf(want + strlen(want), sizeof want - strlen(want), "%s%lld", i ? "," : "",
-                     (long long)dims[i]);
-        mg_seterr(err, errlen, "%s: tensor '%s' has shape [%s], expected [%s]", m->type, name,
-                  have, want);
-        return NULL;
-    }
-    if (t->dtype != MG_ST_F32 && t->dtype != MG_ST_F16 && t->dtype != MG_ST_BF16) {
-        mg_seterr(err, errlen, "%s: tensor '%s' has dtype %s; F32, F16 or BF16 needed", m->type,
-                  name, mg_st_dtype_name(t->dtype));
-        return NULL;
-    }
-    t->used = 1;
-    return t;
-}
-
-static int matrix(g3 *m, const char *suffix, int64_t rows, int64_t cols, mg_nn_weight *w,
-                  char *err, size_t errlen)
-{
-    int64_t d[2] = { rows, cols };
-    mg_st_tensor *t = tensor(m, suffix, 2, d, err, errlen);
-    if (!t) return -1;
-    *w = (mg_nn_weight){ t->dtype, t->data, rows, cols };
-    return 0;
-}
-
-static float *vec(g3 *m, const char *suffix, int64_t n, char *err, size_t errlen)
-{
-    mg_st_tensor *t = tensor(m, suffix, 1, &n, err, errlen);
-    if (!t) return NULL;
-    float *p = own(m, malloc((size_t)n * sizeof(float)));
-    if (!p) { mg_seterr(err, errlen, "out of memory"); return NULL; }
-    mg_st_to_f32(t, 0, n, p);
-    return p;
-}
-
-/* config.json getters: absent or null -> the transformers default. */
-static int cfg_int(json_t *o, const char *key, int64_t def, int64_t lo, int64_t hi, int64_t *out,
-                   char *err, size_t errlen)
-{
-    json_t *v = json_object_get(o, key);
-    if (!v || json_is_null(v)) { *out = def; return 0; }
-    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
-        mg_seterr(err, errlen, "config.json: '%s' must be an integer in [%lld, %lld]", key,
-                  (long long)lo, (long long)hi);
+    if (mg_cfg_int(ck, o, key, def, out) < 0) return -1;
+    if (*out < lo || *out > hi) {
+        mg_ckpt_error(ck, "config.json: '%s' must be in [%d, %d]", key, lo, hi);
         return -1;
     }
-    *out = json_integer_value(v);
     return 0;
 }
 
-static int cfg_num(json_t *o, const char *key, double def, int nullable, double *out,
-                   char *err, size_t errlen)
+/* A number that may be null (softcapping: null means off, as absent). */
+static int cfg_num(mg_ckpt *ck, const mg_cfg *o, const char *key, double def, double *out)
 {
-    json_t *v = json_object_get(o, key);
-    if (!v || json_is_null(v)) { *out = nullable ? 0 : def; if (!v) *out = def; return 0; }
-    if (!json_is_number(v)) {
-        mg_seterr(err, errlen, "config.json: '%s' must be a number", key);
-        return -1;
-    }
-    *out = json_number_value(v);
-    return 0;
+    return mg_cfg_num(ck, o, key, def, out);
 }
 
 /* One rotary setting {"rope_type" (or "type"): "default"|"linear", "factor",
  * "rope_theta"} into *theta (when present) and *factor. */
-static int rope_setting(json_t *rs, const char *what, double *theta, double *factor,
-                        char *err, size_t errlen)
+static int rope_setting(mg_ckpt *ck, const mg_cfg *rs, const char *what, double *theta,
+                        double *factor)
 {
     const char *type = json_string_value(json_object_get(rs, "rope_type"));
     if (!type) type = json_string_value(json_object_get(rs, "type"));
     if (!json_is_object(rs) || !type) {
-        mg_seterr(err, errlen, "config.json: %s needs a rope_type", what);
+        mg_ckpt_error(ck, "config.json: %s needs a rope_type", what);
         return -1;
     }
-    if (cfg_num(rs, "rope_theta", *theta, 0, theta, err, errlen) < 0) return -1;
+    if (cfg_num(ck, rs, "rope_theta", *theta, theta) < 0) return -1;
     *factor = 1.0;
     if (strcmp(type, "default") == 0) return 0;
     if (strcmp(type, "linear") != 0) {
-        mg_seterr(err, errlen, "config.json: unsupported %s type '%s' (linear, default)", what, type);
+        mg_ckpt_error(ck, "config.json: unsupported %s type '%s' (linear, default)", what, type);
         return -1;
     }
-    if (cfg_num(rs, "factor", 1.0, 0, factor, err, errlen) < 0) return -1;
+    if (cfg_num(ck, rs, "factor", 1.0, factor) < 0) return -1;
     if (!(*factor > 0)) {
-        mg_seterr(err, errlen, "config.json: %s factor must be positive", what);
+        mg_ckpt_error(ck, "config.json: %s factor must be positive", what);
         return -1;
     }
     return 0;
@@ -180,58 +103,59 @@ static int rope_setting(json_t *rs, const char *what, double *theta, double *fac
 /* Rotary bases and the global layers' scaling: rope_theta, rope_local_base_freq
  * and rope_scaling (global layers only), or transformers' newer rope_parameters
  * {"full_attention": {…}, "sliding_attention": {…}}. */
-static int rope_config(json_t *tc, double *global, double *factor, double *local,
-                       char *err, size_t errlen)
+static int rope_config(mg_ckpt *ck, const mg_cfg *tc, double *global, double *factor, double *local)
 {
     double lf;
-    if (cfg_num(tc, "rope_theta", 1e6, 0, global, err, errlen) < 0 ||
-        cfg_num(tc, "rope_local_base_freq", 1e4, 0, local, err, errlen) < 0) return -1;
+    if (cfg_num(ck, tc, "rope_theta", 1e6, global) < 0 ||
+        cfg_num(ck, tc, "rope_local_base_freq", 1e4, local) < 0) return -1;
     *factor = 1.0;
-    json_t *rp = json_object_get(tc, "rope_parameters");
+    const mg_cfg *rp = mg_cfg_sub(tc, "rope_parameters");
     if (rp && !json_is_null(rp)) {
-        json_t *f = json_object_get(rp, "full_attention"), *sl = json_object_get(rp, "sliding_attention");
-        if (f && rope_setting(f, "rope_parameters.full_attention", global, factor, err, errlen) < 0)
-            return -1;
-        if (sl && rope_setting(sl, "rope_parameters.sliding_attention", local, &lf, err, errlen) < 0)
-            return -1;
+        const mg_cfg *f = mg_cfg_sub(rp, "full_attention"), *sl = mg_cfg_sub(rp, "sliding_attention");
+        if (f && rope_setting(ck, f, "rope_parameters.full_attention", global, factor) < 0) return -1;
+        if (sl && rope_setting(ck, sl, "rope_parameters.sliding_attention", local, &lf) < 0) return -1;
         if (sl && lf != 1.0) {
-            mg_seterr(err, errlen, "config.json: scaled rotary embeddings on sliding layers are not supported");
+            mg_ckpt_error(ck, "config.json: scaled rotary embeddings on sliding layers are not supported");
             return -1;
         }
         return 0;
     }
-    json_t *rs = json_object_get(tc, "rope_scaling");
+    const mg_cfg *rs = mg_cfg_sub(tc, "rope_scaling");
     if (!rs || json_is_null(rs)) return 0;
     double unused = *global;
-    return rope_setting(rs, "rope_scaling", &unused, factor, err, errlen);
+    return rope_setting(ck, rs, "rope_scaling", &unused, factor);
 }
 
-static int token_id(json_t *o, const char *key, int32_t def, int32_t *out, char *err, size_t errlen)
+static int token_id(mg_ckpt *ck, const mg_cfg *o, const char *key, int def, int32_t *out)
 {
-    int64_t v;
-    if (cfg_int(o, key, def, -1, INT32_MAX, &v, err, errlen) < 0) return -1;
-    *out = (int32_t)v;
+    int v;
+    if (mg_cfg_int(ck, o, key, def, &v) < 0) return -1;
+    *out = v;
     return 0;
 }
 
 /* eos_token_id: an integer or a list, at the top level or in text_config. */
-static int eos_ids(json_t *cfg, json_t *tc, mg_decoder_info *info, char *err, size_t errlen)
+static int eos_ids(mg_ckpt *ck, const mg_cfg *cfg, const mg_cfg *tc, mg_decoder_info *info)
 {
     json_t *e = json_object_get(cfg, "eos_token_id");
     if (!e || json_is_null(e)) e = json_object_get(tc, "eos_token_id");
     info->n_eos = 0;
     if (!e || json_is_null(e)) { info->eos[info->n_eos++] = 1; return 0; }    /* Gemma default */
-    if (json_is_integer(e)) { info->eos[info->n_eos++] = (int32_t)json_integer_value(e); return 0; }
+    if (json_is_integer(e) && json_integer_value(e) >= 0 && json_integer_value(e) <= INT32_MAX) {
+        info->eos[info->n_eos++] = (int32_t)json_integer_value(e);
+        return 0;
+    }
     size_t i;
     json_t *v;
     if (!json_is_array(e)) goto bad;
     json_array_foreach(e, i, v) {
-        if (!json_is_integer(v) || json_integer_value(v) < 0) goto bad;
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > INT32_MAX)
+            goto bad;
         if (info->n_eos < MG_DECODER_MAX_EOS) info->eos[info->n_eos++] = (int32_t)json_integer_value(v);
     }
     return 0;
 bad:
-    mg_seterr(err, errlen, "config.json: eos_token_id must be an id or a list of ids");
+    mg_ckpt_error(ck, "config.json: eos_token_id must be an id or a list of ids");
     return -1;
 }
 
@@ -239,46 +163,46 @@ static void g3_free(void *p)
 {
     g3 *m = p;
     if (!m) return;
-    for (int i = 0; i < m->n_owned; i++) free(m->owned[i]);
-    free(m->owned);
     if (m->layer)
         for (int i = 0; i < m->L; i++) { free(m->layer[i].kc); free(m->layer[i].vc); }
     free(m->layer);
     free(m->span);
     free(m->pos);
     free(m->work);
+    free(m->inv_local);
+    free(m->inv_global);
     free(m);
 }
 
-static int load_layer(g3 *m, int i, int bias, char *err, size_t errlen)
+static int load_layer(mg_ckpt *ck, g3 *m, int i, int bias)
 {
     g3_layer *l = &m->layer[i];
     char nm[128];
     int64_t D = m->D, F = m->F, qd = (int64_t)m->H * m->hd, kvd = (int64_t)m->KV * m->hd;
 #define NM(s) (snprintf(nm, sizeof nm, "layers.%d.%s", i, s), nm)
-    if (matrix(m, NM("self_attn.q_proj.weight"), qd, D, &l->q, err, errlen) < 0 ||
-        matrix(m, NM("self_attn.k_proj.weight"), kvd, D, &l->k, err, errlen) < 0 ||
-        matrix(m, NM("self_attn.v_proj.weight"), kvd, D, &l->v, err, errlen) < 0 ||
-        matrix(m, NM("self_attn.o_proj.weight"), D, qd, &l->o, err, errlen) < 0 ||
-        matrix(m, NM("mlp.gate_proj.weight"), F, D, &l->gate, err, errlen) < 0 ||
-        matrix(m, NM("mlp.up_proj.weight"), F, D, &l->up, err, errlen) < 0 ||
-        matrix(m, NM("mlp.down_proj.weight"), D, F, &l->down, err, errlen) < 0) return -1;
-    if (!(l->in_norm = vec(m, NM("input_layernorm.weight"), D, err, errlen)) ||
-        !(l->post_attn_norm = vec(m, NM("post_attention_layernorm.weight"), D, err, errlen)) ||
-        !(l->pre_ff_norm = vec(m, NM("pre_feedforward_layernorm.weight"), D, err, errlen)) ||
-        !(l->post_ff_norm = vec(m, NM("post_feedforward_layernorm.weight"), D, err, errlen)) ||
-        !(l->q_norm = vec(m, NM("self_attn.q_norm.weight"), m->hd, err, errlen)) ||
-        !(l->k_norm = vec(m, NM("self_attn.k_norm.weight"), m->hd, err, errlen))) return -1;
+    if (mg_ckpt_matrix(ck, NM("self_attn.q_proj.weight"), qd, D, &l->q) < 0 ||
+        mg_ckpt_matrix(ck, NM("self_attn.k_proj.weight"), kvd, D, &l->k) < 0 ||
+        mg_ckpt_matrix(ck, NM("self_attn.v_proj.weight"), kvd, D, &l->v) < 0 ||
+        mg_ckpt_matrix(ck, NM("self_attn.o_proj.weight"), D, qd, &l->o) < 0 ||
+        mg_ckpt_matrix(ck, NM("mlp.gate_proj.weight"), F, D, &l->gate) < 0 ||
+        mg_ckpt_matrix(ck, NM("mlp.up_proj.weight"), F, D, &l->up) < 0 ||
+        mg_ckpt_matrix(ck, NM("mlp.down_proj.weight"), D, F, &l->down) < 0) return -1;
+    if (!(l->in_norm = vec(ck, NM("input_layernorm.weight"), D)) ||
+        !(l->post_attn_norm = vec(ck, NM("post_attention_layernorm.weight"), D)) ||
+        !(l->pre_ff_norm = vec(ck, NM("pre_feedforward_layernorm.weight"), D)) ||
+        !(l->post_ff_norm = vec(ck, NM("post_feedforward_layernorm.weight"), D)) ||
+        !(l->q_norm = vec(ck, NM("self_attn.q_norm.weight"), m->hd)) ||
+        !(l->k_norm = vec(ck, NM("self_attn.k_norm.weight"), m->hd))) return -1;
     if (bias &&     /* attention_bias: q/k/v/o_proj carry biases */
-        (!(l->q_b = vec(m, NM("self_attn.q_proj.bias"), qd, err, errlen)) ||
-         !(l->k_b = vec(m, NM("self_attn.k_proj.bias"), kvd, err, errlen)) ||
-         !(l->v_b = vec(m, NM("self_attn.v_proj.bias"), kvd, err, errlen)) ||
-         !(l->o_b = vec(m, NM("self_attn.o_proj.bias"), D, err, errlen)))) return -1;
+        (!(l->q_b = vec(ck, NM("self_attn.q_proj.bias"), qd)) ||
+         !(l->k_b = vec(ck, NM("self_attn.k_proj.bias"), kvd)) ||
+         !(l->v_b = vec(ck, NM("self_attn.v_proj.bias"), kvd)) ||
+         !(l->o_b = vec(ck, NM("self_attn.o_proj.bias"), D)))) return -1;
 #undef NM
     /* The cache: address space only until positions are written. */
     size_t cb = (size_t)m->max_ctx * (size_t)kvd * sizeof(float);
     if (!(l->kc = malloc(cb)) || !(l->vc = malloc(cb))) {
-        mg_seterr(err, errlen, "out of memory for a %lld-position cache", (long long)m->max_ctx);
+        mg_ckpt_error(ck, "out of memory for a %lld-position cache", (long long)m->max_ctx);
         return -1;
     }
     return 0;
@@ -288,69 +212,58 @@ static int load_layer(g3 *m, int i, int bias, char *err, size_t errlen)
  * embed_scale.to(weight.dtype)). */
 static float round_to_dtype(float f, int dtype)
 {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    if (dtype == MG_ST_BF16) {
-        u = (u + 0x7fffu + ((u >> 16) & 1)) & 0xffff0000u;
-        memcpy(&f, &u, 4);
-    } else if (dtype == MG_ST_F16) {
-        f = (float)(_Float16)f;
-    }
+    if (dtype == MG_BF16) return mg_bf16_to_f32(mg_f32_to_bf16(f));
+    if (dtype == MG_F16) return mg_f16_to_f32(mg_f32_to_f16(f));
     return f;
 }
 
-static void *g3_load(mg_st *st, void *cfgp, const char *model_type, int64_t max_ctx,
-                     mg_decoder_info *info, char *err, size_t errlen)
+static void *g3_load(mg_ckpt *ck, int64_t max_ctx, mg_decoder_info *info, char *err, size_t errlen)
 {
-    json_t *cfg = cfgp, *tc = cfg;
+    (void)err; (void)errlen;     /* errors go to the checkpoint's buffer */
+    const mg_cfg *cfg = mg_ckpt_config(ck), *tc = cfg;
+    const char *model_type = mg_ckpt_model_type(ck);
     int multimodal = strcmp(model_type, "gemma3") == 0;
     g3 *m = calloc(1, sizeof *m);
-    if (!m) { mg_seterr(err, errlen, "out of memory"); return NULL; }
-    m->st = st;
-    m->type = model_type;
-    if (multimodal) {
-        tc = json_object_get(cfg, "text_config");
-        if (!json_is_object(tc)) {
-            mg_seterr(err, errlen, "config.json: gemma3 needs a text_config object");
-            goto fail;
-        }
-    }
-    /* Gemma3TextConfig defaults (transformers configuration_gemma3.py). */
-    int64_t D, F, L, H, KV, hd, maxpos, window, pattern, bias = 0;
-    double eps, qpas, theta, local, factor, acap, fcap;
-    if (cfg_int(tc, "hidden_size", 2304, 1, 1 << 16, &D, err, errlen) < 0 ||
-        cfg_int(tc, "intermediate_size", 9216, 1, 1 << 18, &F, err, errlen) < 0 ||
-        cfg_int(tc, "num_hidden_layers", 26, 1, 1024, &L, err, errlen) < 0 ||
-        cfg_int(tc, "num_attention_heads", 8, 1, 1024, &H, err, errlen) < 0 ||
-        cfg_int(tc, "num_key_value_heads", 4, 1, 1024, &KV, err, errlen) < 0 ||
-        cfg_int(tc, "head_dim", 256, 2, MG_NN_ROPE_MAX_HD, &hd, err, errlen) < 0 ||
-        cfg_int(tc, "vocab_size", 262208, 1, 1 << 24, &m->vocab, err, errlen) < 0 ||
-        cfg_int(tc, "max_position_embeddings", 131072, 1, INT32_MAX, &maxpos, err, errlen) < 0 ||
-        cfg_int(tc, "sliding_window", 4096, 1, INT32_MAX, &window, err, errlen) < 0 ||
-        cfg_int(tc, "sliding_window_pattern", 6, 1, 1 << 20, &pattern, err, errlen) < 0 ||
-        cfg_num(tc, "rms_norm_eps", 1e-6, 0, &eps, err, errlen) < 0 ||
-        cfg_num(tc, "query_pre_attn_scalar", 256, 0, &qpas, err, errlen) < 0 ||
-        cfg_num(tc, "attn_logit_softcapping", 0, 1, &acap, err, errlen) < 0 ||
-        cfg_num(tc, "final_logit_softcapping", 0, 1, &fcap, err, errlen) < 0 ||
-        rope_config(tc, &theta, &factor, &local, err, errlen) < 0) goto fail;
-    json_t *jb = json_object_get(tc, "attention_bias");
-    if (jb && !json_is_null(jb)) {
-        if (!json_is_boolean(jb)) { mg_seterr(err, errlen, "config.json: 'attention_bias' must be true or false"); goto fail; }
-        bias = json_is_true(jb);
-    }
-    if (H % KV || hd % 2 || !(qpas > 0) || !(theta > 0) || !(local > 0) || eps < 0 || acap < 0 || fcap < 0) {
-        mg_seterr(err, errlen, "config.json: unsupported attention settings (heads %lld, kv heads %lld, "
-                  "head_dim %lld)", (long long)H, (long long)KV, (long long)hd);
+    if (!m) { mg_ckpt_error(ck, "out of memory"); return NULL; }
+    if (multimodal && !(tc = mg_cfg_sub(cfg, "text_config"))) {
+        mg_ckpt_error(ck, "config.json: gemma3 needs a text_config object");
         goto fail;
     }
-    const char *act = json_string_value(json_object_get(tc, "hidden_activation"));
-    if (!act) act = json_string_value(json_object_get(tc, "hidden_act"));
-    if (!act) act = "gelu_pytorch_tanh";
+    /* Gemma3TextConfig defaults (transformers configuration_gemma3.py). */
+    int D, F, L, H, KV, hd, maxpos, window, pattern, bias, vocab, mm;
+    double eps, qpas, theta, local, factor, acap, fcap;
+    const char *act;
+    if (cfg_int(ck, tc, "hidden_size", 2304, 1, 1 << 16, &D) < 0 ||
+        cfg_int(ck, tc, "intermediate_size", 9216, 1, 1 << 20, &F) < 0 ||
+        cfg_int(ck, tc, "num_hidden_layers", 26, 1, 1024, &L) < 0 ||
+        cfg_int(ck, tc, "num_attention_heads", 8, 1, 1024, &H) < 0 ||
+        cfg_int(ck, tc, "num_key_value_heads", 4, 1, 1024, &KV) < 0 ||
+        cfg_int(ck, tc, "head_dim", 256, 2, MG_NN_ROPE_MAX_HD, &hd) < 0 ||
+        cfg_int(ck, tc, "vocab_size", 262208, 1, 1 << 24, &vocab) < 0 ||
+        cfg_int(ck, tc, "max_position_embeddings", 131072, 1, 1 << 24, &maxpos) < 0 ||
+        cfg_int(ck, tc, "sliding_window", 4096, 1, 1 << 24, &window) < 0 ||
+        cfg_int(ck, tc, "sliding_window_pattern", 6, 1, 1 << 24, &pattern) < 0 ||
+        mg_cfg_bool(ck, tc, "attention_bias", 0, &bias) < 0 ||
+        cfg_num(ck, tc, "rms_norm_eps", 1e-6, &eps) < 0 ||
+        cfg_num(ck, tc, "query_pre_attn_scalar", 256, &qpas) < 0 ||
+        cfg_num(ck, tc, "attn_logit_softcapping", 0, &acap) < 0 ||
+        cfg_num(ck, tc, "final_logit_softcapping", 0, &fcap) < 0 ||
+        rope_config(ck, tc, &theta, &factor, &local) < 0) goto fail;
+    if (H % KV || hd % 2 || !(qpas > 0) || !(theta > 0) || !(local > 0) || eps < 0 || acap < 0 ||
+        fcap < 0) {
+        mg_ckpt_error(ck, "config.json: unsupported attention settings (heads %d, kv heads %d, "
+                      "head_dim %d)", H, KV, hd);
+        goto fail;
+    }
+    /* hidden_activation (hidden_act in older saves), tanh GELU by default */
+    const char *key = json_object_get(tc, "hidden_activation") ? "hidden_activation" : "hidden_act";
+    if (mg_cfg_str(ck, tc, key, "gelu_pytorch_tanh", &act) < 0) goto fail;
     if (strcmp(act, "gelu_pytorch_tanh") == 0 || strcmp(act, "gelu_new") == 0 ||
         strcmp(act, "gelu_fast") == 0) m->act = MG_ACT_GELU_TANH;
     else if (strcmp(act, "gelu") == 0) m->act = MG_ACT_GELU_ERF;
-    else { mg_seterr(err, errlen, "config.json: unsupported hidden_activation '%s'", act); goto fail; }
-    m->D = (int)D; m->F = (int)F; m->L = (int)L; m->H = (int)H; m->KV = (int)KV; m->hd = (int)hd;
+    else { mg_ckpt_error(ck, "config.json: unsupported %s '%s'", key, act); goto fail; }
+    m->D = D; m->F = F; m->L = L; m->H = H; m->KV = KV; m->hd = hd;
+    m->vocab = vocab;
     m->eps = (float)eps;
     m->scale = (float)(1.0 / sqrt(qpas));
     m->attn_cap = (float)acap;
@@ -359,27 +272,26 @@ static void *g3_load(mg_st *st, void *cfgp, const char *model_type, int64_t max_
     m->window = window;
     if (max_ctx <= 0) max_ctx = maxpos < 8192 ? maxpos : 8192;
     if (max_ctx > maxpos) {
-        mg_seterr(err, errlen, "context %lld exceeds max_position_embeddings %lld",
-                  (long long)max_ctx, (long long)maxpos);
+        mg_ckpt_error(ck, "context %lld exceeds max_position_embeddings %d", (long long)max_ctx, maxpos);
         goto fail;
     }
     m->max_ctx = max_ctx;
 
     m->layer = calloc((size_t)L, sizeof *m->layer);
     m->span = calloc((size_t)max_ctx, sizeof *m->span);
-    m->inv_local = own(m, malloc((size_t)hd / 2 * sizeof(float)));
-    m->inv_global = own(m, malloc((size_t)hd / 2 * sizeof(float)));
+    m->inv_local = malloc((size_t)hd / 2 * sizeof(float));
+    m->inv_global = malloc((size_t)hd / 2 * sizeof(float));
     if (!m->layer || !m->span || !m->inv_local || !m->inv_global) {
-        mg_seterr(err, errlen, "out of memory");
+        mg_ckpt_error(ck, "out of memory");
         goto fail;
     }
-    mg_nn_rope_inv_freq((int)hd, local, 1.0, m->inv_local);
-    mg_nn_rope_inv_freq((int)hd, theta, factor, m->inv_global);
+    mg_nn_rope_inv_freq(hd, local, 1.0, m->inv_local);
+    mg_nn_rope_inv_freq(hd, theta, factor, m->inv_global);
 
     /* layer_types, else every pattern-th layer global (transformers' fallback). */
     json_t *lt = json_object_get(tc, "layer_types");
     if (lt && !json_is_null(lt) && (!json_is_array(lt) || json_array_size(lt) != (size_t)L)) {
-        mg_seterr(err, errlen, "config.json: layer_types must list %lld layer types", (long long)L);
+        mg_ckpt_error(ck, "config.json: layer_types must list %d layer types", L);
         goto fail;
     }
     for (int i = 0; i < L; i++) {
@@ -387,7 +299,7 @@ static void *g3_load(mg_st *st, void *cfgp, const char *model_type, int64_t max_
             const char *s = json_string_value(json_array_get(lt, (size_t)i));
             if (s && strcmp(s, "sliding_attention") == 0) m->layer[i].sliding = 1;
             else if (!s || strcmp(s, "full_attention") != 0) {
-                mg_seterr(err, errlen, "config.json: unsupported layer type '%s'", s ? s : "?");
+                mg_ckpt_error(ck, "config.json: unsupported layer type '%s'", s ? s : "?");
                 goto fail;
             }
         } else m->layer[i].sliding = (i + 1) % pattern != 0;
@@ -396,59 +308,46 @@ static void *g3_load(mg_st *st, void *cfgp, const char *model_type, int64_t max_
     /* Tensor names: language_model.model.* (original Gemma 3 saves) or
      * model.language_model.* (transformers' newer layout) for gemma3;
      * model.* for Gemma3ForCausalLM. */
-    const char *pfx[3] = { "model.", NULL, NULL };
-    if (multimodal) { pfx[0] = "language_model.model."; pfx[1] = "model.language_model."; }
-    for (int k = 0; pfx[k]; k++) {
-        char nm[160];
-        snprintf(nm, sizeof nm, "%sembed_tokens.weight", pfx[k]);
-        snprintf(m->prefix, sizeof m->prefix, "%s", pfx[k]);
-        if (mg_st_find(st, nm)) break;
+    const char *pfx = "model.";
+    if (multimodal) {
+        mg_ckpt_set_prefix(ck, "language_model.model.");
+        pfx = mg_ckpt_has(ck, "embed_tokens.weight") ? "language_model.model." : "model.language_model.";
     }
-    int64_t ed[2] = { m->vocab, D };
-    mg_st_tensor *et = tensor(m, "embed_tokens.weight", 2, ed, err, errlen);
+    mg_ckpt_set_prefix(ck, pfx);
+    int64_t ed[2] = { vocab, D };
+    const mg_st_tensor *et = mg_ckpt_tensor(ck, "embed_tokens.weight", 2, ed);
     if (!et) goto fail;
-    m->embed = (mg_nn_weight){ et->dtype, et->data, m->vocab, D };
+    m->embed = (mg_nn_weight){ et->dtype, et->data, vocab, D };
     m->embed_scale = round_to_dtype(sqrtf((float)D), et->dtype);
-    for (int i = 0; i < L; i++) if (load_layer(m, i, (int)bias, err, errlen) < 0) goto fail;
-    if (!(m->final_norm = vec(m, "norm.weight", D, err, errlen))) goto fail;
-    int tie = 1;
-    json_t *jt = json_object_get(cfg, "tie_word_embeddings");
-    if (!jt || json_is_null(jt)) jt = json_object_get(tc, "tie_word_embeddings");
-    if (jt && json_is_boolean(jt)) tie = json_is_true(jt);
+    for (int i = 0; i < L; i++) if (load_layer(ck, m, i, bias) < 0) goto fail;
+    if (!(m->final_norm = vec(ck, "norm.weight", D))) goto fail;
+    int tie;
+    const mg_cfg *tsrc = json_object_get(cfg, "tie_word_embeddings") ? cfg : tc;
+    if (mg_cfg_bool(ck, tsrc, "tie_word_embeddings", 1, &tie) < 0) goto fail;
     m->head = m->embed;
-    char saved[96];
-    snprintf(saved, sizeof saved, "%s", m->prefix);
     if (!tie) {
         /* lm_head sits beside the model: "lm_head." or "language_model.lm_head." */
-        const char *hp = strcmp(saved, "language_model.model.") == 0 ? "language_model." : "";
-        snprintf(m->prefix, sizeof m->prefix, "%s", hp);
-        if (matrix(m, "lm_head.weight", m->vocab, D, &m->head, err, errlen) < 0) goto fail;
+        mg_ckpt_set_prefix(ck, strcmp(pfx, "language_model.model.") == 0 ? "language_model." : "");
+        if (mg_ckpt_matrix(ck, "lm_head.weight", vocab, D, &m->head) < 0) goto fail;
     }
     /* Every tensor of the text model must have been used. */
-    for (int i = 0; i < mg_st_count(st); i++) {
-        const mg_st_tensor *t = mg_st_at(st, i);
-        if (t->used || strncmp(t->name, saved, strlen(saved)) != 0) continue;
-        mg_seterr(err, errlen, "%s: unexpected tensor '%s' in the checkpoint", model_type, t->name);
-        goto fail;
-    }
+    if (mg_ckpt_check_unused(ck, pfx, NULL) < 0) goto fail;
 
     info->hidden = m->D;
     info->vocab = m->vocab;
     info->max_ctx = m->max_ctx;
-    if (token_id(cfg, "bos_token_id", 2, &info->bos, err, errlen) < 0 ||
-        token_id(cfg, "pad_token_id", 0, &info->pad, err, errlen) < 0 ||
-        eos_ids(cfg, tc, info, err, errlen) < 0) goto fail;
+    if (token_id(ck, cfg, "bos_token_id", 2, &info->bos) < 0 ||
+        token_id(ck, cfg, "pad_token_id", 0, &info->pad) < 0 ||
+        eos_ids(ck, cfg, tc, info) < 0) goto fail;
     info->image_token = info->boi_token = info->eoi_token = -1;
     info->mm_tokens = 0;
     if (multimodal) {
-        int64_t mm;
-        json_t *img = json_object_get(cfg, "image_token_index");
-        if (!img) img = json_object_get(cfg, "image_token_id");
-        if (token_id(cfg, "boi_token_index", 255999, &info->boi_token, err, errlen) < 0 ||
-            token_id(cfg, "eoi_token_index", 256000, &info->eoi_token, err, errlen) < 0 ||
-            cfg_int(cfg, "mm_tokens_per_image", 256, 1, 1 << 20, &mm, err, errlen) < 0) goto fail;
-        info->image_token = img && json_is_integer(img) ? (int32_t)json_integer_value(img) : 262144;
-        info->mm_tokens = (int)mm;
+        const char *ik = json_object_get(cfg, "image_token_index") ? "image_token_index" : "image_token_id";
+        if (token_id(ck, cfg, "boi_token_index", 255999, &info->boi_token) < 0 ||
+            token_id(ck, cfg, "eoi_token_index", 256000, &info->eoi_token) < 0 ||
+            token_id(ck, cfg, ik, 262144, &info->image_token) < 0 ||
+            cfg_int(ck, cfg, "mm_tokens_per_image", 256, 1, 1 << 20, &mm) < 0) goto fail;
+        info->mm_tokens = mm;
     }
     return m;
 fail:
@@ -461,9 +360,6 @@ fail:
 static int g3_embed(const void *p, const int32_t *ids, int64_t n, float *x, char *err, size_t errlen)
 {
     const g3 *m = p;
-    mg_st_tensor t = {0};
-    t.dtype = m->embed.dtype;
-    t.data = m->embed.data;
     for (int64_t i = 0; i < n; i++) {
         if (ids[i] < 0 || ids[i] >= m->vocab) {
             mg_seterr(err, errlen, "token id %d outside the embedding (%lld rows)", ids[i],
@@ -471,7 +367,8 @@ static int g3_embed(const void *p, const int32_t *ids, int64_t n, float *x, char
             return -1;
         }
         float *r = x + i * m->D;
-        mg_st_to_f32(&t, (int64_t)ids[i] * m->D, m->D, r);
+        if (mg_dtype_float_to_f32(m->embed.dtype, m->embed.data, (int64_t)ids[i] * m->D, m->D, r) < 0)
+            return mg_fail(err, errlen, "embedding dtype");
         for (int c = 0; c < m->D; c++) r[c] *= m->embed_scale;
     }
     return 0;
@@ -552,7 +449,6 @@ static int g3_forward(void *p, const mg_nn_ctx *ctx, const float *x, int64_t n, 
         return -1;
     }
     for (int64_t i = 0; i < n; i++) m->span[m->len + i] = span ? span[i] : 0;
-    mg_nn_begin(ctx);
     for (int64_t i0 = 0; i0 < n;) {
         /* Chunks of prompt rows bound the activations; a span is never cut, since
          * its first rows must see its last ones. */
@@ -588,6 +484,8 @@ static int g3_truncate(void *p, int64_t n)
     return 0;
 }
 
-const mg_decoder_ops mg_gemma3_text_ops = {
+static const mg_decoder_ops g3_ops = {
     g3_load, g3_free, g3_embed, g3_forward, g3_length, g3_truncate
 };
+static const char *const g3_types[] = { "gemma3", "gemma3_text", NULL };
+const mg_family mg_family_gemma3_text = { "gemma3-text", MG_ROLE_DECODER, g3_types, &g3_ops };

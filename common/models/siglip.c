@@ -1,7 +1,8 @@
-/* siglip.c: SigLIP vision tower (transformers modeling_siglip.py layout):
- * Conv2d patch embedding without CLS, learned position embedding, pre-LN layers
- * with tanh GELU by default, post_layernorm, and the multihead attention-pooling
- * head (a learned probe attending over the tokens, then a residual MLP). */
+/* siglip.c: the siglip-vision family, the SigLIP vision tower (transformers
+ * modeling_siglip.py layout): Conv2d patch embedding without CLS, learned
+ * position embedding, pre-LN layers with tanh GELU by default, post_layernorm,
+ * and the multihead attention-pooling head (a learned probe attending over the
+ * tokens, then a residual MLP). */
 #include "models.h"
 
 #include <math.h>
@@ -9,51 +10,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-int mg_siglip_load(mg_loader *L, json_t *v, int with_head)
+typedef struct {
+    mg_trunk t;                       /* first: the trunk ops apply */
+    int has_head;
+    float *probe;
+    mg_nn_weight q, k, v, o, fc1, fc2;
+    float *q_b, *k_b, *v_b, *o_b, *ln_w, *ln_b, *fc1_b, *fc2_b;
+} siglip;
+
+int mg_siglip_tower_load(mg_ckpt *ck, const mg_cfg *v, mg_trunk *t, int *use_head)
 {
-    mg_model *m = L->m;
-    mg_trunk *t = &m->t;
     double eps;
-    int use_head;
     /* SiglipVisionConfig defaults (transformers). */
-    if (mg_cfg_int(L, v, "hidden_size", 768, &t->dim) < 0 ||
-        mg_cfg_int(L, v, "intermediate_size", 3072, &t->ffn) < 0 ||
-        mg_cfg_int(L, v, "num_hidden_layers", 12, &t->layers) < 0 ||
-        mg_cfg_int(L, v, "num_attention_heads", 12, &t->heads) < 0 ||
-        mg_cfg_int(L, v, "num_channels", 3, &t->channels) < 0 ||
-        mg_cfg_int(L, v, "image_size", 224, &t->image_size) < 0 ||
-        mg_cfg_int(L, v, "patch_size", 16, &t->patch) < 0 ||
-        mg_cfg_num(L, v, "layer_norm_eps", 1e-6, &eps) < 0 ||
-        mg_cfg_act(L, v, "hidden_act", "gelu_pytorch_tanh", &t->act) < 0 ||
-        mg_cfg_bool(L, v, "vision_use_head", 1, &use_head) < 0) return -1;
-    if (!t->dim || !t->heads || t->dim % t->heads || !t->patch || t->image_size < t->patch ||
-        !t->channels || !t->layers || !t->ffn) {
-        mg_load_error(L, "config.json: inconsistent vision sizes (hidden_size %d, heads %d, "
-                      "patch %d, image %d)", t->dim, t->heads, t->patch, t->image_size);
-        return -1;
-    }
+    static const mg_trunk_defaults def = { 768, 12, 12, 3072, 16, 1e-6, "gelu_pytorch_tanh" };
+    if (mg_trunk_read_config(ck, v, &def, t, &eps) < 0 ||
+        mg_cfg_bool(ck, v, "vision_use_head", 1, use_head) < 0) return -1;
+    if (mg_trunk_check_config(ck, t, t->ffn != 0, "vision ") < 0) return -1;
     t->eps = (float)eps;
     t->pos_grid = t->image_size / t->patch;
     t->pos_mode = MG_POS_EXACT;
     int64_t D = t->dim, F = t->ffn, np = (int64_t)t->pos_grid * t->pos_grid;
-    int64_t cd[4] = { D, t->channels, t->patch, t->patch };
-    const mg_st_tensor *pw = mg_load_tensor(L, "embeddings.patch_embedding.weight", 4, cd);
-    if (!pw) return -1;
-    t->patch_w = (mg_nn_weight){ pw->dtype, pw->data, D, (int64_t)t->channels * t->patch * t->patch };
-    int64_t pd[2] = { np, D };
-    if (!(t->patch_b = mg_load_vec(L, "embeddings.patch_embedding.bias", D)) ||
-        !(t->pos = mg_load_f32(L, "embeddings.position_embedding.weight", 2, pd))) return -1;
-    t->layer = calloc((size_t)t->layers, sizeof *t->layer);
-    if (!t->layer) { mg_load_error(L, "out of memory"); return -1; }
+    int64_t cd[4] = { D, t->channels, t->patch, t->patch }, pd[2] = { np, D };
+    if (mg_ckpt_flat_matrix(ck, "embeddings.patch_embedding.weight", 4, cd, &t->patch_w) < 0 ||
+        !(t->patch_b = mg_ckpt_vec(ck, "embeddings.patch_embedding.bias", D)) ||
+        !(t->pos = mg_ckpt_f32(ck, "embeddings.position_embedding.weight", 2, pd)) ||
+        mg_trunk_alloc_layers(ck, t) < 0) return -1;
     char nm[256];
     for (int i = 0; i < t->layers; i++) {
-        mg_nn_layer *l = &t->layer[i];
+        mg_vit_block *l = &t->layer[i];
 #define LIN(field, bfield, sub, o, in) \
         (snprintf(nm, sizeof nm, "encoder.layers.%d.%s", i, sub), \
-         mg_load_linear(L, nm, o, in, 1, &l->field, (float **)&l->bfield))
+         mg_ckpt_linear(ck, nm, o, in, 1, &l->field, (float **)&l->bfield))
 #define VEC(field, sub) \
         (snprintf(nm, sizeof nm, "encoder.layers.%d.%s", i, sub), \
-         (l->field = mg_load_vec(L, nm, D)) != NULL)
+         (l->field = mg_ckpt_vec(ck, nm, D)) != NULL)
         if (LIN(q, q_b, "self_attn.q_proj", D, D) < 0 || LIN(k, k_b, "self_attn.k_proj", D, D) < 0 ||
             LIN(v, v_b, "self_attn.v_proj", D, D) < 0 || LIN(o, o_b, "self_attn.out_proj", D, D) < 0 ||
             LIN(fc1, fc1_b, "mlp.fc1", F, D) < 0 || LIN(fc2, fc2_b, "mlp.fc2", D, F) < 0 ||
@@ -62,60 +52,107 @@ int mg_siglip_load(mg_loader *L, json_t *v, int with_head)
 #undef LIN
 #undef VEC
     }
-    if (!(t->post_w = mg_load_vec(L, "post_layernorm.weight", D)) ||
-        !(t->post_b = mg_load_vec(L, "post_layernorm.bias", D))) return -1;
-    if (with_head && use_head) {
-        int64_t probe[3] = { 1, 1, D };
-        const mg_st_tensor *in;
-        int64_t ind[2] = { 3 * D, D };
-        if (!(m->probe = mg_load_f32(L, "head.probe", 3, probe)) ||
-            !(in = mg_load_tensor(L, "head.attention.in_proj_weight", 2, ind))) return -1;
-        /* nn.MultiheadAttention packs the q, k, v projections as rows of one matrix. */
-        size_t es = mg_st_dtype_size(in->dtype);
-        m->head_q = (mg_nn_weight){ in->dtype, in->data, D, D };
-        m->head_k = (mg_nn_weight){ in->dtype, (const char *)in->data + (size_t)(D * D) * es, D, D };
-        m->head_v = (mg_nn_weight){ in->dtype, (const char *)in->data + (size_t)(2 * D * D) * es, D, D };
-        float *inb = mg_load_vec(L, "head.attention.in_proj_bias", 3 * D);
-        if (!inb) return -1;
-        m->head_q_b = inb;
-        m->head_k_b = inb + D;
-        m->head_v_b = inb + 2 * D;
-        if (mg_load_linear(L, "head.attention.out_proj", D, D, 1, &m->head_o, &m->head_o_b) < 0 ||
-            !(m->head_ln_w = mg_load_vec(L, "head.layernorm.weight", D)) ||
-            !(m->head_ln_b = mg_load_vec(L, "head.layernorm.bias", D)) ||
-            mg_load_linear(L, "head.mlp.fc1", F, D, 1, &m->head_fc1, &m->head_fc1_b) < 0 ||
-            mg_load_linear(L, "head.mlp.fc2", D, F, 1, &m->head_fc2, &m->head_fc2_b) < 0) return -1;
-        m->has_head = 1;
-    }
+    if (!(t->post_w = mg_ckpt_vec(ck, "post_layernorm.weight", D)) ||
+        !(t->post_b = mg_ckpt_vec(ck, "post_layernorm.bias", D))) return -1;
     return 0;
 }
 
-/* pooler_output = a + MLP(LN(a)), a = out_proj(MHA(probe, X, X)), per image. */
-int mg_siglip_head(const mg_model *m, const mg_nn_ctx *ctx, const float *x, int batch,
-                   int64_t n, float *out)
+static int head_load(mg_ckpt *ck, siglip *s)
 {
-    int64_t D = m->t.dim, F = m->t.ffn, T = (int64_t)batch * n;
-    int hd = (int)(D / m->t.heads), rc = -1;
+    int64_t D = s->t.dim, F = s->t.ffn;
+    int64_t probe[3] = { 1, 1, D }, ind[2] = { 3 * D, D };
+    const mg_st_tensor *in;
+    if (!(s->probe = mg_ckpt_f32(ck, "head.probe", 3, probe)) ||
+        !(in = mg_ckpt_tensor(ck, "head.attention.in_proj_weight", 2, ind))) return -1;
+    /* nn.MultiheadAttention packs the q, k, v projections as rows of one matrix. */
+    size_t es = mg_dtype_size(in->dtype);
+    s->q = (mg_nn_weight){ in->dtype, in->data, D, D };
+    s->k = (mg_nn_weight){ in->dtype, (const char *)in->data + (size_t)(D * D) * es, D, D };
+    s->v = (mg_nn_weight){ in->dtype, (const char *)in->data + (size_t)(2 * D * D) * es, D, D };
+    float *inb = mg_ckpt_vec(ck, "head.attention.in_proj_bias", 3 * D);
+    if (!inb) return -1;
+    s->q_b = inb;
+    s->k_b = inb + D;
+    s->v_b = inb + 2 * D;
+    if (mg_ckpt_linear(ck, "head.attention.out_proj", D, D, 1, &s->o, &s->o_b) < 0 ||
+        !(s->ln_w = mg_ckpt_vec(ck, "head.layernorm.weight", D)) ||
+        !(s->ln_b = mg_ckpt_vec(ck, "head.layernorm.bias", D)) ||
+        mg_ckpt_linear(ck, "head.mlp.fc1", F, D, 1, &s->fc1, &s->fc1_b) < 0 ||
+        mg_ckpt_linear(ck, "head.mlp.fc2", D, F, 1, &s->fc2, &s->fc2_b) < 0) return -1;
+    s->has_head = 1;
+    return 0;
+}
+
+static int load_parts(mg_ckpt *ck, void *state)
+{
+    siglip *s = state;
+    const mg_cfg *cfg = mg_ckpt_config(ck);
+    /* the full SigLIP model keeps the tower's settings in vision_config */
+    const mg_cfg *v = strcmp(mg_ckpt_model_type(ck), "siglip") == 0
+                    ? mg_cfg_sub(cfg, "vision_config") : cfg;
+    int use_head;
+    mg_ckpt_set_prefix(ck, "vision_model.");
+    if (mg_siglip_tower_load(ck, v, &s->t, &use_head) < 0 || (use_head && head_load(ck, s) < 0))
+        return -1;
+    return mg_ckpt_check_unused(ck, "vision_model.", NULL);
+}
+
+static mg_output default_output(const void *state)
+{
+    return ((const siglip *)state)->has_head ? MG_OUT_POOLED : MG_OUT_MEAN;
+}
+
+static int output_shape(const void *state, mg_output kind, int ndim, const int64_t *in_shape,
+                        int64_t out_shape[2], char *err, size_t errlen)
+{
+    const siglip *s = state;
+    if (mg_trunk_check(&s->t, ndim, in_shape, err, errlen) < 0) return -1;
+    if (kind == MG_OUT_POOLED) {
+        if (!s->has_head) return mg_trunk_no_pooled(&s->t, "", err, errlen);
+        out_shape[0] = s->t.dim;
+        return 1;
+    }
+    return mg_trunk_output_shape(&s->t, kind, (int)in_shape[1], (int)in_shape[2], out_shape,
+                                 err, errlen);
+}
+
+/* pooler_output = a + MLP(LN(a)), a = out_proj(MHA(probe, X, X)), per image. */
+static int attention_pool(const siglip *s, const mg_nn_ctx *ctx, const float *x, int batch,
+                          int64_t n, float *out)
+{
+    const mg_trunk *t = &s->t;
+    int64_t D = t->dim, F = t->ffn, T = (int64_t)batch * n;
+    int hd = (int)(D / t->heads), rc = -1;
     float *q = malloc((size_t)(batch * D) * sizeof(float));
     float *kv = malloc((size_t)(2 * T * D) * sizeof(float));
     float *a = malloc((size_t)(batch * D) * sizeof(float));
     float *h = malloc((size_t)(batch * D) * sizeof(float));
     float *f = malloc((size_t)(batch * F) * sizeof(float));
     if (!q || !kv || !a || !h || !f) goto fail;
-    if (mg_nn_linear(ctx, m->probe, 1, &m->head_q, m->head_q_b, q, D) < 0) goto fail;
+    if (mg_nn_linear(ctx, s->probe, 1, &s->q, s->q_b, q, D) < 0) goto fail;
     for (int b = 1; b < batch; b++) memcpy(q + b * D, q, (size_t)D * sizeof(float));
-    if (mg_nn_linear(ctx, x, T, &m->head_k, m->head_k_b, kv, D) < 0 ||
-        mg_nn_linear(ctx, x, T, &m->head_v, m->head_v_b, kv + T * D, D) < 0) goto fail;
-    if (mg_nn_attention(ctx, q, D, kv, kv + T * D, D, h, D, batch, 1, n, m->t.heads, hd,
+    if (mg_nn_linear(ctx, x, T, &s->k, s->k_b, kv, D) < 0 ||
+        mg_nn_linear(ctx, x, T, &s->v, s->v_b, kv + T * D, D) < 0) goto fail;
+    if (mg_nn_attention(ctx, q, D, kv, kv + T * D, D, h, D, batch, 1, n, t->heads, hd,
                         (float)(1.0 / sqrt((double)hd))) < 0) goto fail;
-    if (mg_nn_linear(ctx, h, batch, &m->head_o, m->head_o_b, a, D) < 0) goto fail;
-    mg_nn_layer_norm(ctx, a, h, batch, D, m->head_ln_w, m->head_ln_b, m->t.eps);
-    if (mg_nn_linear(ctx, h, batch, &m->head_fc1, m->head_fc1_b, f, F) < 0) goto fail;
-    mg_nn_activate(ctx, f, batch * F, m->t.act);
-    if (mg_nn_linear(ctx, f, batch, &m->head_fc2, m->head_fc2_b, h, D) < 0) goto fail;
+    if (mg_nn_linear(ctx, h, batch, &s->o, s->o_b, a, D) < 0) goto fail;
+    mg_nn_layer_norm(ctx, a, h, batch, D, s->ln_w, s->ln_b, t->eps);
+    if (mg_nn_linear(ctx, h, batch, &s->fc1, s->fc1_b, f, F) < 0) goto fail;
+    mg_nn_activate(ctx, f, batch * F, t->act);
+    if (mg_nn_linear(ctx, f, batch, &s->fc2, s->fc2_b, h, D) < 0) goto fail;
     for (int64_t i = 0; i < batch * D; i++) out[i] = a[i] + h[i];
     rc = 0;
 fail:
     free(q); free(kv); free(a); free(h); free(f);
     return rc;
 }
+
+static int head(const void *state, const mg_nn_ctx *ctx, mg_output kind, const float *x,
+                int batch, int64_t n_tok, int gh, int gw, float *out)
+{
+    if (kind == MG_OUT_POOLED) return attention_pool(state, ctx, x, batch, n_tok, out);
+    return mg_trunk_reduce(state, ctx, kind, x, batch, n_tok, gh, gw, out);
+}
+
+MG_TRUNK_FAMILY(siglip_vision, "siglip-vision", siglip, load_parts, default_output, output_shape,
+                head, "siglip", "siglip_vision_model");

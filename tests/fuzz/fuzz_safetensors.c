@@ -14,8 +14,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (mg_st_find(st, t->name) != t) abort();
         if ((const uint8_t *)t->data < data || (const uint8_t *)t->data + t->nbytes > data + size) abort();
         int64_t n = t->numel < 64 ? t->numel : 64;
-        if (t->dtype == MG_ST_F32 || t->dtype == MG_ST_F16 || t->dtype == MG_ST_BF16)
-            mg_st_to_f32(t, t->numel - n, n, buf);
+        int is_float = t->dtype == MG_F32 || t->dtype == MG_F16 || t->dtype == MG_BF16;
+        if (mg_st_to_f32(t, t->numel - n, n, buf) != (is_float ? 0 : -1)) abort();
     }
     mg_st_close(st);
     return 0;
