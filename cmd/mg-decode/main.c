@@ -7,7 +7,7 @@ static const char usage_main[] =
 "Usage: mg-decode [MODE] -m DIR [options] [FILE]\n"
 "Model outputs from a decoder checkpoint or a head.\n"
 "\n"
-"Modes:\n"
+"Commands:\n"
 "  generate   text from a decoder (MedGemma, Gemma 3): reports, answers, option\n"
 "             scores; the mode when the first argument is an option\n"
 "\n"
