@@ -54,7 +54,7 @@ static void test_gemv(int dtype, const char *dname)
         if (fabs(s) > scale) scale = fabs(s);
     }
     mg_nn_weight W = { dtype, w, rows, cols };
-    mg_nn_ctx c1 = { 1, NULL }, c2;
+    mg_nn_ctx c1 = { .threads = 1 }, c2;
     if (mg_nn_ctx_init(&c2, 2) < 0) { printf("FAIL pool\n"); n_fail++; return; }
     int best = mg_nn_gemv_path(dtype);
     for (int path = 0; path <= best; path++) {
@@ -87,7 +87,7 @@ static void test_rope(void)
     int64_t pos[N] = { 0, 1, 7, 100, 3000 };
     for (int i = 0; i < N * H * HD; i++) x0[i] = x[i] = frand();
     mg_nn_rope_inv_freq(HD, 10000.0, 8.0, inv);
-    mg_nn_ctx c = { 1, NULL };
+    mg_nn_ctx c = { .threads = 1 };
     CHECK("rope_runs", mg_nn_rope(&c, x, N, H * HD, H, HD, pos, inv) == 0);
     double err = 0;
     for (int r = 0; r < N; r++)
@@ -123,7 +123,7 @@ static void test_attention(void)
         int64_t win = pass ? W : 0;
         float cap = pass ? 1.5f : 0.0f;
         mg_nn_mask m = { win, span };
-        mg_nn_ctx c1 = { 1, NULL }, c2;
+        mg_nn_ctx c1 = { .threads = 1 }, c2;
         if (mg_nn_ctx_init(&c2, 2) < 0) { printf("FAIL pool\n"); n_fail++; return; }
         int rc = mg_nn_attention_cached(&c1, q, ldq, NQ, qpos, k, v, ld, NK, H, KV, HD, 0.25f, cap,
                                         &m, o, ldq);
@@ -158,7 +158,7 @@ static void test_attention(void)
         mg_nn_ctx_free(&c2);
     }
     int64_t bad = NK;
-    mg_nn_ctx c1 = { 1, NULL };
+    mg_nn_ctx c1 = { .threads = 1 };
     CHECK("attention_rejects_position_outside_cache",
           mg_nn_attention_cached(&c1, q, ldq, 1, &bad, k, v, ld, NK, H, KV, HD, 1, 0, NULL, o, ldq) < 0);
     CHECK("attention_rejects_heads_not_multiple_of_kv",
