@@ -159,4 +159,55 @@ void mg_nn_im2col_patches3d(const float *vol, int64_t c, int64_t d, int64_t h, i
 MG_MUST_CHECK int mg_nn_resize_trilinear_grid(const float *in, int g0, int g1, int g2, int d, float *out,
                                 int o0, int o1, int o2);
 
+/* ---- Decoder kernels (mg_nn_decode.c): RoPE, attention over a key/value
+ * cache with masks, and the matrix-vector product of one-token decoding ---- */
+
+#define MG_NN_ROPE_MAX_HD 2048
+
+/** inv_freq[hd/2] of rotary embeddings as transformers computes it in float32:
+ *  1 / theta^(2i/hd), divided by factor for linear scaling (factor 1: none). */
+void mg_nn_rope_inv_freq(int hd, double theta, double factor, float *inv_freq);
+/** Rotary embedding in place, rotate_half (NeoX) layout: in each of n rows
+ *  (stride ld) and each of heads heads of width hd, element i and i + hd/2 are
+ *  rotated by the angle pos[row]·inv_freq[i]. 0, or -1 for an odd or too
+ *  large hd (> MG_NN_ROPE_MAX_HD). */
+MG_MUST_CHECK int mg_nn_rope(const mg_nn_ctx *ctx, float *x, int64_t n, int64_t ld, int heads, int hd,
+               const int64_t *pos, const float *inv_freq);
+
+/** Which keys a query at position p sees: key positions kp <= p, and also
+ *  kp > p − window when window > 0; OR, when span is given and span[p] != 0,
+ *  every key with span[kp] == span[p] (a bidirectional block such as one
+ *  image's soft tokens; it overrides the causal and window limits). */
+typedef struct {
+    int64_t window;            /* 0: no sliding window */
+    const int32_t *span;       /* [nk] block ids by key position, 0 = none; or NULL */
+} mg_nn_mask;
+
+/** Attention of nq new queries over a cache of nk keys/values at positions
+ *  0 … nk−1: for query i (at position qpos[i] < nk) and head h,
+ *  out = softmax(mask(cap(q·kᵀ·scale))) · v with cap(s) = c·tanh(s/c) when
+ *  softcap c > 0, scores and softmax in fp32. q rows have stride ldq (heads·hd
+ *  used), k/v rows stride ldk (kv_heads·hd used; grouped-query attention: head h
+ *  reads kv head h / (heads/kv_heads)), out rows stride ldo. 0, or -1 (memory,
+ *  or heads not a multiple of kv_heads, or a position outside the cache). */
+MG_MUST_CHECK int mg_nn_attention_cached(const mg_nn_ctx *ctx, const float *q, int64_t ldq, int64_t nq,
+                           const int64_t *qpos, const float *k, const float *v, int64_t ldk,
+                           int64_t nk, int heads, int kv_heads, int hd, float scale,
+                           float softcap, const mg_nn_mask *mask, float *out, int64_t ldo);
+
+/** y[r] = W[r, :] · x (+ bias[r]) for the first rows rows of W (F32, F16 or BF16,
+ *  used as stored), threaded over rows; each row is one fixed-order dot product,
+ *  so y does not depend on the thread count. BF16 uses AVX-512 BF16 (vdpbf16ps,
+ *  x split into two bf16 parts for fp32 accuracy) or AVX2, chosen at run time.
+ *  0, or -1 (dtype, memory). */
+MG_MUST_CHECK int mg_nn_gemv(const mg_nn_ctx *ctx, const mg_nn_weight *w, int64_t rows, const float *x,
+               const float *bias, float *y);
+/** The code path mg_nn_gemv takes for dtype on this CPU: 0 portable, 1 AVX2,
+ *  2 AVX-512 BF16 (for reports and benchmarks). */
+int mg_nn_gemv_path(int dtype);
+/** mg_nn_gemv on a given path (one this CPU has, else its best), so that tests
+ *  can check every path the machine can run. */
+MG_MUST_CHECK int mg_nn_gemv_on(const mg_nn_ctx *ctx, int path, const mg_nn_weight *w, int64_t rows,
+                  const float *x, const float *bias, float *y);
+
 #endif

@@ -8,6 +8,7 @@
 
 /* Each mode gets argv from its own name on (argv[0] = "classify"). */
 int mg_decode_classify(int argc, char **argv);
+int mg_decode_generate(int argc, char **argv);
 
 /* ---- prediction output: TSV, JSON Lines or mgt prediction records ---- */
 enum { MG_DECODE_TSV = 1, MG_DECODE_JSONL, MG_DECODE_MGT };

@@ -9,7 +9,8 @@
     X(dinov2) \
     X(vit) \
     X(vit3d) \
-    X(i3d_resnet)
+    X(i3d_resnet) \
+    X(gemma3_text)
 
 #define DECLARE(id) extern const mg_family mg_family_##id;
 FAMILIES(DECLARE)
