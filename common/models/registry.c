@@ -7,7 +7,8 @@
     X(siglip_vision) \
     X(gemma3_vision) \
     X(dinov2) \
-    X(vit)
+    X(vit) \
+    X(siglip_text)
 
 #define DECLARE(id) extern const mg_family mg_family_##id;
 FAMILIES(DECLARE)
