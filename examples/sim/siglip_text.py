@@ -7,6 +7,7 @@ cross-checked against a second forward in PyTorch.
 
   siglip_text.py gen DIR SPM.model [--dtype F32|BF16] [--seed S] [--drop NAME]
                  [--vset KEY=JSON] [--tset KEY=JSON]     (vision / text config overrides)
+                 [--big LAYERS]      MedSigLIP's text tower shape with LAYERS layers, text only
   siglip_text.py ids DIR TEXTS.txt           processor ids, one row of 64 per line
   siglip_text.py check DIR PROMPTS.tsv EMB.npy... -- SCORES.tsv [--softmax]
   siglip_text.py textemb DIR PROMPTS.tsv CLASS.npy...   (--save-text records)
@@ -37,9 +38,14 @@ def text_config(vocab):
             "projection_size": 32}
 
 
-def gen(d, spm, dtype="F32", seed=1, drop=None, vset=(), tset=()):
+def gen(d, spm, dtype="F32", seed=1, drop=None, vset=(), tset=(), big_layers=0):
     import sentencepiece as sp
     vocab = sp.SentencePieceProcessor(model_file=spm).get_piece_size()
+    if big_layers:
+        # MedSigLIP's text tower (medgemini-spec §4) with big_layers of its 27
+        # layers; the vision tower is left out (the text family reads none of it)
+        tset = ["hidden_size=1152", "intermediate_size=4304", "num_attention_heads=16",
+                "vocab_size=32000", "projection_size=1152", "num_hidden_layers=%d" % big_layers]
     v = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=72,
              image_size=32, patch_size=8)
     t = text_config(vocab)
@@ -50,11 +56,12 @@ def gen(d, spm, dtype="F32", seed=1, drop=None, vset=(), tset=()):
         k, x = kv.split("=", 1)
         t[k] = json.loads(x)
     cfg = {"model_type": "siglip", "architectures": ["SiglipModel"], "vision_config": v, "text_config": t}
-    r, w = encoders.Rand(seed), {}
-    encoders.siglip_tensors(r, w, "vision_model.", v, True)
+    r, w = (encoders.SpecRand if big_layers else encoders.Rand)(seed), {}
+    if not big_layers:
+        encoders.siglip_tensors(r, w, "vision_model.", v, True)
     D, Fh, L, P = t["hidden_size"], t["intermediate_size"], t["max_position_embeddings"], t["projection_size"]
     p = "text_model."
-    w[p + "embeddings.token_embedding.weight"] = r.arr((vocab, D))
+    w[p + "embeddings.token_embedding.weight"] = r.arr((t["vocab_size"], D))
     w[p + "embeddings.position_embedding.weight"] = r.arr((L, D))
     for i in range(t["num_hidden_layers"]):
         q = p + "encoder.layers.%d." % i
@@ -72,7 +79,12 @@ def gen(d, spm, dtype="F32", seed=1, drop=None, vset=(), tset=()):
     w["logit_bias"] = np.array([-0.75], np.float32)
     if drop:
         del w[drop]
-    encoders.save_checkpoint(d, cfg, w, dtype)
+    if big_layers:
+        os.makedirs(d, exist_ok=True)
+        json.dump(cfg, open(os.path.join(d, "config.json"), "w"), indent=2)
+        encoders.write_big(os.path.join(d, "model.safetensors"), w, dtype, seed)
+    else:
+        encoders.save_checkpoint(d, cfg, w, dtype)
     shutil.copy(spm, os.path.join(d, "spiece.model"))
 
 
@@ -237,7 +249,8 @@ def main(a):
         pairs = list(zip(a[3::2], a[4::2]))
         o = dict(pairs)
         gen(a[1], a[2], o.get("--dtype", "F32"), int(o.get("--seed", 1)), o.get("--drop"),
-            [v for k, v in pairs if k == "--vset"], [v for k, v in pairs if k == "--tset"])
+            [v for k, v in pairs if k == "--vset"], [v for k, v in pairs if k == "--tset"],
+            int(o.get("--big", 0)))
         return 0
     if a[0] == "ids":
         texts = open(a[2], encoding="utf-8").read().split("\n")
