@@ -7,7 +7,7 @@
  * plus the model's top-level logit_scale and logit_bias (zero-shot logits
  * exp(logit_scale)·cos + logit_bias, SiglipModel.forward).
  * Text is prepared as SiglipTokenizer does (tokenization_siglip.py): lower-cased
- * (do_lower_case), ASCII punctuation removed and whitespace runs folded to one
+ * (do_lower_case; Latin, Greek and Cyrillic capitals), ASCII punctuation removed and whitespace runs folded to one
  * space, trimmed (canonicalize_text), SentencePiece pieces, </s> appended, then
  * truncated and padded with </s> (its pad token) to max_length. */
 #include "models.h"
@@ -107,23 +107,77 @@ static int text_logit(const void *state, double *log_scale, double *bias)
     return 0;
 }
 
-/* Python's str.isspace over ASCII (the \s of canonicalize_text's re.sub). */
-static int py_space(unsigned char c) { return c == ' ' || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f); }
+/* One UTF-8 character at s[0..n): its code point and length (an invalid byte
+ * is taken alone, as code point -1, and left to the tokenizer to reject). */
+static int utf8_next(const unsigned char *s, size_t n, int32_t *cp)
+{
+    int len = s[0] < 0x80 ? 1 : (s[0] >> 5) == 6 ? 2 : (s[0] >> 4) == 14 ? 3 : (s[0] >> 3) == 30 ? 4 : 0;
+    if (!len || (size_t)len > n) { *cp = -1; return 1; }
+    int32_t c = len == 1 ? s[0] : s[0] & (0x7f >> len);
+    for (int i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80) { *cp = -1; return 1; }
+        c = (c << 6) | (s[i] & 0x3f);
+    }
+    *cp = c;
+    return len;
+}
 
-/* canonicalize_text of lower-cased text: ASCII letters lower-cased (other
- * characters are kept as they are), string.punctuation removed, whitespace runs
- * folded into one space, ends trimmed. out holds at least len + 1 bytes. */
+/* The white space of Python's str.isspace (the \s of canonicalize_text's re.sub). */
+static int py_space(int32_t c)
+{
+    return c == ' ' || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f) || c == 0x85 ||
+           c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 ||
+           c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000;
+}
+
+/* Python's str.lower for the capitals of Latin-1, Latin Extended-A, Greek and
+ * Cyrillic (one-to-one mappings; U+0130 İ, which lower-cases to two characters,
+ * is siglip_canonical's); other characters are kept. */
+static int32_t py_lower(int32_t c)
+{
+    if ((c >= 'A' && c <= 'Z') || (c >= 0xc0 && c <= 0xde && c != 0xd7)) return c + 32;
+    if ((c >= 0x100 && c <= 0x137 && c != 0x130) || (c >= 0x14a && c <= 0x177)) return c | 1;
+    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e)) return c & 1 ? c + 1 : c;
+    if (c == 0x178) return 0xff;
+    if (c >= 0x391 && c <= 0x3a9 && c != 0x3a2) return c + 32;
+    if (c >= 0x410 && c <= 0x42f) return c + 32;
+    if (c >= 0x400 && c <= 0x40f) return c + 80;
+    return c;
+}
+
+static size_t utf8_put(char *o, int32_t c)
+{
+    if (c < 0x80) { o[0] = (char)c; return 1; }
+    if (c < 0x800) { o[0] = (char)(0xc0 | c >> 6); o[1] = (char)(0x80 | (c & 0x3f)); return 2; }
+    if (c < 0x10000) {
+        o[0] = (char)(0xe0 | c >> 12); o[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+        o[2] = (char)(0x80 | (c & 0x3f));
+        return 3;
+    }
+    o[0] = (char)(0xf0 | c >> 18); o[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+    o[2] = (char)(0x80 | ((c >> 6) & 0x3f)); o[3] = (char)(0x80 | (c & 0x3f));
+    return 4;
+}
+
+/* canonicalize_text of lower-cased text: lower-cased (py_lower), the ASCII
+ * string.punctuation removed, white-space runs folded into one space, ends
+ * trimmed. Only İ grows (2 bytes to 3), so out needs at most 3·len/2 + 1 bytes. */
 static size_t siglip_canonical(const char *text, size_t len, char *out)
 {
+    const unsigned char *s = (const unsigned char *)text;
     size_t n = 0;
     int space = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if (c < 0x80 && (ispunct(c))) continue;
-        if (py_space(c)) { space = 1; continue; }
+    for (size_t i = 0; i < len;) {
+        int32_t c;
+        int k = utf8_next(s + i, len - i, &c);
+        if (c >= 0 && c < 0x80 && ispunct(c)) { i += (size_t)k; continue; }
+        if (c >= 0 && py_space(c)) { space = 1; i += (size_t)k; continue; }
         if (space && n) out[n++] = ' ';
         space = 0;
-        out[n++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        if (c < 0) out[n++] = (char)s[i];               /* invalid: the tokenizer says so */
+        else if (c == 0x130) n += utf8_put(out + n, 'i') + utf8_put(out + n + 1, 0x307);
+        else n += utf8_put(out + n, py_lower(c));
+        i += (size_t)k;
     }
     out[n] = 0;
     return n;
@@ -137,7 +191,7 @@ static int text_tokenize(const void *state, const mg_tokenizer *tok, const char 
     int32_t eos = mg_tokenizer_id(tok, "</s>");
     if (eos < 0) eos = mg_tokenizer_eos(tok);
     if (eos < 0) { mg_seterr(err, errlen, "tokenizer has no </s> piece"); return -1; }
-    char *c = malloc(len + 1);
+    char *c = len < SIZE_MAX / 2 ? malloc(len + len / 2 + 2) : NULL;
     if (!c) { mg_seterr(err, errlen, "out of memory"); return -1; }
     size_t cn = siglip_canonical(text, len, c), n = 0;
     int32_t *pieces = NULL;
