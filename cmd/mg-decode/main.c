@@ -1,0 +1,27 @@
+/* mg-decode: every model output as predictions or text. The first argument
+ * names the mode; each mode is its own file (zeroshot.c …) with the entry
+ * point declared in decode.h, dispatched through one table. */
+#include "decode.h"
+#include "mg_subcmd.h"
+
+static const char usage[] =
+"Usage: mg-decode MODE [options] ...\n"
+"       mg-decode [MODE] -m DIR --tokenize|--detokenize [INPUT]\n"
+"Model outputs as predictions (TSV, JSON Lines, mgt prediction records).\n"
+"\n"
+"Commands:\n"
+"  zeroshot  zero-shot classification with a SigLIP text tower\n"
+"\n"
+"Run 'mg-decode MODE --help' for the options of a mode; man mg-decode for\n"
+"details. Exit status: 0 success, 1 data error, 2 usage error.\n";
+
+static const mg_subcmd modes[] = {
+    { "zeroshot", mg_decode_zeroshot, "zero-shot classification with a SigLIP text tower", 0 },
+    { 0, 0, 0, 0 }
+};
+
+int main(int argc, char **argv)
+{
+    if (mg_decode_wants_tokenize(argc, argv)) return mg_decode_tokenize(argc, argv);
+    return mg_subcmd_dispatch("mg-decode", modes, usage, argc, argv);
+}
