@@ -511,7 +511,7 @@ int mg_tok_bpe_load(mg_tokenizer *t, const char *data, size_t size, const char *
     if (mg_tok_vocab_init(&t->v, (int32_t)max_id + 1) < 0) { mg_seterr(err, errlen, "out of memory"); goto fail; }
     json_object_keylen_foreach(vocab, key, klen, val) {
         int32_t id = (int32_t)json_integer_value(val);
-        int ty = mg_tok_byte_piece(key, klen) >= 0 ? MG_TOK_BYTE : MG_TOK_NORMAL;
+        int ty = mg_tok_byte_piece(key, klen) >= 0 ? MG_PIECE_BYTE : MG_PIECE_NORMAL;
         if (mg_tok_vocab_set(&t->v, id, key, klen, ty) < 0) {
             mg_seterr(err, errlen, "vocab id %ld given twice", (long)id);
             goto fail;
@@ -534,14 +534,14 @@ int mg_tok_bpe_load(mg_tokenizer *t, const char *data, size_t size, const char *
                     | (json_is_true(json_object_get(e, "single_word")) ? AT_SINGLE_WORD : 0);
         if (cn == 0) { mg_seterr(err, errlen, "added token %zu is empty", i); goto fail; }
         if (!t->v.assigned[id]) {
-            if (mg_tok_vocab_set(&t->v, id, c, cn, MG_TOK_NORMAL) < 0) { mg_seterr(err, errlen, "out of memory"); goto fail; }
+            if (mg_tok_vocab_set(&t->v, id, c, cn, MG_PIECE_NORMAL) < 0) { mg_seterr(err, errlen, "out of memory"); goto fail; }
         } else if (t->v.len[id] != cn || memcmp(mg_tok_piece_at(&t->v, id), c, cn) != 0) {
             mg_seterr(err, errlen, "added token %zu: id %ld is another piece in the vocab", i, (long)id);
             goto fail;
         }
         /* special added tokens are what skip_special drops (CONTROL); the others
          * decode as text (USER_DEFINED) */
-        t->v.type[id] = (fl & AT_SPECIAL) ? MG_TOK_CONTROL : MG_TOK_USER_DEFINED;
+        t->v.type[id] = (fl & AT_SPECIAL) ? MG_PIECE_CONTROL : MG_PIECE_USER_DEFINED;
         /* normalized defaults to true for non-special tokens, as AddedToken */
         json_t *nz = json_object_get(e, "normalized");
         int normalized = nz ? json_is_true(nz) : !(fl & AT_SPECIAL);
@@ -588,7 +588,7 @@ int mg_tok_bpe_load(mg_tokenizer *t, const char *data, size_t size, const char *
     if (json_is_string(unk)) {
         t->unk = mg_tok_vocab_find(&t->v, json_string_value(unk), json_string_length(unk));
         if (t->unk < 0) { mg_seterr(err, errlen, "unk_token is not in the vocabulary"); goto fail; }
-        if (t->v.type[t->unk] == MG_TOK_NORMAL) t->v.type[t->unk] = MG_TOK_UNKNOWN;
+        if (t->v.type[t->unk] == MG_PIECE_NORMAL) t->v.type[t->unk] = MG_PIECE_UNKNOWN;
     }
     if (load_merges(t, m, merges, err, errlen) < 0) goto fail;
 
@@ -965,6 +965,22 @@ static int bpe_encode(const mg_tokenizer *t, const char *s, size_t n, int parse_
 
 /* ---- decoding ---------------------------------------------------------------------- */
 
+/* The ByteFallback decoder's test: six bytes "<0x" + two hex digits (either case,
+ * as u8::from_str_radix) + ">". */
+static int hex_byte_piece(const char *s, size_t len)
+{
+    if (len != 6 || memcmp(s, "<0x", 3) != 0 || s[5] != '>') return -1;
+    int v = 0;
+    for (int i = 3; i < 5; i++) {
+        char c = s[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10
+              : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0) return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
 static int bpe_decode(const mg_tokenizer *t, const int32_t *ids, size_t n, int skip_special,
                       mg_tok_buf *out, char *err, size_t errlen)
 {
@@ -972,7 +988,7 @@ static int bpe_decode(const mg_tokenizer *t, const int32_t *ids, size_t n, int s
     toklist cur = {0}, nxt = {0};
     mg_tok_buf tmp = {0};
     for (size_t i = 0; i < n; i++) {
-        if (skip_special && t->v.type[ids[i]] == MG_TOK_CONTROL) continue;
+        if (skip_special && t->v.type[ids[i]] == MG_PIECE_CONTROL) continue;
         if (tl_add(&cur, mg_tok_piece_at(&t->v, ids[i]), t->v.len[ids[i]], 0) < 0) goto oom;
     }
     for (int k = 0; k < m->dec.n; k++) {
@@ -986,7 +1002,7 @@ static int bpe_decode(const mg_tokenizer *t, const int32_t *ids, size_t n, int s
             /* runs of <0xNN> become their bytes: the run's text if valid UTF-8,
              * else one U+FFFD per byte piece (tokenizers' ByteFallback) */
             for (size_t i = 0; i < cur.n;) {
-                if (mg_tok_byte_piece(TL_STR(&cur, i), cur.len[i]) < 0) {
+                if (hex_byte_piece(TL_STR(&cur, i), cur.len[i]) < 0) {
                     if (tl_add(&nxt, TL_STR(&cur, i), cur.len[i], 0) < 0) goto oom;
                     i++;
                     continue;
@@ -995,14 +1011,19 @@ static int bpe_decode(const mg_tokenizer *t, const int32_t *ids, size_t n, int s
                 size_t j = i;
                 mg_tok_buf raw = {0};
                 for (; j < cur.n; j++) {
-                    int b = mg_tok_byte_piece(TL_STR(&cur, j), cur.len[j]);
+                    int b = hex_byte_piece(TL_STR(&cur, j), cur.len[j]);
                     if (b < 0) break;
                     unsigned char c = (unsigned char)b;
                     if (mg_tok_buf_put(&raw, &c, 1) < 0) { free(raw.p); goto oom; }
                 }
-                int r = mg_tok_put_bytes_lossy(&tmp, (const unsigned char *)raw.p, raw.n, 1);
+                size_t v = 0, k;
+                while (v < raw.n && (k = mg_tok_utf8_len((const unsigned char *)raw.p + v, raw.n - v))) v += k;
+                int r = 0;
+                if (v == raw.n) r = tl_add(&nxt, raw.p, raw.n, 0);
+                else    /* not UTF-8: one U+FFFD token per byte piece */
+                    for (k = 0; r == 0 && k < raw.n; k++) r = tl_add(&nxt, "\xEF\xBF\xBD", 3, 0);
                 free(raw.p);
-                if (r < 0 || tl_add(&nxt, tmp.p, tmp.n, 0) < 0) goto oom;
+                if (r < 0) goto oom;
                 i = j;
             }
         } else {
@@ -1019,13 +1040,11 @@ static int bpe_decode(const mg_tokenizer *t, const int32_t *ids, size_t n, int s
                     for (int c = 0; c < st->right && b - a >= st->alen && memcmp(p + b - st->alen, st->a, st->alen) == 0; c++) b -= st->alen;
                     r = mg_tok_buf_put(&tmp, p + a, b - a);
                 } else {
-                    /* Metaspace: replacement → space; the first token loses the
-                     * space the encoder prepended */
-                    r = replace_all(&tmp, p, pn, st->a, st->alen, " ", 1);
-                    if (r == 0 && i == 0 && st->scheme != PREPEND_NEVER && tmp.n && tmp.p[0] == ' ') {
-                        memmove(tmp.p, tmp.p + 1, tmp.n - 1);
-                        tmp.n--;
-                    }
+                    /* Metaspace: replacement → space, except in the first token,
+                     * where every replacement is dropped unless the scheme is
+                     * never (decoders/metaspace.rs decode_chain) */
+                    int drop = i == 0 && st->scheme != PREPEND_NEVER;
+                    r = replace_all(&tmp, p, pn, st->a, st->alen, " ", drop ? 0 : 1);
                 }
                 if (r < 0 || tl_add(&nxt, tmp.p ? tmp.p : "", tmp.n, 0) < 0) goto oom;
             }
@@ -1034,8 +1053,10 @@ static int bpe_decode(const mg_tokenizer *t, const int32_t *ids, size_t n, int s
         cur = nxt;
         memset(&nxt, 0, sizeof nxt);
     }
+    /* without a decoder the tokens are joined with spaces (Tokenizer::decode) */
     for (size_t i = 0; i < cur.n; i++)
-        if (mg_tok_buf_put(out, TL_STR(&cur, i), cur.len[i]) < 0) goto oom;
+        if ((m->dec.n == 0 && i > 0 && mg_tok_buf_put(out, " ", 1) < 0)
+            || mg_tok_buf_put(out, TL_STR(&cur, i), cur.len[i]) < 0) goto oom;
     tl_free(&cur); free(tmp.p);
     return 0;
 oom:

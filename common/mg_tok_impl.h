@@ -9,8 +9,8 @@
 #include <stdint.h>
 
 /* Piece types, numbered as SentencePiece's ModelProto.SentencePiece.Type. */
-enum { MG_TOK_NORMAL = 1, MG_TOK_UNKNOWN = 2, MG_TOK_CONTROL = 3, MG_TOK_USER_DEFINED = 4,
-       MG_TOK_UNUSED = 5, MG_TOK_BYTE = 6 };
+enum { MG_PIECE_NORMAL = 1, MG_PIECE_UNKNOWN = 2, MG_PIECE_CONTROL = 3, MG_PIECE_USER_DEFINED = 4,
+       MG_PIECE_UNUSED = 5, MG_PIECE_BYTE = 6 };
 
 /* Growable byte and id buffers. */
 typedef struct { char *p; size_t n, cap; } mg_tok_buf;

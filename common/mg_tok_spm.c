@@ -207,7 +207,7 @@ static int trie_build(trie *tr, const mg_tok_vocab *v)
     tr->value[0] = -1;
     for (int32_t id = 0; id < v->n; id++) {
         int ty = v->type[id];
-        if (ty != MG_TOK_NORMAL && ty != MG_TOK_USER_DEFINED && ty != MG_TOK_UNUSED) continue;
+        if (ty != MG_PIECE_NORMAL && ty != MG_PIECE_USER_DEFINED && ty != MG_PIECE_UNUSED) continue;
         const unsigned char *s = (const unsigned char *)mg_tok_piece_at(v, id);
         int32_t node = 0;
         for (uint32_t j = 0; j < v->len[id]; j++) {
@@ -293,7 +293,7 @@ static int read_normalizer(pb r, normalizer_spec *ns)
 static int read_piece(pb r, pb *piece, float *score, int64_t *type)
 {
     uint32_t f; int wt, k;
-    *type = MG_TOK_NORMAL; *score = 0;
+    *type = MG_PIECE_NORMAL; *score = 0;
     piece->p = piece->end = NULL;
     while ((k = pb_next(&r, &f, &wt)) > 0) {
         int rc;
@@ -315,7 +315,7 @@ static int32_t find_control(const mg_tokenizer *t, const pb *name, const char *d
     size_t n = name->p ? (size_t)(name->end - name->p) : strlen(dflt);
     if (n == 0) { s = dflt; n = strlen(dflt); }     /* RETURN_PIECE: empty → default */
     int32_t id = mg_tok_vocab_find(&t->v, s, n);
-    return id >= 0 && t->v.type[id] == MG_TOK_CONTROL ? id : -1;
+    return id >= 0 && t->v.type[id] == MG_PIECE_CONTROL ? id : -1;
 }
 
 static const mg_tok_ops spm_ops;
@@ -390,26 +390,26 @@ int mg_tok_spm_load(mg_tokenizer *t, const unsigned char *data, size_t size, cha
         if (read_piece(sub, &piece, &score, &type) < 0) { mg_seterr(err, errlen, "piece %ld is broken", (long)id); return -1; }
         size_t pn = piece.p ? (size_t)(piece.end - piece.p) : 0;
         if (pn == 0) { mg_seterr(err, errlen, "piece %ld is empty", (long)id); return -1; }
-        if (type < MG_TOK_NORMAL || type > MG_TOK_BYTE) { mg_seterr(err, errlen, "piece %ld has type %lld", (long)id, (long long)type); return -1; }
+        if (type < MG_PIECE_NORMAL || type > MG_PIECE_BYTE) { mg_seterr(err, errlen, "piece %ld has type %lld", (long)id, (long long)type); return -1; }
         if (mg_tok_vocab_set(&t->v, id, (const char *)piece.p, pn, (int)type) < 0) return mg_fail(err, errlen, "out of memory");
         m->score[id] = score;
-        if (type == MG_TOK_NORMAL) {
+        if (type == MG_PIECE_NORMAL) {
             if (score < m->min_score) m->min_score = score;
             if (score > m->max_score) m->max_score = score;
         }
-        if (type == MG_TOK_UNKNOWN) {
+        if (type == MG_PIECE_UNKNOWN) {
             if (t->unk >= 0) return mg_fail(err, errlen, "unk is already defined");
             t->unk = id;
         }
-        if (type == MG_TOK_BYTE) {
+        if (type == MG_PIECE_BYTE) {
             int b = mg_tok_byte_piece((const char *)piece.p, pn);
             if (!m->byte_fallback) { mg_seterr(err, errlen, "byte piece %ld found although byte_fallback is false", (long)id); return -1; }
             if (b < 0) { mg_seterr(err, errlen, "byte piece %ld is invalid", (long)id); return -1; }
             bytes_seen[b] = 1;
         }
         unsigned fl = 0;
-        if ((type == MG_TOK_USER_DEFINED && mg_tok_matcher_add(&m->user, (const char *)piece.p, pn, id, fl) < 0)
-            || ((type == MG_TOK_CONTROL || type == MG_TOK_UNKNOWN)
+        if ((type == MG_PIECE_USER_DEFINED && mg_tok_matcher_add(&m->user, (const char *)piece.p, pn, id, fl) < 0)
+            || ((type == MG_PIECE_CONTROL || type == MG_PIECE_UNKNOWN)
                 && mg_tok_matcher_add(&m->special, (const char *)piece.p, pn, id, fl) < 0))
             return mg_fail(err, errlen, "out of memory");
         id++;
@@ -537,9 +537,9 @@ static int unigram_encode(const mg_tokenizer *t, const spm_model *m, const char 
             kp++;
             if (node < 0) break;
             int32_t id = m->tr.value[node];
-            if (id < 0 || t->v.type[id] == MG_TOK_UNUSED) continue;
+            if (id < 0 || t->v.type[id] == MG_PIECE_UNUSED) continue;
             size_t length = kp - st;
-            double score = t->v.type[id] == MG_TOK_USER_DEFINED
+            double score = t->v.type[id] == MG_PIECE_USER_DEFINED
                 ? (double)((float)length * m->max_score) - 0.1 : (double)m->score[id];
             double cand = score + here;
             if (b[kp].start == -1 || cand > b[kp].score) {
@@ -579,7 +579,7 @@ static int32_t find_normal(const mg_tokenizer *t, const char *s, size_t n)
     int32_t id = mg_tok_vocab_find(&t->v, s, n);
     if (id < 0) return -1;
     int ty = t->v.type[id];
-    return ty == MG_TOK_NORMAL || ty == MG_TOK_USER_DEFINED || ty == MG_TOK_UNUSED ? id : -1;
+    return ty == MG_PIECE_NORMAL || ty == MG_PIECE_USER_DEFINED || ty == MG_PIECE_UNUSED ? id : -1;
 }
 
 typedef struct { size_t start, len; int32_t prev, next; int freeze; } bsym;
@@ -638,7 +638,7 @@ static int bpe_maybe_add(bpe_ctx *c, int32_t l, int32_t r)
     if (id < 0) return 0;
     const spm_model *m = c->t->model;
     if (bheap_push(c->q, (bpair){m->score[id], l, r, len}) < 0) return -1;
-    if (c->t->v.type[id] == MG_TOK_UNUSED) {
+    if (c->t->v.type[id] == MG_PIECE_UNUSED) {
         /* rev_merge[piece] = (left, right): the latest pair wins */
         size_t i = 0;
         while (i < c->n_rev && c->rev[i].id != id) i++;
@@ -663,7 +663,7 @@ static int32_t piece_to_id(const mg_tokenizer *t, const char *s, size_t n)
 static int bpe_resegment(bpe_ctx *c, size_t start, size_t len, segs *out, int depth)
 {
     int32_t id = piece_to_id(c->t, c->s + start, len);
-    if (c->t->v.type[id] == MG_TOK_UNUSED && depth < 64) {
+    if (c->t->v.type[id] == MG_PIECE_UNUSED && depth < 64) {
         for (size_t i = 0; i < c->n_rev; i++)
             if (c->rev[i].id == id && c->rev[i].left_len < len) {
                 uint32_t ll = c->rev[i].left_len;
@@ -723,7 +723,7 @@ static int spm_encode_sentence(const mg_tokenizer *t, const char *s, size_t n, m
                                           : bpe_encode_spm(t, m, norm.p, norm.n, &sg)) < 0) goto done;
     int prev_unk = 0;
     for (size_t i = 0; i < sg.n; i++) {
-        int is_unk = t->v.type[sg.s[i].id] == MG_TOK_UNKNOWN;
+        int is_unk = t->v.type[sg.s[i].id] == MG_PIECE_UNKNOWN;
         if (is_unk && m->byte_fallback) {
             for (size_t j = 0; j < sg.s[i].len; j++)
                 if (mg_tok_ids_put(out, t->byte_id[(unsigned char)norm.p[sg.s[i].start + j]]) < 0) goto done;
@@ -772,7 +772,7 @@ static int spm_decode(const mg_tokenizer *t, const int32_t *ids, size_t n, int s
     int strip_bos = m->add_dummy_prefix || m->remove_extra_ws;
     for (size_t i = 0; i <= n; i++) {
         int32_t id = i < n ? ids[i] : -1;
-        if (id >= 0 && t->v.type[id] == MG_TOK_BYTE) {
+        if (id >= 0 && t->v.type[id] == MG_PIECE_BYTE) {
             unsigned char b = (unsigned char)mg_tok_byte_piece(mg_tok_piece_at(&t->v, id), t->v.len[id]);
             if (mg_tok_buf_put(&bytes, &b, 1) < 0) goto oom;
             continue;
@@ -787,11 +787,11 @@ static int spm_decode(const mg_tokenizer *t, const int32_t *ids, size_t n, int s
         size_t pn = t->v.len[id];
         int ty = t->v.type[id];
         bos_ws_seen = 0;
-        if (ty == MG_TOK_CONTROL) {
+        if (ty == MG_PIECE_CONTROL) {
             if (!skip_special && mg_tok_buf_put(out, p, pn) < 0) goto oom;
             continue;
         }
-        if (ty == MG_TOK_UNKNOWN) {
+        if (ty == MG_PIECE_UNKNOWN) {
             if (mg_tok_buf_put(out, m->unk_surface, m->unk_surface_len) < 0) goto oom;
             continue;
         }

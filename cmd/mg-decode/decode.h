@@ -7,6 +7,7 @@
 #include "mg_stream.h"
 
 /* Each mode gets argv from its own name on (argv[0] = "classify"). */
+int mg_decode_classify(int argc, char **argv);
 int mg_decode_zeroshot(int argc, char **argv);
 
 /* --tokenize / --detokenize (tokenize.c), options of every mode with -m DIR:

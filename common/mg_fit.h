@@ -1,0 +1,148 @@
+/* mg_fit.h: linear heads on fixed-length inputs (embeddings, flattened PRS
+ * images): L2-regularised logistic regression (binary, multinomial,
+ * one-vs-rest) and ridge regression, exact optima of scikit-learn's objectives,
+ * with the L2 strength chosen by stratified k-fold cross-validation.
+ *
+ * Objective (scikit-learn's LogisticRegression with solver newton-cg and
+ * Ridge, on standardised inputs xs = (x − mean)/scale):
+ *     ½‖W‖² + C · Σ_i s_i · loss(y_i, b + W·xs_i)
+ * with the intercept b not penalised; s_i the sample weight (class-balanced
+ * weights n/(K·n_k) as class_weight="balanced"). Losses: logistic (binary or
+ * per column), multinomial cross-entropy (softmax over K full weight
+ * vectors), and ½(y − z)² for ridge, where C = 1/alpha.
+ *
+ * Solver: Newton's method, each step by conjugate gradients on
+ * Hessian-vector products — preconditioned with the eigen-decomposed Gram
+ * matrix of [xs, 1] (accumulated in float by cblas_ssyrk) for the binary,
+ * one-vs-rest and ridge losses, all outputs in lockstep; with the Hessian's
+ * diagonal for the multinomial loss. Gradients and objectives in double, so
+ * preconditioners change only the path, not the optimum.
+ * Sums over rows are taken in fixed blocks in a fixed order, so results do not
+ * depend on the number of threads. Library code: no printing, no exits.
+ */
+#ifndef MG_FIT_H
+#define MG_FIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "mg_pool.h"
+
+enum { MG_FIT_BINARY = 1, MG_FIT_MULTICLASS, MG_FIT_MULTILABEL, MG_FIT_REGRESSION };
+enum { MG_CV_ACCURACY = 1, MG_CV_LOG_LOSS, MG_CV_R2 };
+enum { MG_LOSS_LOGISTIC = 1, MG_LOSS_SQUARED };
+
+/** Task name ("binary" …) and back (0 if unknown). */
+const char *mg_fit_task_name(int task);
+int mg_fit_task_from_name(const char *s);
+
+/** Raw inputs (n rows of d floats, row-major) with their standardisation;
+ *  rows, when not NULL, selects nrows of them (a cross-validation fold). */
+typedef struct {
+    const float *x;
+    int64_t n;
+    int d;
+    const double *mean, *scale;
+    const int64_t *rows;
+    int64_t nrows;
+} mg_fit_x;
+
+/** Column means and scales as scikit-learn's StandardScaler: mean, population
+ *  standard deviation, and 1 for a constant column (variance within rounding
+ *  of 0, as sklearn's _is_constant_feature). 0 or -1 (memory). */
+int mg_fit_standardize(const float *x, int64_t n, int d, mg_pool *pool, double *mean, double *scale);
+
+typedef struct {
+    double tol;        /* stop when max|∇|/C <= tol·max(1, Σs) … see mg_fit.c */
+    int max_iter;      /* Newton iterations */
+    mg_pool *pool;     /* parallel loops (NULL: on the caller) */
+} mg_solve_opts;
+
+typedef struct {
+    int iterations;    /* Newton iterations taken */
+    int cg_iterations; /* Newton-CG: inner iterations */
+    int converged;
+    double objective;
+    double grad_max;   /* max |gradient| / C at the end */
+} mg_solve_info;
+
+/** The Gram matrix [xs,1]ᵀ[xs,1] of the rows of X, eigen-decomposed: the
+ *  preconditioner of mg_fit_glm, shared by its calls on the same rows. NULL
+ *  with err (memory). */
+typedef struct mg_fit_gram mg_fit_gram;
+mg_fit_gram *mg_fit_gram_new(const mg_fit_x *X, mg_pool *pool, char *err, size_t errlen);
+void mg_fit_gram_free(mg_fit_gram *g);
+
+/** L independent outputs on the rows of X, each logistic (Y in {0,1}) or
+ *  squared loss with its own C (Cv[l]). Y and SW (NULL: weights 1) hold L
+ *  columns of X->n values indexed by the full row index. theta: L rows of d
+ *  weights then the intercept — the starting point on entry, the optimum on
+ *  return. gram: mg_fit_gram_new() of the same rows, or NULL. info: L
+ *  entries. 0, or -1 with err (memory). */
+int mg_fit_glm(const mg_fit_x *X, int L, const double *Y, const double *SW, int loss, const double *Cv,
+               double *theta, mg_fit_gram *gram, const mg_solve_opts *o, mg_solve_info *info,
+               char *err, size_t errlen);
+
+/** Multinomial logistic regression: cls[i] in [0,K); theta is K rows of
+ *  d weights then the intercept (intercepts returned centred to sum 0). */
+int mg_fit_softmax(const mg_fit_x *X, const int *cls, int K, const double *sw, double C,
+                   double *theta, const mg_solve_opts *o, mg_solve_info *info, char *err, size_t errlen);
+
+/** Decision values Z[i·k + j] = theta_j · [xs_i, 1] for the rows of X. */
+void mg_fit_margins(const mg_fit_x *X, const double *theta, int k, double *Z, mg_pool *pool);
+
+/* ---- training with cross-validation ---- */
+
+typedef struct {
+    int task;
+    int nout;              /* outputs: 1 (binary), K classes, L labels, T targets */
+    const int *cls;        /* binary/multiclass: class index per row (binary: 0/1) */
+    const double *y;       /* multilabel (0/1) and regression: nout columns of n, column-major */
+} mg_fit_targets;
+
+typedef struct {
+    const double *grid;    /* C values (logistic) or alpha values (ridge) */
+    int ngrid;             /* 1: no cross-validation */
+    int folds;             /* k */
+    uint64_t seed;
+    int balanced;          /* class_weight="balanced" */
+    int cv_score;          /* MG_CV_* */
+    int standardize;       /* 0: mean 0, scale 1 */
+    mg_solve_opts solve;
+} mg_fit_params;
+
+/** Defaults: grid none, 5 folds, seed 1, accuracy, standardise, tol 1e-10,
+ *  100 iterations, no pool. */
+mg_fit_params mg_fit_default_params(void);
+
+/** The 8 values of np.logspace(-4, 4, 8) (LogisticRegressionCV(Cs=8)). */
+void mg_fit_default_grid(double grid[8]);
+
+typedef struct {
+    int task, nout, d;
+    int64_t n;
+    double *mean, *scale;  /* d */
+    double *theta;         /* nout (1 for binary) rows of d + 1 (weights, intercept) */
+    int nrows_theta;
+    double *chosen;        /* per fitted problem: C (or alpha); nprob of them */
+    int nprob;             /* 1, or nout for one-vs-rest and ridge targets */
+    int *fold;             /* fold of each row (NULL without CV) */
+    double *cv_mean;       /* nprob × ngrid mean CV score over folds */
+    double *cv_fold;       /* nprob × ngrid × folds */
+    int ngrid, folds;
+    mg_solve_info *info;   /* nprob: the final fits */
+} mg_fit_result;
+
+/** Fit on the n rows of x (d columns). 0, or -1 with err; for data errors
+ *  (e.g. a class absent from a fold) err names the problem. */
+int mg_fit_train(const float *x, int64_t n, int d, const mg_fit_targets *t,
+                 const mg_fit_params *p, mg_fit_result *res, char *err, size_t errlen);
+void mg_fit_result_free(mg_fit_result *r);
+
+/** Stratified fold assignment: rows of each stratum (strata[i], values in
+ *  [0, nstrata)) shuffled with xoshiro256** seeded by splitmix64(seed), then
+ *  dealt to folds round-robin, the deal continuing from one stratum to the
+ *  next (strata in order) so fold sizes differ by at most one. strata NULL:
+ *  one stratum. -1 (memory). */
+int mg_fit_folds(const int *strata, int nstrata, int64_t n, int folds, uint64_t seed, int *fold);
+
+#endif
