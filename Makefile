@@ -22,7 +22,8 @@ CFLAGS  ?= -O2 -g
 WARN     = -Wall -Wextra
 ALL_CFLAGS   = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) -pthread
 ALL_CPPFLAGS = -Icommon -I/usr/include/nifti $(PKG_CFLAGS) $(CPPFLAGS)
-LIBS     = $(PKG_LIBS) -lnifti2 -lznz -lz -lm -lpthread
+# oneDNN (Debian libdnnl-dev, no pkg-config file) and the OpenMP runtime it is built on
+LIBS     = $(PKG_LIBS) -lnifti2 -lznz -ldnnl -lgomp -lz -lm -lpthread
 ALL_LDFLAGS  = $(SAN) -pthread -Wl,--as-needed $(LDFLAGS)
 
 ifdef asan

@@ -3,9 +3,13 @@
 #  - ViT-B/16 at 224 px, batch 8, random fp32 weights: images/s against the same
 #    architecture in PyTorch with the same threads (bench/encode2d_peer.py), and the
 #    achieved GFLOP/s as a fraction of cblas_sgemm on 2048² measured in this run;
-#  - SigLIP So400m/14 at 448 px (the MedSigLIP shape, F32) and the Gemma 3 SigLIP
-#    tower + projector at 896 px (the MedGemma shape, BF16): seconds per image and
-#    peak RSS against weights + 1 GiB.
+#  - the same in bf16 (--precision bf16, BF16 weights) against PyTorch fp32 and
+#    PyTorch with the model cast to bfloat16, and its GFLOP/s as a fraction of
+#    oneDNN's bf16 matmul on 2048³ (bench/bf16_peak.c) measured in this run;
+#  - SigLIP So400m/14 at 448 px (the MedSigLIP shape, F32 weights) in f32 and in
+#    bf16, and the Gemma 3 SigLIP tower + projector at 896 px (the MedGemma shape,
+#    BF16 weights) in f32 and bf16: seconds per image, and peak RSS against
+#    weights + 1 GiB.
 # Random checkpoints are generated once under $BENCH_DIR (never committed).
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
@@ -20,13 +24,14 @@ calc() { awk "BEGIN { printf \"$2\", $1 }"; }   # calc EXPR FORMAT
 
 cc -O2 $(pkg-config --cflags openblas) bench/sgemm_peak.c $(pkg-config --libs openblas) \
     -o "$W/sgemm_peak" || exit 1
+cc -O2 bench/bf16_peak.c -ldnnl -lgomp -o "$W/bf16_peak" || exit 1
 
 # ---- ViT-B/16, 224 px, batch 8 ----
 [ -s "$W/vitb/model.safetensors" ] || $E genbig vit-b16 "$W/vitb" >&2 || exit 1
 rm -f "$W"/vb_*.npy
 $E images "$W/vb_" 8 3 224 224 >&2
 mg-stream import "$W"/vb_*.npy >"$W/vb.mgt"
-cmd="mg-encode2d -m '$W/vitb' -@ $TH -b 8 '$W/vb.mgt'"
+cmd="mg-encode2d -m '$W/vitb' --precision f32 -@ $TH -b 8 '$W/vb.mgt'"
 bash -c "$cmd" >/dev/null                                  # page cache
 ours=(); cpus=(); peak=()
 for ((r = 0; r < RUNS; r++)); do
@@ -48,22 +53,56 @@ row "vit-b16 224px batch 8, CPU seconds per batch (all threads)" "$(fmt "$c_mg" 
 row "vit-b16 achieved GFLOP/s vs cblas_sgemm 2048^2, $TH threads" "$(calc "8*$gf/$t_mg" %.1f)" \
     "sgemm $(fmt "$g_peak" %.1f)" "$(calc "8*$gf/$t_mg/$g_peak" %.2f)" "target >= 0.8; $gf GFLOP/image"
 
+# ---- the same in bf16: BF16 weights as stored, against PyTorch fp32 and bf16 ----
+[ -s "$W/vitb_bf16/model.safetensors" ] || $E genbig vit-b16 "$W/vitb_bf16" --dtype BF16 >&2 || exit 1
+cmd="mg-encode2d -m '$W/vitb_bf16' --precision bf16 -@ $TH -b 8 '$W/vb.mgt'"
+isa=$(bash -c "$cmd -v" 2>&1 >/dev/null | sed -n 's/.*precision bf16: bf16 (\([^)]*\)).*/\1/p')
+ours=(); bpeak=(); pt16=(); pt32=()
+for ((r = 0; r < RUNS; r++)); do       # interleaved, so that load changes hit every side
+    /usr/bin/time -f "%e" -o "$W/time" bash -c "$cmd" >/dev/null || exit 1
+    ours+=("$(cat "$W/time")")
+    read -r g impl < <("$W/bf16_peak" 2048 "$TH" 3) || exit 1
+    bpeak+=("$g")
+    read -r t _ < <($PY bench/encode2d_peer.py "$TH" 8 1 bf16) || exit 1
+    pt16+=("$t")
+    read -r t _ < <($PY bench/encode2d_peer.py "$TH" 8 1) || exit 1
+    pt32+=("$t")
+done
+t_b=$(med "${ours[@]}"); g_b=$(med "${bpeak[@]}"); t_pt16=$(med "${pt16[@]}"); t_pt32=$(med "${pt32[@]}")
+row "vit-b16 224px batch 8 bf16 vs pytorch fp32, $TH threads (images/s)" "$(calc "8/$t_b" %.2f)" \
+    "pytorch fp32 $(calc "8/$t_pt32" %.2f)" "$(ratio "$t_pt32" "$t_b")" \
+    "target >= 2.5; ours includes process start, weight packing and I/O; $isa; load avg $(load)"
+row "vit-b16 224px batch 8 bf16 vs pytorch bf16 (model.to(bfloat16)), $TH threads (images/s)" \
+    "$(calc "8/$t_b" %.2f)" "pytorch bf16 $(calc "8/$t_pt16" %.2f)" "$(ratio "$t_pt16" "$t_b")" \
+    "target >= 1.2; attention scores and softmax stay fp32 in ours, bf16 in pytorch"
+row "vit-b16 bf16 achieved GFLOP/s vs oneDNN bf16 matmul 2048^3, $TH threads" "$(calc "8*$gf/$t_b" %.1f)" \
+    "onednn $(fmt "$g_b" %.1f)" "$(calc "8*$gf/$t_b/$g_b" %.2f)" "target >= 0.8; onednn impl $impl"
+
 # ---- So400m/14 at 448 (F32, SigLIP head) and at 896 (BF16, Gemma 3 projector) ----
-so400m() {   # so400m SHAPE DTYPE SIZE RUNS LABEL
-    local shape=$1 dt=$2 size=$3 runs=$4 label=$5 d="$W/$1" ts=() rss=() r
+so400m() {   # so400m SHAPE DTYPE SIZE RUNS LABEL PRECISION
+    local shape=$1 dt=$2 size=$3 runs=$4 label=$5 prec=$6 d="$W/$1" ts=() rss=() r
     [ -s "$d/model.safetensors" ] || $E genbig "$shape" "$d" --dtype "$dt" >&2 || return 1
     rm -f "$W"/so_*.npy
     $E images "$W/so_" 1 3 "$size" "$size" >&2
     mg-stream import "$W/so_0.npy" >"$W/so.mgt"
     local wmb; wmb=$(awk -v b="$(stat -c %s "$d/model.safetensors")" 'BEGIN { printf "%.0f", b / 1048576 }')
     for ((r = 0; r < runs; r++)); do
-        /usr/bin/time -f "%e %M" -o "$W/time" mg-encode2d -m "$d" -@ "$TH" "$W/so.mgt" >/dev/null || return 1
+        /usr/bin/time -f "%e %M" -o "$W/time" mg-encode2d -m "$d" --precision "$prec" -@ "$TH" \
+            "$W/so.mgt" >/dev/null || return 1
         ts+=("$(cut -d' ' -f1 "$W/time")"); rss+=("$(awk '{printf "%.0f", $2 / 1024}' "$W/time")")
     done
     local t m; t=$(med "${ts[@]}"); m=$(med "${rss[@]}")
     row "$label, $TH threads (s/image)" "$(fmt "$t" %.1f)" "-" "-" "median of $runs; load avg $(load)"
     row "$label peak RSS (MiB)" "$m" "weights+1GiB $((wmb + 1024))" "$(ratio "$m" "$((wmb + 1024))")" \
         "target <= 1; weights file $wmb MiB"
+    last_t=$t
 }
-so400m so400m-448 F32 448 "$RUNS" "siglip so400m/14 448px f32"
-so400m so400m-896 BF16 896 "${MG_BENCH_RUNS_896:-1}" "gemma3 siglip+projector 896px bf16"
+so400m so400m-448 F32 448 "$RUNS" "siglip so400m/14 448px f32" f32; t32=$last_t
+so400m so400m-448 F32 448 "$RUNS" "siglip so400m/14 448px bf16 (f32 weights packed at load)" bf16
+row "siglip so400m/14 448px bf16 vs f32 (s/image)" "$(fmt "$last_t" %.1f)" "f32 $(fmt "$t32" %.1f)" \
+    "$(ratio "$t32" "$last_t")" "same run, same threads"
+# MedGemma's vision tower at full size (27 layers, 4096 tokens): one run each by default.
+so400m so400m-896 BF16 896 "${MG_BENCH_RUNS_896:-1}" "gemma3 siglip+projector 896px f32 (bf16 weights)" f32; t32=$last_t
+so400m so400m-896 BF16 896 "${MG_BENCH_RUNS_896:-1}" "gemma3 siglip+projector 896px bf16" bf16
+row "gemma3 siglip+projector 896px bf16 vs f32 (s/image)" "$(fmt "$last_t" %.1f)" "f32 $(fmt "$t32" %.1f)" \
+    "$(ratio "$t32" "$last_t")" "target >= 2.5; attention stays fp32 (about 40% of the FLOPs)"

@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 """The PyTorch peer for bench/encode2d.sh: ViT-B/16 (12 pre-LN layers, width 768,
-MLP 3072, exact GELU, CLS token) at 224 px in fp32 with random weights.
+MLP 3072, exact GELU, CLS token) at 224 px with random weights, in fp32 or with
+the model and input cast to bfloat16 (model.to(torch.bfloat16); autocast fails
+in nn.MultiheadAttention's fast path in torch 1.13).
 Prints the median wall seconds and the median CPU seconds (all threads) of RUNS
 forward passes of a batch of BATCH images.
 
-  encode2d_peer.py THREADS BATCH RUNS
+  encode2d_peer.py THREADS BATCH RUNS [f32|bf16]
 """
 import sys
 import time
@@ -33,10 +35,11 @@ class ViT(nn.Module):
 
 def main():
     threads, batch, runs = map(int, sys.argv[1:4])
+    dtype = torch.bfloat16 if len(sys.argv) > 4 and sys.argv[4] == "bf16" else torch.float32
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    m = ViT().eval()
-    x = torch.rand(batch, 3, 224, 224) * 2 - 1
+    m = ViT().eval().to(dtype)
+    x = (torch.rand(batch, 3, 224, 224) * 2 - 1).to(dtype)
     wall, cpu = [], []
     with torch.inference_mode():
         m(x)

@@ -2,6 +2,7 @@
  * encoder loaded from a Hugging Face checkpoint directory (see mg_encoder.h). */
 #include "mg_cli.h"
 #include "mg_encoder.h"
+#include "mg_matmul.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@ static const char USAGE[] =
     "                      pooled; mean for SigLIP without head; projected for gemma3]\n"
     "      --l2            L2-normalise each output vector (each row for tokens)\n"
     "  -b, --batch N       images per forward pass [8]\n"
+    MG_CLI_PRECISION_HELP
     "  -t, --tensor NAME   input tensor [image]\n"
     "  -o, --output FILE   output stream [stdout]\n"
     "  -@, --threads N     worker threads [1]\n"
@@ -160,11 +162,12 @@ int main(int argc, char **argv)
     static const struct option own[] = {
         {"model", required_argument, NULL, 'm'}, {"kind", required_argument, NULL, 'k'},
         {"l2", no_argument, NULL, OPT_L2}, {"batch", required_argument, NULL, 'b'},
-        {"tensor", required_argument, NULL, 't'}, {NULL, 0, NULL, 0}};
+        {"tensor", required_argument, NULL, 't'}, MG_CLI_PRECISION_OPTION, {NULL, 0, NULL, 0}};
     struct option *lo = mg_cli_long_options(own);
     const char *dir = NULL;
     long batch = 8;
     job j = { .cli = &cli, .tensor = "image" };
+    j.ctx.precision = MG_PREC_AUTO;
     int c, ret = 1;
     mg_reader *r = NULL;
     char err[512];
@@ -194,6 +197,9 @@ int main(int argc, char **argv)
             }
             break;
         case 't': j.tensor = optarg; break;
+        case MG_OPT_PRECISION:
+            if (mg_cli_precision(&cli, optarg, &j.ctx.precision) != MG_CLI_HANDLED) { ret = 2; goto out; }
+            break;
         default: mg_usage_error(&cli, "unknown option"); ret = 2; goto out;
         }
     }
@@ -209,6 +215,8 @@ int main(int argc, char **argv)
     mg_info(&cli, "%s: %s, %lldx%lld input, %s output", dir, mg_encoder_type(j.model),
             (long long)size[1], (long long)size[2],
             mg_output_name(j.kind ? j.kind : mg_encoder_default_output(j.model)));
+    mg_info(&cli, "precision %s: %s; %d thread(s)", mg_precision_name(j.ctx.precision),
+            mg_encoder_backend(j.model), cli.threads);
     if (!(r = mg_reader_open(j.in, err, sizeof err))) { mg_error(&cli, j.in, "%s", err); goto out; }
     mg_prov prov = mg_cli_prov(&cli, mg_reader_prov(r));
     mg_writer_opts wo = mg_cli_writer_opts(&cli);

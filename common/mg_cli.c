@@ -1,5 +1,6 @@
 /* mg_cli.c: options, messages, provenance and output files shared by the programs. */
 #include "mg_cli.h"
+#include "mg_matmul.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -198,6 +199,17 @@ mg_writer_opts mg_cli_writer_opts(const mg_cli *cli)
     mg_writer_opts o = {0};
     o.compress_level = cli->compress_level;
     return o;
+}
+
+int mg_cli_precision(const mg_cli *cli, const char *arg, int *prec)
+{
+    int p = mg_precision_from_name(arg);
+    if (p < 0) {
+        mg_usage_error(cli, "unknown precision '%s' (f32, bf16, auto)", arg);
+        return MG_CLI_USAGE;
+    }
+    *prec = p;
+    return MG_CLI_HANDLED;
 }
 
 int mg_parse_long(const char *s, long lo, long hi, long *out)

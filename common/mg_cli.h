@@ -35,7 +35,18 @@
 #define MG_VERSION "0.1.0"
 
 #define MG_CLI_SHORT "o:@:z::vqh"
-enum { MG_OPT_VERSION = 0x1000, MG_OPT_NO_VERSION, MG_OPT_FIRST_OWN = 0x1100 };
+enum { MG_OPT_VERSION = 0x1000, MG_OPT_NO_VERSION, MG_OPT_PRECISION, MG_OPT_FIRST_OWN = 0x1100 };
+
+/* --precision f32|bf16|auto: the option of every program that runs a model
+ * (mg-encode2d, mg-encode3d, mg-decode, mg-fit). Add MG_CLI_PRECISION_OPTION to
+ * the program's own long options, MG_CLI_PRECISION_HELP to its usage, and parse
+ * with mg_cli_precision() into mg_nn_ctx.precision, which the model loaders
+ * (mg_encoder_load …) read (mg_matmul.h). */
+#define MG_CLI_PRECISION_OPTION {"precision", required_argument, NULL, MG_OPT_PRECISION}
+#define MG_CLI_PRECISION_HELP \
+    "      --precision P   matrix products in f32 (OpenBLAS), bf16 (oneDNN, fp32\n" \
+    "                      accumulation) or auto: bf16 when the CPU has AVX512_BF16\n" \
+    "                      or AMX and the weights are stored BF16 [auto]\n"
 
 enum { MG_CLI_NOT_COMMON = 0, MG_CLI_HANDLED = 1, MG_CLI_EXIT_OK = 2, MG_CLI_USAGE = 3 };
 
@@ -79,6 +90,10 @@ void mg_usage_error(const mg_cli *cli, const char *fmt, ...)
 mg_prov mg_cli_prov(const mg_cli *cli, const mg_prov *input);
 /** Writer options from the common options. */
 mg_writer_opts mg_cli_writer_opts(const mg_cli *cli);
+
+/** Parse a --precision value into *prec (an mg_precision). MG_CLI_HANDLED, or
+ *  MG_CLI_USAGE after a usage message for an unknown name (exit 2). */
+int mg_cli_precision(const mg_cli *cli, const char *arg, int *prec);
 
 /** Parse a whole decimal integer in [lo, hi]; 0 on success, -1 otherwise. */
 MG_MUST_CHECK int mg_parse_long(const char *s, long lo, long hi, long *out);

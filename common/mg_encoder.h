@@ -46,12 +46,19 @@ typedef struct mg_encoder_ops {
                         int64_t out_shape[2], char *err, size_t errlen);
     int (*forward)(void *state, const mg_nn_ctx *ctx, mg_output kind, const float *in, int batch,
                    int ndim, const int64_t *in_shape, float *out, char *err, size_t errlen);
+    /* Optional (NULL: fp32 only): choose the matmul back end for prec (an
+     * mg_precision, mg_matmul.h) once loaded, preparing weights on ctx's workers;
+     * and name the back end in use. */
+    int (*set_precision)(void *state, const mg_nn_ctx *ctx, int prec, char *err, size_t errlen);
+    const char *(*backend)(const void *state);
 } mg_encoder_ops;
 
 typedef struct mg_encoder mg_encoder;
 
-/** Load a checkpoint directory (ctx may be NULL: loading runs no kernels).
- *  NULL and a one-line reason in err on failure. */
+/** Load a checkpoint directory. ctx->precision (mg_matmul.h: f32, bf16,
+ *  auto) picks the matmul back end, whose weights are prepared on ctx's
+ *  workers; ctx NULL: fp32. NULL and a one-line reason in err on failure
+ *  (also: bf16 asked for on a CPU without it). */
 MG_MUST_CHECK mg_encoder *mg_encoder_load(const char *dir, const mg_nn_ctx *ctx, char *err,
                                           size_t errlen);
 void mg_encoder_free(mg_encoder *e);
@@ -65,6 +72,8 @@ int mg_encoder_input_ndim(const mg_encoder *e);
 void mg_encoder_input_shape(const mg_encoder *e, int64_t *shape);
 /** The family's natural output kind. */
 mg_output mg_encoder_default_output(const mg_encoder *e);
+/** The matmul back end in use, e.g. "bf16 (oneDNN 2.6 matmul, avx512_core_amx)". */
+const char *mg_encoder_backend(const mg_encoder *e);
 
 /** Check that inputs of shape in_shape[ndim] fit the encoder and give the
  *  output shape per input for kind (ndim 1 or 2 in out_shape[]). Returns the

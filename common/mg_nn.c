@@ -360,7 +360,15 @@ typedef struct {
     float scale;
     float *scratch;          /* per worker: S [BQ, BK], O [BQ, hd], m, l [BQ] */
     size_t per_worker;
+    mg_nn_sgemm_fn gemm;
 } att_job;
+
+static void blas_sgemm(int transb, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                       int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
+{
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, transb ? CblasTrans : CblasNoTrans, (int)m, (int)n,
+                (int)k, alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+}
 
 static void att_task(void *p, int task, int wk)
 {
@@ -377,8 +385,7 @@ static void att_task(void *p, int task, int wk)
         int64_t bk = j->nk - k0 < ATT_BK ? j->nk - k0 : ATT_BK;
         const float *K = j->k + (b * j->nk + k0) * j->ldk + (int64_t)h * hd;
         const float *V = j->v + (b * j->nk + k0) * j->ldk + (int64_t)h * hd;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bq, (int)bk, hd, j->scale,
-                    Q, (int)j->ldq, K, (int)j->ldk, 0.0f, S, (int)bk);
+        j->gemm(1, bq, bk, hd, j->scale, Q, j->ldq, K, j->ldk, 0.0f, S, bk);
         for (int64_t i = 0; i < bq; i++) {
             float *s = S + i * bk, mx = max_of(s, bk);
             if (m[i] > mx) mx = m[i];
@@ -388,8 +395,7 @@ static void att_task(void *p, int task, int wk)
             m[i] = mx;
             if (corr != 1.0f) for (int c = 0; c < hd; c++) O[i * hd + c] *= corr;
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)bq, hd, (int)bk, 1.0f,
-                    S, (int)bk, V, (int)j->ldk, 1.0f, O, hd);
+        j->gemm(0, bq, hd, bk, 1.0f, S, bk, V, j->ldk, 1.0f, O, hd);
     }
     for (int64_t i = 0; i < bq; i++) {
         float inv = 1.0f / l[i], *dst = j->out + (b * j->nq + i0 + i) * j->ldo + (int64_t)h * hd;
@@ -401,8 +407,16 @@ int mg_nn_attention(const mg_nn_ctx *ctx, const float *q, int64_t ldq, const flo
                     const float *v, int64_t ldk, float *out, int64_t ldo, int batch,
                     int64_t nq, int64_t nk, int heads, int hd, float scale)
 {
+    return mg_nn_attention_gemm(ctx, NULL, q, ldq, k, v, ldk, out, ldo, batch, nq, nk, heads,
+                                hd, scale);
+}
+
+int mg_nn_attention_gemm(const mg_nn_ctx *ctx, mg_nn_sgemm_fn gemm, const float *q, int64_t ldq,
+                         const float *k, const float *v, int64_t ldk, float *out, int64_t ldo,
+                         int batch, int64_t nq, int64_t nk, int heads, int hd, float scale)
+{
     att_job j = { q, k, v, out, ldq, ldk, ldo, nq, nk, heads, hd,
-                  (int)((nq + ATT_BQ - 1) / ATT_BQ), scale, NULL, 0 };
+                  (int)((nq + ATT_BQ - 1) / ATT_BQ), scale, NULL, 0, gemm ? gemm : blas_sgemm };
     int nthreads = ctx->threads > 0 ? ctx->threads : 1;
     j.per_worker = (size_t)ATT_BQ * ATT_BK + (size_t)ATT_BQ * hd + 2 * ATT_BQ;
     j.scratch = malloc(j.per_worker * (size_t)nthreads * sizeof(float));

@@ -29,6 +29,7 @@
 typedef struct {
     int threads;                 /* >= 1 */
     mg_pool *pool;               /* threads workers; NULL runs loops on the caller */
+    int precision;               /* mg_precision (mg_matmul.h) asked of model loaders; 0: f32 */
 } mg_nn_ctx;
 
 /** threads workers and their pool (started once, reused by every kernel).
@@ -81,6 +82,16 @@ void mg_nn_softmax(float *x, int64_t n, int64_t d);
 MG_MUST_CHECK int mg_nn_attention(const mg_nn_ctx *ctx, const float *q, int64_t ldq, const float *k,
                     const float *v, int64_t ldk, float *out, int64_t ldo, int batch,
                     int64_t nq, int64_t nk, int heads, int hd, float scale);
+/** Row-major fp32 C[m,n] = alpha·A·op(B) + beta·C, op(B) = Bᵀ when transb; run
+ *  single-threaded on the calling thread. */
+typedef void (*mg_nn_sgemm_fn)(int transb, int64_t m, int64_t n, int64_t k, float alpha,
+                               const float *a, int64_t lda, const float *b, int64_t ldb,
+                               float beta, float *c, int64_t ldc);
+/** mg_nn_attention with the block products computed by gemm (NULL: OpenBLAS). */
+MG_MUST_CHECK int mg_nn_attention_gemm(const mg_nn_ctx *ctx, mg_nn_sgemm_fn gemm, const float *q,
+                                       int64_t ldq, const float *k, const float *v, int64_t ldk,
+                                       float *out, int64_t ldo, int batch, int64_t nq, int64_t nk,
+                                       int heads, int hd, float scale);
 
 /** Non-overlapping P×P patches of img [c, h, w] as rows of cols
  *  [(h/P)·(w/P), c·P·P], patch p = r·(w/P) + col, element ch·P·P + ky·P + kx,

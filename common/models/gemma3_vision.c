@@ -91,7 +91,7 @@ static int project(const gemma3_vision *g, const mg_nn_ctx *ctx, const float *x,
             }
     for (int64_t i = 0; i < T * D; i++) pool[i] *= inv;
     mg_nn_rms_norm_gemma(ctx, pool, pool, T, D, g->soft_norm, g->t.eps);
-    int rc = mg_nn_matmul_in_out(ctx, pool, T, &g->proj, out);
+    int rc = mg_mm_in_out(g->t.mm, ctx, pool, T, &g->proj, out);
     free(pool);
     return rc;
 }

@@ -27,6 +27,7 @@ typedef struct {
     float *cls, *reg;                 /* [D], [n_reg, D] */
     mg_vit_block *layer;
     float *post_w, *post_b;           /* final LayerNorm */
+    mg_mm *mm;                        /* matmul back end, chosen at load (NULL: fp32) */
 } mg_trunk;
 
 /** A zeroed family state of size bytes (starting with an mg_trunk) with the
@@ -76,6 +77,12 @@ void mg_trunk_ops_input_shape(const void *state, int64_t *shape);
 mg_output mg_trunk_ops_pooled(const void *state);
 int mg_trunk_ops_output_shape(const void *state, mg_output kind, int ndim, const int64_t *in_shape,
                               int64_t out_shape[2], char *err, size_t errlen);
+/** The trunk's matmul back end (mg_matmul.h): prec resolved (auto: bf16 when
+ *  the CPU has it and the trunk's matrices are stored BF16), the patch
+ *  embedding and layer matrices packed on ctx's workers; a family's own
+ *  matrices (pooling head, projector) are packed on first use. */
+int mg_trunk_ops_set_precision(void *state, const mg_nn_ctx *ctx, int prec, char *err, size_t errlen);
+const char *mg_trunk_ops_backend(const void *state);
 
 /* Defines a trunk family: its load op (a state_t, which starts with mg_trunk,
  * filled by parts), its forward op (mg_trunk_run with shape_fn and head_fn),
@@ -98,6 +105,7 @@ int mg_trunk_ops_output_shape(const void *state, mg_output kind, int ndim, const
         .input_ndim = 3, .load = id##_load, .free = mg_trunk_ops_free, \
         .default_output = default_fn, .input_shape = mg_trunk_ops_input_shape, \
         .output_shape = shape_fn, .forward = id##_forward, \
+        .set_precision = mg_trunk_ops_set_precision, .backend = mg_trunk_ops_backend, \
     }; \
     static const char *const id##_types[] = { __VA_ARGS__, NULL }; \
     const mg_family mg_family_##id = { fam_name, MG_ROLE_ENCODER, id##_types, &id##_ops }

@@ -135,17 +135,16 @@ static int attention_pool(const siglip *s, const mg_nn_ctx *ctx, const float *x,
     float *h = malloc((size_t)(batch * D) * sizeof(float));
     float *f = malloc((size_t)(batch * F) * sizeof(float));
     if (!q || !kv || !a || !h || !f) goto fail;
-    if (mg_nn_linear(ctx, s->probe, 1, &s->q, s->q_b, q, D) < 0) goto fail;
+    if (mg_mm_linear(t->mm, ctx, s->probe, 1, &s->q, s->q_b, 0, q, D) < 0) goto fail;
     for (int b = 1; b < batch; b++) memcpy(q + b * D, q, (size_t)D * sizeof(float));
-    if (mg_nn_linear(ctx, x, T, &s->k, s->k_b, kv, D) < 0 ||
-        mg_nn_linear(ctx, x, T, &s->v, s->v_b, kv + T * D, D) < 0) goto fail;
-    if (mg_nn_attention(ctx, q, D, kv, kv + T * D, D, h, D, batch, 1, n, t->heads, hd,
+    if (mg_mm_linear(t->mm, ctx, x, T, &s->k, s->k_b, 0, kv, D) < 0 ||
+        mg_mm_linear(t->mm, ctx, x, T, &s->v, s->v_b, 0, kv + T * D, D) < 0) goto fail;
+    if (mg_mm_attention(t->mm, ctx, q, D, kv, kv + T * D, D, h, D, batch, 1, n, t->heads, hd,
                         (float)(1.0 / sqrt((double)hd))) < 0) goto fail;
-    if (mg_nn_linear(ctx, h, batch, &s->o, s->o_b, a, D) < 0) goto fail;
+    if (mg_mm_linear(t->mm, ctx, h, batch, &s->o, s->o_b, 0, a, D) < 0) goto fail;
     mg_nn_layer_norm(ctx, a, h, batch, D, s->ln_w, s->ln_b, t->eps);
-    if (mg_nn_linear(ctx, h, batch, &s->fc1, s->fc1_b, f, F) < 0) goto fail;
-    mg_nn_activate(ctx, f, batch * F, t->act);
-    if (mg_nn_linear(ctx, f, batch, &s->fc2, s->fc2_b, h, D) < 0) goto fail;
+    if (mg_mm_linear(t->mm, ctx, h, batch, &s->fc1, s->fc1_b, t->act, f, F) < 0 ||
+        mg_mm_linear(t->mm, ctx, f, batch, &s->fc2, s->fc2_b, 0, h, D) < 0) goto fail;
     for (int64_t i = 0; i < batch * D; i++) out[i] = a[i] + h[i];
     rc = 0;
 fail:

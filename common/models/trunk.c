@@ -6,6 +6,8 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <string.h>
 
 void *mg_trunk_alloc(mg_ckpt *ck, size_t size)
@@ -126,7 +128,8 @@ static float *trunk_forward(const mg_trunk *t, const mg_nn_ctx *ctx, const float
     for (int b = 0; b < batch; b++) {
         float *xb = x + (int64_t)b * n_tok * D;
         mg_nn_im2col_patches(images + (int64_t)b * C * h * w, C, h, w, P, cols);
-        if (mg_nn_linear(ctx, cols, np, &t->patch_w, t->patch_b, xb + skip * D, D) < 0) goto oom;
+        if (mg_mm_linear(t->mm, ctx, cols, np, &t->patch_w, t->patch_b, 0, xb + skip * D, D) < 0)
+            goto oom;
         for (int64_t i = 0; i < np * D; i++) xb[skip * D + i] += pos[i];
         if (t->n_cls)
             for (int64_t d = 0; d < D; d++) xb[d] = t->cls[d] + t->pos[d];
@@ -141,7 +144,7 @@ static float *trunk_forward(const mg_trunk *t, const mg_nn_ctx *ctx, const float
     float *work = malloc(mg_vit_block_work(&s, batch, n_tok) * sizeof(float));
     if (!work) goto oom;
     for (int l = 0; l < t->layers; l++)
-        if (mg_vit_block_forward(ctx, &t->layer[l], &s, x, batch, n_tok, work) < 0) {
+        if (mg_vit_block_forward(ctx, t->mm, &t->layer[l], &s, x, batch, n_tok, work) < 0) {
             free(work);
             goto oom;
         }
@@ -211,11 +214,54 @@ int mg_trunk_encode(const mg_trunk *t, const mg_nn_ctx *ctx, mg_output kind, con
     return 0;
 }
 
+/* ---- the matmul back end ---- */
+int mg_trunk_ops_set_precision(void *state, const mg_nn_ctx *ctx, int prec, char *err, size_t errlen)
+{
+    mg_trunk *t = state;
+    int n = 0, all_bf16 = 1, rc = -1;
+    mg_mm_matrix *ms = malloc((size_t)(1 + 6 * t->layers) * sizeof *ms);
+    if (!ms) { mg_seterr(err, errlen, "out of memory"); return -1; }
+    ms[n++] = (mg_mm_matrix){ &t->patch_w, 0 };
+    for (int i = 0; i < t->layers; i++) {
+        const mg_vit_block *l = &t->layer[i];
+        const mg_nn_weight *w[] = { &l->q, &l->k, &l->v, &l->o, &l->fc1, &l->fc2 };
+        for (int k = 0; k < 6; k++) ms[n++] = (mg_mm_matrix){ w[k], 0 };
+    }
+    for (int i = 0; i < n; i++) all_bf16 &= ms[i].w->dtype == MG_BF16;
+    int p = mg_precision_resolve(prec, all_bf16, err, errlen);
+    if (p < 0) goto done;
+    mg_mm_free(t->mm);
+    if (!(t->mm = mg_mm_create(p, err, errlen))) goto done;
+    if (mg_mm_prepare(t->mm, ctx, ms, n, err, errlen) < 0) goto done;
+    /* The bf16 back end never reads a matrix as stored again once packed. The
+     * checkpoint is a read-only file mapping (mg_ckpt), so dropping its pages
+     * from this process loses nothing (they stay in the page cache and would
+     * fault back in if touched), and the packed copy does not double the
+     * resident size. */
+    for (int i = 0; p == MG_PREC_BF16 && i < n; i++) {
+        const mg_nn_weight *w = ms[i].w;
+        size_t bytes = (size_t)(w->rows * w->cols) * mg_dtype_size(w->dtype);
+        uintptr_t ps = (uintptr_t)sysconf(_SC_PAGESIZE), a = ((uintptr_t)w->data + ps - 1) & ~(ps - 1),
+                  b = ((uintptr_t)w->data + bytes) & ~(ps - 1);
+        if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);    /* a hint: errors are harmless */
+    }
+    rc = 0;
+done:
+    free(ms);
+    return rc;
+}
+
+const char *mg_trunk_ops_backend(const void *state)
+{
+    return mg_mm_describe(((const mg_trunk *)state)->mm);
+}
+
 /* ---- encoder ops of a bare trunk ---- */
 void mg_trunk_ops_free(void *state)
 {
     mg_trunk *t = state;
     if (!t) return;
+    mg_mm_free(t->mm);
     free(t->layer);
     free(t);
 }

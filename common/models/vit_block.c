@@ -12,7 +12,7 @@ size_t mg_vit_block_work(const mg_vit_block_shape *s, int batch, int64_t n)
     return 5 * T * D + T * fw + (s->act == MG_ACT_SWIGLU ? T * F : 0);
 }
 
-int mg_vit_block_forward(const mg_nn_ctx *ctx, const mg_vit_block *l, const mg_vit_block_shape *s,
+int mg_vit_block_forward(const mg_nn_ctx *ctx, mg_mm *mm, const mg_vit_block *l, const mg_vit_block_shape *s,
                          float *x, int batch, int64_t n, float *work)
 {
     int64_t T = (int64_t)batch * n, D = s->dim;
@@ -22,21 +22,21 @@ int mg_vit_block_forward(const mg_nn_ctx *ctx, const mg_vit_block *l, const mg_v
     int hd = (int)(D / s->heads);
 
     mg_nn_layer_norm(ctx, x, h, T, D, l->ln1_w, l->ln1_b, s->eps);
-    if (mg_nn_linear(ctx, h, T, &l->q, l->q_b, q, D) < 0 ||
-        mg_nn_linear(ctx, h, T, &l->k, l->k_b, k, D) < 0 ||
-        mg_nn_linear(ctx, h, T, &l->v, l->v_b, v, D) < 0) return -1;
-    if (mg_nn_attention(ctx, q, D, k, v, D, a, D, batch, n, n, s->heads, hd,
+    if (mg_mm_linear(mm, ctx, h, T, &l->q, l->q_b, 0, q, D) < 0 ||
+        mg_mm_linear(mm, ctx, h, T, &l->k, l->k_b, 0, k, D) < 0 ||
+        mg_mm_linear(mm, ctx, h, T, &l->v, l->v_b, 0, v, D) < 0) return -1;
+    if (mg_mm_attention(mm, ctx, q, D, k, v, D, a, D, batch, n, n, s->heads, hd,
                         (float)(1.0 / sqrt((double)hd))) < 0) return -1;
-    if (mg_nn_linear(ctx, a, T, &l->o, l->o_b, h, D) < 0) return -1;
+    if (mg_mm_linear(mm, ctx, a, T, &l->o, l->o_b, 0, h, D) < 0) return -1;
     for (int64_t i = 0; i < T; i++)
         for (int64_t c = 0; c < D; c++)
             x[i * D + c] += l->ls1 ? l->ls1[c] * h[i * D + c] : h[i * D + c];
 
     mg_nn_layer_norm(ctx, x, h, T, D, l->ln2_w, l->ln2_b, s->eps);
-    if (mg_nn_linear(ctx, h, T, &l->fc1, l->fc1_b, f, fw) < 0) return -1;
+    /* the GELU is fused into the fc1 product where the back end can */
+    if (mg_mm_linear(mm, ctx, h, T, &l->fc1, l->fc1_b, g ? 0 : s->act, f, fw) < 0) return -1;
     if (g) mg_nn_swiglu(ctx, f, g, T, s->ffn);
-    else mg_nn_activate(ctx, f, T * fw, s->act);
-    if (mg_nn_linear(ctx, g ? g : f, T, &l->fc2, l->fc2_b, h, D) < 0) return -1;
+    if (mg_mm_linear(mm, ctx, g ? g : f, T, &l->fc2, l->fc2_b, 0, h, D) < 0) return -1;
     for (int64_t i = 0; i < T; i++)
         for (int64_t c = 0; c < D; c++)
             x[i * D + c] += l->ls2 ? l->ls2[c] * h[i * D + c] : h[i * D + c];

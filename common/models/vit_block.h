@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include "../mg_err.h"
 #include "../mg_nn.h"
+#include "../mg_matmul.h"
 
 typedef struct {
     const float *ln1_w, *ln1_b, *ln2_w, *ln2_b;
@@ -28,8 +29,10 @@ typedef struct {
 /** Floats of workspace mg_vit_block_forward needs for batch·n tokens. */
 size_t mg_vit_block_work(const mg_vit_block_shape *s, int batch, int64_t n);
 /** Apply one layer to x [batch·n, dim] in place, using work (see above) so that
- *  consecutive layers reuse the same memory. 0 or -1 (memory). */
-MG_MUST_CHECK int mg_vit_block_forward(const mg_nn_ctx *ctx, const mg_vit_block *l,
+ *  consecutive layers reuse the same memory. The projections run on the
+ *  model's matmul back end mm (mg_matmul.h: fp32 OpenBLAS or bf16 oneDNN; NULL
+ *  is fp32); attention scores and softmax stay fp32. 0 or -1 (memory). */
+MG_MUST_CHECK int mg_vit_block_forward(const mg_nn_ctx *ctx, mg_mm *mm, const mg_vit_block *l,
                                        const mg_vit_block_shape *s, float *x, int batch,
                                        int64_t n, float *work);
 

@@ -34,3 +34,9 @@ mg-preprocess --preset medsiglip-448 cxr16.tif -o cxr_medsiglip.mgt
 mg-stream info cxr_medsiglip.mgt | sed -n '3,9p'
 mg-stream export -c 0 -o cxr_medsiglip.png cxr_medsiglip.mgt
 echo "wrote $DEMO/cxr_medsiglip.png"
+. "$EXAMPLES/demo_lib.sh"
+mg-stream export -t image -r 1 -c 0 -o ct_medgemma_slice1.png ct_medgemma.mgt
+section 50 "Preprocessing" \
+    --text "mg-preprocess read a CT phantom stored LPS (NIfTI, scl_slope), reoriented it to RAS and resampled it to 1.5 mm, made MedGemma's three-window slices and Merlin's input from it, and turned a 16-bit X-ray into MedSigLIP's 448 px input, resized exactly as Pillow does." \
+    --image "$DEMO/cxr_medsiglip.png" --label "16-bit X-ray after --preset medsiglip-448" \
+    --image "$DEMO/ct_medgemma_slice1.png" --label "CT phantom, MedGemma slice 1, window 1"

@@ -25,3 +25,7 @@ mg-prs-image -m pos --min-overlap 0.5 -s "$D"/pgs/PGS000001* -s "$D"/pgs/PGS0000
     --match-log "$D/match.tsv" --write-layout "$D/pgs_layout.json" -o "$D/pgs.mgt" "$D/cohort.vcf.gz"
 echo "match types:"; awk -F'\t' 'NR > 1 && $17 == 1 {print "  " $19 " " $13}' "$D/match.tsv" | sort | uniq -c | sort -rn | head
 echo "wrote $D/cohort.sscore, $D/cohort.mgt, $D/sample1_channel0.png, $D/pgs.mgt, $D/match.tsv"
+. "$EXAMPLES/demo_lib.sh"
+section 60 "Polygenic scores identical to plink2" \
+    --text "mg-prs-image scored a simulated cohort (LD blocks, missing calls, multi-allelic sites) with plink2-style score files, writing the same .sscore bytes as plink2 --score, and PGS Catalog files matched by position with pgsc_calc's rules; each sample became a PRS image (an 8x8 block per trait, a channel per score)." \
+    --image "$D/sample1_channel0.png" --label "sample 1, channel 0"

@@ -32,3 +32,7 @@ mg-score classify "$D/model_a.tsv" "$D/truth.tsv" --compare "$D/model_b.tsv" \
 mg-score report "$D/hyp.tsv" "$D/ref.tsv" --json "$D/report.json"
 mg-score vqa "$D/vqa_pred.tsv" "$D/vqa_truth.tsv" --json "$D/vqa.json"
 echo "plots: $(ls "$D/plots" | tr '\n' ' ')"
+. "$EXAMPLES/demo_lib.sh"
+section 70 "Metrics as the references compute them" \
+    --text "mg-score: ROC AUC with DeLong and bootstrap CIs and a paired comparison of two models, calibration and precision-recall plots, report metrics (BLEU, ROUGE-L, CIDEr-D) and VQA accuracy, each equal to its reference implementation." \
+    $(for f in "$D"/plots/*.svg; do printf -- '--svg %s ' "$f"; done)

@@ -98,8 +98,8 @@ figcaption { font-size: 12px; color: #555; } .svg { display: inline-block; margi
 .note { color: #555; }
 """
 
-# After load, the page counts what rendered (tables with rows, images that
-# decoded, inline SVGs) into data- attributes on <body>, so a headless browser
+# After load, the page counts what rendered (tables with cells that take up
+# room on the page, images that decoded, inline SVGs) into data- attributes on <body>, so a headless browser
 # can check the page in one --dump-dom.
 CHECK = """
 window.addEventListener('load', function () {
@@ -107,8 +107,10 @@ window.addEventListener('load', function () {
   imgs.forEach(function (i) { if (i.complete && i.naturalWidth > 0) ok++; });
   var b = document.body;
   b.setAttribute('data-images', imgs.length); b.setAttribute('data-images-ok', ok);
-  b.setAttribute('data-tables', document.querySelectorAll('table tbody tr').length ?
-                 document.querySelectorAll('table').length : 0);
+  var filled = 0;
+  document.querySelectorAll('table').forEach(function (t) {
+    if (t.querySelectorAll('tbody tr td').length > 0 && t.offsetHeight > 0) filled++; });
+  b.setAttribute('data-tables', filled);
   b.setAttribute('data-svgs', document.querySelectorAll('.svg svg').length);
   b.setAttribute('data-rendered', 'yes');
 });

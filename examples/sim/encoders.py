@@ -8,6 +8,9 @@ modeling_dinov2_with_registers / modeling_vit).
                              [--set KEY=JSON]   (config override; the vision config for siglip/gemma3)
   encoders.py images OUTPREFIX N C H W [--seed S]      (writes OUTPREFIX{i}.npy)
   encoders.py check DIR KIND IMAGES.npy... -- OUTPUTS.npy...  [--l2]
+  encoders.py bf16check DIR KIND MIN_COS IMAGES.npy... -- OUTPUTS.npy...
+                                        (a bf16 run: per-row cosine against float64,
+                                        error against PyTorch's own bf16 forward)
   encoders.py genbig SHAPE DIR [--dtype D]   vit-b16, so400m-448 (siglip), so400m-896 (gemma3)
   encoders.py compare A.npy B.npy MAX_REL MIN_COS     (two outputs of the program)
   encoders.py corrupt DIR HOW [NAME]    damage DIR/model.safetensors: drop, extra,
@@ -356,7 +359,7 @@ def siglip_ref(W, p, v, img, head):
     x = ln(x, p + "post_layernorm")
     if not head:
         return x, None
-    m = torch.nn.MultiheadAttention(D, H, batch_first=True).double()
+    m = torch.nn.MultiheadAttention(D, H, batch_first=True).to(x.dtype)
     m.in_proj_weight.copy_(W[p + "head.attention.in_proj_weight"])
     m.in_proj_bias.copy_(W[p + "head.attention.in_proj_bias"])
     m.out_proj.weight.copy_(W[p + "head.attention.out_proj.weight"])
@@ -383,7 +386,7 @@ def hf_vit_ref(W, p, cfg, img, fam):
         pp = pos[:, 1:].reshape(1, g, g, D).permute(0, 3, 1, 2).float()
         kw = {"antialias": True} if fam == "dinov2_with_registers" else {}
         pp = F.interpolate(pp, size=(h // P, w // P), mode="bicubic", align_corners=False, **kw)
-        pos = torch.cat([pos[:, :1], pp.double().permute(0, 2, 3, 1).reshape(1, -1, D)], 1)
+        pos = torch.cat([pos[:, :1], pp.to(pos.dtype).permute(0, 2, 3, 1).reshape(1, -1, D)], 1)
     x = x + pos
     nreg = 0
     if p + "embeddings.register_tokens" in W:
@@ -417,9 +420,12 @@ def hf_vit_ref(W, p, cfg, img, fam):
     return x, 1 + nreg
 
 
-def reference(d, kind, img):
+def reference(d, kind, img, dtype=None):
     cfg = json.load(open(os.path.join(d, "config.json")))
     W = read_checkpoint(d)
+    if dtype is not None:        # the whole model cast, as model.to(dtype) does
+        W = {k: v.to(dtype) for k, v in W.items()}
+        img = img.to(dtype)
     fam = cfg["model_type"]
     if fam in ("siglip", "siglip_vision_model"):
         v = cfg["vision_config"] if fam == "siglip" else cfg
@@ -469,6 +475,35 @@ def check(d, kind, imgs, outs, l2):
               for a, b in zip(got, ref))
     ok = err <= 1e-4 * scale and cos >= 0.99999
     print("max_abs_err %.3g scale %.3g min_cos %.8f%s" % (err, scale, cos, "" if ok else " FAIL"))
+    return 0 if ok else 1
+
+
+def row_cos(a, b):
+    """Cosine of each embedding ([B, D]) or each token ([B, N, D]) row."""
+    a, b = a.reshape(-1, a.shape[-1]), b.reshape(-1, b.shape[-1])
+    return (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
+def bf16check(d, kind, min_cos, imgs, outs):
+    """A bf16 run of the program against the float64 forward (every row's cosine
+    at least min_cos) and against PyTorch's own bf16 forward of the same model
+    (model and input cast to bfloat16): the program's error against float64 must
+    not exceed PyTorch bf16's, which also rounds the residual stream, the
+    norms and the attention to bf16."""
+    load_torch()
+    img = torch.from_numpy(np.stack([np.load(f) for f in imgs]).astype(np.float64))
+    ref = reference(d, kind, img).numpy()
+    tb = reference(d, kind, img, torch.bfloat16).double().numpy()
+    got = np.stack([np.load(f) for f in outs]).astype(np.float64)
+    if got.shape != ref.shape:
+        print("shape %s, reference %s" % (got.shape, ref.shape))
+        return 1
+    scale = np.abs(ref).max()
+    err, terr = np.abs(got - ref).max() / scale, np.abs(tb - ref).max() / scale
+    cos, tcos = row_cos(got, ref).min(), row_cos(tb, ref).min()
+    ok = cos >= min_cos and err <= terr
+    print("vs float64: max_rel_err %.3g min_row_cos %.6f; torch bf16: max_rel_err %.3g "
+          "min_row_cos %.6f%s" % (err, cos, terr, tcos, "" if ok else " FAIL"))
     return 0 if ok else 1
 
 
@@ -561,6 +596,9 @@ def main(a):
         a = [x for x in a if x != "--l2"]
         sep = a.index("--")
         return check(a[1], a[2], a[3:sep], a[sep + 1:], l2)
+    if a[0] == "bf16check":
+        sep = a.index("--")
+        return bf16check(a[1], a[2], float(a[3]), a[4:sep], a[sep + 1:])
     if a[0] == "genbig":
         opts = dict(zip(a[3::2], a[4::2]))
         genbig(a[1], a[2], opts.get("--dtype", "F32"))

@@ -82,6 +82,7 @@ def main():
     ap.add_argument("--unscored", default="stroke", help="diseases without a GWAS (comma list)")
     ap.add_argument("--test-fraction", type=float, default=0.4)
     ap.add_argument("--seed", type=int, default=2024)
+    ap.add_argument("-q", "--quiet", action="store_true", help="do not print the parameters")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     n, m = a.samples, a.variants
@@ -232,7 +233,8 @@ def main():
     text = "\n".join(lines) + "\n"
     with open(os.path.join(a.out, "params.txt"), "w") as f:
         f.write(text)
-    print(text, end="")
+    if not a.quiet:
+        print(text, end="")
 
 
 if __name__ == "__main__":

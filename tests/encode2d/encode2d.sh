@@ -83,13 +83,14 @@ mg-encode2d -m "$T/siglip" -k tokens -b 3 -@ 2 "$T/sig.mgt" | mg-stream export -
 same batch_and_threads_agree "$T/b1_3.npy" "$T/b3_3.npy" 1e-5 0.9999999
 
 # BF16 and F16 copies of the same weights: parity with the reference on those
-# weights, and close to the F32 copy as the formats' precision allows.
+# weights, and close to the F32 copy as the formats' precision allows (the fp32
+# back end; --precision auto would pick bf16 for BF16 weights: tests/encode2d/bf16.sh).
 $E gen siglip "$T/sig_bf16" --dtype BF16
 $E gen dinov2 "$T/dino_f16" --dtype F16
-parity siglip_bf16_weights_match_torch "$T/sig_bf16" pooled sig 3
+parity siglip_bf16_weights_match_torch "$T/sig_bf16" pooled sig 3 --precision f32
 parity dinov2_f16_weights_match_torch "$T/dino_f16" pooled sq 3
 mg-encode2d -m "$T/siglip" "$T/sig.mgt" | mg-stream export -t embedding -o "$T/f32_{n}.npy" -
-mg-encode2d -m "$T/sig_bf16" "$T/sig.mgt" | mg-stream export -t embedding -o "$T/bf16_{n}.npy" -
+mg-encode2d -m "$T/sig_bf16" --precision f32 "$T/sig.mgt" | mg-stream export -t embedding -o "$T/bf16_{n}.npy" -
 same bf16_copy_close_to_f32 "$T/bf16_1.npy" "$T/f32_1.npy" 0.05 0.999
 
 # Sharded checkpoints (model.safetensors.index.json) equal the single file.

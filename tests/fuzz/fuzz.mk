@@ -6,7 +6,7 @@ CC = clang
 PKGS = libtiff-4 htslib libzstd openblas jansson libpng libjpeg
 FLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
         -fsanitize=fuzzer,address,undefined -Icommon -I/usr/include/nifti $(shell pkg-config --cflags $(PKGS))
-LIBS = $(shell pkg-config --libs $(PKGS)) -lnifti2 -lznz -lz -lm -lpthread
+LIBS = $(shell pkg-config --libs $(PKGS)) -lnifti2 -lznz -ldnnl -lgomp -lz -lm -lpthread
 HARNESSES = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 LIB_SRC = $(wildcard common/*.c common/*/*.c)
 
