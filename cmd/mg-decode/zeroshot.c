@@ -332,7 +332,7 @@ int mg_decode_zeroshot(int argc, char **argv)
     if (text_in) {
         if (read_text_embeddings(text_in, &cl, err, sizeof err) < 0) { mg_error(&cli, text_in, "%s", err); goto done; }
     } else {
-        mg_nn_ctx ctx = { cli.threads, cli.pool };
+        mg_nn_ctx ctx = { cli.threads, cli.pool, 0 };     /* the text tower runs in fp32 */
         if (!(te = mg_textenc_load(model, err, sizeof err))) { mg_error(&cli, model, "%s", err); goto done; }
         if (embed_prompts(prompts, te, &ctx, &cl, err, sizeof err) < 0) { mg_error(&cli, model, "%s", err); goto done; }
         mg_info(&cli, "%d class(es), text embeddings of width %d", cl.n, cl.dim);

@@ -245,7 +245,7 @@ static int text_forward(void *state, const mg_nn_ctx *ctx, const int32_t *ids, i
                 for (int64_t k = 0; k < D; k++) row[k] += s->pos[t * D + k];
             }
         for (int i = 0; i < s->layers; i++)
-            if (mg_vit_block_forward(ctx, &s->layer[i], &sh, x, nb, L, work) < 0) {
+            if (mg_vit_block_forward(ctx, NULL, &s->layer[i], &sh, x, nb, L, work) < 0) {
                 mg_seterr(err, errlen, "out of memory");
                 goto done;
             }
