@@ -182,9 +182,9 @@ int mg_fit_train(const float *x, int64_t n, int d, const mg_fit_targets *t,
 {
     memset(res, 0, sizeof *res);
     /* BLAS calls run inside the pool's tasks, one thread each: OpenBLAS's own
-     * threads would oversubscribe the cores (and results stay per task) */
-    mg_nn_ctx one = { 1, NULL };
-    mg_nn_begin(&one);
+     * threads would oversubscribe the cores, and its reductions would make the
+     * head depend on OPENBLAS_NUM_THREADS */
+    int blas_prev = mg_nn_blas_enter(1);
     int rc = -1, nout = t->nout, cv = p->ngrid > 1;
     int nprob = (t->task == MG_FIT_MULTILABEL || t->task == MG_FIT_REGRESSION) ? nout : 1;
     int nth = t->task == MG_FIT_BINARY ? 1 : nout;            /* theta rows in all */
@@ -356,6 +356,7 @@ int mg_fit_train(const float *x, int64_t n, int d, const mg_fit_targets *t,
 nomem:
     mg_seterr(err, errlen, "out of memory");
 done:
+    mg_nn_blas_leave(blas_prev, 1);
     free(strata); free(rows); free(th); free(sw); free(c01); free(Y); free(Cv); free(Zt);
     if (rc < 0) {
         int np = res->nprob;

@@ -99,7 +99,7 @@ int openblas_get_num_threads(void);
 
 /* The OpenBLAS rule of mg_nn.h: a kernel sets the process-wide count to n for its
  * own BLAS calls (blas_enter) and restores what it found (blas_leave). */
-static int blas_enter(int n)
+int mg_nn_blas_enter(int n)
 {
     int prev = openblas_get_num_threads();
     if (n < 1) n = 1;
@@ -107,15 +107,10 @@ static int blas_enter(int n)
     return prev;
 }
 
-static void blas_leave(int prev, int n)
+void mg_nn_blas_leave(int prev, int n)
 {
     if (n < 1) n = 1;
     if (n != prev) openblas_set_num_threads(prev);
-}
-
-void mg_nn_begin(const mg_nn_ctx *ctx)
-{
-    (void)ctx;
 }
 
 int mg_nn_ctx_init(mg_nn_ctx *ctx, int threads)
@@ -167,7 +162,7 @@ int mg_nn_linear(const mg_nn_ctx *ctx, const float *x, int64_t n, const mg_nn_we
     if (bias)
         for (int64_t i = 0; i < n; i++) memcpy(y + i * ldy, bias, (size_t)out * sizeof(float));
     float beta = bias ? 1.0f : 0.0f;
-    int prev = blas_enter(ctx->threads), rc = 0;
+    int prev = mg_nn_blas_enter(ctx->threads), rc = 0;
     if (is_aligned_f32(w)) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)out, (int)in, 1.0f,
                     x, (int)in, (const float *)w->data, (int)in, beta, y, (int)ldy);
@@ -185,7 +180,7 @@ int mg_nn_linear(const mg_nn_ctx *ctx, const float *x, int64_t n, const mg_nn_we
     }
     free(tile);
 done:
-    blas_leave(prev, ctx->threads);
+    mg_nn_blas_leave(prev, ctx->threads);
     return rc;
 }
 
@@ -194,7 +189,7 @@ int mg_nn_matmul_in_out(const mg_nn_ctx *ctx, const float *x, int64_t n,
 {
     int64_t in = w->rows, out = w->cols;
     if (n <= 0) return 0;
-    int prev = blas_enter(ctx->threads), rc = 0;
+    int prev = mg_nn_blas_enter(ctx->threads), rc = 0;
     if (is_aligned_f32(w)) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)out, (int)in, 1.0f,
                     x, (int)in, (const float *)w->data, (int)out, 0.0f, y, (int)out);
@@ -213,7 +208,7 @@ int mg_nn_matmul_in_out(const mg_nn_ctx *ctx, const float *x, int64_t n,
     }
     free(tile);
 done:
-    blas_leave(prev, ctx->threads);
+    mg_nn_blas_leave(prev, ctx->threads);
     return rc;
 }
 
@@ -423,9 +418,9 @@ int mg_nn_attention_gemm(const mg_nn_ctx *ctx, mg_nn_sgemm_fn gemm, const float 
     if (!j.scratch) return -1;
     /* The workers call sgemm concurrently, each single-threaded. */
     int ntasks = batch * heads * j.nqb, bt = nthreads > 1 && ntasks > 1 ? 1 : nthreads;
-    int prev = blas_enter(bt);
+    int prev = mg_nn_blas_enter(bt);
     mg_nn_parallel(ctx, ntasks, att_task, &j);
-    blas_leave(prev, bt);
+    mg_nn_blas_leave(prev, bt);
     free(j.scratch);
     return 0;
 }

@@ -46,9 +46,11 @@ typedef struct {
 
 enum { MG_ACT_GELU_ERF = 1, MG_ACT_GELU_TANH, MG_ACT_QUICK_GELU, MG_ACT_SWIGLU };
 
-/** Formerly set OpenBLAS threads for a whole forward pass; the kernels now set
- *  them per call (see the rule above), so this does nothing. */
-void mg_nn_begin(const mg_nn_ctx *ctx);
+/** The OpenBLAS rule for callers of BLAS outside mg_nn (e.g. solvers that call
+ *  cblas directly from inside pool tasks): set the process-wide count to n and
+ *  get back what was there, to restore with mg_nn_blas_leave before returning. */
+int mg_nn_blas_enter(int n);
+void mg_nn_blas_leave(int prev, int n);
 
 /** Run fn(arg, task, worker) for task in [0, ntasks) on ctx->pool (workers
  *  numbered from 0, below ctx->threads). Returns 0. */
