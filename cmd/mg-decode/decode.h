@@ -9,6 +9,13 @@
 /* Each mode gets argv from its own name on (argv[0] = "classify"). */
 int mg_decode_classify(int argc, char **argv);
 int mg_decode_generate(int argc, char **argv);
+int mg_decode_zeroshot(int argc, char **argv);
+
+/* --tokenize / --detokenize (tokenize.c), options of every mode with -m DIR:
+ * main() runs mg_decode_tokenize(argc, argv) on the whole command line when
+ * mg_decode_wants_tokenize() finds one of them. */
+int mg_decode_wants_tokenize(int argc, char **argv);
+int mg_decode_tokenize(int argc, char **argv);
 
 /* ---- prediction output: TSV, JSON Lines or mgt prediction records ---- */
 enum { MG_DECODE_TSV = 1, MG_DECODE_JSONL, MG_DECODE_MGT };

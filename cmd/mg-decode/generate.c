@@ -65,14 +65,14 @@ static const char USAGE[] =
 enum {
     OPT_PROMPTS = MG_OPT_FIRST_OWN, OPT_RAW, OPT_IDS, OPT_IPP, OPT_TEMP, OPT_TOPK, OPT_TOPP,
     OPT_MINP, OPT_REP, OPT_SEED, OPT_STOP, OPT_CHOICES, OPT_TEXT, OPT_NOTIME, OPT_DUMP,
-    OPT_TOKENIZE, OPT_DETOKENIZE, OPT_ECHO
+    OPT_ECHO
 };
 
 typedef struct {
     mg_cli *cli;
     const char *dir, *prompt, *system, *prompts_tsv, *prompt_ids, *dump;
     char *prompt_buf;
-    int raw, text_only_out, no_timings, tokenize, detokenize, echo;
+    int raw, text_only_out, no_timings, echo;
     long max_tokens, ctx_len, per_prompt;
     mg_sample_params sp;
     char **stops;
@@ -630,41 +630,6 @@ out:
     return rc;
 }
 
-/* --tokenize / --detokenize: one output line per input line. */
-static int tokenize_lines(gen *g, const char *path, char *err, size_t errlen)
-{
-    size_t len;
-    char *b = read_file(path, &len, err, errlen);
-    if (!b) return -1;
-    int rc = 0;
-    for (char *line = b, *next; rc == 0 && line < b + len; line = next) {
-        char *nl = memchr(line, '\n', (size_t)(b + len - line));
-        size_t l = nl ? (size_t)(nl - line) : (size_t)(b + len - line);
-        next = line + l + 1;
-        if (g->tokenize) {
-            int32_t *ids = NULL;
-            size_t n = 0;
-            if (mg_tokenizer_encode(g->tok, line, l, 1, &ids, &n, err, errlen) < 0) { rc = -1; break; }
-            for (size_t i = 0; i < n; i++) fprintf(g->out, "%s%d", i ? " " : "", ids[i]);
-            fputc('\n', g->out);
-            free(ids);
-        } else {
-            line[l] = 0;
-            int32_t *ids = NULL;
-            size_t n = 0;
-            if (parse_ids(line, &ids, &n, err, errlen) < 0) { rc = -1; break; }
-            char *t = mg_tokenizer_decode(g->tok, ids, n, 0, err, errlen);
-            free(ids);
-            if (!t) { rc = -1; break; }
-            fputs(t, g->out);
-            fputc('\n', g->out);
-            free(t);
-        }
-    }
-    free(b);
-    return rc;
-}
-
 static int split_list(const char *s, char sep, char ***out, int *n)
 {
     char *c = strdup(s);
@@ -713,7 +678,7 @@ int mg_decode_generate(int argc, char **argv)
         {"stop", required_argument, NULL, OPT_STOP}, {"choices", required_argument, NULL, OPT_CHOICES},
         {"text", no_argument, NULL, OPT_TEXT}, {"no-timings", no_argument, NULL, OPT_NOTIME},
         {"dump-logits", required_argument, NULL, OPT_DUMP},
-        {"echo-prompt", no_argument, NULL, OPT_ECHO}, {"tokenize", no_argument, NULL, OPT_TOKENIZE}, {"detokenize", no_argument, NULL, OPT_DETOKENIZE},
+        {"echo-prompt", no_argument, NULL, OPT_ECHO},
         {NULL, 0, NULL, 0}};
     struct option *lo = mg_cli_long_options(own);
     gen g = { .cli = &cli, .max_tokens = 256, .sp = mg_sample_default_params(), .eot = -1 };
@@ -742,9 +707,7 @@ int mg_decode_generate(int argc, char **argv)
         case OPT_TEXT: g.text_only_out = 1; break;
         case OPT_NOTIME: g.no_timings = 1; break;
         case OPT_DUMP: g.dump = optarg; break;
-        case OPT_TOKENIZE: g.tokenize = 1; break;
         case OPT_ECHO: g.echo = 1; break;
-        case OPT_DETOKENIZE: g.detokenize = 1; break;
         case OPT_IPP:
             if (mg_parse_long(optarg, 1, 4096, &g.per_prompt) < 0) { mg_usage_error(&cli, "invalid --images-per-prompt '%s'", optarg); goto out; }
             break;
@@ -796,7 +759,6 @@ int mg_decode_generate(int argc, char **argv)
     if (!g.dir) { mg_usage_error(&cli, "a checkpoint directory (-m DIR) is required"); goto out; }
     if (argc - optind > 1) { mg_usage_error(&cli, "one input file at most"); goto out; }
     if (!!g.prompt + !!pfile + !!g.prompt_ids > 1) { mg_usage_error(&cli, "-p, -f and --prompt-ids exclude each other"); goto out; }
-    if (g.tokenize && g.detokenize) { mg_usage_error(&cli, "--tokenize or --detokenize, not both"); goto out; }
     if (g.prompt_ids && (g.n_choices || g.n_stops)) { mg_usage_error(&cli, "--choices and --stop need text prompts"); goto out; }
     const char *in = optind < argc ? argv[optind] : NULL;
     g.ctx.threads = cli.threads;
@@ -813,13 +775,11 @@ int mg_decode_generate(int argc, char **argv)
     }
     if (g.prompts_tsv && load_tsv(&g, err, sizeof err) < 0) { efile = g.prompts_tsv; goto fail; }
     /* The tokenizer is needed for text; token-id prompts work without one. */
-    if (!g.prompt_ids || g.tokenize || g.detokenize) {
+    if (!g.prompt_ids) {
         if (!(g.tok = mg_tokenizer_load(g.dir, err, sizeof err))) { efile = g.dir; goto fail; }
         g.eot = mg_tokenizer_id(g.tok, "<end_of_turn>");
     }
-    if (g.tokenize || g.detokenize) {
-        if (tokenize_lines(&g, in ? in : "-", err, sizeof err) < 0) { efile = in ? in : "-"; goto fail; }
-    } else {
+    {
         if (!(g.dec = mg_decoder_load(g.dir, g.ctx_len, err, sizeof err))) { efile = g.dir; goto fail; }
         g.info = mg_decoder_get_info(g.dec);
         g.n_vocab = g.info->vocab;

@@ -138,6 +138,9 @@ int mg_trunk_check_config(mg_ckpt *ck, const mg_trunk *t, int ffn_ok, const char
  * side reuses: config v (SiglipVisionConfig), tensors under the current prefix.
  * *use_head gets vision_use_head. 0 or -1 with the error set. */
 int mg_siglip_tower_load(mg_ckpt *ck, const mg_cfg *v, mg_trunk *t, int *use_head);
+/* The n SigLIP encoder layers encoder.layers.{i}.* (width D, MLP F) under the
+ * current prefix, shared by the vision and text towers. 0 or -1 with the error set. */
+int mg_siglip_layers_load(mg_ckpt *ck, int64_t D, int64_t F, int n, mg_vit_block *layer);
 
 
 #endif

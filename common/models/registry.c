@@ -10,7 +10,8 @@
     X(vit) \
     X(vit3d) \
     X(i3d_resnet) \
-    X(gemma3_text)
+    X(gemma3_text) \
+    X(siglip_text)
 
 #define DECLARE(id) extern const mg_family mg_family_##id;
 FAMILIES(DECLARE)

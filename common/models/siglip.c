@@ -18,6 +18,28 @@ typedef struct {
     float *q_b, *k_b, *v_b, *o_b, *ln_w, *ln_b, *fc1_b, *fc2_b;
 } siglip;
 
+int mg_siglip_layers_load(mg_ckpt *ck, int64_t D, int64_t F, int n, mg_vit_block *layer)
+{
+    char nm[256];
+    for (int i = 0; i < n; i++) {
+        mg_vit_block *l = &layer[i];
+#define LIN(field, bfield, sub, o, in) \
+        (snprintf(nm, sizeof nm, "encoder.layers.%d.%s", i, sub), \
+         mg_ckpt_linear(ck, nm, o, in, 1, &l->field, (float **)&l->bfield))
+#define VEC(field, sub) \
+        (snprintf(nm, sizeof nm, "encoder.layers.%d.%s", i, sub), \
+         (l->field = mg_ckpt_vec(ck, nm, D)) != NULL)
+        if (LIN(q, q_b, "self_attn.q_proj", D, D) < 0 || LIN(k, k_b, "self_attn.k_proj", D, D) < 0 ||
+            LIN(v, v_b, "self_attn.v_proj", D, D) < 0 || LIN(o, o_b, "self_attn.out_proj", D, D) < 0 ||
+            LIN(fc1, fc1_b, "mlp.fc1", F, D) < 0 || LIN(fc2, fc2_b, "mlp.fc2", D, F) < 0 ||
+            !VEC(ln1_w, "layer_norm1.weight") || !VEC(ln1_b, "layer_norm1.bias") ||
+            !VEC(ln2_w, "layer_norm2.weight") || !VEC(ln2_b, "layer_norm2.bias")) return -1;
+#undef LIN
+#undef VEC
+    }
+    return 0;
+}
+
 int mg_siglip_tower_load(mg_ckpt *ck, const mg_cfg *v, mg_trunk *t, int *use_head)
 {
     double eps;
@@ -35,23 +57,7 @@ int mg_siglip_tower_load(mg_ckpt *ck, const mg_cfg *v, mg_trunk *t, int *use_hea
         !(t->patch_b = mg_ckpt_vec(ck, "embeddings.patch_embedding.bias", D)) ||
         !(t->pos = mg_ckpt_f32(ck, "embeddings.position_embedding.weight", 2, pd)) ||
         mg_trunk_alloc_layers(ck, t) < 0) return -1;
-    char nm[256];
-    for (int i = 0; i < t->layers; i++) {
-        mg_vit_block *l = &t->layer[i];
-#define LIN(field, bfield, sub, o, in) \
-        (snprintf(nm, sizeof nm, "encoder.layers.%d.%s", i, sub), \
-         mg_ckpt_linear(ck, nm, o, in, 1, &l->field, (float **)&l->bfield))
-#define VEC(field, sub) \
-        (snprintf(nm, sizeof nm, "encoder.layers.%d.%s", i, sub), \
-         (l->field = mg_ckpt_vec(ck, nm, D)) != NULL)
-        if (LIN(q, q_b, "self_attn.q_proj", D, D) < 0 || LIN(k, k_b, "self_attn.k_proj", D, D) < 0 ||
-            LIN(v, v_b, "self_attn.v_proj", D, D) < 0 || LIN(o, o_b, "self_attn.out_proj", D, D) < 0 ||
-            LIN(fc1, fc1_b, "mlp.fc1", F, D) < 0 || LIN(fc2, fc2_b, "mlp.fc2", D, F) < 0 ||
-            !VEC(ln1_w, "layer_norm1.weight") || !VEC(ln1_b, "layer_norm1.bias") ||
-            !VEC(ln2_w, "layer_norm2.weight") || !VEC(ln2_b, "layer_norm2.bias")) return -1;
-#undef LIN
-#undef VEC
-    }
+    if (mg_siglip_layers_load(ck, D, F, t->layers, t->layer) < 0) return -1;
     if (!(t->post_w = mg_ckpt_vec(ck, "post_layernorm.weight", D)) ||
         !(t->post_b = mg_ckpt_vec(ck, "post_layernorm.bias", D))) return -1;
     return 0;
