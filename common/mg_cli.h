@@ -4,6 +4,8 @@
  *   -@, --threads N     worker threads [1]
  *   -z, --compress[=L]  zstd-compress tensor data (level L [3])
  *   -v, --verbose  -q, --quiet  -h, --help  --version  --no-version
+ *   --max-record-size N[KMG]  refuse input stream records whose body plus
+ *                       decompressed tensors exceed N bytes [2G] (man/mgt.5)
  *
  * Exit statuses: 0 success, 1 data or runtime error, 2 usage error.
  * Errors are one line on stderr: "mg-x: error: FILE: what".
@@ -35,7 +37,7 @@
 #define MG_VERSION "0.1.0"
 
 #define MG_CLI_SHORT "o:@:z::vqh"
-enum { MG_OPT_VERSION = 0x1000, MG_OPT_NO_VERSION, MG_OPT_FIRST_OWN = 0x1100 };
+enum { MG_OPT_VERSION = 0x1000, MG_OPT_NO_VERSION, MG_OPT_MAX_RECORD, MG_OPT_FIRST_OWN = 0x1100 };
 
 enum { MG_CLI_NOT_COMMON = 0, MG_CLI_HANDLED = 1, MG_CLI_EXIT_OK = 2, MG_CLI_USAGE = 3 };
 
@@ -81,6 +83,8 @@ mg_prov mg_cli_prov(const mg_cli *cli, const mg_prov *input);
 mg_writer_opts mg_cli_writer_opts(const mg_cli *cli);
 
 /** Parse a whole decimal integer in [lo, hi]; 0 on success, -1 otherwise. */
+/** "N", "NK", "NM", "NG" (binary units) into bytes; 0/-1. */
+MG_MUST_CHECK int mg_parse_size(const char *s, uint64_t *out);
 MG_MUST_CHECK int mg_parse_long(const char *s, long lo, long hi, long *out);
 /** Parse a finite double; 0 on success, -1 otherwise. */
 MG_MUST_CHECK int mg_parse_double(const char *s, double *out);
