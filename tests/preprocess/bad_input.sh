@@ -41,6 +41,9 @@ n2 = os.path.join(".", "n2.nii")
 nib.save(nib.Nifti2Image(np.zeros((3, 4, 2), np.float32), a), n2)
 x = bytearray(open(n2, "rb").read()); struct.pack_into("<q", x, 16, 16132); open("bad_dim0_n2.nii", "wb").write(bytes(x))
 open("trunc_header_n2.nii", "wb").write(bytes(x[:400]))
+# NIfTI-2 dims 4x4x4x2^32x2^32: their int64 product overflows
+y = bytearray(open(n2, "rb").read()); struct.pack_into("<8q", y, 16, 5, 4, 4, 4, 1 << 32, 1 << 32, 1, 1)
+open("huge_dims_n2.nii", "wb").write(bytes(y))
 # TIFF
 tifffile.imwrite("good.tif", rng.integers(0, 255, (64, 64), dtype=np.uint8), compression="zlib", tile=(32, 32))
 t = open("good.tif", "rb").read()
@@ -90,6 +93,7 @@ bad nifti_zero_dimension         "dimension|header"     zero_dim.nii
 bad truncated_nifti2_header      "truncated"            trunc_header_n2.nii
 bad nifti1_bad_dim0              "dimensions"           bad_dim0.nii
 bad nifti2_bad_dim0_no_crash     "dimensions|header"    bad_dim0_n2.nii
+bad nifti2_dims_product_overflow "volume too large \\(4x4x4x4294967296x4294967296 voxels" huge_dims_n2.nii
 bad truncated_tiff               "TIFF"                 trunc.tif
 bad corrupt_tiff                 "TIFF"                 corrupt.tif
 bad tiff_absurd_dimensions       "too large|TIFF"       absurd.tif
