@@ -2,6 +2,7 @@
 #include "mg_nifti.h"
 #include "mg_err.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -68,6 +69,31 @@ typedef struct {
     int hdr_size;             /* 348 or 540 */
     int compressed;
 } raw_hdr;
+
+/* Read a gzip file to its end so that zlib checks every member's trailer
+ * (CRC-32 and ISIZE, RFC 1952 s2.3.1): gzread() reports a mismatch only when
+ * it reaches the trailer, and libnifti stops reading after the voxel data, so
+ * damage anywhere before the trailer would otherwise go unnoticed. */
+static int gz_verify(const char *path, char *err, size_t errlen)
+{
+    gzFile gz = gzopen(path, "rb");
+    if (!gz) { mg_seterr(err, errlen, "cannot open: %s", strerror(errno)); return -1; }
+    gzbuffer(gz, 1 << 17);
+    static __thread unsigned char buf[1 << 16];
+    int k;
+    while ((k = gzread(gz, buf, sizeof buf)) > 0) {}
+    int zerr = Z_OK;
+    const char *msg = gzerror(gz, &zerr);
+    int bad = k < 0 || (zerr != Z_OK && zerr != Z_STREAM_END);
+    if (bad) {
+        const char *c = strstr(msg, ": ");      /* zlib prefixes the path */
+        if (c) msg = c + 2;
+        if (zerr == Z_BUF_ERROR) mg_seterr(err, errlen, "truncated gzip stream (%s)", msg);
+        else mg_seterr(err, errlen, "corrupt gzip stream (%s)", msg);
+    }
+    gzclose(gz);
+    return bad ? -1 : 0;
+}
 
 static int raw_header(const char *path, raw_hdr *r)
 {
@@ -259,6 +285,7 @@ static mg_volume *nifti_read_named(const char *path, mg_nifti_info *info, char *
             return NULL;
         }
     }
+    if (rh.compressed && gz_verify(path, err, errlen) < 0) return NULL;
     nifti_image *nim = nifti_image_read(path, 0);
     if (!nim) { mg_seterr(err, errlen, "not a readable NIfTI header (corrupt or truncated)"); return NULL; }
     info->nifti_version = nim->nifti_type >= 4 ? 2 : 1;

@@ -20,6 +20,17 @@ open("trunc.nii", "wb").write(b[:len(b) // 2])
 open("trunc_header.nii", "wb").write(b[:200])
 g = open("good.nii.gz", "rb").read()
 open("trunc.nii.gz", "wb").write(g[:len(g) // 2])
+# gzip damage that the deflate stream does not show: a wrong CRC-32 or ISIZE
+# in the trailer, and a changed voxel in a stored (level 0) block
+# (large enough that the damage lies beyond what format sniffing reads)
+import gzip
+nib.save(nib.Nifti1Image(rng.normal(size=(64, 64, 16)).astype(np.float32), a), "big.nii.gz")
+G = open("big.nii.gz", "rb").read()
+for name, off in (("badcrc.nii.gz", -8), ("badisize.nii.gz", -4)):
+    x = bytearray(G); x[len(x) + off] ^= 0x5a; open(name, "wb").write(bytes(x))
+x = bytearray(gzip.compress(open("big.nii.gz", "rb").read() and gzip.decompress(G), compresslevel=0))
+x[len(x) // 2] ^= 0x01
+open("flipped_stored.nii.gz", "wb").write(bytes(x))
 # a header claiming 4096^3 voxels with no data behind it
 h = bytearray(b[:352]); struct.pack_into("<8h", h, 40, 3, 4096, 4096, 4096, 1, 1, 1, 1)
 open("huge.nii", "wb").write(bytes(h))
@@ -84,6 +95,9 @@ bad() {
 bad truncated_nifti              "truncated|cannot read" trunc.nii
 bad truncated_nifti_header       "header|unrecognised"    trunc_header.nii
 bad truncated_nifti_gz           "truncated|corrupt|cannot read|gzip" trunc.nii.gz
+bad nifti_gz_wrong_crc           "corrupt gzip stream \\(incorrect data check" badcrc.nii.gz
+bad nifti_gz_wrong_isize         "corrupt gzip stream \\(incorrect length check" badisize.nii.gz
+bad nifti_gz_flipped_stored_byte "corrupt gzip stream \\(incorrect data check" flipped_stored.nii.gz
 bad nifti_claiming_2pow36_voxels "too large"            huge.nii
 bad nifti_zero_pixdim            "spacing"              zero_sp.nii
 bad nifti_nan_pixdim             "non-finite|spacing"   nan_sp.nii
