@@ -129,6 +129,25 @@ mkdir -p badckpt && echo '{"size": {"height": 32,' >badckpt/preprocessor_config.
 expect_error model_dir_corrupt_json 1 '^mg-preprocess: error: badckpt: .*preprocessor_config.json' \
     mg-preprocess -o "$T/o.mgt" --model badckpt good.png
 expect_error model_dir_missing_config 1 '^mg-preprocess: error: nockpt: ' mg-preprocess -o "$T/o.mgt" --model nockpt good.png
+# preprocessor_config.json values that cannot describe a preprocessing
+badcfg() {
+    local name=$1 pat=$2 cfg=$3
+    mkdir -p "cfg_$name" && printf '%s\n' "$cfg" >"cfg_$name/preprocessor_config.json"
+    rm -f "$T/o.mgt"
+    expect_error "$name" 1 "^mg-preprocess: error: cfg_$name: preprocessor_config.json: $pat" \
+        mg-preprocess -o "$T/o.mgt" --model "cfg_$name" good.png
+    [ -e "$T/o.mgt" ] && fail "${name}_no_output" "output file left behind"
+}
+badcfg hf_size_0x0          'size 0x0 out of range' '{"size": {"height": 0, "width": 0}}'
+badcfg hf_size_int_0        'size 0x0 out of range' '{"size": 0}'
+badcfg hf_shortest_edge_0   'size .* out of range' '{"size": {"shortest_edge": 0}}'
+badcfg hf_crop_0x0          'size 0x0 out of range' '{"size": {"height": 32, "width": 32}, "do_center_crop": true, "crop_size": {"height": 0, "width": 0}}'
+badcfg hf_mean_non_numeric  'image_mean holds a non-number' '{"size": {"height": 32, "width": 32}, "image_mean": ["a", 1, 2], "image_std": [1, 1, 1]}'
+badcfg hf_mean_7_values     'image_mean must be a number or a list of 1 or 3' '{"size": {"height": 32, "width": 32}, "image_mean": [1, 2, 3, 4, 5, 6, 7], "image_std": [1, 1, 1]}'
+badcfg hf_mean_7_no_std     'image_mean must be a number or a list of 1 or 3' '{"size": {"height": 32, "width": 32}, "image_mean": [1, 2, 3, 4, 5, 6, 7]}'
+badcfg hf_mean_string_unused 'image_mean must be' '{"size": {"height": 32, "width": 32}, "image_mean": "x", "image_std": [1, 1, 1], "do_normalize": false}'
+badcfg hf_mean_without_std  'image_mean without image_std' '{"size": {"height": 32, "width": 32}, "image_mean": [0.5, 0.5, 0.5]}'
+badcfg hf_std_zero          'image_std must be non-zero' '{"size": {"height": 32, "width": 32}, "image_mean": [0.5, 0.5, 0.5], "image_std": [1, 0, 1]}'
 bad slide_on_untiled_tiff        "tiled" --slide bigtile.tif
 bad second_file_bad_no_output    "truncated|cannot read" good.nii trunc.nii
 
