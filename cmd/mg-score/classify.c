@@ -353,7 +353,9 @@ static int compute_full(const mg_cli *cli, const clf_opts *o, clf_run *r)
         for (size_t i = 0; i < n; i++) pos += r->A.y[(size_t)j * n + i];
         const char *nm = d->task == MG_TASK_BINARY ? "truth" : d->score_names[j];
         if (pos != 0 && pos != n) continue;
-        if (d->task == MG_TASK_MULTICLASS && pos == 0)
+        if (d->task == MG_TASK_MULTICLASS && pos == 0 && o->multi_class == MG_OVO)
+            mg_warn(cli, d->lt->path, "class %s is absent from the truth: left out of the one-vs-one pairs", nm);
+        else if (d->task == MG_TASK_MULTICLASS && pos == 0)
             mg_warn(cli, d->lt->path, "class %s is absent from the truth: its one-vs-rest AUC is undefined (NaN)", nm);
         else if (d->task != MG_TASK_MULTICLASS)
             mg_warn(cli, d->lt->path, "only one class present in %s: AUC is undefined (NaN)%s", nm,
