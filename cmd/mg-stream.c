@@ -113,6 +113,10 @@ static int parse_opts(mg_cli *cli, int argc, char **argv, const char *shortopts,
     }
     int c, ret = -1;
     optind = 1;
+    /* getopt names the program by argv[0], here the subcommand alone */
+    char name[64], *arg0 = argv[0];
+    snprintf(name, sizeof name, "%s %s", PROG, arg0);
+    argv[0] = name;
     while ((c = getopt_long(argc, argv, so, lo, NULL)) >= 0) {
         int k = mg_cli_common(cli, c, optarg);
         if (k == MG_CLI_HANDLED) continue;
@@ -122,6 +126,7 @@ static int parse_opts(mg_cli *cli, int argc, char **argv, const char *shortopts,
     }
     ret = optind;
 out:
+    argv[0] = arg0;
     free(lo);
     free(so);
     return ret;

@@ -127,11 +127,13 @@ int mg_cli_common(mg_cli *cli, int c, const char *arg)
         return MG_CLI_HANDLED;
     }
     case 'h':
-        fputs(cli->usage ? cli->usage : "", stdout);
-        return mg_close_stdout(cli) < 0 ? MG_CLI_USAGE : MG_CLI_EXIT_OK;
     case MG_OPT_VERSION:
-        printf("%s %s\n", cli->prog, MG_VERSION);
-        return mg_close_stdout(cli) < 0 ? MG_CLI_USAGE : MG_CLI_EXIT_OK;
+        if (c == 'h') fputs(cli->usage ? cli->usage : "", stdout);
+        else printf("%s %s\n", cli->prog, MG_VERSION);
+        /* A failed write of the help is a runtime error (exit 1, one line),
+         * not a usage error; nothing else has been opened yet. */
+        if (mg_close_stdout(cli) < 0) exit(1);
+        return MG_CLI_EXIT_OK;
     case '?':
         fprintf(stderr, "Try '%s --help'.\n", cli->prog);
         return MG_CLI_USAGE;
@@ -147,7 +149,9 @@ static void vmsg(const mg_cli *cli, const char *kind, const char *file, const ch
     /* One line, always. */
     for (char *p = msg; *p; p++) if (*p == '\n' || *p == '\r') *p = ' ';
     fflush(stdout);
-    if (file) fprintf(stderr, "%s: %s: %s: %s\n", cli->prog, kind, strcmp(file, "-") ? file : "(stdin)", msg);
+    /* "-" is standard output when it is the program's output, else stdin */
+    if (file) fprintf(stderr, "%s: %s: %s: %s\n", cli->prog, kind,
+                      strcmp(file, "-") ? file : file == cli->output ? "(stdout)" : "(stdin)", msg);
     else fprintf(stderr, "%s: %s: %s\n", cli->prog, kind, msg);
 }
 

@@ -202,7 +202,7 @@ static int write_missing(const mg_cli *cli, const char *path, const mg_dataset *
     if (!mf) { mg_error(cli, path, "%s", err); return -1; }
     int ok = mg_join_write_missing(&d->join, &d->pred, &d->truth, "predictions", "truth", mg_ofile_fp(mf)) == 0;
     if (mg_ofile_close(mf, ok, err, sizeof err) < 0 || !ok) {
-        mg_error(cli, path, "write failed%s%s", err[0] ? ": " : "", err);
+        mg_error(cli, strcmp(path, "-") ? path : "(stdout)", "%s", err[0] ? err : "write failed");
         return -1;
     }
     return 0;
