@@ -76,6 +76,9 @@ static const char *USAGE =
     "      --tissue METHOD      saturation, otsu or none [saturation]\n"
     "      --sat-threshold T    saturation (0-255) above which a pixel is tissue [8]\n"
     "      --min-tissue F       keep tiles with at least this tissue fraction [0.25]\n"
+    "      --tile-ids           give each tile its own id, ID_X_Y (X, Y level-0\n"
+    "                           pixels), the slide's id in metadata slide [all\n"
+    "                           tiles share the slide's id]\n"
     "Output and common options:\n"
     "  -o, --output FILE        output stream [stdout]\n"
     "  -@, --threads N          threads for volume and image resampling (same\n"
@@ -88,7 +91,8 @@ enum {
     OPT_SHORTEST, OPT_CROP, OPT_RESCALE, OPT_MEAN, OPT_STD, OPT_CHANNELS, OPT_CLIP,
     OPT_RAS, OPT_SPACING, OPT_GRID, OPT_LABELS, OPT_RANGE, OPT_MINMAX, OPT_CROP_FG,
     OPT_CROP_PAD, OPT_PAD_VALUE, OPT_RESIZE, OPT_SLICES, OPT_SLICE_WIN, OPT_SLIDE,
-    OPT_MPP, OPT_TILE, OPT_STRIDE, OPT_TISSUE, OPT_SAT, OPT_MIN_TISSUE, OPT_FRAMES
+    OPT_MPP, OPT_TILE, OPT_STRIDE, OPT_TISSUE, OPT_SAT, OPT_MIN_TISSUE, OPT_FRAMES,
+    OPT_TILE_IDS
 };
 
 static const struct option OWN[] = {
@@ -116,6 +120,7 @@ static const struct option OWN[] = {
     {"tissue", required_argument, NULL, OPT_TISSUE},
     {"sat-threshold", required_argument, NULL, OPT_SAT},
     {"min-tissue", required_argument, NULL, OPT_MIN_TISSUE},
+    {"tile-ids", no_argument, NULL, OPT_TILE_IDS},
     {NULL, 0, NULL, 0}
 };
 
@@ -123,6 +128,7 @@ typedef struct {
     mg_prep_opts prep;              /* image/volume preparation, slicing, preset */
     mg_slide_params slide;
     int slide_mode;
+    int tile_ids;                   /* each tile its own id (tile-level labels) */
     int frames;                     /* 4D: one record per frame */
     const char *model, *id, *modality;
     int page;                       /* -1: all */
@@ -322,6 +328,10 @@ static int handle_opt(mg_cli *cli, opts *o, int c, const char *arg, const char *
         else goto bad;
         kind = 4;
         break;
+    case OPT_TILE_IDS:
+        o->tile_ids = 1;
+        kind = 4;
+        break;
     case OPT_SAT:
         if (mg_parse_long(arg, 0, 255, &l) < 0) goto bad;
         o->slide.sat_threshold = (int)l;
@@ -474,6 +484,11 @@ static int tile_cb(void *ctx, const mg_image *tile, int64_t x0, int64_t y0, int 
     r |= mg_record_set_metaf(x->rec, "x", "%lld", (long long)x0);
     r |= mg_record_set_metaf(x->rec, "y", "%lld", (long long)y0);
     r |= mg_record_set_metaf(x->rec, "level", "%d", level);
+    if (x->o->tile_ids) {
+        /* replaces the id meta_common set; the slide keeps its own key */
+        r |= mg_record_set_meta(x->rec, "slide", x->id);
+        r |= mg_record_set_metaf(x->rec, "id", "%s_%lld_%lld", x->id, (long long)x0, (long long)y0);
+    }
     if (mpp > 0) r |= mg_record_set_metaf(x->rec, "mpp", "%.6g", mpp);
     if (r < 0) { mg_error(x->cli, x->path, "out of memory"); x->reported = 1; return -1; }
     if (emit_image(x, tile, e, sizeof e) < 0) {

@@ -110,4 +110,14 @@ def aperio_mpp():
     return len(recs) == 4 and all(m["mpp"] == "0.252" and m["level"] == "0" for m, g in recs), \
         "%d tiles, meta %s" % (len(recs), recs[0][0] if recs else None)
 case("aperio_description_mpp", aperio_mpp)
+def tile_ids():
+    path = os.path.join(T, "reduced-deflate.tif")
+    shared = prep(path, ["--slide", "--tile", "200", "--mpp", "0.5", "--tissue", "none", "--id", "s1"])
+    own = prep(path, ["--slide", "--tile", "200", "--mpp", "0.5", "--tissue", "none", "--id", "s1", "--tile-ids"])
+    ids = [m["id"] for m, g in own]
+    ok = len(own) == len(shared) > 1 and all(m["id"] == "s1" and "slide" not in m for m, g in shared)
+    ok = ok and len(set(ids)) == len(ids) and all(
+        m["id"] == "s1_%s_%s" % (m["x"], m["y"]) and m["slide"] == "s1" for m, g in own)
+    return ok, "ids %s" % ids[:3]
+case("tile_ids_give_each_tile_its_own_id", tile_ids)
 EOF
