@@ -238,7 +238,13 @@ int mg_parse_double(const char *s, double *out)
 
 int mg_close_stdout(const mg_cli *cli)
 {
-    if (fflush(stdout) == EOF || (fclose(stdout) != 0 && errno != EBADF)) {
+    /* ferror too: a write that failed inside an earlier fputs (text larger
+     * than the buffer) leaves nothing for fflush to fail on. */
+    int bad = fflush(stdout) == EOF || ferror(stdout);
+    int e = errno;
+    if (fclose(stdout) != 0 && errno != EBADF) bad = 1, e = errno;
+    errno = e ? e : EIO;
+    if (bad) {
         fprintf(stderr, "%s: error: writing standard output failed: %s\n", cli->prog, strerror(errno));
         return -1;
     }
