@@ -45,7 +45,7 @@ UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIBMG    = $(BUILD)/libmg.a
 
-.PHONY: all deps test demo bench fuzz install clean lint-man
+.PHONY: all deps test demo bench fuzz install clean lint-man reliability
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -96,6 +96,12 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@MG_BIN="$(abspath $(BIN))" BUILD="$(abspath $(BUILD))" bash bench/run.sh
+
+# The damaged-input and fault matrix for every program, with its figures
+# (a small part of it runs in make test).
+reliability: deps
+	@$(MAKE) --no-print-directory all
+	@MG_BIN="$(abspath $(BIN))" bash tests/reliability/run.sh --full
 
 fuzz:
 	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk FUZZ_TIME=$${FUZZ_TIME:-60}

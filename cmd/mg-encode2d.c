@@ -24,6 +24,7 @@ static const char USAGE[] =
     "  -o, --output FILE   output stream [stdout]\n"
     "  -@, --threads N     worker threads [1]\n"
     "  -z, --compress[=L]  zstd-compress tensor data [level 3]\n"
+    "      --max-record-size N  refuse input records over N bytes decoded [2G]\n"
     "  -v, --verbose  -q, --quiet  --no-version\n"
     "  -h, --help          this help;  --version  print the version\n"
     "\n"

@@ -34,6 +34,7 @@ static const char *USAGE_INFO =
     "  -n, --records N    list at most N records [10]; 0 lists none, -1 all\n"
     "  -o, --output FILE  write the summary to FILE [stdout]\n"
     "  -q, --quiet        only check the stream; print nothing unless it is broken\n"
+    "      --max-record-size N  refuse records over N bytes decoded (K/M/G) [2G]\n"
     "  -h, --help         this help;  --version  print the version\n";
 
 static const char *USAGE_CAT =
@@ -43,6 +44,7 @@ static const char *USAGE_CAT =
     "\n"
     "  -o, --output FILE  output stream [stdout]\n"
     "  --no-version       do not add this program to the provenance\n"
+    "      --max-record-size N  refuse records over N bytes decoded (K/M/G) [2G]\n"
     "  -h, --help         this help;  --version  print the version\n";
 
 static const char *USAGE_HEAD =
@@ -53,6 +55,7 @@ static const char *USAGE_HEAD =
     "  -s, --skip K       skip the first K records [0]\n"
     "  -o, --output FILE  output stream [stdout]\n"
     "  --no-version       do not add this program to the provenance\n"
+    "      --max-record-size N  refuse records over N bytes decoded (K/M/G) [2G]\n"
     "  -h, --help         this help;  --version  print the version\n";
 
 static const char *USAGE_EXPORT =
@@ -69,6 +72,7 @@ static const char *USAGE_EXPORT =
     "  -s, --slice Z      PNG: slice Z of a volume [middle]\n"
     "  -R, --range LO,HI  PNG: map LO..HI to black..white [data min..max]\n"
     "      --png16        PNG: write u16 tensors as 16-bit PNG\n"
+    "      --max-record-size N  refuse records over N bytes decoded (K/M/G) [2G]\n"
     "  -h, --help         this help;  --version  print the version\n";
 
 static const char *USAGE_IMPORT =
@@ -109,6 +113,10 @@ static int parse_opts(mg_cli *cli, int argc, char **argv, const char *shortopts,
     }
     int c, ret = -1;
     optind = 1;
+    /* getopt names the program by argv[0], here the subcommand alone */
+    char name[64], *arg0 = argv[0];
+    snprintf(name, sizeof name, "%s %s", PROG, arg0);
+    argv[0] = name;
     while ((c = getopt_long(argc, argv, so, lo, NULL)) >= 0) {
         int k = mg_cli_common(cli, c, optarg);
         if (k == MG_CLI_HANDLED) continue;
@@ -118,6 +126,7 @@ static int parse_opts(mg_cli *cli, int argc, char **argv, const char *shortopts,
     }
     ret = optind;
 out:
+    argv[0] = arg0;
     free(lo);
     free(so);
     return ret;

@@ -19,6 +19,7 @@ static const struct option COMMON_LONG[] = {
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, MG_OPT_VERSION},
     {"no-version", no_argument, NULL, MG_OPT_NO_VERSION},
+    {"max-record-size", required_argument, NULL, MG_OPT_MAX_RECORD},
 };
 #define N_COMMON ((int)(sizeof COMMON_LONG / sizeof COMMON_LONG[0]))
 
@@ -117,12 +118,23 @@ int mg_cli_common(mg_cli *cli, int c, const char *arg)
     case 'v': cli->verbose++; return MG_CLI_HANDLED;
     case 'q': cli->quiet = 1; return MG_CLI_HANDLED;
     case MG_OPT_NO_VERSION: cli->no_version = 1; return MG_CLI_HANDLED;
+    case MG_OPT_MAX_RECORD: {
+        uint64_t b;
+        if (mg_parse_size(arg, &b) < 0 || b < 64 || b > MG_MAX_RECORD_BYTES) {
+            mg_usage_error(cli, "invalid record size limit '%s' (64 to 64G bytes)", arg);
+            return MG_CLI_USAGE;
+        }
+        mg_stream_set_max_record(b);
+        return MG_CLI_HANDLED;
+    }
     case 'h':
-        fputs(cli->usage ? cli->usage : "", stdout);
-        return mg_close_stdout(cli) < 0 ? MG_CLI_USAGE : MG_CLI_EXIT_OK;
     case MG_OPT_VERSION:
-        printf("%s %s\n", cli->prog, MG_VERSION);
-        return mg_close_stdout(cli) < 0 ? MG_CLI_USAGE : MG_CLI_EXIT_OK;
+        if (c == 'h') fputs(cli->usage ? cli->usage : "", stdout);
+        else printf("%s %s\n", cli->prog, MG_VERSION);
+        /* A failed write of the help is a runtime error (exit 1, one line),
+         * not a usage error; nothing else has been opened yet. */
+        if (mg_close_stdout(cli) < 0) exit(1);
+        return MG_CLI_EXIT_OK;
     case '?':
         fprintf(stderr, "Try '%s --help'.\n", cli->prog);
         return MG_CLI_USAGE;
@@ -138,7 +150,9 @@ static void vmsg(const mg_cli *cli, const char *kind, const char *file, const ch
     /* One line, always. */
     for (char *p = msg; *p; p++) if (*p == '\n' || *p == '\r') *p = ' ';
     fflush(stdout);
-    if (file) fprintf(stderr, "%s: %s: %s: %s\n", cli->prog, kind, strcmp(file, "-") ? file : "(stdin)", msg);
+    /* "-" is standard output when it is the program's output, else stdin */
+    if (file) fprintf(stderr, "%s: %s: %s: %s\n", cli->prog, kind,
+                      strcmp(file, "-") ? file : file == cli->output ? "(stdout)" : "(stdin)", msg);
     else fprintf(stderr, "%s: %s: %s\n", cli->prog, kind, msg);
 }
 
@@ -236,9 +250,34 @@ int mg_parse_double(const char *s, double *out)
 
 int mg_close_stdout(const mg_cli *cli)
 {
-    if (fflush(stdout) == EOF || (fclose(stdout) != 0 && errno != EBADF)) {
+    /* ferror too: a write that failed inside an earlier fputs (text larger
+     * than the buffer) leaves nothing for fflush to fail on. */
+    int bad = fflush(stdout) == EOF || ferror(stdout);
+    int e = errno;
+    if (fclose(stdout) != 0 && errno != EBADF) bad = 1, e = errno;
+    errno = e ? e : EIO;
+    if (bad) {
         fprintf(stderr, "%s: error: writing standard output failed: %s\n", cli->prog, strerror(errno));
         return -1;
     }
+    return 0;
+}
+
+int mg_parse_size(const char *s, uint64_t *out)
+{
+    if (!s || *s < '0' || *s > '9') return -1;
+    errno = 0;
+    char *e;
+    unsigned long long v = strtoull(s, &e, 10);
+    if (errno) return -1;
+    int shift = 0;
+    switch (*e) {
+    case 'k': case 'K': shift = 10; e++; break;
+    case 'm': case 'M': shift = 20; e++; break;
+    case 'g': case 'G': shift = 30; e++; break;
+    default: break;
+    }
+    if (*e || v > (UINT64_MAX >> shift)) return -1;
+    *out = (uint64_t)v << shift;
     return 0;
 }

@@ -4,6 +4,8 @@
  *   -@, --threads N     worker threads [1]
  *   -z, --compress[=L]  zstd-compress tensor data (level L [3])
  *   -v, --verbose  -q, --quiet  -h, --help  --version  --no-version
+ *   --max-record-size N[KMG]  refuse input stream records whose body plus
+ *                       decompressed tensors exceed N bytes [2G] (man/mgt.5)
  *
  * Exit statuses: 0 success, 1 data or runtime error, 2 usage error.
  * Errors are one line on stderr: "mg-x: error: FILE: what".
@@ -35,7 +37,8 @@
 #define MG_VERSION "0.1.0"
 
 #define MG_CLI_SHORT "o:@:z::vqh"
-enum { MG_OPT_VERSION = 0x1000, MG_OPT_NO_VERSION, MG_OPT_PRECISION, MG_OPT_FIRST_OWN = 0x1100 };
+enum { MG_OPT_VERSION = 0x1000, MG_OPT_NO_VERSION, MG_OPT_PRECISION, MG_OPT_MAX_RECORD,
+       MG_OPT_FIRST_OWN = 0x1100 };
 
 /* --precision f32|bf16|auto: the option of every program that runs a model
  * (mg-encode2d, mg-encode3d, mg-decode, mg-fit). Add MG_CLI_PRECISION_OPTION to
@@ -95,6 +98,8 @@ mg_writer_opts mg_cli_writer_opts(const mg_cli *cli);
  *  MG_CLI_USAGE after a usage message for an unknown name (exit 2). */
 int mg_cli_precision(const mg_cli *cli, const char *arg, int *prec);
 
+/** "N", "NK", "NM", "NG" (binary units) into bytes; 0/-1. */
+MG_MUST_CHECK int mg_parse_size(const char *s, uint64_t *out);
 /** Parse a whole decimal integer in [lo, hi]; 0 on success, -1 otherwise. */
 MG_MUST_CHECK int mg_parse_long(const char *s, long lo, long hi, long *out);
 /** Parse a finite double; 0 on success, -1 otherwise. */

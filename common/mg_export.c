@@ -25,11 +25,29 @@ static int parse_numbers(const char *s, double *v, int n)
     return *s ? -1 : 0;
 }
 
+/* libpng's default handlers print their own line on stderr; ours keep the
+ * reason for the caller's single error line and print nothing. */
+typedef struct { char *err; size_t errlen; } png_wctx;
+
+static void png_werr_fn(png_structp png, png_const_charp msg)
+{
+    png_wctx *c = png_get_error_ptr(png);
+    if (c) mg_seterr(c->err, c->errlen, "PNG write failed: %s", msg);
+    png_longjmp(png, 1);
+}
+
+static void png_wwarn_fn(png_structp png, png_const_charp msg)
+{
+    (void)png; (void)msg;
+}
+
 /* The libpng part, apart so that setjmp sees no locals change under it. */
 static int png_emit(FILE *fp, const mg_tensor *t, int64_t C, int64_t H, int64_t W, int64_t plane0,
                     int depth, int scale, double lo, double hi, char *err, size_t errlen)
 {
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_wctx ctx = { err, errlen };
+    if (err && errlen) err[0] = 0;
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &ctx, png_werr_fn, png_wwarn_fn);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     unsigned char *row = malloc((size_t)W * C * 2);
     if (!png || !info || !row) {
@@ -40,7 +58,7 @@ static int png_emit(FILE *fp, const mg_tensor *t, int64_t C, int64_t H, int64_t 
     if (setjmp(png_jmpbuf(png))) {
         png_destroy_write_struct(&png, &info);
         free(row);
-        return mg_fail(err, errlen, "PNG write failed");
+        return err && errlen && err[0] ? -1 : mg_fail(err, errlen, "PNG write failed");
     }
     png_init_io(png, fp);
     static const int types[] = {0, PNG_COLOR_TYPE_GRAY, 0, PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGBA};

@@ -114,9 +114,14 @@ int mg_format_sniff_file(const char *path, mg_format *fmt, char *err, size_t err
     if (*fmt == MG_FMT_GZIP) {
         gzFile gz = gzopen(path, "rb");
         if (!gz) { mg_seterr(err, errlen, "cannot open gzip stream"); return -1; }
-        int k = gzread(gz, buf, sizeof buf);
+        int k = gzread(gz, buf, sizeof buf), zerr = Z_OK;
+        if (k < 0) {
+            const char *msg = gzerror(gz, &zerr), *c = strstr(msg, ": ");   /* zlib prefixes the path */
+            mg_seterr(err, errlen, "corrupt gzip stream (%s)", c ? c + 2 : msg);
+            gzclose(gz);
+            return -1;
+        }
         gzclose(gz);
-        if (k < 0) { mg_seterr(err, errlen, "corrupt gzip stream"); return -1; }
         *fmt = nifti_magic(buf, (size_t)k) ? MG_FMT_NIFTI : MG_FMT_UNKNOWN;
         if (*fmt == MG_FMT_UNKNOWN) {
             mg_seterr(err, errlen, "gzip file does not hold a NIfTI image");

@@ -29,24 +29,36 @@ static int json_flag(const json_t *o, const char *key, int dflt)
     return json_is_boolean(v) ? json_is_true(v) : dflt;
 }
 
+/* A JSON integer clamped into int so that range checks see absurd values. */
+static int json_dim(const json_t *v)
+{
+    json_int_t k = json_integer_value(v);
+    return k < 0 ? -1 : k > 65537 ? 65537 : (int)k;
+}
+
 static int json_size(const json_t *v, int *w, int *h, int *shortest, char *err, size_t errlen)
 {
     /* transformers size dicts: {"height","width"}, {"shortest_edge"}, or an int */
-    if (json_is_integer(v)) { *w = *h = (int)json_integer_value(v); return 0; }
-    if (!json_is_object(v)) { mg_seterr(err, errlen, "size is not an object"); return -1; }
     json_t *hh = json_object_get(v, "height"), *ww = json_object_get(v, "width");
     json_t *se = json_object_get(v, "shortest_edge");
-    if (json_is_integer(hh) && json_is_integer(ww)) {
-        *h = (int)json_integer_value(hh);
-        *w = (int)json_integer_value(ww);
+    if (json_is_integer(v)) {
+        *w = *h = json_dim(v);
+    } else if (!json_is_object(v)) {
+        mg_seterr(err, errlen, "size is not an object");
+        return -1;
+    } else if (json_is_integer(hh) && json_is_integer(ww)) {
+        *h = json_dim(hh);
+        *w = json_dim(ww);
     } else if (json_is_integer(se) && shortest) {
-        *shortest = (int)json_integer_value(se);
+        *shortest = json_dim(se);
     } else {
         mg_seterr(err, errlen, "size needs height and width%s", shortest ? " or shortest_edge" : "");
         return -1;
     }
-    if (*w < 0 || *h < 0 || *w > 65536 || *h > 65536 || (shortest && (*shortest < 0 || *shortest > 65536))) {
-        mg_seterr(err, errlen, "size out of range");
+    /* 0x0 (or a 0 shortest edge) would make an empty image downstream */
+    if (*w < 0 || *h < 0 || *w > 65536 || *h > 65536 || (shortest && (*shortest < 0 || *shortest > 65536)) ||
+        ((!shortest || *shortest <= 0) && (*w < 1 || *h < 1))) {
+        mg_seterr(err, errlen, "size %dx%d out of range (1..65536)", *w, *h);
         return -1;
     }
     return 0;
@@ -90,14 +102,14 @@ int mg_image_prep_from_hf(const char *dir, mg_image_prep *p, char *err, size_t e
         if (json_size(v, &p->crop_w, &p->crop_h, NULL, err, errlen) < 0) goto out;
     if ((v = json_object_get(root, "resample"))) {
         if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 5) {
-            mg_seterr(err, errlen, "%s: resample must be a PIL filter code 0..5", path);
+            mg_seterr(err, errlen, "resample must be a PIL filter code 0..5");
             goto out;
         }
         p->filter = (int)json_integer_value(v);
     }
     if (json_flag(root, "do_rescale", 1) && (v = json_object_get(root, "rescale_factor"))) {
         if (!json_is_number(v) || !(json_number_value(v) > 0)) {
-            mg_seterr(err, errlen, "%s: bad rescale_factor", path);
+            mg_seterr(err, errlen, "bad rescale_factor");
             goto out;
         }
         p->rescale = json_number_value(v);
@@ -105,13 +117,22 @@ int mg_image_prep_from_hf(const char *dir, mg_image_prep *p, char *err, size_t e
         p->rescale = 1.0;
     }
     json_t *m = json_object_get(root, "image_mean"), *s = json_object_get(root, "image_std");
+    /* A malformed mean or std is refused even when do_normalize is off: the
+     * file is not what its producer meant it to be. */
+    double tm[3], ts[3];
+    int nm = 0, ns = 0;
+    if (m && json_triplet(m, tm, &nm, err, errlen, "image_mean") < 0) goto out;
+    if (s && json_triplet(s, ts, &ns, err, errlen, "image_std") < 0) goto out;
+    if (json_flag(root, "do_normalize", 1) && (m || s) && !(m && s)) {
+        mg_seterr(err, errlen, "%s without %s", m ? "image_mean" : "image_std", m ? "image_std" : "image_mean");
+        goto out;
+    }
     if (json_flag(root, "do_normalize", m && s) && m && s) {
-        int nm = 0, ns = 0;
-        if (json_triplet(m, p->mean, &nm, err, errlen, "image_mean") < 0 ||
-            json_triplet(s, p->std, &ns, err, errlen, "image_std") < 0) goto out;
+        memcpy(p->mean, tm, sizeof tm);
+        memcpy(p->std, ts, sizeof ts);
         for (int i = 0; i < 3; i++)
             if (!(p->std[i] != 0) || !isfinite(p->std[i])) {
-                mg_seterr(err, errlen, "%s: image_std must be non-zero", path);
+                mg_seterr(err, errlen, "image_std must be non-zero");
                 goto out;
             }
         p->n_mean = 3;
@@ -120,6 +141,11 @@ int mg_image_prep_from_hf(const char *dir, mg_image_prep *p, char *err, size_t e
     p->pad_square = json_flag(root, "do_pad", 0);
     rc = 0;
 out:
+    if (rc < 0 && err && errlen && strncmp(err, path, strlen(path)) != 0) {
+        char why[256];
+        snprintf(why, sizeof why, "%s", err);
+        mg_seterr(err, errlen, "preprocessor_config.json: %s", why);
+    }
     json_decref(root);
     return rc;
 }

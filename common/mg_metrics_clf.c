@@ -263,8 +263,15 @@ int mg_clf_compute(const mg_clf *c, const double *w, double *out)
     if (c->task == MG_TASK_MULTICLASS && c->multi_class == MG_OVO) {
         double sum = 0, wsum = 0, psum = 0;
         int npairs = 0;
+        /* scikit-learn (_average_multiclass_ovo_score) forms pairs of the
+         * classes present in the truth only: a score column whose class has no
+         * case is left out rather than making the average NaN. colv holds
+         * each class's case count here. */
+        for (int j = 0; j < k; j++) colv[j] = 0;
+        for (size_t i = 0; i < n; i++) if (W(i) > 0 && c->cls[i] >= 0 && c->cls[i] < k) colv[c->cls[i]] += 1;
         for (int a = 0; a < k; a++)
             for (int b = a + 1; b < k; b++) {
+                if (colv[a] == 0 || colv[b] == 0) continue;
                 /* cases of classes a and b only, in each column's sorted order */
                 double pw = 0, aa = NAN, ab = NAN;
                 for (size_t i = 0; i < n; i++) {
@@ -284,8 +291,8 @@ int mg_clf_compute(const mg_clf *c, const double *w, double *out)
                 double ps = (aa + ab) / 2, prev = pw / W;
                 sum += ps; wsum += ps * prev; psum += prev; npairs++;
             }
-        out[o++] = sum / npairs;
-        out[o++] = wsum / psum;
+        out[o++] = npairs ? sum / npairs : NAN;
+        out[o++] = npairs ? wsum / psum : NAN;
     } else {
         for (int j = 0; j < k; j++)
             colv[j] = mg_auc_sorted(c->ss + (size_t)j * n, c->sy + (size_t)j * n, gather(c, j, w, wbuf), n);

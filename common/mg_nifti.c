@@ -2,6 +2,7 @@
 #include "mg_nifti.h"
 #include "mg_err.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -68,6 +69,31 @@ typedef struct {
     int hdr_size;             /* 348 or 540 */
     int compressed;
 } raw_hdr;
+
+/* Read a gzip file to its end so that zlib checks every member's trailer
+ * (CRC-32 and ISIZE, RFC 1952 s2.3.1): gzread() reports a mismatch only when
+ * it reaches the trailer, and libnifti stops reading after the voxel data, so
+ * damage anywhere before the trailer would otherwise go unnoticed. */
+static int gz_verify(const char *path, char *err, size_t errlen)
+{
+    gzFile gz = gzopen(path, "rb");
+    if (!gz) { mg_seterr(err, errlen, "cannot open: %s", strerror(errno)); return -1; }
+    gzbuffer(gz, 1 << 17);
+    static __thread unsigned char buf[1 << 16];
+    int k;
+    while ((k = gzread(gz, buf, sizeof buf)) > 0) {}
+    int zerr = Z_OK;
+    const char *msg = gzerror(gz, &zerr);
+    int bad = k < 0 || (zerr != Z_OK && zerr != Z_STREAM_END);
+    if (bad) {
+        const char *c = strstr(msg, ": ");      /* zlib prefixes the path */
+        if (c) msg = c + 2;
+        if (zerr == Z_BUF_ERROR) mg_seterr(err, errlen, "truncated gzip stream (%s)", msg);
+        else mg_seterr(err, errlen, "corrupt gzip stream (%s)", msg);
+    }
+    gzclose(gz);
+    return bad ? -1 : 0;
+}
 
 static int raw_header(const char *path, raw_hdr *r)
 {
@@ -222,9 +248,21 @@ static mg_volume *nifti_read_named(const char *path, mg_nifti_info *info, char *
         return NULL;
     }
     double nbytes = 1;
+    uint64_t nstored = 1;
     for (int i = 1; i <= rdim[0]; i++) {
         if (rdim[i] <= 0) { mg_seterr(err, errlen, "dimension %d is %lld", i, (long long)rdim[i]); return NULL; }
         nbytes *= (double)rdim[i];
+        /* Checked product of every stored dimension: libnifti multiplies them
+         * in int64 (overflowing for NIfTI-2 dims such as 2^32 x 2^32) and
+         * allocates what results, so the bound is enforced before it runs. */
+        if (__builtin_mul_overflow(nstored, (uint64_t)rdim[i], &nstored) || nstored > (uint64_t)MG_VOLUME_MAX_VOXELS) {
+            char dims[160];
+            int o = 0;
+            for (int j = 1; j <= rdim[0] && o < (int)sizeof dims - 24; j++)
+                o += snprintf(dims + o, sizeof dims - o, "%s%lld", j > 1 ? "x" : "", (long long)rdim[j]);
+            mg_seterr(err, errlen, "volume too large (%s voxels; at most %lld)", dims, (long long)MG_VOLUME_MAX_VOXELS);
+            return NULL;
+        }
     }
     if (!sample_reader_ok(rh.datatype)) {
         mg_seterr(err, errlen, "unsupported NIfTI datatype %d", rh.datatype);
@@ -247,6 +285,7 @@ static mg_volume *nifti_read_named(const char *path, mg_nifti_info *info, char *
             return NULL;
         }
     }
+    if (rh.compressed && gz_verify(path, err, errlen) < 0) return NULL;
     nifti_image *nim = nifti_image_read(path, 0);
     if (!nim) { mg_seterr(err, errlen, "not a readable NIfTI header (corrupt or truncated)"); return NULL; }
     info->nifti_version = nim->nifti_type >= 4 ? 2 : 1;
@@ -266,7 +305,11 @@ static mg_volume *nifti_read_named(const char *path, mg_nifti_info *info, char *
     for (int i = 1; i <= nim->ndim; i++)
         if (nim->dim[i] <= 0) { mg_seterr(err, errlen, "dimension %d is %lld", i, (long long)nim->dim[i]); goto fail; }
     int64_t nx = nim->nx, ny = nim->ndim >= 2 ? nim->ny : 1, nz = nim->ndim >= 3 ? nim->nz : 1;
-    int64_t nc = (nim->ndim >= 4 ? nim->nt : 1) * (nim->ndim >= 5 ? nim->nu : 1);
+    int64_t nc;                /* dims were bounded above, but check anyway */
+    if (__builtin_mul_overflow((int64_t)(nim->ndim >= 4 ? nim->nt : 1), (int64_t)(nim->ndim >= 5 ? nim->nu : 1), &nc)) {
+        mg_seterr(err, errlen, "volume too large");
+        goto fail;
+    }
     int rgb = nim->datatype == DT_RGB24 ? 3 : nim->datatype == DT_RGBA32 ? 4 : 0;
     int64_t ncc = rgb ? nc * rgb : nc;
     double nvox = (double)nx * (double)ny * (double)nz * (double)ncc;

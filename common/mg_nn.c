@@ -154,6 +154,42 @@ static int convert_rows(const mg_nn_weight *w, int64_t r0, int64_t nr, float *ds
     return mg_dtype_float_to_f32(w->dtype, w->data, r0 * w->cols, nr * w->cols, dst);
 }
 
+/* Thread-count independence: OpenBLAS splits an sgemm among its threads, and
+ * the split decides which output elements fall in its vectorised main kernel
+ * and which in its edge kernels, whose summation orders differ; the same
+ * product then differs in the last bits between -@ 1 and -@ 2 (measured:
+ * 8e-7 on a DINOv2 embedding). So the output features are cut into fixed
+ * blocks of GEMM_BLOCK, each multiplied by a single-threaded sgemm, and the
+ * blocks are shared among our own workers: every element is computed by the
+ * same call shape whatever the thread count. */
+#define GEMM_BLOCK 64
+
+typedef struct {
+    const float *x;
+    int64_t n, in, out, ldy;
+    const mg_nn_weight *w;
+    float beta;
+    float *y;
+    float *scratch;          /* per worker: GEMM_BLOCK x in (non-f32 weights) */
+    int rc;                  /* set to -1 by a failing task */
+} lin_job;
+
+static void lin_task(void *p, int task, int wk)
+{
+    lin_job *j = p;
+    int64_t r0 = (int64_t)task * GEMM_BLOCK, nr = j->out - r0 < GEMM_BLOCK ? j->out - r0 : GEMM_BLOCK;
+    const float *wt;
+    if (j->scratch) {
+        float *tile = j->scratch + (size_t)wk * GEMM_BLOCK * (size_t)j->in;
+        if (convert_rows(j->w, r0, nr, tile) < 0) { j->rc = -1; return; }
+        wt = tile;
+    } else {
+        wt = (const float *)j->w->data + r0 * j->in;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)j->n, (int)nr, (int)j->in, 1.0f,
+                j->x, (int)j->in, wt, (int)j->in, j->beta, j->y + r0, (int)j->ldy);
+}
+
 int mg_nn_linear(const mg_nn_ctx *ctx, const float *x, int64_t n, const mg_nn_weight *w,
                  const float *bias, float *y, int64_t ldy)
 {
@@ -161,27 +197,17 @@ int mg_nn_linear(const mg_nn_ctx *ctx, const float *x, int64_t n, const mg_nn_we
     if (n <= 0) return 0;
     if (bias)
         for (int64_t i = 0; i < n; i++) memcpy(y + i * ldy, bias, (size_t)out * sizeof(float));
-    float beta = bias ? 1.0f : 0.0f;
-    int prev = mg_nn_blas_enter(ctx->threads), rc = 0;
-    if (is_aligned_f32(w)) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)out, (int)in, 1.0f,
-                    x, (int)in, (const float *)w->data, (int)in, beta, y, (int)ldy);
-        goto done;
+    int nthreads = ctx->threads > 0 ? ctx->threads : 1;
+    lin_job j = { x, n, in, out, ldy, w, bias ? 1.0f : 0.0f, y, NULL, 0 };
+    if (!is_aligned_f32(w)) {
+        j.scratch = malloc((size_t)nthreads * GEMM_BLOCK * (size_t)in * sizeof(float));
+        if (!j.scratch) return -1;
     }
-    int64_t tr = tile_rows(in);
-    if (tr > out) tr = out;
-    float *tile = malloc((size_t)(tr * in) * sizeof(float));
-    if (!tile) { rc = -1; goto done; }
-    for (int64_t r0 = 0; r0 < out && rc == 0; r0 += tr) {
-        int64_t nr = out - r0 < tr ? out - r0 : tr;
-        if ((rc = convert_rows(w, r0, nr, tile)) < 0) break;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)nr, (int)in, 1.0f,
-                    x, (int)in, tile, (int)in, beta, y + r0, (int)ldy);
-    }
-    free(tile);
-done:
-    mg_nn_blas_leave(prev, ctx->threads);
-    return rc;
+    int prev = mg_nn_blas_enter(1);
+    mg_nn_parallel(ctx, (int)((out + GEMM_BLOCK - 1) / GEMM_BLOCK), lin_task, &j);
+    mg_nn_blas_leave(prev, 1);
+    free(j.scratch);
+    return j.rc;
 }
 
 int mg_nn_matmul_in_out(const mg_nn_ctx *ctx, const float *x, int64_t n,
@@ -189,7 +215,9 @@ int mg_nn_matmul_in_out(const mg_nn_ctx *ctx, const float *x, int64_t n,
 {
     int64_t in = w->rows, out = w->cols;
     if (n <= 0) return 0;
-    int prev = mg_nn_blas_enter(ctx->threads), rc = 0;
+    /* Single-threaded BLAS for the same reason as mg_nn_linear. */
+    (void)ctx;
+    int prev = mg_nn_blas_enter(1), rc = 0;
     if (is_aligned_f32(w)) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)out, (int)in, 1.0f,
                     x, (int)in, (const float *)w->data, (int)out, 0.0f, y, (int)out);
@@ -208,7 +236,7 @@ int mg_nn_matmul_in_out(const mg_nn_ctx *ctx, const float *x, int64_t n,
     }
     free(tile);
 done:
-    mg_nn_blas_leave(prev, ctx->threads);
+    mg_nn_blas_leave(prev, 1);
     return rc;
 }
 

@@ -8,8 +8,10 @@
  * Kernels only: no model layout lives here (model families are in
  * common/models/). Weights carry an mg_dtype (mg_dtype.h), no file-format type.
  *
- * Threads: mg_nn_ctx.threads is used for OpenBLAS; the kernels' own loops
- * (rows of norms and activations, blocks of attention) run on mg_nn_ctx.pool.
+ * Threads: every loop, the matrix products included (fixed blocks of output
+ * features, each a single-threaded sgemm), runs on mg_nn_ctx.pool, so results
+ * are bit-identical for any thread count; OpenBLAS's own threading is not
+ * used, since its split changes the last bits of a product.
  * OpenBLAS rule: OpenBLAS's thread count is process-wide, so every kernel that
  * calls BLAS sets it to its ctx's count for its own calls and puts the value it
  * found back before returning. Nothing here leaves the count changed for other

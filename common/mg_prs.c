@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -549,12 +550,19 @@ static int autosome(const char *c)
 }
 
 /* plink2 --read-freq: a .afreq table (#CHROM ID REF ALT ALT_FREQS ...; columns
- * found by name), used instead of the cohort's frequencies for imputation. */
+ * found by name), used instead of the cohort's frequencies for imputation.
+ * As plink2 a3.5 does (checked by running it): a row with OBS_CT 0 or a `nan`
+ * frequency (every call missing where it was computed) is skipped, and so is a
+ * row whose ID is not in the data; the variant then gets the cohort's
+ * frequency as without --read-freq, and so does a scored variant absent from
+ * the table. An ALT of `.` is a record without alternate allele (its
+ * single ALT_FREQS value is ignored). A row whose alleles differ from the
+ * record's is an error (plink2 a3.5 crashes on one). */
 static int read_freq(mg_prs *p, const char *path, char *err, size_t errlen)
 {
     kstring_t ks = {0, 0, NULL};
     char **f = NULL;
-    int m = 0, ret = -1, c_id = -1, c_ref = -1, c_alt = -1, c_fr = -1;
+    int m = 0, ret = -1, c_id = -1, c_ref = -1, c_alt = -1, c_fr = -1, c_obs = -1;
     int64_t line = 0, m_rows = 0, n_fr = 0, m_fr = 0;
     htsFile *fp = hts_open(path, "r");
     if (!fp) { mg_seterr_at(err, errlen, path, 0, "cannot open: %s", strerror(errno ? errno : EIO)); return -1; }
@@ -568,6 +576,7 @@ static int read_freq(mg_prs *p, const char *path, char *err, size_t errlen)
         if (line == 1) {
             c_id = col_index(f, n, "ID"); c_ref = col_index(f, n, "REF");
             c_alt = col_index(f, n, "ALT"); c_fr = col_index(f, n, "ALT_FREQS");
+            c_obs = col_index(f, n, "OBS_CT");
             if (ks.s[0] != '#' || c_id < 0 || c_ref < 0 || c_alt < 0 || c_fr < 0) {
                 mg_seterr_at(err, errlen, path, 1, "not a plink2 .afreq header (ID, REF, ALT, ALT_FREQS)");
                 goto out;
@@ -577,7 +586,27 @@ static int read_freq(mg_prs *p, const char *path, char *err, size_t errlen)
         int need = c_id > c_ref ? c_id : c_ref;
         if (c_alt > need) need = c_alt;
         if (c_fr > need) need = c_fr;
+        if (c_obs > need) need = c_obs;
         if (n <= need) { mg_seterr_at(err, errlen, path, line, "%d columns, need %d", n, need + 1); goto out; }
+        if (c_obs >= 0) {
+            char *e;
+            errno = 0;
+            long long obs = strtoll(f[c_obs], &e, 10);
+            if (e == f[c_obs] || *e || errno || obs < 0) {
+                mg_seterr_at(err, errlen, path, line, "OBS_CT '%s' is not a count", f[c_obs]);
+                goto out;
+            }
+            if (obs == 0) continue;              /* no observation: skipped */
+        }
+        {
+            int has_nan = 0;
+            for (const char *q = f[c_fr]; *q; ) {
+                size_t l = strcspn(q, ",");
+                if (l == 3 && !strncasecmp(q, "nan", 3)) has_nan = 1;
+                q += l + (q[l] == ',');
+            }
+            if (has_nan) continue;               /* undefined frequency: skipped */
+        }
         if (p->n_f == m_rows) {
             m_rows = m_rows ? 2 * m_rows : 1024;
             char **a = realloc(p->f_ref, sizeof *a * (size_t)m_rows);
@@ -645,12 +674,10 @@ static int freq_of(mg_prs *p, const char *id, const char *const *allele, int n_a
     *fr = NAN;
     if (!p->fh) return 0;
     khint_t k = kh_get(rowidx, p->fh, id);
-    if (k == kh_end(p->fh)) {
-        mg_seterr_at(err, errlen, p->o.read_freq, 0, "no frequency for scored variant '%s'", id);
-        return -1;
-    }
+    if (k == kh_end(p->fh)) return 0;            /* not in the table: cohort frequency */
     int64_t i = kh_val(p->fh, k);
     int64_t nf = p->f_off[i + 1] - p->f_off[i];
+    if (!strcmp(p->f_alt[i], ".")) nf = 0;       /* no ALT: the value given is not one */
     int ok = !strcmp(p->f_ref[i], allele[0]) && nf == n_allele - 1;
     const char *q = p->f_alt[i];
     for (int j = 1; ok && j < n_allele; j++) {
@@ -659,6 +686,8 @@ static int freq_of(mg_prs *p, const char *id, const char *const *allele, int n_a
         else q += l + (q[l] == ',');
     }
     if (!ok) {
+        /* plink2's log says such rows are skipped, but a3.5 crashes on them
+         * (segmentation fault), so nothing can be matched: refuse. */
         mg_seterr_at(err, errlen, p->vcf_name, line, "variant '%s': alleles differ from --read-freq %s", id, p->o.read_freq);
         return -1;
     }

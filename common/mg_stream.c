@@ -253,7 +253,22 @@ struct mg_reader {
     char err[256];
     ZSTD_DCtx *dctx;
     unsigned char *copy_buf;        /* for mg_reader_copy_next */
+    uint64_t max_record;            /* body + decompressed tensors, bytes */
 };
+
+static uint64_t default_max_record = MG_DEFAULT_MAX_RECORD;
+
+void mg_stream_set_max_record(uint64_t bytes)
+{
+    default_max_record = bytes ? bytes : MG_DEFAULT_MAX_RECORD;
+}
+
+uint64_t mg_stream_max_record(void) { return default_max_record; }
+
+void mg_reader_set_max_record(mg_reader *r, uint64_t bytes)
+{
+    r->max_record = bytes ? bytes : MG_DEFAULT_MAX_RECORD;
+}
 
 static int rerr(mg_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int rerr(mg_reader *r, const char *fmt, ...)
@@ -324,6 +339,7 @@ static mg_reader *reader_new(void)
     mg_reader *r = calloc(1, sizeof *r);
     if (!r) return NULL;
     r->fd = -1;
+    r->max_record = default_max_record;
     return r;
 }
 
@@ -450,6 +466,10 @@ static int read_frame_header(mg_reader *r, uint64_t *body_len, uint32_t *crc)
     if (memcmp(h, "REC", 4) == 0) {
         if (*body_len < 8 || *body_len > MG_MAX_RECORD_BYTES)
             return rerr(r, "corrupt stream (record length %llu)", (unsigned long long)*body_len);
+        if (*body_len > r->max_record)
+            return rerr(r, "record %lld: %llu bytes exceeds the record size limit of %llu (--max-record-size)",
+                        (long long)r->count + 1, (unsigned long long)*body_len,
+                        (unsigned long long)r->max_record);
         return 1;
     }
     if (memcmp(h, "END", 4) != 0) return rerr(r, "corrupt stream (unknown frame type)");
@@ -542,7 +562,7 @@ static int decompress(mg_reader *r, mg_tensor *t, const void *src, size_t stored
 static int parse_body(mg_reader *r, mg_record *rec, uint64_t len)
 {
     const unsigned char *b = rec->body;
-    uint64_t p = 8;
+    uint64_t p = 8, decoded = len;
     uint32_t n_meta = get_u32(b), n_tensors = get_u32(b + 4);
     if (n_meta > MG_MAX_META || n_tensors > MG_MAX_TENSORS)
         return rerr(r, "corrupt record (%u metadata entries, %u tensors)", n_meta, n_tensors);
@@ -596,6 +616,12 @@ static int parse_body(mg_reader *r, mg_record *rec, uint64_t len)
         } else {
             unsigned long long fs = ZSTD_getFrameContentSize(b + p, stored);
             if (fs != t->nbytes) return rerr(r, "corrupt record (tensor '%s' compressed size mismatch)", t->name);
+            /* Refuse before decoding: the declared size is checked against the
+             * limit, and decompress() then grows only with bytes produced. */
+            if (t->nbytes > r->max_record - decoded)
+                return rerr(r, "tensor '%s' decompresses to %llu bytes, over the record size limit of %llu (--max-record-size)",
+                            t->name, (unsigned long long)t->nbytes, (unsigned long long)r->max_record);
+            decoded += t->nbytes;
             if (decompress(r, t, b + p, stored) < 0) return -1;
         }
         p += stored;

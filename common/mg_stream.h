@@ -26,6 +26,10 @@
 #define MG_MAX_PROV 4096            /* provenance lines per stream */
 #define MG_MAX_PROV_LINE (1u << 20)
 #define MG_MAX_RECORD_BYTES (64ULL << 30) /* one record body, 64 GiB */
+/* Default reading limit on one record: its body plus every tensor decompressed
+ * (--max-record-size; man/mgt.5). A zstd frame of ~130 KB can honestly expand to
+ * 4 GiB, so the decoded size, not the stored one, is what must be bounded. */
+#define MG_DEFAULT_MAX_RECORD (2ULL << 30)
 
 typedef struct {
     char *name;
@@ -99,6 +103,12 @@ typedef struct mg_reader mg_reader;
 MG_MUST_CHECK mg_reader *mg_reader_open(const char *path, char *err, size_t errlen);
 /** Read a stream from memory (not copied; must outlive the reader). */
 MG_MUST_CHECK mg_reader *mg_reader_open_mem(const void *data, size_t size, char *err, size_t errlen);
+/** Process-wide limit on one record's size when read (body plus decompressed
+ *  tensors), for readers opened afterwards; 0 restores MG_DEFAULT_MAX_RECORD. */
+void mg_stream_set_max_record(uint64_t bytes);
+uint64_t mg_stream_max_record(void);
+/** Limit for this reader only. */
+void mg_reader_set_max_record(mg_reader *r, uint64_t bytes);
 /** Provenance lines of the stream (owned by the reader). */
 const mg_prov *mg_reader_prov(const mg_reader *r);
 /** Read the next record into rec (cleared first). Tensor data may point into

@@ -415,6 +415,24 @@ static int cut_text(mg_vcf *v, mg_vcf_site *s)
         *p++ = 0;
     }
     v->rest = p;
+    /* Every record, scored or not, must have the header's column count: a file
+     * cut mid-record is otherwise accepted whenever the cut line is one the
+     * score does not use (plink2 and bcftools reject it). Counting tabs is a
+     * memchr pass over a line already in memory. */
+    {
+        const char *e = v->ln + v->ln_len;
+        int tabs = 0, want = v->nsamples > 0 ? 3 + v->nsamples : 2;
+        for (const char *t = p; (t = memchr(t, '\t', (size_t)(e - t))) != NULL; t++)
+            if (++tabs > want + 1) break;
+        if (tabs < 2) return fail(v, "fewer than 8 tab-separated columns");
+        if (v->nsamples > 0 && tabs > want)
+            return fail(v, "more sample columns than the %d in the header", v->nsamples);
+        if (v->nsamples > 0 && tabs < want) {
+            if (tabs > 3) return fail(v, "%d sample columns, header has %d", tabs - 3, v->nsamples);
+            return fail(v, "%d columns, the header has %d (truncated line?)", tabs + 6, 9 + v->nsamples);
+        }
+        if (v->nsamples == 0 && tabs > want + 1) return fail(v, "more columns than the 9 of a header without samples");
+    }
     char *end;
     errno = 0;
     long long pos = strtoll(f[1], &end, 10);

@@ -202,7 +202,7 @@ static int write_missing(const mg_cli *cli, const char *path, const mg_dataset *
     if (!mf) { mg_error(cli, path, "%s", err); return -1; }
     int ok = mg_join_write_missing(&d->join, &d->pred, &d->truth, "predictions", "truth", mg_ofile_fp(mf)) == 0;
     if (mg_ofile_close(mf, ok, err, sizeof err) < 0 || !ok) {
-        mg_error(cli, path, "write failed%s%s", err[0] ? ": " : "", err);
+        mg_error(cli, strcmp(path, "-") ? path : "(stdout)", "%s", err[0] ? err : "write failed");
         return -1;
     }
     return 0;
@@ -353,7 +353,9 @@ static int compute_full(const mg_cli *cli, const clf_opts *o, clf_run *r)
         for (size_t i = 0; i < n; i++) pos += r->A.y[(size_t)j * n + i];
         const char *nm = d->task == MG_TASK_BINARY ? "truth" : d->score_names[j];
         if (pos != 0 && pos != n) continue;
-        if (d->task == MG_TASK_MULTICLASS && pos == 0)
+        if (d->task == MG_TASK_MULTICLASS && pos == 0 && o->multi_class == MG_OVO)
+            mg_warn(cli, d->lt->path, "class %s is absent from the truth: left out of the one-vs-one pairs", nm);
+        else if (d->task == MG_TASK_MULTICLASS && pos == 0)
             mg_warn(cli, d->lt->path, "class %s is absent from the truth: its one-vs-rest AUC is undefined (NaN)", nm);
         else if (d->task != MG_TASK_MULTICLASS)
             mg_warn(cli, d->lt->path, "only one class present in %s: AUC is undefined (NaN)%s", nm,

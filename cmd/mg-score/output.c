@@ -43,7 +43,7 @@ int write_json(const mg_cli *cli, const char *path, json_t *root)
     int ok = json_dumpf(root, mg_ofile_fp(f), JSON_INDENT(2)) == 0 &&
              fputc('\n', mg_ofile_fp(f)) != EOF;
     if (mg_ofile_close(f, ok, err, sizeof err) < 0 || !ok) {
-        mg_error(cli, path, "write failed%s%s", err[0] ? ": " : "", err);
+        mg_error(cli, strcmp(path, "-") ? path : "(stdout)", "%s", err[0] ? err : "write failed");
         return -1;
     }
     return 0;
@@ -160,7 +160,7 @@ int write_table(const mg_cli *cli, json_t *root)
     }
     int ok = !ferror(fp);
     if (mg_ofile_close(f, ok, err, sizeof err) < 0 || !ok) {
-        mg_error(cli, cli->output, "write failed%s%s", err[0] ? ": " : "", err);
+        mg_error(cli, cli->output, "%s", err[0] ? err : "write failed");
         return -1;
     }
     return 0;

@@ -96,7 +96,7 @@ int write_per_case(mg_cli *cli, const char *path, const char *const *cols, int K
     }
     int ok = !ferror(fp);
     if (mg_ofile_close(f, ok, err, sizeof err) < 0 || !ok) {
-        mg_error(cli, path, "write failed%s%s", err[0] ? ": " : "", err);
+        mg_error(cli, strcmp(path, "-") ? path : "(stdout)", "%s", err[0] ? err : "write failed");
         return -1;
     }
     return 0;

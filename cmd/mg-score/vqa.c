@@ -38,6 +38,7 @@ int mg_score_vqa(int argc, char **argv)
     text_opts o = { .id_col = "id", .text_col = "answer", .type_col = NULL, .seed = 1, .alpha = 0.05 };
     mg_table PT, GT;
     mg_idgroup *grp = NULL;
+    unsigned char *used = NULL;
     double *per = NULL;
     const char **qids = NULL;
     size_t n = 0, nclosed = 0, nopen = 0, excluded = 0;
@@ -70,10 +71,14 @@ int mg_score_vqa(int argc, char **argv)
     if (!grp || !per || !qids) { mg_error(&cli, NULL, "out of memory"); goto done; }
     size_t missing = 0;
     const char *first_missing = NULL;
+    /* gold groups matched by a prediction, to report the ids on that side only */
+    used = calloc(G->nrow ? G->nrow : 1, 1);
+    if (!used) { mg_error(&cli, NULL, "out of memory"); goto done; }
     for (size_t r = 0; r < P->nrow; r++) {
         const char *id = mg_tsv_cell(P, r, pid);
         size_t cnt, s0 = mg_idgroup_find(grp, G->nrow, id, &cnt);
         if (!cnt) { if (!missing++) first_missing = id; continue; }
+        used[s0] = 1;
         double *v = per + n * K;
         const char *pred = mg_tsv_cell(P, r, pac);
         int closed = -1;
@@ -101,7 +106,25 @@ int mg_score_vqa(int argc, char **argv)
         n++;
     }
     if (n == 0) { mg_error(&cli, tp, "no id in common with %s", pp); goto done; }
-    if (missing) mg_warn(&cli, pp, "%zu id(s) without a gold answer (first: %s); left out", missing, first_missing);
+    if (missing) mg_warn(&cli, pp, "%zu id(s) not in the gold table (first: %s); left out", missing, first_missing);
+    {
+        /* As classify does: ids on either side only are counted and named.
+         * The first one named is the first in the gold file's row order. */
+        size_t gold_only = 0, first_row = (size_t)-1;
+        const char *first_gold = NULL;
+        for (size_t i = 0; i < G->nrow; ) {
+            size_t cnt;
+            size_t s0 = mg_idgroup_find(grp, G->nrow, grp[i].id, &cnt);
+            if (!cnt) cnt = 1;
+            if (!used[s0]) {
+                gold_only++;
+                if (grp[s0].row < first_row) { first_row = grp[s0].row; first_gold = grp[s0].id; }
+            }
+            i = s0 + cnt > i ? s0 + cnt : i + 1;
+        }
+        if (gold_only) mg_warn(&cli, tp, "%zu id(s) without a prediction (first: %s); left out", gold_only, first_gold);
+    }
+
     if (excluded) mg_warn(&cli, pp, "llava-med rule: %zu closed question(s) left out of the accuracy", excluded);
     {
         static const char *const names[K] = { "closed_accuracy", "open_recall", "token_f1", "exact_match",
@@ -123,7 +146,7 @@ int mg_score_vqa(int argc, char **argv)
     }
     st = 0;
 done:
-    free(grp); free(per); free(qids);
+    free(grp); free(per); free(qids); free(used);
     mg_table_free(&PT); mg_table_free(&GT);
     if (st == 0 && mg_close_stdout(&cli) < 0) st = 1;
     mg_cli_free(&cli);

@@ -20,6 +20,17 @@ open("trunc.nii", "wb").write(b[:len(b) // 2])
 open("trunc_header.nii", "wb").write(b[:200])
 g = open("good.nii.gz", "rb").read()
 open("trunc.nii.gz", "wb").write(g[:len(g) // 2])
+# gzip damage that the deflate stream does not show: a wrong CRC-32 or ISIZE
+# in the trailer, and a changed voxel in a stored (level 0) block
+# (large enough that the damage lies beyond what format sniffing reads)
+import gzip
+nib.save(nib.Nifti1Image(rng.normal(size=(64, 64, 16)).astype(np.float32), a), "big.nii.gz")
+G = open("big.nii.gz", "rb").read()
+for name, off in (("badcrc.nii.gz", -8), ("badisize.nii.gz", -4)):
+    x = bytearray(G); x[len(x) + off] ^= 0x5a; open(name, "wb").write(bytes(x))
+x = bytearray(gzip.compress(open("big.nii.gz", "rb").read() and gzip.decompress(G), compresslevel=0))
+x[len(x) // 2] ^= 0x01
+open("flipped_stored.nii.gz", "wb").write(bytes(x))
 # a header claiming 4096^3 voxels with no data behind it
 h = bytearray(b[:352]); struct.pack_into("<8h", h, 40, 3, 4096, 4096, 4096, 1, 1, 1, 1)
 open("huge.nii", "wb").write(bytes(h))
@@ -41,6 +52,9 @@ n2 = os.path.join(".", "n2.nii")
 nib.save(nib.Nifti2Image(np.zeros((3, 4, 2), np.float32), a), n2)
 x = bytearray(open(n2, "rb").read()); struct.pack_into("<q", x, 16, 16132); open("bad_dim0_n2.nii", "wb").write(bytes(x))
 open("trunc_header_n2.nii", "wb").write(bytes(x[:400]))
+# NIfTI-2 dims 4x4x4x2^32x2^32: their int64 product overflows
+y = bytearray(open(n2, "rb").read()); struct.pack_into("<8q", y, 16, 5, 4, 4, 4, 1 << 32, 1 << 32, 1, 1)
+open("huge_dims_n2.nii", "wb").write(bytes(y))
 # TIFF
 tifffile.imwrite("good.tif", rng.integers(0, 255, (64, 64), dtype=np.uint8), compression="zlib", tile=(32, 32))
 t = open("good.tif", "rb").read()
@@ -81,6 +95,9 @@ bad() {
 bad truncated_nifti              "truncated|cannot read" trunc.nii
 bad truncated_nifti_header       "header|unrecognised"    trunc_header.nii
 bad truncated_nifti_gz           "truncated|corrupt|cannot read|gzip" trunc.nii.gz
+bad nifti_gz_wrong_crc           "corrupt gzip stream \\(incorrect data check" badcrc.nii.gz
+bad nifti_gz_wrong_isize         "corrupt gzip stream \\(incorrect length check" badisize.nii.gz
+bad nifti_gz_flipped_stored_byte "corrupt gzip stream \\(incorrect data check" flipped_stored.nii.gz
 bad nifti_claiming_2pow36_voxels "too large"            huge.nii
 bad nifti_zero_pixdim            "spacing"              zero_sp.nii
 bad nifti_nan_pixdim             "non-finite|spacing"   nan_sp.nii
@@ -90,6 +107,7 @@ bad nifti_zero_dimension         "dimension|header"     zero_dim.nii
 bad truncated_nifti2_header      "truncated"            trunc_header_n2.nii
 bad nifti1_bad_dim0              "dimensions"           bad_dim0.nii
 bad nifti2_bad_dim0_no_crash     "dimensions|header"    bad_dim0_n2.nii
+bad nifti2_dims_product_overflow "volume too large \\(4x4x4x4294967296x4294967296 voxels" huge_dims_n2.nii
 bad truncated_tiff               "TIFF"                 trunc.tif
 bad corrupt_tiff                 "TIFF"                 corrupt.tif
 bad tiff_absurd_dimensions       "too large|TIFF"       absurd.tif
@@ -111,6 +129,25 @@ mkdir -p badckpt && echo '{"size": {"height": 32,' >badckpt/preprocessor_config.
 expect_error model_dir_corrupt_json 1 '^mg-preprocess: error: badckpt: .*preprocessor_config.json' \
     mg-preprocess -o "$T/o.mgt" --model badckpt good.png
 expect_error model_dir_missing_config 1 '^mg-preprocess: error: nockpt: ' mg-preprocess -o "$T/o.mgt" --model nockpt good.png
+# preprocessor_config.json values that cannot describe a preprocessing
+badcfg() {
+    local name=$1 pat=$2 cfg=$3
+    mkdir -p "cfg_$name" && printf '%s\n' "$cfg" >"cfg_$name/preprocessor_config.json"
+    rm -f "$T/o.mgt"
+    expect_error "$name" 1 "^mg-preprocess: error: cfg_$name: preprocessor_config.json: $pat" \
+        mg-preprocess -o "$T/o.mgt" --model "cfg_$name" good.png
+    [ -e "$T/o.mgt" ] && fail "${name}_no_output" "output file left behind"
+}
+badcfg hf_size_0x0          'size 0x0 out of range' '{"size": {"height": 0, "width": 0}}'
+badcfg hf_size_int_0        'size 0x0 out of range' '{"size": 0}'
+badcfg hf_shortest_edge_0   'size .* out of range' '{"size": {"shortest_edge": 0}}'
+badcfg hf_crop_0x0          'size 0x0 out of range' '{"size": {"height": 32, "width": 32}, "do_center_crop": true, "crop_size": {"height": 0, "width": 0}}'
+badcfg hf_mean_non_numeric  'image_mean holds a non-number' '{"size": {"height": 32, "width": 32}, "image_mean": ["a", 1, 2], "image_std": [1, 1, 1]}'
+badcfg hf_mean_7_values     'image_mean must be a number or a list of 1 or 3' '{"size": {"height": 32, "width": 32}, "image_mean": [1, 2, 3, 4, 5, 6, 7], "image_std": [1, 1, 1]}'
+badcfg hf_mean_7_no_std     'image_mean must be a number or a list of 1 or 3' '{"size": {"height": 32, "width": 32}, "image_mean": [1, 2, 3, 4, 5, 6, 7]}'
+badcfg hf_mean_string_unused 'image_mean must be' '{"size": {"height": 32, "width": 32}, "image_mean": "x", "image_std": [1, 1, 1], "do_normalize": false}'
+badcfg hf_mean_without_std  'image_mean without image_std' '{"size": {"height": 32, "width": 32}, "image_mean": [0.5, 0.5, 0.5]}'
+badcfg hf_std_zero          'image_std must be non-zero' '{"size": {"height": 32, "width": 32}, "image_mean": [0.5, 0.5, 0.5], "image_std": [1, 0, 1]}'
 bad slide_on_untiled_tiff        "tiled" --slide bigtile.tif
 bad second_file_bad_no_output    "truncated|cannot read" good.nii trunc.nii
 

@@ -55,6 +55,16 @@ bad_vcf error_empty_intersection 'error: .*bad\.vcf: no scoring-file variant mat
 bad_vcf error_unsorted_vcf_for_pos_matching 'error: .*bad\.vcf:9: position 1:100 met again' \
     '1\t100\trs1\tA\tG\t.\t.\t.\tGT\t0/1\t1/1\t0/0\n1\t200\trs2\tC\tT\t.\t.\t.\tGT\t0/0\t0/1\t0/1\n1\t100\trs3\tA\tT\t.\t.\t.\tGT\t0/1\t1/1\t0/0\n' \
     --match pos -s <(printf '###PGS CATALOG SCORING FILE\n#format_version=2.0\n#pgs_id=PGS1\nchr_name\tchr_position\teffect_allele\tother_allele\teffect_weight\n1\t100\tG\tA\t1\n1\t200\tT\tC\t1\n')
+# A file cut mid-record on a line the score does not use: plink2 and bcftools
+# reject it, and so must the fast path that skips unscored records.
+bad_vcf error_unscored_line_cut_short 'error: .*bad\.vcf:9: 2 sample columns, header has 3' \
+    "$good"'1\t300\trs77\tC\tT\t.\t.\t.\tGT\t0/0\t0/1\n'
+bad_vcf error_unscored_line_cut_in_info 'error: .*bad\.vcf:9: 8 columns, the header has 12' \
+    "$good"'1\t300\trs77\tC\tT\t.\t.\tAC=1\n'
+bad_vcf error_unscored_line_too_many 'error: .*bad\.vcf:7: more sample columns than the 3' \
+    '1\t50\trs77\tC\tT\t.\t.\t.\tGT\t0/0\t0/1\t0/0\t1/1\n'"$good"
+bad_vcf error_unscored_last_line_cut 'error: .*bad\.vcf:9: 1 sample columns, header has 3' \
+    "$good"'1\t300\trs77\tC\tT\t.\t.\t.\tGT\t0/'
 
 bad_score error_score_missing_columns 'error: .*bad\.score:3: 2 columns, header has 3' \
     'ID\tA1\tw\nrs1\tG\t0.5\nrs2\tT\n'

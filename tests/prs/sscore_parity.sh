@@ -82,6 +82,30 @@ same sscore_read_freq_identical_to_plink2 "$T/a_rf.sscore" --read-freq "$T/sub.a
 same sscore_read_freq_scoring_thread_identical_to_plink2 "$T/a_rf.sscore" -@ 2 \
     --read-freq "$T/sub.afreq" -s "$T/a.score" "$T/au.vcf"
 
+# --read-freq with plink2's own .afreq of the same file: a variant whose calls
+# are all missing (ALT_FREQS nan, OBS_CT 0) is skipped and gets the cohort
+# frequency, an ALT of '.' matches the record's '.', and a scored variant
+# absent from the table falls back the same way.
+{ printf '##fileformat=VCFv4.2\n##contig=<ID=1>\n##FORMAT=<ID=GT,Number=1,Type=String,Description="g">\n'
+  printf '#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ts1\ts2\ts3\n'
+  printf '1\t100\trs1\tA\tG\t.\t.\t.\tGT\t0/1\t1/1\t0/0\n'
+  printf '1\t200\trs2\tC\tT\t.\t.\t.\tGT\t./.\t./.\t./.\n'
+  printf '1\t300\trs3\tG\t.\t.\t.\t.\tGT\t0/0\t0/0\t./.\n'
+  printf '1\t400\trs4\tG\tA\t.\t.\t.\tGT\t0/1\t./.\t0/0\n'
+  printf '1\t500\trs5\tT\tC\t.\t.\t.\tGT\t0/1\t./.\t1/1\n'; } >"$T/nf.vcf"
+printf 'ID\tA1\tw\nrs1\tG\t0.5\nrs2\tT\t-0.2\nrs3\tG\t0.3\nrs4\tA\t1\nrs5\tC\t0.7\n' >"$T/nf.score"
+plink2 --vcf "$T/nf.vcf" --freq --out "$T/nf" >/dev/null 2>&1
+if grep -q 'rs2.*nan' "$T/nf.afreq" && grep -qP 'rs3\tG\t\.\t' "$T/nf.afreq"; then pass afreq_has_nan_and_dot_rows
+else fail afreq_has_nan_and_dot_rows "$(cat "$T/nf.afreq" | tr '\n' '|')"; fi
+# rs4 dropped from the table
+awk '$2 != "rs4"' "$T/nf.afreq" >"$T/nf2.afreq"
+plink_score nf_rf "--vcf $T/nf.vcf --read-freq $T/nf.afreq" "$T/nf.score" 1
+same sscore_read_freq_nan_and_dot_alt_identical_to_plink2 "$T/nf_rf.sscore" --read-freq "$T/nf.afreq" \
+    -s "$T/nf.score" "$T/nf.vcf"
+plink_score nf_rf2 "--vcf $T/nf.vcf --read-freq $T/nf2.afreq" "$T/nf.score" 1
+same sscore_read_freq_missing_row_identical_to_plink2 "$T/nf_rf2.sscore" \
+    --read-freq "$T/nf2.afreq" -s "$T/nf.score" "$T/nf.vcf"
+
 # DS values whose named-allele dosage sums are exact ties at 3 decimals
 { printf '##fileformat=VCFv4.2\n##contig=<ID=1>\n##FORMAT=<ID=GT,Number=1,Type=String,Description="g">\n'
   printf '##FORMAT=<ID=DS,Number=A,Type=Float,Description="d">\n'
