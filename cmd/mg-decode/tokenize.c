@@ -79,7 +79,8 @@ static int run(const mg_cli *cli, const char *model, int detokenize, const char 
                 goto done;
             }
             size_t tl;
-            char *text = mg_tokenizer_decode_n(tok, ids, n, 1, &tl, err, sizeof err);
+            /* special tokens stay as their text: --tokenize then --detokenize round-trips */
+            char *text = mg_tokenizer_decode_n(tok, ids, n, 0, &tl, err, sizeof err);
             if (!text) { mg_error(cli, in_path, "line %ld: %s", lineno, err); goto done; }
             int bad = fwrite(text, 1, tl, out) != tl || fputc('\n', out) == EOF;
             free(text);
@@ -120,7 +121,7 @@ static const char usage[] =
 "Usage: mg-decode [MODE] -m DIR --tokenize|--detokenize [-o FILE] [INPUT]\n"
 "Text lines of INPUT (stdin when absent or \"-\") to lines of space-separated\n"
 "token ids (--tokenize), or id lines back to text (--detokenize, special\n"
-"tokens dropped), with the tokenizer of the checkpoint DIR. A checkpoint with a\n"
+"tokens kept as text), with the tokenizer of the checkpoint DIR. A checkpoint with a\n"
 "text tower (SigLIP, MedSigLIP) gives the fixed-length rows the tower reads.\n"
 "\n"
 "  -m, --model DIR     checkpoint directory, or a tokenizer file\n"

@@ -5,7 +5,7 @@
 # processed position within 1e-4 relative, the same greedy continuation, and
 # reproducible sampling. Prompts are token ids, so no tokenizer is involved.
 source "$(dirname "$0")/../lib.sh"
-G="$PY $(dirname "$0")/gemma3.py"
+G="$PY $(dirname "$0")/../../examples/sim/gemma3.py"
 if ! have_py torch; then skip decoder "python3-torch is not installed"; exit 0; fi
 
 # Sliding window 8 and prompts of 30+ positions: every sliding layer masks keys.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # mg-decode generate on bad input: one error line, exit 1 (2 for usage), no output.
 source "$(dirname "$0")/../lib.sh"
-G="$PY $(dirname "$0")/gemma3.py"
+G="$PY $(dirname "$0")/../../examples/sim/gemma3.py"
 
 $G gen "$T/ok" --type gemma3 --vision || fail gen ok
 $G image "$T/img.npy" "$T/ok"

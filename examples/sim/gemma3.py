@@ -29,7 +29,7 @@ import sys
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "examples", "sim"))
+sys.path.insert(0, HERE)
 from encoders import save_checkpoint, to_bf16_bits  # noqa: E402  (the safetensors writer)
 
 # ---------------------------------------------------------------- checkpoints
