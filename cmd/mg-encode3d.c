@@ -2,7 +2,7 @@
  * encoder (MONAI ViT / M3D-CLIP, Merlin's I3D ResNet) or slice-wise through
  * an image encoder of mg-encode2d (see mg_encoder.h, mg_encode_stream.h). */
 #include "mg_cli.h"
-#include "mg_encode_stream.h"
+#include "mg_cli_encode.h"
 #include "mg_matmul.h"
 
 #include <stdlib.h>
@@ -53,8 +53,6 @@ int main(int argc, char **argv)
     mg_encode_opts o = { 0 };
     o.ctx.precision = MG_PREC_AUTO;
     mg_encoder *e = NULL;
-    mg_reader *r = NULL;
-    mg_writer *w = NULL;
     int c, ret = 1, slices_set = 0;
     char err[512];
     if (!lo) { mg_error(&cli, NULL, "out of memory"); mg_cli_free(&cli); return 1; }
@@ -116,25 +114,8 @@ int main(int argc, char **argv)
             volumes ? "volume encoder" : "slice-wise", mg_output_name(o.kind ? o.kind : mg_encoder_default_output(e)));
     mg_info(&cli, "precision %s: %s; %d thread(s)", mg_precision_name(o.ctx.precision),
             mg_encoder_backend(e), cli.threads);
-    if (!(r = mg_reader_open(in, err, sizeof err))) { mg_error(&cli, in, "%s", err); goto out; }
-    mg_prov prov = mg_cli_prov(&cli, mg_reader_prov(r));
-    mg_writer_opts wo = mg_cli_writer_opts(&cli);
-    w = mg_writer_open(cli.output, &prov, &wo, err, sizeof err);
-    mg_prov_free(&prov);
-    if (!w) { mg_error(&cli, cli.output, "%s", err); goto out; }
-    int rc = mg_encode_stream(r, w, e, &o, err, sizeof err);
-    if (rc < 0) mg_error(&cli, rc == -2 ? cli.output : in, "%s", err);
-    int ok = rc == 0;
-    if (mg_writer_close(w, ok, err, sizeof err) < 0 && ok) {
-        mg_error(&cli, cli.output, "%s", err);
-        ok = 0;
-    }
-    w = NULL;
-    if (ok && strcmp(cli.output, "-") == 0 && mg_close_stdout(&cli) < 0) ok = 0;
-    ret = ok ? 0 : 1;
+    ret = mg_cli_encode(&cli, in, e, &o);
 out:
-    if (w && mg_writer_close(w, 0, err, sizeof err) < 0) { /* the failure was reported */ }
-    if (r) mg_reader_close(r);
     mg_encoder_free(e);
     free(lo);
     mg_cli_free(&cli);
