@@ -13,6 +13,7 @@
 #include "mg_err.h"
 #include "mg_fit.h"
 #include "mg_head.h"
+#include "mg_output.h"
 #include "mg_safetensors.h"
 #include "mg_safetensors_write.h"
 
@@ -204,11 +205,13 @@ int mg_head_save(const mg_head *h, const char *config_json, const char *dir, cha
     mg_stw_free(w);
     if (ok) {
         snprintf(path, sizeof path, "%s/config.json", tmp);
-        FILE *f = fopen(path, "w");
+        mg_ofile *f = mg_ofile_open(path, NULL, err, errlen);
         size_t n = strlen(config_json);
-        ok = f && fwrite(config_json, 1, n, f) == n && fputc('\n', f) != EOF;
-        if (f && fclose(f) != 0) ok = 0;
-        if (!ok) mg_seterr(err, errlen, "config.json: write failed: %s", strerror(errno));
+        ok = f && fwrite(config_json, 1, n, mg_ofile_fp(f)) == n && fputc('\n', mg_ofile_fp(f)) != EOF;
+        if (f && (mg_ofile_close(f, ok, err, errlen) < 0 || !ok)) {
+            if (!ok) mg_seterr(err, errlen, "config.json: write failed: %s", strerror(errno));
+            ok = 0;
+        }
     }
     if (ok && have_old) {
         /* move the old head aside, put the new one in place, then delete the old */

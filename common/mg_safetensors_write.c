@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "mg_err.h"
+#include "mg_output.h"
 #include "mg_safetensors_write.h"
 
 typedef struct {
@@ -122,18 +122,18 @@ int mg_stw_write(const mg_stw *w, const char *path, char *err, size_t errlen)
     size_t hlen;
     char *h = header_json(w, &hlen);
     if (!h) return mg_fail(err, errlen, "out of memory");
-    FILE *f = fopen(path, "wb");
-    if (!f) { mg_seterr(err, errlen, "%s: %s", path, strerror(errno)); free(h); return -1; }
+    /* through the atomic-output path: a failure or a signal leaves nothing */
+    mg_ofile *o = mg_ofile_open(path, NULL, err, errlen);
+    if (!o) { free(h); return -1; }
+    FILE *f = mg_ofile_fp(o);
     unsigned char len8[8];
     for (int i = 0; i < 8; i++) len8[i] = (unsigned char)((uint64_t)hlen >> (8 * i));
     int ok = fwrite(len8, 1, 8, f) == 8 && fwrite(h, 1, hlen, f) == hlen;
     for (int i = 0; i < w->n && ok; i++)
         ok = fwrite(w->t[i].data, 1, w->t[i].nbytes, f) == w->t[i].nbytes;
     free(h);
-    if (fclose(f) != 0) ok = 0;
-    if (!ok) {
-        mg_seterr(err, errlen, "%s: write failed: %s", path, strerror(errno));
-        unlink(path);
+    if (mg_ofile_close(o, ok, err, errlen) < 0 || !ok) {
+        if (!ok) mg_seterr(err, errlen, "%s: write failed: %s", path, strerror(errno));
         return -1;
     }
     return 0;
