@@ -4,7 +4,7 @@
 #   make demo            run the demonstration on data it makes itself
 #   make bench           speed and memory beside the peers, as ratios
 #   make asan=1 test     the same under -fsanitize=address,undefined
-#   make fuzz            run the libFuzzer harnesses for a bounded time
+#   make fuzz            run the libFuzzer harnesses (FUZZ_SECONDS=60 each, FUZZ_ONLY=names)
 #   make install PREFIX=/usr/local DESTDIR=
 
 PREFIX ?= /usr/local
@@ -104,7 +104,7 @@ reliability: deps
 	@MG_BIN="$(abspath $(BIN))" bash tests/reliability/run.sh --full
 
 fuzz:
-	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk FUZZ_TIME=$${FUZZ_TIME:-60}
+	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk
 
 lint-man:
 	@for m in man/*.[15]; do mandoc -Tlint -W warning $$m || exit 1; done

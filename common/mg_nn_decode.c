@@ -7,6 +7,7 @@
 #include "mg_dtype.h"
 
 #include <cblas.h>
+#include <cpuid.h>
 #include <immintrin.h>
 #include <math.h>
 #include <stdlib.h>
@@ -354,12 +355,20 @@ static void gemv_task(void *p, int t, int wk)
     }
 }
 
+/* F16C from CPUID leaf 1 (ECX bit 29): clang before 16 has no "f16c" for
+ * __builtin_cpu_supports. */
+static int has_f16c(void)
+{
+    unsigned a, b, c, d;
+    return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
+}
+
 int mg_nn_gemv_path(int dtype)
 {
     __builtin_cpu_init();
     if (dtype == MG_BF16 && __builtin_cpu_supports("avx512bf16")) return GEMV_AVX512BF16;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-        (dtype != MG_F16 || __builtin_cpu_supports("f16c"))) return GEMV_AVX2;
+        (dtype != MG_F16 || has_f16c())) return GEMV_AVX2;
     return GEMV_SCALAR;
 }
 

@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include "mg_dtype.h"
 #include "mg_err.h"
 #include "mg_tensor.h"
 
@@ -83,6 +85,16 @@ int mg_npy_read(const char *path, mg_record *rec, const char *name, char *err, s
         shape[ndim++] = v;
         p = end;
     }
+    /* Bound the allocation by what the input can hold: the rest of a regular
+     * file, else the stream's record limit (a pipe's length is unknown). */
+    uint64_t have = mg_stream_max_record(), need = mg_dtype_size(dtype);
+    struct stat sb;
+    long pos = ftell(fp);
+    if (fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode) && pos >= 0)
+        have = sb.st_size > pos ? (uint64_t)(sb.st_size - pos) : 0;
+    for (int i = 0; i < ndim && need; i++)
+        need = (uint64_t)shape[i] > have / need ? have + 1 : need * (uint64_t)shape[i];
+    if (need > have) { mg_fail(err, errlen, "truncated .npy data"); goto out; }
     mg_tensor *t = mg_record_add_tensor(rec, name, dtype, ndim, shape);
     if (!t) { mg_fail(err, errlen, "absurd .npy shape or duplicate tensor name"); goto out; }
     if (fread(t->data, 1, t->nbytes, fp) != t->nbytes) { mg_fail(err, errlen, "truncated .npy data"); goto out; }

@@ -272,6 +272,7 @@ mg_st_tensor *mg_st_find(mg_st *st, const char *name)
     /* Linear while loading (unsorted), binary once sorted. */
     if (st->sorted) {
         mg_st_tensor key = {.name = name};
+        if (st->n == 0) return NULL;     /* st->t is NULL: not even bsearch may see it */
         return bsearch(&key, st->t, (size_t)st->n, sizeof *st->t, tensor_cmp);
     }
     for (int i = 0; i < st->n; i++)
@@ -281,7 +282,7 @@ mg_st_tensor *mg_st_find(mg_st *st, const char *name)
 
 static void finish(mg_st *st)
 {
-    qsort(st->t, (size_t)st->n, sizeof *st->t, tensor_cmp);
+    if (st->n > 0) qsort(st->t, (size_t)st->n, sizeof *st->t, tensor_cmp);
     st->sorted = 1;
 }
 

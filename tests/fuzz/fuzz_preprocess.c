@@ -1,7 +1,8 @@
 /* libFuzzer harness for mg-preprocess's readers: any bytes are written to a
  * file (libtiff, libpng, libjpeg and libnifti read files), sniffed, and read
  * as the format they claim: PNG, JPEG, TIFF pages, a TIFF slide (a few tiles),
- * NIfTI volumes (then reoriented and resampled a little). */
+ * NIfTI volumes, plain or gzip-compressed (then reoriented and resampled a
+ * little). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +24,14 @@ static int stop_after_four(void *ctx, const mg_image *tile, int64_t x0, int64_t 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static char path[64];
-    if (!path[0]) snprintf(path, sizeof path, "/tmp/fuzz_preprocess.%d.nii", (int)getpid());
+    /* gzip data is named .nii.gz, as a compressed NIfTI is, so that libnifti
+     * reads it through zlib */
+    static char plain[64], gz[64];
+    if (!plain[0]) {
+        snprintf(plain, sizeof plain, "/dev/shm/fuzz_preprocess.%d.nii", (int)getpid());
+        snprintf(gz, sizeof gz, "/dev/shm/fuzz_preprocess.%d.nii.gz", (int)getpid());
+    }
+    const char *path = size >= 2 && data[0] == 0x1f && data[1] == 0x8b ? gz : plain;
     FILE *fp = fopen(path, "wb");
     if (!fp) return 0;
     if (fwrite(data, 1, size, fp) != size) { fclose(fp); return 0; }

@@ -28,3 +28,15 @@ if "$PY" -c "import numpy,sys; a=numpy.load(sys.argv[1]); sys.exit(not (a.shape=
     pass export-1m-content; else fail export-1m-content "decoded data differs"; fi
 expect_error bad-size 2 'invalid record size limit' mg-stream info --max-record-size 12Q "$T/small.mgt"
 expect_error tiny-size 2 'invalid record size limit' mg-stream info --max-record-size 10 "$T/small.mgt"
+# A .npy whose header shape is far larger than the file (a fuzzing reproducer,
+# tests/fuzz/fuzz_npy.seed) is refused before its data is allocated, from a
+# file and from a pipe (bounded by the record size limit there).
+"$PY" - "$T/huge.npy" <<'PY'
+import sys
+h = b"{'descr': '<f8', 'fortran_order': False, 'shape': (4000000000,), }"
+h += b" " * (63 - (10 + len(h)) % 64) + b"\n"
+open(sys.argv[1], "wb").write(b"\x93NUMPY\x01\x00" + len(h).to_bytes(2, "little") + h + b"\0" * 16)
+PY
+expect_error npy-huge-shape 1 'huge.npy: truncated \.npy data' lim mg-stream import -o "$T/h.mgt" "$T/huge.npy"
+expect_error npy-huge-shape-pipe 1 'truncated \.npy data' lim sh -c 'cat "$1" | mg-stream import -o "$2" -' sh "$T/huge.npy" "$T/h.mgt"
+[ -e "$T/h.mgt" ] && fail npy-huge-leaves "h.mgt left" || pass npy-huge-leaves-nothing

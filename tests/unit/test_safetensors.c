@@ -44,6 +44,13 @@ static void test_safetensors(void)
     CHECK("safetensors_empty_tensor", te && te->numel == 0 && te->nbytes == 0);
     mg_st_close(st);
 
+    /* A file with no tensors (a fuzzing reproducer: the lookup once passed
+     * the NULL tensor array to qsort/bsearch, undefined behaviour under UBSan). */
+    n = build(buf, "{}", data, 0);
+    st = mg_st_open_mem(buf, n, err, sizeof err);
+    CHECK("safetensors_no_tensors", st && mg_st_count(st) == 0 && !mg_st_find(st, "a"));
+    mg_st_close(st);
+
     n = build(buf, "{\"a\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]}}", data, 18);
     st = mg_st_open_mem(buf, n, err, sizeof err);
     CHECK("safetensors_trailing_bytes_rejected", !st && strstr(err, "data buffer is 18 bytes"));
