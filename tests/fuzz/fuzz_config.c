@@ -19,8 +19,6 @@
 #include "mg_textenc.h"
 #include "mg_tokenizer.h"
 
-static char dir[64];
-
 /* Split off the next NUL-terminated part of *d (NULL when none is left). */
 static const uint8_t *part(const uint8_t **d, size_t *n, size_t *len)
 {
@@ -31,9 +29,9 @@ static const uint8_t *part(const uint8_t **d, size_t *n, size_t *len)
     return p;
 }
 
-static void setup(void)
+static const char *setup(void)
 {
-    fuzz_dir(dir, "fuzz_config");
+    const char *dir = fuzz_dir("fuzz_config");
     static const uint8_t empty_st[] = { 2, 0, 0, 0, 0, 0, 0, 0, '{', '}' };
     static const char tok[] =
         "{\"added_tokens\": [{\"id\": 0, \"content\": \"<pad>\", \"special\": true},"
@@ -44,11 +42,13 @@ static void setup(void)
         " \"unk_token\": \"<unk>\"}}";
     if (fuzz_put(dir, "model.safetensors", empty_st, sizeof empty_st) < 0 ||
         fuzz_put(dir, "tokenizer.json", (const uint8_t *)tok, sizeof tok - 1) < 0) abort();
+    return dir;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!dir[0]) setup();
+    static const char *dir;
+    if (!dir) dir = setup();
     const uint8_t *rest = data;
     size_t n = size, lc = 0, lp = 0, lt = 0;
     const uint8_t *cfg = part(&rest, &n, &lc), *pre = part(&rest, &n, &lp), *tcfg = part(&rest, &n, &lt);
@@ -56,8 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_put(dir, "tokenizer_config.json", tcfg, lt) < 0) return 0;
     char err[512];
     mg_encoder_free(mg_encoder_load(dir, NULL, err, sizeof err));
-    mg_decoder_free(mg_decoder_load(dir, 0, err, sizeof err));
-    mg_decoder_free(mg_decoder_load(dir, 64, err, sizeof err));
+    mg_decoder_free(mg_decoder_load(dir, size & 2 ? 64 : 0, err, sizeof err));   /* -c 64, or the default */
     mg_textenc_free(mg_textenc_load(dir, err, sizeof err));
     mg_image_prep p;
     /* The config's sizes are capped at 65536 by the reader; an output image of

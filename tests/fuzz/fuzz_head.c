@@ -10,11 +10,9 @@
 #include "fuzz_files.h"
 #include "mg_head.h"
 
-static char dir[64];
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    fuzz_dir(dir, "fuzz_head");
+    const char *dir = fuzz_dir("fuzz_head");
     const uint8_t *z = memchr(data, 0, size);
     if (!z) return 0;
     if (fuzz_put(dir, "config.json", data, (size_t)(z - data)) < 0 ||

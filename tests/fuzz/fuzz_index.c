@@ -13,11 +13,9 @@
 #include "fuzz_files.h"
 #include "mg_safetensors.h"
 
-static char dir[64];
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    fuzz_dir(dir, "fuzz_index");
+    const char *dir = fuzz_dir("fuzz_index");
     const uint8_t *z = memchr(data, 0, size);
     if (!z || (size_t)(data + size - z) < 3) return 0;
     size_t li = (size_t)(z - data), rest = size - li - 3, n1 = z[1] | (size_t)z[2] << 8;

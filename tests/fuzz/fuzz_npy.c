@@ -7,17 +7,16 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "fuzz_files.h"
 #include "mg_npy.h"
 #include "mg_stream.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static char path[64];
-    if (!path[0]) snprintf(path, sizeof path, "/dev/shm/fuzz_npy.%d.npy", (int)getpid());
-    FILE *fp = fopen(path, "wb");
-    if (!fp) return 0;
-    int ok = fwrite(data, 1, size, fp) == size;
-    if (fclose(fp) != 0 || !ok) return 0;
+    static char path[160];
+    const char *dir = fuzz_dir("fuzz_npy");
+    if (fuzz_put(dir, "x.npy", data, size) < 0) return 0;
+    fuzz_path(path, dir, "x.npy");
     char err[256];
     mg_record *rec = mg_record_init();
     if (!rec) return 0;

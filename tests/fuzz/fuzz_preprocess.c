@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_files.h"
 #include "mg_image.h"
 #include "mg_nifti.h"
 #include "mg_slide.h"
@@ -26,16 +27,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* gzip data is named .nii.gz, as a compressed NIfTI is, so that libnifti
      * reads it through zlib */
-    static char plain[64], gz[64];
-    if (!plain[0]) {
-        snprintf(plain, sizeof plain, "/dev/shm/fuzz_preprocess.%d.nii", (int)getpid());
-        snprintf(gz, sizeof gz, "/dev/shm/fuzz_preprocess.%d.nii.gz", (int)getpid());
-    }
-    const char *path = size >= 2 && data[0] == 0x1f && data[1] == 0x8b ? gz : plain;
-    FILE *fp = fopen(path, "wb");
-    if (!fp) return 0;
-    if (fwrite(data, 1, size, fp) != size) { fclose(fp); return 0; }
-    if (fclose(fp) != 0) return 0;
+    static char path[160];
+    const char *dir = fuzz_dir("fuzz_preprocess");
+    const char *name = size >= 2 && data[0] == 0x1f && data[1] == 0x8b ? "v.nii.gz" : "v.nii";
+    if (fuzz_put(dir, name, data, size) < 0) return 0;
+    fuzz_path(path, dir, name);
     char err[256];
     mg_format fmt;
     if (mg_format_sniff_file(path, &fmt, err, sizeof err) < 0) return 0;
@@ -68,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             mg_volume_spacing(v, sp);
             double target[3] = { sp[0] * 1.7, sp[1] * 1.7, sp[2] * 1.7 };
             if (mg_volume_reorient_ras(v, err, sizeof err) == 0)
-                mg_volume_resample_spacing(v, target, MG_INTERP_LINEAR, NULL, err, sizeof err);
+                (void)mg_volume_resample_spacing(v, target, MG_INTERP_LINEAR, NULL, err, sizeof err);
             mg_volume_free(v);
         }
     }

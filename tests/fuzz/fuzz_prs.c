@@ -10,30 +10,25 @@
 
 #include <htslib/hts.h>
 
+#include "fuzz_files.h"
 #include "mg_prs.h"
 #include "mg_vcf.h"
 
-static int put(const char *path, const uint8_t *d, size_t n)
-{
-    FILE *fp = fopen(path, "wb");
-    if (!fp) return -1;
-    int ok = fwrite(d, 1, n, fp) == n;
-    return fclose(fp) == 0 && ok ? 0 : -1;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static char sp[64], vp[64];
+    static char sp[160], vp[160];
+    const char *dir = fuzz_dir("fuzz_prs");
     if (!sp[0]) {
         hts_set_log_level(HTS_LOG_OFF);
-        snprintf(sp, sizeof sp, "/tmp/fuzz_prs_%d.score", (int)getpid());
-        snprintf(vp, sizeof vp, "/tmp/fuzz_prs_%d.vcf", (int)getpid());
+        fuzz_path(sp, dir, "x.score");
+        fuzz_path(vp, dir, "x.vcf");
     }
     if (size < 2) return 0;
     uint8_t flags = data[0];
     const uint8_t *s = data + 1, *z = memchr(s, 0, size - 1);
     if (!z) return 0;
-    if (put(sp, s, (size_t)(z - s)) < 0 || put(vp, z + 1, size - 1 - (size_t)(z + 1 - s)) < 0) return 0;
+    if (fuzz_put(dir, "x.score", s, (size_t)(z - s)) < 0 ||
+        fuzz_put(dir, "x.vcf", z + 1, size - 1 - (size_t)(z + 1 - s)) < 0) return 0;
     char perr[1700];
     mg_scoreset *ss = mg_scoreset_init();
     if (mg_scoreset_read(ss, sp, flags & 3 ? (flags & 1 ? MG_PRS_DOMINANT : MG_PRS_RECESSIVE) : MG_PRS_ADDITIVE, perr, sizeof perr) == 0) {
@@ -58,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 size_t len = 0;
                 FILE *fp = open_memstream(&buf, &len);
                 if (fp) {
-                    mg_prs_write_sscore(p, v, fp);
+                    if (mg_prs_write_sscore(p, v, fp) < 0) abort();   /* memory streams do not fail */
                     fclose(fp);
                 }
                 free(buf);

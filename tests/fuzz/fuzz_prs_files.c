@@ -16,9 +16,12 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "fuzz_files.h"
+
 #define FIX "/dev/shm/mg_fuzz_prs"
 
-static char fpath[4][64];
+static char fpath[4][160];
+static const char *const part_name[] = { "layout", "stats", "list", "afreq" };
 
 static int h_put(const char *path, const void *d, size_t n)
 {
@@ -51,8 +54,7 @@ static void h_setup(void)
         "2\t400\trs4\tG\tT\t.\t.\t.\tGT\t0/1\t0/1\t./.\t1/1\n";
     if (h_put(FIX "/a.score", a, sizeof a - 1) < 0 || h_put(FIX "/b.score", b, sizeof b - 1) < 0 ||
         h_put(FIX "/x.vcf", v, sizeof v - 1) < 0) abort();
-    static const char *const names[] = { "layout", "stats", "list", "afreq" };
-    for (int i = 0; i < 4; i++) snprintf(fpath[i], sizeof fpath[i], "/dev/shm/fuzz_prs_files.%d.%s", (int)getpid(), names[i]);
+    for (int i = 0; i < 4; i++) fuzz_path(fpath[i], fuzz_dir("fuzz_prs_files"), part_name[i]);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -67,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const uint8_t *z = i < 3 && d ? memchr(d, 0, n) : NULL;
         size_t l = z ? (size_t)(z - d) : d ? n : 0;
         have[i] = (flags >> (4 + i) & 1) != 0;
-        if (have[i] && h_put(fpath[i], d ? d : (const uint8_t *)"", l) < 0) return 0;
+        if (have[i] && fuzz_put(fuzz_dir("fuzz_prs_files"), part_name[i], d ? d : (const uint8_t *)"", l) < 0) return 0;
         if (z) { n -= l + 1; d = z + 1; } else d = NULL;
     }
     int per_chrom = (flags & 1) != 0;
