@@ -1092,8 +1092,9 @@ static void log_row(mg_prs *p, const score_row *r, const char *id, const char *r
 }
 
 /* The chromosome code of a scored record, or 0 with err set: names outside
- * plink2's human set, and dominant/recessive rows on a haploid chromosome
- * (plink2 refuses both). */
+ * plink2's human set, and dominant/recessive rows on X, Y or MT (plink2
+ * refuses both; ScoreReport tests its haploid mask, which holds X, before
+ * it sets X apart). */
 static int check_chrom(mg_prs *p, const char *chrom, const match_t *mt, int n_mt, int64_t line,
                        char *err, size_t errlen)
 {
@@ -1104,11 +1105,11 @@ static int check_chrom(mg_prs *p, const char *chrom, const match_t *mt, int n_mt
                 "(plink2's human chromosome set)", chrom);
         return 0;
     }
-    if (chrom_ploidy(c) != 2)
+    if (chrom_ploidy(c) != 2 || c == CHR_X)
         for (int m = 0; m < n_mt; m++)
             if (p->ss->rows[mt[m].row].effect != MG_PRS_ADDITIVE) {
                 mg_seterr_at(err, errlen, p->vcf_name, line,
-                        "dominant or recessive score on haploid chromosome '%s' (plink2 refuses it)", chrom);
+                        "dominant or recessive score on chromosome '%s' (plink2 refuses them on X, Y and MT)", chrom);
                 return 0;
             }
     return c;
@@ -1373,11 +1374,12 @@ static int match_type(const mg_prs *p, const score_row *r, const char *ref, cons
 }
 
 /* pgsc_calc scores chromosomes 1-22, X, Y and XY (plink2 --chr 1-22, X, Y, XY
- * in plink2_vcf.nf); matches elsewhere are excluded. */
+ * in plink2_vcf.nf); matches elsewhere are excluded, and so are contigs named
+ * PAR1/PAR2, which plink2 2.00a3.5 scores as XY but keeps out of --chr XY. */
 static int pgsc_chrom(const char *chrom)
 {
     int c = chrom_code(chrom);
-    return c && c != CHR_MT;
+    return c && c != CHR_MT && strcasecmp(chrom, "PAR1") != 0 && strcasecmp(chrom, "PAR2") != 0;
 }
 
 static int ambiguous(const char *ref, const char *alt)

@@ -50,8 +50,10 @@ bad_vcf error_duplicate_variant_id 'error: .*bad\.vcf:8: variant ID .rs1. occurs
     '1\t100\trs1\tA\tG\t.\t.\t.\tGT\t0/1\t1/1\t0/0\n1\t150\trs1\tA\tC\t.\t.\t.\tGT\t0/1\t1/1\t0/0\n'
 bad_vcf error_unknown_chromosome_refused 'error: .*bad\.vcf:7: scored variant on chromosome .GL000192\.1.: only 1-22, X, Y, XY and MT' \
     'GL000192.1\t100\trs1\tA\tG\t.\t.\t.\tGT\t0/1\t1/1\t0/0\n'
-bad_vcf error_dominant_on_mt_refused 'error: .*bad\.vcf:7: dominant or recessive score on haploid chromosome .MT.' \
+bad_vcf error_dominant_on_mt_refused 'error: .*bad\.vcf:7: dominant or recessive score on chromosome .MT.' \
     'MT\t100\trs1\tA\tG\t.\t.\t.\tGT\t0/1\t1\t0\n' --dominant
+bad_vcf error_recessive_on_x_refused 'error: .*bad\.vcf:7: dominant or recessive score on chromosome .X.' \
+    'X\t100\trs1\tA\tG\t.\t.\t.\tGT\t0/1\t1\t0\n' --recessive
 # dosage fields: malformed values are refused, with the record's line
 bad_vcf error_gp_two_values_on_diploid_call 'error: .*bad\.vcf:7: GP .0\.2,0\.8. is not 3 probabilities' \
     '1\t100\trs1\tA\tG\t.\t.\t.\tGT:GP\t0/1:0.2,0.8\t1/1:0,0,1\t0/0:1,0,0\n' --dosage GP
