@@ -1672,13 +1672,15 @@ fail:
 
 void mg_prs_format_dosage_sum(int64_t x, char *buf)
 {
-    /* x/32768 to 3 decimals in exact integer arithmetic; plink2 2.00a3.5
-     * rounds exact ties (x/32768 = k + 0.0625 ...) up: 0.0625 prints 0.063 */
-    int64_t num = x * 125, q = num / 4096, rem = num % 4096;
-    if (rem >= 2048) q++;
-    int64_t ip = q / 1000, fp = q % 1000;
-    if (fp == 0) { sprintf(buf, "%lld", (long long)ip); return; }
-    int len = sprintf(buf, "%lld.%03lld", (long long)ip, (long long)fp);
+    /* plink2_common.cc ddosagetoa, digit for digit: x + 16 (so .9995 and up
+     * carries), then three decimals as (125 * r + 48) / 4096, which rounds
+     * ties up (0.0625 prints 0.063), less one where r % 8192 == 4048 (a
+     * mistyped banker's-rounding term: 0.873046875 prints 0.872) */
+    uint64_t d = (uint64_t)(x < 0 ? 0 : x) + 16, ip = d / 32768;
+    uint32_t r = (uint32_t)(d % 32768);
+    if (r < 33) { sprintf(buf, "%llu", (unsigned long long)ip); return; }
+    uint32_t t = (125 * r + 48) / 4096 - (r % 8192 == 4048);
+    int len = sprintf(buf, "%llu.%03u", (unsigned long long)ip, t);
     while (buf[len - 1] == '0') buf[--len] = 0;
 }
 

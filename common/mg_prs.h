@@ -121,8 +121,9 @@ MG_MUST_CHECK int mg_prs_write_sscore(const mg_prs *p, const mg_vcf *v, FILE *fp
 /** A number as plink2's dtoa_g prints it (6 significant digits, %.6g layout,
  *  last digit rounded half-to-even within 5e-7 of a tie). buf >= 32 bytes. */
 void mg_prs_format_g6(double x, char *buf);
-/** NAMED_ALLELE_DOSAGE_SUM formatting: x/32768 (x >= 0) rounded to 3 decimals,
- *  ties up, trailing zeros dropped, as plink2 prints it. buf >= 32 bytes. */
+/** NAMED_ALLELE_DOSAGE_SUM formatting: x/32768 (x >= 0) to at most 3
+ *  decimals exactly as plink2 prints it (ddosagetoa, quirks included).
+ *  buf >= 32 bytes. */
 void mg_prs_format_dosage_sum(int64_t x, char *buf);
 
 #endif

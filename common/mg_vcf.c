@@ -632,13 +632,39 @@ static int dos_missing(const char *p, const char *e)
     return p == e || *p == '?' || (*p == '.' && (p + 1 == e || p[1] < '0' || p[1] > '9'));
 }
 
+/* A decimal number at p, the value strtod gives: plain [+-]digits[.digits]
+ * with a mantissa below 2^53 and at most 22 decimals is converted as
+ * mantissa / 10^decimals, one correctly rounded IEEE division of two exact
+ * values, which is strtod's correctly rounded result (Clinger's fast path);
+ * every other form (exponents, long mantissas, hex, inf, nan) goes to strtod.
+ * Dosage fields hold millions of such numbers, and strtod's general path is
+ * most of the cost of reading them. */
+static double parse_decimal(const char *p, char **end)
+{
+    static const double p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+                                  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+    const char *s = p;
+    int neg = *s == '-';
+    if (*s == '-' || *s == '+') s++;
+    uint64_t m = 0;
+    int nd = 0, frac = 0;
+    for (; *s >= '0' && *s <= '9'; s++, nd++) m = m * 10 + (uint64_t)(*s - '0');
+    if (*s == '.')
+        for (s++; *s >= '0' && *s <= '9'; s++, nd++, frac++) m = m * 10 + (uint64_t)(*s - '0');
+    if (nd == 0 || nd > 19 || frac > 22 || m >> 53 || *s == 'e' || *s == 'E' || *s == 'x' || *s == 'X')
+        return strtod(p, end);
+    *end = (char *)s;
+    double x = (double)m / p10[frac];
+    return neg ? -x : x;
+}
+
 /* A probability or dosage at p, ending at ',' or the field end e; x in
  * [lo, hi]. Returns the end of the number, or NULL. */
 static const char *dos_num(const char *p, const char *e, double lo, double hi, double *x)
 {
     char *end;
     if (p >= e) return NULL;
-    *x = strtod(p, &end);
+    *x = parse_decimal(p, &end);
     if (end == p || end > e || (end < e && *end != ',') || !(*x >= lo && *x <= hi)) return NULL;
     return end;
 }

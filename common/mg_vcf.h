@@ -3,12 +3,13 @@
  * Built for scoring: each record's site fields (CHROM, POS, ID, REF, ALT) are
  * available first, cheaply; genotypes are decoded only when the caller asks for
  * them with mg_vcf_load_genotypes(). For text VCF the site fields are cut out of
- * the raw line and GT/DS are parsed straight from the text, so records that are
- * not scored cost one line scan and never reach htslib's full record parser.
+ * the raw line and GT and the dosage fields (DS, GP, HDS) are parsed straight
+ * from the text, so records that are not scored cost one line scan and never
+ * reach htslib's full record parser.
  *
  * Dosages are returned in plink2's fixed-point units, 1/16384 of an allele
  * (2 copies = 32768), because plink2 stores every dosage that way and scores
- * computed from unquantised DS values differ from its output.
+ * computed from unquantised dosages differ from its output.
  *
  * The library never exits or prints; errors are returned as -1/NULL with a
  * reason from mg_vcf_error() and the record position from mg_vcf_line().

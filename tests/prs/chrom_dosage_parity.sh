@@ -105,6 +105,20 @@ done
 plink_score d_gt "--vcf $T/d.vcf" "$T/d.score" 3-4
 same dosage_fields_ignored_without_dosage_option_as_plink2 "$T/d_gt.sscore" -s "$T/d.score" "$T/d.vcf"
 
+# NAMED_ALLELE_DOSAGE_SUM as plink2 prints it: 0.873046875 and 0.123046875
+# (remainder 4032/8192) print one less in the third decimal, halves of a
+# 1/16384 unit come from haploid MT calls, .9995 carries to the integer
+{ printf '##fileformat=VCFv4.2\n##contig=<ID=1>\n##contig=<ID=MT>\n'
+  printf '##FORMAT=<ID=GT,Number=1,Type=String,Description="g">\n##FORMAT=<ID=DS,Number=A,Type=Float,Description="d">\n'
+  printf '#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ta\tb\tc\td\te\n'
+  printf '1\t100\tr1\tA\tG\t.\t.\t.\tGT:DS\t0/1:0.873046875\t0/1:1.873046875\t0/0:0.123046875\t0/1:0.99951\t0/1:1\n'
+  printf 'MT\t200\tr2\tC\tT\t.\t.\t.\tGT:DS\t0:0\t1:0.00006\t0:.\t1:0.00003\t1:0.50003\n'
+} >"$T/pr.vcf"
+printf 'ID\tA1\tw\nr1\tG\t1\nr2\tT\t1\n' >"$T/pr.score"
+plink_score pr "--vcf $T/pr.vcf dosage=DS" "$T/pr.score" 3 no-mean-imputation
+same dosage_sum_printed_digit_for_digit_as_plink2 "$T/pr.sscore" --dosage DS --no-mean-imputation \
+    -s "$T/pr.score" "$T/pr.vcf"
+
 # plink2 stores dosages in 1/16384 units, and it shows: a model of DS scoring
 # (no mean imputation) matches plink2's SUM only when DS is quantised first
 "$PY" - "$T/d.vcf" "$T/d.score" "$T/d_ds_nomean.sscore" >"$T/q.out" 2>&1 <<'EOF'

@@ -44,7 +44,7 @@ def ds_text(hap):
         return "."
     x = random.random() * (1 if hap else 2)
     if u < 0.15:
-        return "%.5f" % (round(x * 16384) / 16384 + 0.00003)   # near a quantisation tie
+        return "%.5f" % min(round(x * 16384) / 16384 + 0.00003, 1 if hap else 2)   # near a quantisation tie
     return r3(x)
 
 

@@ -54,5 +54,9 @@ int main(void)
     expect("dosage_sum_tie_rounds_up", b, "0.063");
     mg_prs_format_dosage_sum(2 * 32768 + 1, b);         /* a haploid half unit */
     expect("dosage_sum_half_unit", b, "2");
+    mg_prs_format_dosage_sum(2097LL * 32768 + 28608, b); /* 0.873046875: plink2 prints .872 */
+    expect("dosage_sum_plink2_off_by_one_at_4048", b, "2097.872");
+    mg_prs_format_dosage_sum(32768 - 16, b);             /* 0.99951: carries */
+    expect("dosage_sum_carries_to_integer", b, "1");
     return fails ? 1 : 0;
 }
