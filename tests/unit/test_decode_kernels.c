@@ -125,9 +125,9 @@ static void test_attention(void)
         mg_nn_mask m = { win, span };
         mg_nn_ctx c1 = { .threads = 1 }, c2;
         if (mg_nn_ctx_init(&c2, 2) < 0) { printf("FAIL pool\n"); n_fail++; return; }
-        int rc = mg_nn_attention_cached(&c1, q, ldq, NQ, qpos, k, v, ld, NK, H, KV, HD, 0.25f, cap,
+        int rc = mg_nn_attention_cached(&c1, q, ldq, NQ, qpos, k, v, ld, 0, NK, H, KV, HD, 0.25f, cap,
                                         &m, o, ldq);
-        rc |= mg_nn_attention_cached(&c2, q, ldq, NQ, qpos, k, v, ld, NK, H, KV, HD, 0.25f, cap, &m,
+        rc |= mg_nn_attention_cached(&c2, q, ldq, NQ, qpos, k, v, ld, 0, NK, H, KV, HD, 0.25f, cap, &m,
                                      o2, ldq);
         double err = 0;
         for (int i = 0; i < NQ; i++)
@@ -155,14 +155,25 @@ static void test_attention(void)
                    : "attention_causal_span_gqa_matches_double", rc == 0 && err < 1e-5);
         CHECK(pass ? "attention_window_same_for_two_threads" : "attention_causal_same_for_two_threads",
               memcmp(o, o2, NQ * ldq * sizeof *o) == 0);
+        if (pass) {
+            /* a cache that keeps only the window: the first query (60) sees keys 41 on */
+            int64_t k0 = NK - NQ - W + 1;
+            int r2 = mg_nn_attention_cached(&c2, q, ldq, NQ, qpos, k + k0 * ld, v + k0 * ld, ld, k0, NK,
+                                            H, KV, HD, 0.25f, cap, &m, o2, ldq);
+            CHECK("attention_window_cache_from_k0_same_as_whole",
+                  r2 == 0 && memcmp(o, o2, NQ * ldq * sizeof *o) == 0);
+            CHECK("attention_rejects_keys_below_k0",
+                  mg_nn_attention_cached(&c2, q, ldq, NQ, qpos, k + (k0 + 1) * ld, v + (k0 + 1) * ld, ld,
+                                         k0 + 1, NK, H, KV, HD, 0.25f, cap, &m, o2, ldq) < 0);
+        }
         mg_nn_ctx_free(&c2);
     }
     int64_t bad = NK;
     mg_nn_ctx c1 = { .threads = 1 };
     CHECK("attention_rejects_position_outside_cache",
-          mg_nn_attention_cached(&c1, q, ldq, 1, &bad, k, v, ld, NK, H, KV, HD, 1, 0, NULL, o, ldq) < 0);
+          mg_nn_attention_cached(&c1, q, ldq, 1, &bad, k, v, ld, 0, NK, H, KV, HD, 1, 0, NULL, o, ldq) < 0);
     CHECK("attention_rejects_heads_not_multiple_of_kv",
-          mg_nn_attention_cached(&c1, q, ldq, 1, qpos, k, v, ld, NK, 3, 2, HD, 1, 0, NULL, o, ldq) < 0);
+          mg_nn_attention_cached(&c1, q, ldq, 1, qpos, k, v, ld, 0, NK, 3, 2, HD, 1, 0, NULL, o, ldq) < 0);
     free(k); free(v); free(q); free(o); free(o2);
 }
 
