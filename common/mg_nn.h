@@ -185,16 +185,18 @@ typedef struct {
     const int32_t *span;       /* [nk] block ids by key position, 0 = none; or NULL */
 } mg_nn_mask;
 
-/** Attention of nq new queries over a cache of nk keys/values at positions
- *  0 … nk−1: for query i (at position qpos[i] < nk) and head h,
- *  out = softmax(mask(cap(q·kᵀ·scale))) · v with cap(s) = c·tanh(s/c) when
- *  softcap c > 0, scores and softmax in fp32. q rows have stride ldq (heads·hd
- *  used), k/v rows stride ldk (kv_heads·hd used; grouped-query attention: head h
- *  reads kv head h / (heads/kv_heads)), out rows stride ldo. 0, or -1 (memory,
- *  or heads not a multiple of kv_heads, or a position outside the cache). */
+/** Attention of nq new queries over a cache of keys/values at positions
+ *  k0 … nk−1 (row r of k and v holds position k0 + r; a cache that keeps only
+ *  a window passes its first position): for query i (at position qpos[i] < nk)
+ *  and head h, out = softmax(mask(cap(q·kᵀ·scale))) · v with cap(s) = c·tanh(s/c)
+ *  when softcap c > 0, scores and softmax in fp32. q rows have stride ldq
+ *  (heads·hd used), k/v rows stride ldk (kv_heads·hd used; grouped-query
+ *  attention: head h reads kv head h / (heads/kv_heads)), out rows stride ldo.
+ *  0, or -1 (memory, or heads not a multiple of kv_heads, or a position outside
+ *  the cache, or a query whose mask reaches below k0). */
 MG_MUST_CHECK int mg_nn_attention_cached(const mg_nn_ctx *ctx, const float *q, int64_t ldq, int64_t nq,
                            const int64_t *qpos, const float *k, const float *v, int64_t ldk,
-                           int64_t nk, int heads, int kv_heads, int hd, float scale,
+                           int64_t k0, int64_t nk, int heads, int kv_heads, int hd, float scale,
                            float softcap, const mg_nn_mask *mask, float *out, int64_t ldo);
 
 /** y[r] = W[r, :] · x (+ bias[r]) for the first rows rows of W (F32, F16 or BF16,

@@ -6,6 +6,7 @@
 #include "mg_cli.h"
 #include "mg_decoder.h"
 #include "mg_err.h"
+#include "mg_matmul.h"
 #include "mg_npy.h"
 #include "mg_output.h"
 #include "mg_sample.h"
@@ -59,7 +60,10 @@ static const char USAGE[] =
     "      --tokenize        print the ids of each input line (FILE or stdin) and exit\n"
     "      --detokenize      print the text of each line of ids and exit\n"
     "  -@, --threads N       worker threads [1]\n"
-    "  -v, --verbose         prompt and generation speed on stderr\n"
+    MG_CLI_PRECISION_HELP
+    "                      (prompt rows; one token at a time reads the weights as\n"
+    "                      stored through fp32-accurate matrix-vector products)\n"
+    "  -v, --verbose         back end, prompt and generation speed on stderr\n"
     "  -q, --quiet  --no-version  -h, --help  --version\n";
 
 enum {
@@ -679,10 +683,11 @@ int mg_decode_generate(int argc, char **argv)
         {"stop", required_argument, NULL, OPT_STOP}, {"choices", required_argument, NULL, OPT_CHOICES},
         {"text", no_argument, NULL, OPT_TEXT}, {"no-timings", no_argument, NULL, OPT_NOTIME},
         {"dump-logits", required_argument, NULL, OPT_DUMP},
-        {"echo-prompt", no_argument, NULL, OPT_ECHO},
+        {"echo-prompt", no_argument, NULL, OPT_ECHO}, MG_CLI_PRECISION_OPTION,
         {NULL, 0, NULL, 0}};
     struct option *lo = mg_cli_long_options(own);
-    gen g = { .cli = &cli, .max_tokens = 256, .sp = mg_sample_default_params(), .eot = -1 };
+    gen g = { .cli = &cli, .max_tokens = 256, .sp = mg_sample_default_params(), .eot = -1,
+              .ctx.precision = MG_PREC_AUTO };
     const char *pfile = NULL;
     int c, ret = 2;
     double dv;
@@ -699,6 +704,9 @@ int mg_decode_generate(int argc, char **argv)
         }
         switch (c) {
         case 'm': g.dir = optarg; break;
+        case MG_OPT_PRECISION:
+            if (mg_cli_precision(&cli, optarg, &g.ctx.precision) != MG_CLI_HANDLED) goto out;
+            break;
         case 'p': g.prompt = optarg; break;
         case 'f': pfile = optarg; break;
         case 's': g.system = optarg; break;
@@ -781,12 +789,13 @@ int mg_decode_generate(int argc, char **argv)
         g.eot = mg_tokenizer_id(g.tok, "<end_of_turn>");
     }
     {
-        if (!(g.dec = mg_decoder_load(g.dir, g.ctx_len, err, sizeof err))) { efile = g.dir; goto fail; }
+        if (!(g.dec = mg_decoder_load(g.dir, g.ctx_len, g.ctx.precision, err, sizeof err))) { efile = g.dir; goto fail; }
         g.info = mg_decoder_get_info(g.dec);
         g.n_vocab = g.info->vocab;
         if (g.tok && mg_tokenizer_vocab_size(g.tok) < g.n_vocab) g.n_vocab = mg_tokenizer_vocab_size(g.tok);
-        mg_info(&cli, "%s: %s decoder, hidden %d, context %lld, %lld output ids", g.dir,
-                g.info->model_type, g.info->hidden, (long long)g.info->max_ctx, (long long)g.n_vocab);
+        mg_info(&cli, "%s: %s decoder, hidden %d, context %lld, %lld output ids; prompt rows %s; "
+                "%d thread(s)", g.dir, g.info->model_type, g.info->hidden, (long long)g.info->max_ctx,
+                (long long)g.n_vocab, g.info->backend, cli.threads);
         mg_cli_progress_begin(&cli, "prompts", in ? 0 : (uint64_t)g.n_tsv);
         if (in) {
             if (run_stream(&g, in, err, sizeof err) < 0) { efile = in; goto fail; }
