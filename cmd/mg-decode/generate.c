@@ -55,6 +55,8 @@ static const char USAGE[] =
     "  -o, --output FILE     JSON Lines: id, text, ids, stop, prompt_tokens,\n"
     "                        generated_tokens, timings, choices [stdout]\n"
     "      --text            only the generated text, one prompt per line\n"
+    "      --tsv             a table 'id<TAB>text' (line breaks and tabs in the text\n"
+    "                        folded to one space), as mg-score report / vqa read\n"
     "      --no-timings      leave timings out (byte-stable output)\n"
     "      --dump-logits F   logits of every processed position as .npy (one prompt)\n"
     "      --tokenize        print the ids of each input line (FILE or stdin) and exit\n"
@@ -68,15 +70,17 @@ static const char USAGE[] =
 
 enum {
     OPT_PROMPTS = MG_OPT_FIRST_OWN, OPT_RAW, OPT_IDS, OPT_IPP, OPT_TEMP, OPT_TOPK, OPT_TOPP,
-    OPT_MINP, OPT_REP, OPT_SEED, OPT_STOP, OPT_CHOICES, OPT_TEXT, OPT_NOTIME, OPT_DUMP,
+    OPT_MINP, OPT_REP, OPT_SEED, OPT_STOP, OPT_CHOICES, OPT_TEXT, OPT_TSV, OPT_NOTIME, OPT_DUMP,
     OPT_ECHO
 };
+
+enum { OUT_JSONL, OUT_TEXT, OUT_TSV };
 
 typedef struct {
     mg_cli *cli;
     const char *dir, *prompt, *system, *prompts_tsv, *prompt_ids, *dump;
     char *prompt_buf;
-    int raw, text_only_out, no_timings, echo;
+    int raw, out_kind, no_timings, echo;   /* out_kind: OUT_* */
     long max_tokens, ctx_len, per_prompt;
     mg_sample_params sp;
     char **stops;
@@ -299,6 +303,17 @@ static int keep_dump(gen *g, const float *rows, int64_t n)
     return 0;
 }
 
+/* A table cell: each run of tabs and line breaks becomes one space, so that
+ * the row stays one line of two columns. */
+static void put_tsv_field(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (!strchr("\t\r\n", *s)) { fputc(*s, f); continue; }
+        while (s[1] && strchr("\t\r\n", s[1])) s++;
+        fputc(' ', f);
+    }
+}
+
 static int is_stop_id(const gen *g, int32_t t)
 {
     for (int i = 0; i < g->info->n_eos; i++) if (g->info->eos[i] == t) return 1;
@@ -481,8 +496,13 @@ static int run_job(gen *g, const job *jb, char *err, size_t errlen)
     mg_info(g->cli, "%s: prompt %zu tokens, %.1f tokens/s; generated %lld tokens, %.2f tokens/s",
             jb->id, n, (double)n / (t1 - t0 > 0 ? t1 - t0 : 1e-9), (long long)n_out,
             n_out ? (double)n_out / (t2 - t1 > 0 ? t2 - t1 : 1e-9) : 0.0);
-    if (g->text_only_out) {
+    if (g->out_kind == OUT_TEXT) {
         fputs(text ? text : "", g->out);
+        fputc('\n', g->out);
+    } else if (g->out_kind == OUT_TSV) {
+        fputs(jb->id, g->out);
+        fputc('\t', g->out);
+        put_tsv_field(g->out, text ? text : "");
         fputc('\n', g->out);
     } else {
         char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
@@ -681,7 +701,8 @@ int mg_decode_generate(int argc, char **argv)
         {"top-p", required_argument, NULL, OPT_TOPP}, {"min-p", required_argument, NULL, OPT_MINP},
         {"repeat-penalty", required_argument, NULL, OPT_REP}, {"seed", required_argument, NULL, OPT_SEED},
         {"stop", required_argument, NULL, OPT_STOP}, {"choices", required_argument, NULL, OPT_CHOICES},
-        {"text", no_argument, NULL, OPT_TEXT}, {"no-timings", no_argument, NULL, OPT_NOTIME},
+        {"text", no_argument, NULL, OPT_TEXT}, {"tsv", no_argument, NULL, OPT_TSV},
+        {"no-timings", no_argument, NULL, OPT_NOTIME},
         {"dump-logits", required_argument, NULL, OPT_DUMP},
         {"echo-prompt", no_argument, NULL, OPT_ECHO}, MG_CLI_PRECISION_OPTION,
         {NULL, 0, NULL, 0}};
@@ -713,7 +734,8 @@ int mg_decode_generate(int argc, char **argv)
         case OPT_PROMPTS: g.prompts_tsv = optarg; break;
         case OPT_RAW: g.raw = 1; break;
         case OPT_IDS: g.prompt_ids = optarg; break;
-        case OPT_TEXT: g.text_only_out = 1; break;
+        case OPT_TEXT: g.out_kind = OUT_TEXT; break;
+        case OPT_TSV: g.out_kind = OUT_TSV; break;
         case OPT_NOTIME: g.no_timings = 1; break;
         case OPT_DUMP: g.dump = optarg; break;
         case OPT_ECHO: g.echo = 1; break;
@@ -776,6 +798,7 @@ int mg_decode_generate(int argc, char **argv)
 
     mg_ofile *of = NULL;
     if (!(g.out = open_memstream(&g.out_buf, &g.out_len))) { mg_error(&cli, NULL, "out of memory"); goto out; }
+    if (g.out_kind == OUT_TSV) fputs("id\ttext\n", g.out);
     if (pfile) {
         size_t l;
         if (!(g.prompt_buf = read_file(pfile, &l, err, sizeof err))) { efile = pfile; goto fail; }
