@@ -7,6 +7,7 @@
 # same run (bench/encode3d_peer.py), achieved GFLOP/s against cblas_sgemm on
 # 2048^2 measured in this run, and peak RSS against the weights file.
 # Checkpoints are generated once under $BENCH_DIR (never committed).
+# MG_BENCH_3D picks the models (default "vit i3d").
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 TH=${MG_BENCH_THREADS:-$(nproc)}
@@ -73,5 +74,9 @@ for st, n in enumerate([3, 8, 36, 3]):
 print("%.1f" % (2 * mac / 1e9))
 PY
 )
-bench3d "m3d-clip vit-b 4x16x16 on 32x256x256" "$W/vitb" "$gf_vit"
-bench3d "merlin i3d resnet-152 224x224x160" "$W/i3d" "$gf_i3d"
+for sel in ${MG_BENCH_3D:-vit i3d}; do
+    case $sel in
+    vit) bench3d "m3d-clip vit-b 4x16x16 on 32x256x256" "$W/vitb" "$gf_vit" ;;
+    i3d) bench3d "merlin i3d resnet-152 224x224x160" "$W/i3d" "$gf_i3d" ;;
+    esac
+done
