@@ -124,13 +124,29 @@ typedef struct {
  *  MaxPool3d with ceil_mode=False); < 1 when the input is too small. */
 int64_t mg_nn_conv_out_len(int64_t n, int k, int s, int p);
 
+struct mg_mm;                    /* the matmul back end (mg_matmul.h) */
+
+/** What a convolution does after its product, and which output depth planes
+ *  it computes: y = act(conv + bias + res), res (or NULL) laid out as y (it
+ *  may be y itself: each row is read before it is written); relu 1 applies
+ *  ReLU; planes [od0, od1) only when od1 > od0 (y then holds those planes). */
+typedef struct {
+    const float *res;
+    int relu;
+    int64_t od0, od1;
+} mg_nn_conv3d_out;
+
 /** y[Do·Ho·Wo, O] = Conv3d of x [D·H·W, C] (channels-last) with w [O, kd·kh·kw·C]
  *  (taps d, h, w slowest to fastest, channel fastest: see mg_nn_conv3d_weight_cl)
- *  plus bias [O] (or NULL). Blocks of output rows are gathered (im2col, on
- *  ctx->threads threads) and multiplied by mg_nn_linear. 0 or -1 (memory). */
-MG_MUST_CHECK int mg_nn_conv3d_cl(const mg_nn_ctx *ctx, const float *x, int64_t C, int64_t D, int64_t H,
-                    int64_t W, const mg_nn_conv3d_geom *g, const mg_nn_weight *w,
-                    const float *bias, float *y);
+ *  plus bias [O] (or NULL), then o (NULL: nothing more, every plane). Output
+ *  rows go in slabs of bounded size: gathered (im2col; a 1×1×1 stride-1
+ *  convolution reads x as it is) and multiplied on the back end mm (NULL:
+ *  fp32), on ctx's workers, with blocks fixed by the shapes: the same output
+ *  for any thread count. 0 or -1 (memory, back end failure). */
+MG_MUST_CHECK int mg_nn_conv3d_cl(const mg_nn_ctx *ctx, struct mg_mm *mm, const float *x, int64_t C,
+                                  int64_t D, int64_t H, int64_t W, const mg_nn_conv3d_geom *g,
+                                  const mg_nn_weight *w, const float *bias,
+                                  const mg_nn_conv3d_out *o, float *y);
 
 /** A torch Conv3d weight [O, C, kd, kh, kw] reordered to [O, kd, kh, kw, C]. */
 void mg_nn_conv3d_weight_cl(const float *w, int64_t O, int64_t C, int kd, int kh, int kw,
@@ -140,6 +156,13 @@ void mg_nn_conv3d_weight_cl(const float *w, int64_t O, int64_t C, int kd, int kh
  *  positions never win (torch pads with −inf). */
 void mg_nn_maxpool3d_cl(const mg_nn_ctx *ctx, const float *x, int64_t C, int64_t D, int64_t H,
                         int64_t W, const mg_nn_conv3d_geom *g, float *y);
+/** The output depth planes [od0, od1) of the same pool into y, from input
+ *  planes [z0, z1) of the D-plane volume (x points at plane z0; they must
+ *  cover every plane those outputs read), so that a volume can be pooled as it
+ *  is produced, a few planes at a time. */
+void mg_nn_maxpool3d_cl_planes(const mg_nn_ctx *ctx, const float *x, int64_t z0, int64_t z1,
+                               int64_t C, int64_t D, int64_t H, int64_t W,
+                               const mg_nn_conv3d_geom *g, int64_t od0, int64_t od1, float *y);
 
 /** AdaptiveAvgPool3d of channels-last x [D·H·W, C] to y [od·oh·ow, C]: cell i of
  *  an axis of n averages [floor(i·n/o), ceil((i+1)·n/o)), as torch. Sums in
