@@ -222,6 +222,7 @@ struct mg_nifti_file {
     int scale;
     double slope, inter;
     znzFile fp;                     /* the voxel data, streamed */
+    int gz;                         /* compressed: the stream only goes forward */
     int64_t pos;                    /* stored slice (c*nz+z) at the stream position */
     unsigned char *raw;
     size_t rawcap;
@@ -238,8 +239,8 @@ static float stored_to_float(const mg_nifti_file *f, const void *p, size_t k)
     return (float)(f->scale ? x * f->slope + f->inter : x);
 }
 
-/* The whole stored volume, once: the fallback when slabs are asked for out
- * of file order (a flipped slice axis, RGB channels). */
+/* The whole stored volume, once: the fallback when a .nii.gz is asked for
+ * slabs out of file order (a flipped slice axis), and for RGB channels. */
 static int load_whole(mg_nifti_file *f, char *err, size_t errlen)
 {
     if (f->nim->data) return 0;
@@ -256,17 +257,19 @@ static int load_whole(mg_nifti_file *f, char *err, size_t errlen)
 }
 
 /* Read stored slices [s0, s0+n) (channel-major index) from the stream into
- * f->raw, skipping forward from the current position. */
+ * f->raw, seeking there first (forward only in a .nii.gz). */
 static int stream_slices(mg_nifti_file *f, int64_t s0, int64_t n, char *err, size_t errlen)
 {
     nifti_image *nim = f->nim;
     size_t sb = (size_t)f->nxy * (size_t)nim->nbyper, need = sb * (size_t)n;
     if (znz_isnull(f->fp)) {
-        f->fp = znzopen(nim->iname, "rb", nifti_is_gzfile(nim->iname));
+        f->fp = znzopen(nim->iname, "rb", f->gz);
         if (znz_isnull(f->fp) || znzseek(f->fp, (znz_off_t)nim->iname_offset, SEEK_SET) < 0) goto bad;
         f->pos = 0;
     }
-    if (s0 > f->pos && znzseek(f->fp, (znz_off_t)((size_t)(s0 - f->pos) * sb), SEEK_CUR) < 0) goto bad;
+    if (s0 != f->pos && (f->gz ? znzseek(f->fp, (znz_off_t)((size_t)(s0 - f->pos) * sb), SEEK_CUR)
+                               : znzseek(f->fp, (znz_off_t)((size_t)nim->iname_offset + (size_t)s0 * sb), SEEK_SET)) < 0)
+        goto bad;
     f->pos = s0;
     if (need > f->rawcap) {
         unsigned char *r = realloc(f->raw, need);
@@ -299,7 +302,7 @@ static int nifti_slab(void *ctx, int64_t c, int64_t z0, int64_t n, float *dst, c
         return 0;
     }
     int64_t s0 = c * f->nz + z0;
-    if (f->nim->data || s0 < f->pos) {
+    if (f->nim->data || (s0 < f->pos && f->gz)) {
         if (load_whole(f, err, errlen) < 0) return -1;
         size_t base = (size_t)(s0 * f->nxy);
         for (size_t i = 0; i < cnt; i++) dst[i] = stored_to_float(f, f->nim->data, base + i);
@@ -493,6 +496,7 @@ static int nifti_open_named(mg_nifti_file *f, const char *path, mg_nifti_info *i
     f->rgb = rgb;
     f->nz = nz;
     f->nxy = nx * ny;
+    f->gz = nifti_is_gzfile(nim->iname);
     mg_volume_src *s = &f->src;
     s->nx = nx; s->ny = ny; s->nz = nz; s->nc = ncc;
     memcpy(s->affine, aff, sizeof aff);

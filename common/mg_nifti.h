@@ -42,9 +42,10 @@ typedef struct mg_nifti_file mg_nifti_file;
 MG_MUST_CHECK mg_nifti_file *mg_nifti_open(const char *path, mg_nifti_info *info, char *err, size_t errlen);
 /** The volume as a slab source, valid until mg_nifti_close; slabs are the
  *  floats mg_nifti_read gives. Asked for in increasing (channel, slice) order
- *  they are streamed from the file, a slab of the stored type at a time; the
- *  first request that goes back (a reversed slice axis, RGB channels) loads
- *  the whole volume in its stored type once. A read error ("cannot read the
+ *  they are streamed from the file, a slice of the stored type at a time
+ *  (an uncompressed file in any order); in a .nii.gz the first request that
+ *  goes back (a reversed slice axis) loads the whole volume in its stored
+ *  type once, as RGB(A) volumes always are. A read error ("cannot read the
  *  voxel data ...") can first show up here. */
 const mg_volume_src *mg_nifti_src(const mg_nifti_file *f);
 void mg_nifti_close(mg_nifti_file *f);
