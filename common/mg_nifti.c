@@ -239,6 +239,33 @@ static float stored_to_float(const mg_nifti_file *f, const void *p, size_t k)
     return (float)(f->scale ? x * f->slope + f->inter : x);
 }
 
+/* n samples from k0 on as float, as stored_to_float, one loop per type. */
+#define CONVERT(T, FIX)                                                        \
+    do {                                                                       \
+        const T *q = (const T *)p + k0;                                        \
+        for (size_t i = 0; i < n; i++) {                                       \
+            double x = (double)q[i];                                           \
+            if (FIX && !isfinite(x)) x = 0;                                    \
+            dst[i] = (float)(f->scale ? x * f->slope + f->inter : x);          \
+        }                                                                      \
+    } while (0)
+
+static void convert(const mg_nifti_file *f, const void *p, size_t k0, size_t n, float *dst)
+{
+    switch (f->nim->datatype) {
+    case DT_UINT8: CONVERT(uint8_t, 0); break;
+    case DT_INT8: CONVERT(int8_t, 0); break;
+    case DT_INT16: CONVERT(int16_t, 0); break;
+    case DT_UINT16: CONVERT(uint16_t, 0); break;
+    case DT_INT32: CONVERT(int32_t, 0); break;
+    case DT_UINT32: CONVERT(uint32_t, 0); break;
+    case DT_INT64: CONVERT(int64_t, 0); break;
+    case DT_UINT64: CONVERT(uint64_t, 0); break;
+    case DT_FLOAT32: CONVERT(float, 1); break;
+    default: CONVERT(double, 1); break;
+    }
+}
+
 /* The whole stored volume, once: the fallback when a .nii.gz is asked for
  * slabs out of file order (a flipped slice axis), and for RGB channels. */
 static int load_whole(mg_nifti_file *f, char *err, size_t errlen)
@@ -304,15 +331,13 @@ static int nifti_slab(void *ctx, int64_t c, int64_t z0, int64_t n, float *dst, c
     int64_t s0 = c * f->nz + z0;
     if (f->nim->data || (s0 < f->pos && f->gz)) {
         if (load_whole(f, err, errlen) < 0) return -1;
-        size_t base = (size_t)(s0 * f->nxy);
-        for (size_t i = 0; i < cnt; i++) dst[i] = stored_to_float(f, f->nim->data, base + i);
+        convert(f, f->nim->data, (size_t)(s0 * f->nxy), cnt, dst);
         return 0;
     }
     /* a slice at a time: the stored-type buffer stays one slice */
     for (int64_t k = 0; k < n; k++) {
         if (stream_slices(f, s0 + k, 1, err, errlen) < 0) return -1;
-        float *d = dst + (size_t)(k * f->nxy);
-        for (size_t i = 0; i < (size_t)f->nxy; i++) d[i] = stored_to_float(f, f->raw, i);
+        convert(f, f->raw, 0, (size_t)f->nxy, dst + (size_t)(k * f->nxy));
     }
     return 0;
 }
