@@ -280,7 +280,7 @@ int mg_mlp_train(const float *x, int64_t n, int d, const mg_fit_targets *t, cons
     memcpy(res->w2, best + n1 + H, n2 * sizeof *best);
     memcpy(res->b2, best + n1 + H + n2, (size_t)k * sizeof *best);
     for (size_t e = 0; e < np; e++)
-        if (!isfinite(best[e])) { mg_seterr(err, errlen, "training diverged (non-finite weights); lower --mlp-lr"); goto done; }
+        if (!isfinite(best[e])) { mg_seterr(err, errlen, "training diverged (non-finite weights; a lower learning rate may help)"); goto done; }
     rc = 0;
     goto done;
 nomem:
