@@ -350,7 +350,10 @@ int main(int argc, char **argv)
         if (!log_out) { mg_error(&cli, a.match_log, "%s", err); goto done; }
         a.o.log = mg_ofile_fp(log_out);
     }
+    mg_cli_progress_begin(&cli, "variants", 0);
+    a.o.progress = cli.progress;
     p = mg_prs_run(ss, v, vcf, &a.o, perr, sizeof perr);
+    mg_cli_progress_end(&cli);
     if (!p) {
         /* the match log explains an empty or low overlap; it is not written on error */
         mg_error(&cli, NULL, "%s", perr);

@@ -1562,7 +1562,9 @@ mg_prs *mg_prs_run(mg_scoreset *ss, mg_vcf *v, const char *vcf_name,
     }
     mg_vcf_site st;
     int r;
+    uint64_t n_sites = 0;
     while ((r = mg_vcf_next(v, &st)) == 1) {
+        mg_progress_step(o->progress, ++n_sites);
         int rc = o->match == MG_PRS_MATCH_ID ? handle_id(p, v, &st, err, errlen) : handle_pos(p, v, &st, err, errlen);
         if (rc < 0) goto fail;
     }

@@ -37,6 +37,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "mg_progress.h"
 #include "mg_vcf.h"
 
 
@@ -82,6 +83,7 @@ typedef struct {
     FILE *log;                 /* match log (TSV, header first): one line per candidate
                                   match and per unmatched scoring row, written while
                                   reading; NULL for none */
+    mg_progress *progress;     /* stepped per VCF record read, or NULL */
 } mg_prs_opts;
 
 mg_prs_opts mg_prs_default_opts(void);
