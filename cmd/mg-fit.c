@@ -187,7 +187,9 @@ static int fit_mlp(mg_cli *cli, const mg_fit_inputs *in, const mg_fit_labels *la
     int rc = -1;
     mg_info(cli, "%lld rows, %d inputs, task %s, MLP with %d hidden units", (long long)lab->n, in->d,
             mg_fit_task_name(lab->task), mp->hidden);
-    if (mg_mlp_train(in->x, lab->n, in->d, t, mp, &r, err, sizeof err) < 0) {
+    int trc = mg_mlp_train(in->x, lab->n, in->d, t, mp, &r, err, sizeof err);
+    mg_cli_progress_end(cli);
+    if (trc < 0) {
         mg_error(cli, in_path, "%s", err);
         return -1;
     }
@@ -420,6 +422,8 @@ int main(int argc, char **argv)
     mg_fit_targets t = { lab.task, lab.nout, lab.cls, lab.y };
     if (mlp) {
         mp.pool = cli.pool;
+        mg_cli_progress_begin(&cli, "epochs", (uint64_t)mp.max_epochs);
+        mp.progress = cli.progress;
         status = fit_mlp(&cli, &in, &lab, &t, &mp, input, in_path, json_path, folds_path) < 0 ? 1 : 0;
         goto done;
     }

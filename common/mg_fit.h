@@ -196,6 +196,7 @@ typedef struct {
     uint64_t seed;
     int standardize;
     mg_pool *pool;
+    mg_progress *progress; /* stepped per epoch */
 } mg_mlp_params;
 mg_mlp_params mg_mlp_default_params(void);
 

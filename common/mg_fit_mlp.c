@@ -22,7 +22,7 @@ mg_mlp_params mg_mlp_default_params(void)
 {
     mg_mlp_params p = { .hidden = 256, .batch = 128, .max_epochs = 200, .patience = 10, .lr = 1e-3,
                         .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 1e-4, .val = 0.1,
-                        .seed = 1, .standardize = 1, .pool = NULL };
+                        .seed = 1, .standardize = 1, .pool = NULL, .progress = NULL };
     return p;
 }
 
@@ -255,6 +255,7 @@ int mg_mlp_train(const float *x, int64_t n, int d, const mg_fit_targets *t, cons
             }
         }
         res->train_loss[ep] = tl / steps;
+        mg_progress_step(p->progress, (uint64_t)ep + 1);
         res->epochs = ep + 1;
         if (res->n_val) {
             double vl = 0;
