@@ -13,6 +13,7 @@
 
 #include "fuzz_files.h"
 #include "mg_decoder.h"
+#include "mg_matmul.h"
 #include "mg_encoder.h"
 #include "mg_image.h"
 #include "mg_image_prep.h"
@@ -56,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_put(dir, "tokenizer_config.json", tcfg, lt) < 0) return 0;
     char err[512];
     mg_encoder_free(mg_encoder_load(dir, NULL, err, sizeof err));
-    mg_decoder_free(mg_decoder_load(dir, size & 2 ? 64 : 0, err, sizeof err));   /* -c 64, or the default */
+    mg_decoder_free(mg_decoder_load(dir, size & 2 ? 64 : 0, MG_PREC_F32, err, sizeof err));   /* -c 64, or the default */
     mg_textenc_free(mg_textenc_load(dir, err, sizeof err));
     mg_image_prep p;
     /* The config's sizes are capped at 65536 by the reader; an output image of

@@ -20,12 +20,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[512];
     mg_head *h = mg_head_load(dir, err, sizeof err);
     if (!h) return 0;
-    if (h->d < 1 || h->nout < 1 || !h->outputs || !h->config_json) abort();
+    if (h->d < 1 || h->nout < 1 || !h->outputs) abort();
     if (h->d <= 4096) {
         float x[4096];
         double *out = malloc(sizeof *out * (size_t)h->nout);
         for (int i = 0; i < h->d; i++) x[i] = (float)(i % 7) - 3.0f;
-        if (out) mg_head_predict(h, x, 1, out);
+        if (out) (void)mg_head_predict(h, x, 1, out);   /* -1: out of memory */
         free(out);
     }
     mg_head_free(h);
