@@ -6,6 +6,9 @@
 # Medians of 5 runs, mgpipe and plink2 interleaved (the load of a shared
 # machine hits both alike); ratio = plink2 time / mgpipe time (> 1: mgpipe
 # faster). Data are generated once under $BUILD/bench-prs (not in git).
+# Dosage rows: DS, GP and HDS fields of 1,000 samples x 3,000 variants on 1, X,
+# Y, XY and MT (tests/prs/sim_chrom_dosage.py); PRS_BENCH_ONLY=dosage runs
+# only those.
 set -u
 N=${PRS_BENCH_SAMPLES:-10000} M=${PRS_BENCH_VARIANTS:-50000} RUNS=${PRS_BENCH_RUNS:-5}
 D=${BUILD:-build/rel}/bench-prs/${N}x${M}
@@ -13,6 +16,7 @@ PY=${PY:-/usr/bin/python3}
 mkdir -p "$D"
 command -v plink2 >/dev/null || { printf 'prs\tskipped\t-\t-\tplink2 not installed\n'; exit 0; }
 
+if [ "${PRS_BENCH_ONLY:-}" != dosage ]; then
 if [ ! -s "$D/c.bcf" ]; then
     echo "bench/prs: generating $N x $M cohort in $D" >&2
     # Fixed-width GT cells ("0/1\t") make the text a numpy byte matrix.
@@ -73,8 +77,9 @@ for k, name in enumerate("ABC"):
             f.write("%d\t%d\t%s\t%s\t%s\n" % (v // per_chrom + 1, 1000 + 10 * (v % per_chrom), r[1], other, r[2 + k]))
 EOF2
 fi
-[ -s "$D/c.vcf.gz.tbi" ] || tabix -f -p vcf "$D/c.vcf.gz"
-[ -s "$D/c.bcf.csi" ] || bcftools index -f "$D/c.bcf"
+fi
+[ "${PRS_BENCH_ONLY:-}" = dosage ] || [ -s "$D/c.vcf.gz.tbi" ] || tabix -f -p vcf "$D/c.vcf.gz"
+[ "${PRS_BENCH_ONLY:-}" = dosage ] || [ -s "$D/c.bcf.csi" ] || bcftools index -f "$D/c.bcf"
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 timeit() {   # timeit CMD...: wall seconds of one run
@@ -91,8 +96,9 @@ bench_row() {   # bench_row NAME FORMAT FILE SCORE [MG-ARGS...]
     [ ${#margs[@]} = 0 ] && margs=(-s "$score")
     for i in $(seq "$RUNS"); do
         mg+=("$(timeit mg-prs-image -@ 2 "${margs[@]}" --no-image --sscore "$D/mg.sscore" "$f")")
-        pl+=("$(timeit plink2 --threads 2 "--$fmt" "$f" --score "$score" header-read \
-                cols=+scoresums,+denom --score-col-nums 3-5 --out "$D/pl")")
+        # shellcheck disable=SC2086
+        pl+=("$(timeit plink2 --threads 2 "--$fmt" "$f" ${PL_DOSAGE:-} --score "$score" header-read \
+                cols=+scoresums,+denom --score-col-nums "${COLS:-3-5}" --out "$D/pl")")
     done
     local tm tp
     tm=$(printf '%s\n' "${mg[@]}" | median); tp=$(printf '%s\n' "${pl[@]}" | median)
@@ -106,6 +112,7 @@ rss() {   # rss FILE MG-ARGS...
     /usr/bin/time -f '%M' mg-prs-image -@ 2 "$@" --no-image --sscore /dev/null "$f" 2>&1 >/dev/null |
         tail -n 1 | awk '{printf "%.0f MiB", $1 / 1024}'
 }
+if [ "${PRS_BENCH_ONLY:-}" != dosage ]; then
 bench_row "prs ${N}x${M} 3 scores VCF.gz" vcf "$D/c.vcf.gz" "$D/all.score"
 bench_row "prs ${N}x${M} 3 scores BCF" bcf "$D/c.bcf" "$D/all.score"
 bench_row "prs ${N}x${M} 1/10 scored VCF.gz" vcf "$D/c.vcf.gz" "$D/tenth.score"
@@ -113,3 +120,16 @@ bench_row "prs ${N}x${M} 1/10 scored, pos matching, indexed VCF.gz" vcf "$D/c.vc
     -m pos --keep-ambiguous -s "$D/pgs_A.txt" -s "$D/pgs_B.txt" -s "$D/pgs_C.txt"
 bench_row "prs ${N}x${M} 1/10 scored, pos matching, indexed BCF" bcf "$D/c.bcf" "$D/tenth.score" \
     -m pos --keep-ambiguous -s "$D/pgs_A.txt" -s "$D/pgs_B.txt" -s "$D/pgs_C.txt"
+fi
+
+DD=${BUILD:-build/rel}/bench-prs/dosage
+if [ ! -s "$DD/d.vcf.gz" ]; then
+    echo "bench/prs: generating the dosage cohort in $DD" >&2
+    mkdir -p "$DD" && "$PY" tests/prs/sim_chrom_dosage.py "$DD/d" --seed 9 --dosage --samples 1000 \
+        --per-chrom 600 && bgzip -f "$DD/d.vcf" || exit 1
+fi
+for f in DS GP HDS; do
+    pf=$f; [ $f = GP ] && pf=GP-force
+    D=$DD COLS=3-4 PL_DOSAGE=dosage=$pf bench_row "prs 1000x3000 --dosage $f, chr 1/X/Y/XY/MT, VCF.gz" vcf \
+        "$DD/d.vcf.gz" "$DD/d.score" --dosage $f -s "$DD/d.score"
+done

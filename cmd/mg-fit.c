@@ -244,7 +244,11 @@ int main(int argc, char **argv)
     mg_fit_targets t = { lab.task, lab.nout, lab.cls, lab.y };
     if (p.ngrid > 1 && lab.n < p.folds) { mg_error(&cli, labels, "%lld rows for %d folds", (long long)lab.n, p.folds); goto done; }
     mg_info(&cli, "%lld rows, %d inputs, task %s, %d grid value(s)", (long long)lab.n, in.d, mg_fit_task_name(lab.task), p.ngrid);
-    if (mg_fit_train(in.x, lab.n, in.d, &t, &p, &res, err, sizeof err) < 0) {
+    mg_cli_progress_begin(&cli, "fits", p.ngrid > 1 ? (uint64_t)p.folds * (uint64_t)p.ngrid + 1 : 1);
+    p.progress = cli.progress;
+    int fit_rc = mg_fit_train(in.x, lab.n, in.d, &t, &p, &res, err, sizeof err);
+    mg_cli_progress_end(&cli);
+    if (fit_rc < 0) {
         /* data errors name a class (or label column) */
         if (res.nprob < 0 && (lab.task == MG_FIT_BINARY || lab.task == MG_FIT_MULTICLASS)) {
             int cl = -res.nprob - 1;

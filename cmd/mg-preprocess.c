@@ -714,10 +714,13 @@ int main(int argc, char **argv)
     if (!rec) { mg_error(&cli, NULL, "out of memory"); goto done; }
     run_ctx x = { &cli, &o, w, rec, NULL, "", 0 };
     int ok = 1;
+    mg_cli_progress_begin(&cli, "files", (uint64_t)(argc - optind));
     for (int i = optind; i < argc && ok; i++) {
         x.path = argv[i];
         if (do_file(&x)) ok = 0;
+        mg_progress_step(cli.progress, (uint64_t)(i - optind + 1));
     }
+    mg_cli_progress_end(&cli);
     if (mg_writer_close(w, ok, err, sizeof err) < 0 && ok) {
         mg_error(&cli, out_name(&cli), "%s", err);
         ok = 0;

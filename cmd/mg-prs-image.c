@@ -28,7 +28,8 @@ static const char *USAGE =
     "  -S, --score-list FILE   a file naming one scoring file per line\n"
     "  -m, --match MODE        id: plink2 --score (variant ID, exact allele) [id]\n"
     "                          pos: pgsc_calc (chr:pos, REF/ALT, swaps, strand flips)\n"
-    "      --dosage DS         score DS dosages (GT where DS is missing)\n"
+    "      --dosage FIELD      score dosages from FORMAT DS, GP or HDS (as plink2\n"
+    "                          --vcf f dosage=FIELD; GT where they are missing)\n"
     "      --no-mean-imputation  missing calls contribute 0 (default: 2*freq*weight)\n"
     "      --read-freq FILE    allele frequencies for imputation from a plink2 .afreq\n"
     "      --dominant          plain files: dosage min(d,1)\n"
@@ -275,8 +276,10 @@ int main(int argc, char **argv)
             a.block = (int)lv;
             break;
         case OPT_DOSAGE:
-            if (strcmp(optarg, "DS") != 0) { mg_usage_error(&cli, "--dosage supports DS"); ret = 2; goto done; }
-            a.o.use_ds = 1;
+            if (!strcmp(optarg, "DS")) a.o.dosage = MG_VCF_DS;
+            else if (!strcmp(optarg, "GP")) a.o.dosage = MG_VCF_GP;
+            else if (!strcmp(optarg, "HDS")) a.o.dosage = MG_VCF_HDS;
+            else { mg_usage_error(&cli, "--dosage must be DS, GP or HDS"); ret = 2; goto done; }
             break;
         case OPT_NO_MEAN: a.o.no_mean_imputation = 1; break;
         case OPT_DOM: a.effect = MG_PRS_DOMINANT; break;
@@ -350,7 +353,10 @@ int main(int argc, char **argv)
         if (!log_out) { mg_error(&cli, a.match_log, "%s", err); goto done; }
         a.o.log = mg_ofile_fp(log_out);
     }
+    mg_cli_progress_begin(&cli, "variants", 0);
+    a.o.progress = cli.progress;
     p = mg_prs_run(ss, v, vcf, &a.o, perr, sizeof perr);
+    mg_cli_progress_end(&cli);
     if (!p) {
         /* the match log explains an empty or low overlap; it is not written on error */
         mg_error(&cli, NULL, "%s", perr);
@@ -359,9 +365,9 @@ int main(int argc, char **argv)
     if (mg_prs_nsamples(p) < 50 && !a.o.no_mean_imputation && !a.o.read_freq)
         mg_warn(&cli, vcf, "%d samples: allele frequencies for mean imputation are unreliable "
                 "below 50 (plink2 refuses; consider --no-mean-imputation)", mg_prs_nsamples(p));
-    if (mg_prs_nonautosomal(p))
-        mg_warn(&cli, vcf, "%lld matched score rows outside chromosomes 1-22 excluded "
-                "(only autosomes are scored)", (long long)mg_prs_nonautosomal(p));
+    if (mg_prs_other_chrom(p))
+        mg_warn(&cli, vcf, "%lld matched score rows outside chromosomes 1-22, X, Y, XY excluded "
+                "(as pgsc_calc)", (long long)mg_prs_other_chrom(p));
     if (mg_prs_indexed(p)) mg_info(&cli, "read the scored positions through %s's index", vcf);
     mg_info(&cli, "%lld variants scored, %d samples, %d scores", (long long)mg_prs_nvariants(p),
             mg_prs_nsamples(p), mg_scoreset_nscores(ss));

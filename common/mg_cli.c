@@ -73,6 +73,21 @@ void mg_cli_free(mg_cli *cli)
     cli->cmdline = NULL;
     mg_pool_free(cli->pool);
     cli->pool = NULL;
+    mg_cli_progress_end(cli);
+}
+
+void mg_cli_progress_begin(mg_cli *cli, const char *unit, uint64_t total)
+{
+    mg_cli_progress_end(cli);
+    /* output rows arriving on the terminal are progress enough */
+    int out_on_tty = strcmp(cli->output, "-") == 0 && isatty(STDOUT_FILENO);
+    if (!cli->quiet && !out_on_tty) cli->progress = mg_progress_new(cli->prog, unit, total);
+}
+
+void mg_cli_progress_end(mg_cli *cli)
+{
+    mg_progress_free(cli->progress);
+    cli->progress = NULL;
 }
 
 
@@ -150,6 +165,7 @@ static void vmsg(const mg_cli *cli, const char *kind, const char *file, const ch
     /* One line, always. */
     for (char *p = msg; *p; p++) if (*p == '\n' || *p == '\r') *p = ' ';
     fflush(stdout);
+    mg_progress_clear(cli->progress);
     /* "-" is standard output when it is the program's output, else stdin */
     if (file) fprintf(stderr, "%s: %s: %s: %s\n", cli->prog, kind,
                       strcmp(file, "-") ? file : file == cli->output ? "(stdout)" : "(stdin)", msg);
@@ -178,6 +194,7 @@ void mg_info(const mg_cli *cli, const char *fmt, ...)
     if (!cli->verbose || cli->quiet) return;
     va_list ap;
     va_start(ap, fmt);
+    mg_progress_clear(cli->progress);
     fprintf(stderr, "%s: ", cli->prog);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);

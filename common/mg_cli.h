@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include "mg_output.h"
 #include "mg_pool.h"
+#include "mg_progress.h"
 #include "mg_stream.h"
 
 #define MG_VERSION "0.1.0"
@@ -64,6 +65,7 @@ typedef struct {
     char *cmdline;           /* argv joined, shell-quoted where needed */
     mg_pool *pool;           /* -@ N > 1: N workers started once (else NULL:
                               * the caller works alone, same results) */
+    mg_progress *progress;   /* the terminal progress line, or NULL */
 } mg_cli;
 
 /** Defaults; records the command line (argv[0] shown as prog) for provenance. */
@@ -87,6 +89,14 @@ void mg_info(const mg_cli *cli, const char *fmt, ...)
 /** "mg-x: FMT" then "Try 'mg-x --help'." on stderr; callers return 2. */
 void mg_usage_error(const mg_cli *cli, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/** Start the progress line of a long step: unit counted ("records"), total
+ *  (0 when unknown). Only when stderr is a terminal, stdout (when it is the
+ *  output) is not, and --quiet is not given; messages printed
+ *  through mg_error/mg_warn/mg_info erase it first. Step it with
+ *  mg_progress_step(cli->progress, done); end it with mg_cli_progress_end. */
+void mg_cli_progress_begin(mg_cli *cli, const char *unit, uint64_t total);
+void mg_cli_progress_end(mg_cli *cli);
 
 /** Provenance for an output stream: the input's lines plus this program's own
  *  ("prog\tversion\tcmdline") unless --no-version. Caller frees with mg_prov_free. */

@@ -15,7 +15,11 @@ int mg_cli_encode(mg_cli *cli, const char *in, mg_encoder *e, const mg_encode_op
     if (!w) {
         mg_error(cli, cli->output, "%s", err);
     } else {
-        int rc = mg_encode_stream(r, w, e, o, err, sizeof err);
+        mg_encode_opts oo = *o;
+        mg_cli_progress_begin(cli, "records", 0);
+        oo.progress = cli->progress;
+        int rc = mg_encode_stream(r, w, e, &oo, err, sizeof err);
+        mg_cli_progress_end(cli);
         if (rc < 0) mg_error(cli, rc == -2 ? cli->output : in, "%s", err);
         ok = rc == 0;
         /* closing with ok 0 removes the temporary output */

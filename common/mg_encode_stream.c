@@ -22,7 +22,7 @@ typedef struct {
     int64_t oshape[2], per;
     float *in, *out;
     size_t in_cap, out_cap;
-    int64_t recno;
+    int64_t recno, n_written;
     mg_record *orec;
     /* slice mode: the volume being collected */
     int grp;                    /* a group is open */
@@ -73,6 +73,7 @@ static int write_out(enc_job *j, const mg_record *meta, int ndim, const int64_t 
         mg_seterr(j->err, j->errlen, "%s", mg_writer_error(j->w));
         return -2;
     }
+    mg_progress_step(j->o->progress, (uint64_t)++j->n_written);
     return 0;
 }
 

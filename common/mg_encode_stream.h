@@ -8,6 +8,7 @@
 #define MG_ENCODE_STREAM_H
 
 #include "mg_encoder.h"
+#include "mg_progress.h"
 #include "mg_slicewise.h"
 #include "mg_stream.h"
 
@@ -18,6 +19,7 @@ typedef struct {
     int l2;                 /* L2-normalise each output row (after pooling) */
     mg_slice_pool slices;   /* slice-wise (2.5D) pooling, or off */
     mg_nn_ctx ctx;
+    mg_progress *progress;  /* stepped per output record, or NULL */
 } mg_encode_opts;
 
 /** Encode every record of r into w. 0; -1 with err for an input or model

@@ -321,6 +321,7 @@ int mg_fit_train(const float *x, int64_t n, int d, const mg_fit_targets *t,
                     res->cv_fold[((size_t)pi * p->ngrid + gi) * p->folds + f] = softmax
                         ? score_softmax(&Xte, nout, t->cls, p->cv_score, Zt)
                         : score_glm(&Xte, L, pi, Yl, loss, loss == MG_LOSS_SQUARED ? MG_CV_R2 : p->cv_score, Zt);
+                mg_progress_step(p->progress, (uint64_t)(f * p->ngrid + gi + 1));
             }
             mg_fit_gram_free(gram);
         }
@@ -351,6 +352,7 @@ int mg_fit_train(const float *x, int64_t n, int d, const mg_fit_targets *t,
         if (mg_fit_glm(&Xall, L, Yl, sw, loss, Cv, res->theta, NULL, &p->solve, res->info, err, errlen) < 0) goto done;
     }
 #undef CVAL
+    mg_progress_step(p->progress, (uint64_t)(cv ? p->folds * p->ngrid + 1 : 1));
     rc = 0;
     goto done;
 nomem:

@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "mg_pool.h"
+#include "mg_progress.h"
 
 enum { MG_FIT_BINARY = 1, MG_FIT_MULTICLASS, MG_FIT_MULTILABEL, MG_FIT_REGRESSION };
 enum { MG_CV_ACCURACY = 1, MG_CV_LOG_LOSS, MG_CV_R2 };
@@ -108,6 +109,7 @@ typedef struct {
     int cv_score;          /* MG_CV_* */
     int standardize;       /* 0: mean 0, scale 1 */
     mg_solve_opts solve;
+    mg_progress *progress; /* stepped per fit: folds × grid, then the final one */
 } mg_fit_params;
 
 /** Defaults: grid none, 5 folds, seed 1, accuracy, standardise, tol 1e-10,

@@ -11,6 +11,7 @@ typedef struct {
     size_t n;
     int nout;
     uint64_t seed;
+    int first;              /* replicate of task 0 */
     mg_boot_fn fn;
     void *ctx;
     double *res;
@@ -20,9 +21,10 @@ typedef struct {
 } boot_job;
 
 /* Replicate b on worker wk: depends only on (seed, b). */
-static void boot_task(void *arg, int b, int wk)
+static void boot_task(void *arg, int task, int wk)
 {
     boot_job *j = arg;
+    int b = j->first + task;
     if (atomic_load(&j->failed)) return;
     double *w = j->w + (size_t)wk * j->n;
     mg_rng r;
@@ -39,14 +41,20 @@ static void boot_task(void *arg, int b, int wk)
 }
 
 int mg_bootstrap(size_t n, int B, uint64_t seed, mg_pool *pool, int nout,
-                 mg_boot_fn fn, void *ctx, double *res, int *nskipped)
+                 mg_boot_fn fn, void *ctx, double *res, int *nskipped, mg_progress *progress)
 {
     boot_job j = { .n = n, .nout = nout, .seed = seed, .fn = fn, .ctx = ctx, .res = res };
     atomic_init(&j.failed, 0);
     j.skip = calloc((size_t)B + 1, 1);
     j.w = malloc((n ? n : 1) * (size_t)mg_pool_threads(pool) * sizeof *j.w);
     if (!j.skip || !j.w) { free(j.skip); free(j.w); return -1; }
-    mg_pool_for(pool, B, boot_task, &j);
+    /* in blocks, so that the caller's thread can report progress between
+     * them; a replicate's result does not depend on the blocking */
+    int block = progress ? 32 * mg_pool_threads(pool) : B;
+    for (j.first = 0; j.first < B && !atomic_load(&j.failed); j.first += block) {
+        mg_pool_for(pool, B - j.first < block ? B - j.first : block, boot_task, &j);
+        mg_progress_step(progress, (uint64_t)(B - j.first < block ? B : j.first + block));
+    }
     int sk = 0;
     for (int b = 0; b < B; b++) sk += j.skip[b];
     *nskipped = sk;

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "mg_pool.h"
+#include "mg_progress.h"
 
 /** Statistic under weights w (n draw counts): fill out[nout]; return 0, 1 to
  *  skip the replicate (e.g. a class is missing), or -1 on failure. Called
@@ -20,9 +21,10 @@ typedef int (*mg_boot_fn)(void *ctx, const double *w, double *out);
 
 /** Run B replicates. res[b*nout + j] receives statistic j of replicate b (NaN
  *  for skipped ones); *nskipped counts them. 0, or -1 (memory, thread or
- *  statistic failure); the pool may be NULL. */
+ *  statistic failure); the pool and progress may be NULL (progress is
+ *  stepped in replicates done). */
 MG_MUST_CHECK int mg_bootstrap(size_t n, int B, uint64_t seed, mg_pool *pool, int nout,
-                 mg_boot_fn fn, void *ctx, double *res, int *nskipped);
+                 mg_boot_fn fn, void *ctx, double *res, int *nskipped, mg_progress *progress);
 
 /** Percentile interval of column j of res (B rows, nout columns) at level
  *  1 - alpha, ignoring NaN. *nused receives the number of finite values. */

@@ -196,7 +196,7 @@ int mg_plot_write_all(const char *dir, const mg_plot_data *d, char *err, size_t 
         int nskip = 0;
         res = malloc((size_t)d->boot_b * GRID * sizeof *res);
         band_ctx bc = { d };
-        if (!res || mg_bootstrap(n, d->boot_b, d->seed, d->pool, GRID, band_stat, &bc, res, &nskip) < 0) {
+        if (!res || mg_bootstrap(n, d->boot_b, d->seed, d->pool, GRID, band_stat, &bc, res, &nskip, NULL) < 0) {
             mg_seterr(err, errlen, "out of memory");
             goto done;
         }

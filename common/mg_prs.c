@@ -438,9 +438,11 @@ struct mg_prs {
     int n, K;
     double *sum;                    /* [K][n]: score column j of sample s at j*n + s */
     double *sumc;                   /* [n][K][22] with per_chrom */
-    int64_t *missing;               /* [n] missing calls */
-    int64_t *named;                 /* [n] named-allele dosage, 1/16384 units */
+    int64_t *missing;               /* [n] missing calls on diploid records */
+    int64_t *missing_hap;           /* [n] missing calls on haploid records (MT) */
+    int64_t *named;                 /* [n] named-allele dosage, 1/32768 units (plink2's ddosage) */
     int64_t n_var;
+    int64_t allele_sum;             /* sum of ploidy over scored records: DENOM */
     int32_t *qbuf;                  /* [n_allele][n] */
     size_t qbuf_cap;
     uint8_t *cbuf;                  /* [n_allele][n] allele counts */
@@ -461,7 +463,7 @@ struct mg_prs {
     double *f_alt_freq;               /* ALT frequencies, f_off[i] .. */
     int64_t *f_off, n_f;
     int indexed;                      /* records read through the VCF's index */
-    int64_t n_nonauto;                /* pos rows excluded for chrX/Y/MT/... */
+    int64_t n_other_chrom;            /* pos rows excluded for MT/unplaced/... */
     /* reading/scoring pipeline (id matching with threads > 1) */
     int pipe;
     pthread_t th;
@@ -473,7 +475,7 @@ struct mg_prs {
 
 int mg_prs_nsamples(const mg_prs *p) { return p->n; }
 int mg_prs_indexed(const mg_prs *p) { return p->indexed; }
-int64_t mg_prs_nonautosomal(const mg_prs *p) { return p->n_nonauto; }
+int64_t mg_prs_other_chrom(const mg_prs *p) { return p->n_other_chrom; }
 int64_t mg_prs_nvariants(const mg_prs *p) { return p->n_var; }
 double mg_prs_sum(const mg_prs *p, int s, int j) { return p->sum[(size_t)j * p->n + s]; }
 double mg_prs_sum_chrom(const mg_prs *p, int s, int j, int c)
@@ -482,8 +484,8 @@ double mg_prs_sum_chrom(const mg_prs *p, int s, int j, int c)
 }
 double mg_prs_denom(const mg_prs *p, int s)
 {
-    int64_t ct = 2 * p->n_var;
-    return (double)(p->o.no_mean_imputation ? ct - 2 * p->missing[s] : ct);
+    int64_t ct = p->allele_sum;
+    return (double)(p->o.no_mean_imputation ? ct - 2 * p->missing[s] - p->missing_hap[s] : ct);
 }
 
 static void grp_clear(mg_prs *p)
@@ -514,6 +516,7 @@ void mg_prs_destroy(mg_prs *p)
     free(p->sum);
     free(p->sumc);
     free(p->missing);
+    free(p->missing_hap);
     free(p->named);
     free(p->qbuf);
     free(p->cbuf);
@@ -548,6 +551,33 @@ static int autosome(const char *c)
     long x = strtol(c, &end, 10);
     return (end != c && !*end && x >= 1 && x <= 22) ? (int)x : 0;
 }
+
+/* plink2's human chromosome codes (plink2_common.cc GetChrCodeRaw): 1-22,
+ * X = 23, Y = 24, XY = 25 (also PAR1, PAR2), MT = 26 (also M), with or
+ * without "chr"; 0 for any other name (plink2 refuses those without
+ * --allow-extra-chr). */
+enum { CHR_X = 23, CHR_Y = 24, CHR_XY = 25, CHR_MT = 26 };
+static int chrom_code(const char *c)
+{
+    if (!strcasecmp(c, "PAR1") || !strcasecmp(c, "PAR2")) return CHR_XY;
+    int a = autosome(c);
+    if (a) return a;
+    c = chr_norm(c);
+    if (!strcasecmp(c, "X") || !strcmp(c, "23")) return CHR_X;
+    if (!strcasecmp(c, "Y") || !strcmp(c, "24")) return CHR_Y;
+    if (!strcasecmp(c, "XY") || !strcmp(c, "25")) return CHR_XY;
+    if (!strcasecmp(c, "MT") || !strcasecmp(c, "M") || !strcmp(c, "26")) return CHR_MT;
+    return 0;
+}
+
+/* Alleles a sample carries on a chromosome as plink2 2.00a3.5 --score counts
+ * them when no sample's sex is known (VCF input has none): X and XY are
+ * diploid (the default --xchr-model 2 leaves chrX out of the sex-dependent
+ * path, so a haploid call counts as two copies, as on autosomes); MT is
+ * haploid (a dosage counts half, DENOM grows by 1); Y counts for males only
+ * and every sample is of unknown sex, so a chrY variant adds nothing at all
+ * (ScoreReport: unknown sex is not male). */
+static int chrom_ploidy(int c) { return c == CHR_Y ? 0 : c == CHR_MT ? 1 : 2; }
 
 /* plink2 --read-freq: a .afreq table (#CHROM ID REF ALT ALT_FREQS ...; columns
  * found by name), used instead of the cohort's frequencies for imputation.
@@ -911,19 +941,32 @@ static void count_codes(const uint8_t *c, int n, int64_t *missing, uint64_t *csu
  * missing call. Two representations of the genotypes:
  *   cnt[a]  copies of allele a per sample (3 = missing), for hard calls: x
  *           takes one of four values, so the products x*w come from a table;
- *   qa[a]   dosage in 1/16384 units (-1 = missing), for DS input.
- * Both give bit-identical sums: the same products added in the same order. */
+ *   qa[a]   dosage in 1/16384 units (-1 = missing), for dosage input.
+ * Both give bit-identical sums: the same products added in the same order.
+ * chrom is the chromosome code (chrom_code()); on a haploid chromosome a
+ * dosage d (diploid-coded, as plink2 stores it) counts d/2, as plink2's
+ * FillDdosageInts does for is_diploid 0. */
 static void score_record(mg_prs *p, int chrom, int n_allele, int32_t *const *qa,
                          uint8_t *const *cnt, const match_t *mt, int n_mt)
 {
-    int n = p->n, K = p->K;
+    int n = p->n, K = p->K, ploidy = chrom_ploidy(chrom);
     mg_scoreset *ss = p->ss;
+    p->n_var++;
+    if (ploidy == 0) {                 /* chrY, no sample known to be male */
+        for (int i = 0; i < n_mt; i++) ss->files[ss->rows[mt[i].row].file].n_matched++;
+        return;
+    }
+    p->allele_sum += ploidy;
+    int64_t *missing = ploidy == 2 ? p->missing : p->missing_hap;
+    /* x for a dosage t (1/16384 units), and its named-allele ddosage (1/32768) */
+    const double unit = ploidy == 2 ? 1.0 / MG_DOSAGE_ONE : 0.5 / MG_DOSAGE_ONE;
+    const int named_mul = ploidy == 2 ? 2 : 1;
     if (cnt) {
         uint64_t csum, nmiss;
-        count_codes(cnt[mt[0].allele], n, p->missing, &csum, &nmiss);
+        count_codes(cnt[mt[0].allele], n, missing, &csum, &nmiss);
     } else {
         const int32_t *q0 = qa[mt[0].allele];
-        for (int s = 0; s < n; s++) p->missing[s] += q0[s] < 0;
+        for (int s = 0; s < n; s++) missing[s] += q0[s] < 0;
     }
     for (int i = 0; i < n_mt; i++) {
         const score_row *r = &ss->rows[mt[i].row];
@@ -944,7 +987,7 @@ static void score_record(mg_prs *p, int chrom, int n_allele, int32_t *const *qa,
         }
         double f = !isnan(mt[i].freq) ? mt[i].freq
                  : nn ? (double)tot / ((double)nn * 2 * MG_DOSAGE_ONE) : 1.0 / n_allele;
-        double xm = p->o.no_mean_imputation ? 0.0 : r->effect == MG_PRS_ADDITIVE ? 2.0 * f : f;
+        double xm = p->o.no_mean_imputation ? 0.0 : r->effect == MG_PRS_ADDITIVE ? ploidy * f : f;
         /* the named-allele dosage counts once per distinct allele of the record */
         int first = 1;
         for (int k = 0; k < i; k++) if (mt[k].allele == mt[i].allele) first = 0;
@@ -954,10 +997,11 @@ static void score_record(mg_prs *p, int chrom, int n_allele, int32_t *const *qa,
             int32_t tn[4];
             for (int k = 0; k < 4; k++) {
                 tn[k] = k < 3 ? transform(k * MG_DOSAGE_ONE, r->effect) : 0;
-                double x = k < 3 ? tn[k] * (1.0 / MG_DOSAGE_ONE) : xm;
+                double x = k < 3 ? tn[k] * unit : xm;
                 for (int j = 0; j < nc; j++) tab[k * nc + j] = x * w[j];
             }
-            int64_t tn64[4] = { tn[0], tn[1], tn[2], tn[3] };
+            int64_t tn64[4] = { (int64_t)tn[0] * named_mul, (int64_t)tn[1] * named_mul,
+                                (int64_t)tn[2] * named_mul, 0 };
             for (int j0 = 0; j0 == 0 || j0 < nc; j0 += 64) {    /* columns in groups on the stack */
                 double t4[64][4], *acc[64];
                 int m = nc - j0 < 64 ? nc - j0 : 64;
@@ -968,7 +1012,7 @@ static void score_record(mg_prs *p, int chrom, int n_allele, int32_t *const *qa,
                 add_lookup_cols(acc, (const double (*)[4])t4, m, c, n,
                                 first && j0 == 0 ? p->named : NULL, tn64);
             }
-            if (p->sumc)
+            if (p->sumc && chrom <= 22)
                 for (int s = 0; s < n; s++) {
                     double *ac = p->sumc + ((size_t)s * K + c0) * 22 + (chrom - 1);
                     for (int j = 0; j < nc; j++) ac[22 * j] += tab[(size_t)nc * c[s] + j];
@@ -980,12 +1024,12 @@ static void score_record(mg_prs *p, int chrom, int n_allele, int32_t *const *qa,
                 if (q[s] < 0) x = xm;
                 else {
                     int32_t t = transform(q[s], r->effect);
-                    if (first) p->named[s] += t;
-                    x = t * (1.0 / MG_DOSAGE_ONE);
+                    if (first) p->named[s] += (int64_t)t * named_mul;
+                    x = t * unit;
                 }
                 double *acc = p->sum + (size_t)c0 * n + s;
                 for (int j = 0; j < nc; j++) acc[(size_t)j * n] += x * w[j];
-                if (p->sumc) {
+                if (p->sumc && chrom <= 22) {
                     double *ac = p->sumc + ((size_t)s * K + c0) * 22 + (chrom - 1);
                     for (int j = 0; j < nc; j++) ac[22 * j] += x * w[j];
                 }
@@ -993,7 +1037,6 @@ static void score_record(mg_prs *p, int chrom, int n_allele, int32_t *const *qa,
         }
         ss->files[r->file].n_matched++;
     }
-    p->n_var++;
 }
 
 static int32_t *qbuf(mg_prs *p, int n_allele)
@@ -1048,13 +1091,27 @@ static void log_row(mg_prs *p, const score_row *r, const char *id, const char *r
              multi, ambig, flipped, best, exclude, status);
 }
 
-static int check_autosome(mg_prs *p, const char *chrom, int64_t line, char *err, size_t errlen)
+/* The chromosome code of a scored record, or 0 with err set: names outside
+ * plink2's human set, and dominant/recessive rows on X, Y or MT (plink2
+ * refuses both; ScoreReport tests its haploid mask, which holds X, before
+ * it sets X apart). */
+static int check_chrom(mg_prs *p, const char *chrom, const match_t *mt, int n_mt, int64_t line,
+                       char *err, size_t errlen)
 {
-    int c = autosome(chrom);
-    if (!c)
+    int c = chrom_code(chrom);
+    if (!c) {
         mg_seterr_at(err, errlen, p->vcf_name, line,
-                "scored variant on chromosome '%s': only autosomes 1-22 are supported "
-                "(plink2 scores chrX/chrY with sex-dependent ploidy)", chrom);
+                "scored variant on chromosome '%s': only 1-22, X, Y, XY and MT are known "
+                "(plink2's human chromosome set)", chrom);
+        return 0;
+    }
+    if (chrom_ploidy(c) != 2 || c == CHR_X)
+        for (int m = 0; m < n_mt; m++)
+            if (p->ss->rows[mt[m].row].effect != MG_PRS_ADDITIVE) {
+                mg_seterr_at(err, errlen, p->vcf_name, line,
+                        "dominant or recessive score on chromosome '%s' (plink2 refuses them on X, Y and MT)", chrom);
+                return 0;
+            }
     return c;
 }
 
@@ -1235,12 +1292,12 @@ static int handle_id(mg_prs *p, mg_vcf *v, const mg_vcf_site *st, char *err, siz
         if (push_match(p, i, a) < 0) { mg_seterr(err, errlen, "out of memory"); return -1; }
     }
     if (p->n_mt == 0) return 0;
-    int c = check_autosome(p, st->chrom, line, err, errlen);
+    int c = check_chrom(p, st->chrom, p->mt, p->n_mt, line, err, errlen);
     if (!c) return -1;
     for (int m = 0; m < p->n_mt; m++)
         if (freq_of(p, st->id, st->allele, st->n_allele, p->mt[m].allele, line, &p->mt[m].freq, err, errlen) < 0)
             return -1;
-    if (mg_vcf_load_genotypes(v, p->o.use_ds) < 0) {
+    if (mg_vcf_load_genotypes(v, p->o.dosage) < 0) {
         mg_seterr_at(err, errlen, p->vcf_name, line, "%s", mg_vcf_error(v));
         return -1;
     }
@@ -1316,6 +1373,15 @@ static int match_type(const mg_prs *p, const score_row *r, const char *ref, cons
     return MT_NONE;
 }
 
+/* pgsc_calc scores chromosomes 1-22, X, Y and XY (plink2 --chr 1-22, X, Y, XY
+ * in plink2_vcf.nf); matches elsewhere are excluded, and so are contigs named
+ * PAR1/PAR2, which plink2 2.00a3.5 scores as XY but keeps out of --chr XY. */
+static int pgsc_chrom(const char *chrom)
+{
+    int c = chrom_code(chrom);
+    return c && c != CHR_MT && strcasecmp(chrom, "PAR1") != 0 && strcasecmp(chrom, "PAR2") != 0;
+}
+
 static int ambiguous(const char *ref, const char *alt)
 {
     char b[256];
@@ -1375,9 +1441,9 @@ static int resolve_group(mg_prs *p, mg_vcf *v, char *err, size_t errlen)
         d->status = d->tie ? "duplicate_best_match"
                   : (amb && !p->o.keep_ambiguous) ? "excluded_ambiguous"
                   : (multi && !p->o.keep_multiallelic) ? "excluded_multiallelic"
-                  : !autosome(gr->chrom) ? "excluded_non_autosomal"
+                  : !pgsc_chrom(gr->chrom) ? "excluded_chromosome"
                   : "matched";
-        if (!strcmp(d->status, "excluded_non_autosomal")) p->n_nonauto++;
+        if (!strcmp(d->status, "excluded_chromosome")) p->n_other_chrom++;
     }
     for (int x = 0; x < n_rows; x++) {
         if (strcmp(vd[x].status, "matched") != 0 && strcmp(vd[x].status, "duplicate_target") != 0) continue;
@@ -1417,7 +1483,7 @@ static int resolve_group(mg_prs *p, mg_vcf *v, char *err, size_t errlen)
     for (int g = 0; g < p->n_grp; g++) {
         if (!n_per[g]) continue;
         grp_rec *gr = &p->grp[g];
-        int c = check_autosome(p, gr->chrom, gr->line, err, errlen);
+        int c = check_chrom(p, gr->chrom, per + (size_t)g * n_rows, n_per[g], gr->line, err, errlen);
         if (!c) goto out;
         if (!gr->q && !gr->cnt) {
             mg_seterr_at(err, errlen, p->vcf_name, gr->line, "internal: genotypes not loaded");
@@ -1492,7 +1558,7 @@ static int handle_pos(mg_prs *p, mg_vcf *v, const mg_vcf_site *st, char *err, si
         if (!(g->allele[a] = strdup(st->allele[a]))) goto oom;
     int multi_skip = st->n_allele > 2 && !p->o.keep_multiallelic;
     if (!multi_skip && st->n_allele <= 256 && may_match(p, k, st)) {
-        if (mg_vcf_load_genotypes(v, p->o.use_ds) < 0) {
+        if (mg_vcf_load_genotypes(v, p->o.dosage) < 0) {
             mg_seterr_at(err, errlen, p->vcf_name, line, "%s", mg_vcf_error(v));
             return -1;
         }
@@ -1522,10 +1588,11 @@ mg_prs *mg_prs_run(mg_scoreset *ss, mg_vcf *v, const char *vcf_name,
     p->K = ss->n_cols;
     p->sum = calloc((size_t)p->n * p->K, sizeof *p->sum);
     p->missing = calloc((size_t)p->n, sizeof *p->missing);
+    p->missing_hap = calloc((size_t)p->n, sizeof *p->missing_hap);
     p->named = calloc((size_t)p->n, sizeof *p->named);
     p->tab = malloc(sizeof *p->tab * 4 * (size_t)(p->K ? p->K : 1));
     if (o->per_chrom) p->sumc = calloc((size_t)p->n * p->K * 22, sizeof *p->sumc);
-    if (!p->sum || !p->missing || !p->named || !p->tab || (o->per_chrom && !p->sumc)) {
+    if (!p->sum || !p->missing || !p->missing_hap || !p->named || !p->tab || (o->per_chrom && !p->sumc)) {
         mg_seterr(err, errlen, "out of memory");
         goto fail;
     }
@@ -1562,7 +1629,9 @@ mg_prs *mg_prs_run(mg_scoreset *ss, mg_vcf *v, const char *vcf_name,
     }
     mg_vcf_site st;
     int r;
+    uint64_t n_sites = 0;
     while ((r = mg_vcf_next(v, &st)) == 1) {
+        mg_progress_step(o->progress, ++n_sites);
         int rc = o->match == MG_PRS_MATCH_ID ? handle_id(p, v, &st, err, errlen) : handle_pos(p, v, &st, err, errlen);
         if (rc < 0) goto fail;
     }
@@ -1605,13 +1674,15 @@ fail:
 
 void mg_prs_format_dosage_sum(int64_t x, char *buf)
 {
-    /* x/16384 to 3 decimals in exact integer arithmetic; plink2 2.00a3.5
-     * rounds exact ties (x/16384 = k + 0.0625 ...) up: 0.0625 prints 0.063 */
-    int64_t num = x * 125, q = num / 2048, rem = num % 2048;
-    if (rem >= 1024) q++;
-    int64_t ip = q / 1000, fp = q % 1000;
-    if (fp == 0) { sprintf(buf, "%lld", (long long)ip); return; }
-    int len = sprintf(buf, "%lld.%03lld", (long long)ip, (long long)fp);
+    /* plink2_common.cc ddosagetoa, digit for digit: x + 16 (so .9995 and up
+     * carries), then three decimals as (125 * r + 48) / 4096, which rounds
+     * ties up (0.0625 prints 0.063), less one where r % 8192 == 4048 (a
+     * mistyped banker's-rounding term: 0.873046875 prints 0.872) */
+    uint64_t d = (uint64_t)(x < 0 ? 0 : x) + 16, ip = d / 32768;
+    uint32_t r = (uint32_t)(d % 32768);
+    if (r < 33) { sprintf(buf, "%llu", (unsigned long long)ip); return; }
+    uint32_t t = (125 * r + 48) / 4096 - (r % 8192 == 4048);
+    int len = sprintf(buf, "%llu.%03u", (unsigned long long)ip, t);
     while (buf[len - 1] == '0') buf[--len] = 0;
 }
 
@@ -1683,7 +1754,7 @@ int mg_prs_write_sscore(const mg_prs *p, const mg_vcf *v, FILE *fp)
     if (fputc('\n', fp) < 0) return -1;
     char buf[64];
     for (int s = 0; s < p->n; s++) {
-        int64_t ct = 2 * p->n_var - 2 * p->missing[s];
+        int64_t ct = p->allele_sum - 2 * p->missing[s] - p->missing_hap[s];
         double denom = mg_prs_denom(p, s), inv = 1.0 / denom;
         mg_prs_format_dosage_sum(p->named[s], buf);
         if (fprintf(fp, "%s\t%lld\t%.0f\t%s", mg_vcf_sample(v, s), (long long)ct, denom, buf) < 0)

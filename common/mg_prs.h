@@ -27,6 +27,13 @@
  * (ALLELE_CT without mean imputation), shared by every score column;
  * AVG = SUM * (1/DENOM).
  *
+ * Chromosomes, as plink2 scores a VCF, where no sample's sex is known: X and
+ * XY (PAR1/PAR2) count as autosomes (a haploid call is two copies); MT is
+ * haploid (a call counts half its diploid-coded dosage, 1 allele in
+ * ALLELE_CT/DENOM, a missing call f*w); Y adds nothing to any column (plink2
+ * 2.00a3.5 counts chrY for males only). Pos matching scores 1-22, X, Y, XY as
+ * pgsc_calc does; id matching also MT and refuses other chromosome names.
+ *
  * Errors carry a location ("file:line") and a reason; the library never prints.
  */
 #ifndef MG_PRS_H
@@ -37,6 +44,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "mg_progress.h"
 #include "mg_vcf.h"
 
 
@@ -71,7 +79,7 @@ const mg_score_file *mg_scoreset_file(const mg_scoreset *ss, int i);
 
 typedef struct {
     int match;                 /* MG_PRS_MATCH_ID / _POS */
-    int use_ds;                /* --dosage DS */
+    int dosage;                /* MG_VCF_DS/_GP/_HDS: --dosage FIELD; 0: GT only */
     int no_mean_imputation;
     int keep_ambiguous, keep_multiallelic, ignore_strand_flips, keep_first_match;
     double min_overlap;        /* pos matching: per score; default 0.75 */
@@ -82,6 +90,7 @@ typedef struct {
     FILE *log;                 /* match log (TSV, header first): one line per candidate
                                   match and per unmatched scoring row, written while
                                   reading; NULL for none */
+    mg_progress *progress;     /* stepped per VCF record read, or NULL */
 } mg_prs_opts;
 
 mg_prs_opts mg_prs_default_opts(void);
@@ -96,9 +105,9 @@ MG_MUST_CHECK mg_prs *mg_prs_run(mg_scoreset *ss, mg_vcf *v, const char *vcf_nam
 void mg_prs_destroy(mg_prs *p);
 
 int mg_prs_nsamples(const mg_prs *p);
-/** Pos matching: rows whose best match lies outside chromosomes 1-22 and
- *  were excluded (id matching refuses such variants with an error). */
-int64_t mg_prs_nonautosomal(const mg_prs *p);
+/** Pos matching: rows whose best match lies outside chromosomes 1-22, X, Y,
+ *  XY and were excluded (id matching scores MT too and refuses other names). */
+int64_t mg_prs_other_chrom(const mg_prs *p);
 /** Non-zero when pos matching read only the scored positions via the index. */
 int mg_prs_indexed(const mg_prs *p);
 int64_t mg_prs_nvariants(const mg_prs *p);           /* distinct scored records */
@@ -114,8 +123,9 @@ MG_MUST_CHECK int mg_prs_write_sscore(const mg_prs *p, const mg_vcf *v, FILE *fp
 /** A number as plink2's dtoa_g prints it (6 significant digits, %.6g layout,
  *  last digit rounded half-to-even within 5e-7 of a tie). buf >= 32 bytes. */
 void mg_prs_format_g6(double x, char *buf);
-/** NAMED_ALLELE_DOSAGE_SUM formatting: x/16384 (x >= 0) rounded to 3 decimals,
- *  ties up, trailing zeros dropped, as plink2 prints it. buf >= 32 bytes. */
+/** NAMED_ALLELE_DOSAGE_SUM formatting: x/32768 (x >= 0) to at most 3
+ *  decimals exactly as plink2 prints it (ddosagetoa, quirks included).
+ *  buf >= 32 bytes. */
 void mg_prs_format_dosage_sum(int64_t x, char *buf);
 
 #endif

@@ -62,13 +62,14 @@ struct mg_vcf {
     /* decoded genotypes of the current record */
     int16_t *gt;             /* [2n] allele indices, -1 missing */
     int32_t *dsq;            /* [n] ALT dosage in 1/16384, -1 = none */
-    int use_ds;
+    int dfield;              /* MG_VCF_DS/GP/HDS or 0: the dosage field read */
     int has_ds;              /* some sample's dosage came from DS */
     uint8_t *cnt1;           /* [n] ALT copies (3 = missing) of a biallelic record */
     uint8_t *gt8_table;      /* BCF int8 GT byte pair -> ALT copies (biallelic) */
     int cnt_valid;           /* cnt1 holds the record (else gt/dsq) */
     int32_t *bgt; int m_bgt; /* htslib buffers (BCF) */
     float *bds; int m_bds;
+    float *bhds; int m_bhds;
     /* index-driven reading of chosen positions (mg_vcf_use_index) */
     tbx_t *tbx;
     hts_idx_t *idx;
@@ -227,6 +228,7 @@ int mg_vcf_close(mg_vcf *v)
     free(v->gt8_table);
     free(v->bgt);
     free(v->bds);
+    free(v->bhds);
     free(v);
     return ret;
 }
@@ -616,15 +618,109 @@ int mg_vcf_next(mg_vcf *v, mg_vcf_site *s)
     return r;
 }
 
-/* DS -> fixed point as plink2 imports it: round(DS * 16384); values outside
- * [0, 2] are errors there too. Returns -1 when out of range. */
-static int32_t quantise_ds(double ds)
+/* A dosage in allele copies (0..2) as plink2 stores it: (int)(x * 16384 + 0.5)
+ * (plink2_import.cc ParseVcfBiallelicDosage). */
+static int32_t quantise(double x) { return (int32_t)(x * MG_DOSAGE_ONE + 0.5); }
+
+/* How one sample's dosage field was read. */
+enum { DOS_SET, DOS_ABSENT, DOS_FORCE_MISSING };
+
+/* A missing dosage value as plink2 reads one: empty, '?', or '.' not
+ * followed by a digit. */
+static int dos_missing(const char *p, const char *e)
 {
-    if (!(ds >= 0.0 && ds <= 2.0)) return -2;
-    return (int32_t)floor(ds * MG_DOSAGE_ONE + 0.5);
+    return p == e || *p == '?' || (*p == '.' && (p + 1 == e || p[1] < '0' || p[1] > '9'));
 }
 
-/* Parse one GT value "a/b", "a|b", "a", "./.", "." into gt[0..1]. */
+/* A decimal number at p, the value strtod gives: plain [+-]digits[.digits]
+ * with a mantissa below 2^53 and at most 22 decimals is converted as
+ * mantissa / 10^decimals, one correctly rounded IEEE division of two exact
+ * values, which is strtod's correctly rounded result (Clinger's fast path);
+ * every other form (exponents, long mantissas, hex, inf, nan) goes to strtod.
+ * Dosage fields hold millions of such numbers, and strtod's general path is
+ * most of the cost of reading them. */
+static double parse_decimal(const char *p, char **end)
+{
+    static const double p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+                                  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+    const char *s = p;
+    int neg = *s == '-';
+    if (*s == '-' || *s == '+') s++;
+    uint64_t m = 0;
+    int nd = 0, frac = 0;
+    for (; *s >= '0' && *s <= '9'; s++, nd++) m = m * 10 + (uint64_t)(*s - '0');
+    if (*s == '.')
+        for (s++; *s >= '0' && *s <= '9'; s++, nd++, frac++) m = m * 10 + (uint64_t)(*s - '0');
+    if (nd == 0 || nd > 19 || frac > 22 || m >> 53 || *s == 'e' || *s == 'E' || *s == 'x' || *s == 'X')
+        return strtod(p, end);
+    *end = (char *)s;
+    double x = (double)m / p10[frac];
+    return neg ? -x : x;
+}
+
+/* A probability or dosage at p, ending at ',' or the field end e; x in
+ * [lo, hi]. Returns the end of the number, or NULL. */
+static const char *dos_num(const char *p, const char *e, double lo, double hi, double *x)
+{
+    char *end;
+    if (p >= e) return NULL;
+    *x = parse_decimal(p, &end);
+    if (end == p || end > e || (end < e && *end != ',') || !(*x >= lo && *x <= hi)) return NULL;
+    return end;
+}
+
+/* GP probabilities to a dosage as plink2 ParseVcfBiallelicGp: normalised by
+ * their sum; all zero (the sum at most 3 x --import-dosage-certainty 0) is a
+ * missing call whatever GT says. */
+static int dos_gp(int hap, double p0, double p1, double p2, int32_t *q)
+{
+    if (hap) {
+        if (p0 <= 0.0 && p1 <= 0.0) return DOS_FORCE_MISSING;
+        *q = quantise(2 * p1 / (p0 + p1));
+    } else {
+        if (p0 <= 0.0 && p1 <= 0.0 && p2 <= 0.0) return DOS_FORCE_MISSING;
+        *q = quantise((p1 + 2 * p2) / (p0 + p1 + p2));
+    }
+    return DOS_SET;
+}
+
+/* One sample's dosage from the text of its DS, GP or HDS value (plink2
+ * 2.00a3.5 dosage= import with its defaults: --import-dosage-certainty 0,
+ * so only an all-zero GP is forced missing). hap: the GT holds one allele.
+ *   DS   ALT dosage 0..2; a haploid call's 0..1, doubled.
+ *   GP   P(0/0),P(0/1),P(1/1) -> (P01 + 2*P11)/sum; haploid P(0),P(1) ->
+ *        2*P1/sum (values after those used are ignored, as plink2 does).
+ *   HDS  one value h (haploid): 2h; two h1,h2: h1 + h2.
+ * Returns DOS_SET with *q in 1/16384 units, DOS_ABSENT (use GT),
+ * DOS_FORCE_MISSING, or -1 with the reason set. */
+static int dos_text(mg_vcf *v, int field, const char *p, const char *e, int hap, int32_t *q)
+{
+    double a, b, c;
+    const char *t;
+    if (dos_missing(p, e)) return DOS_ABSENT;
+    if (field == MG_VCF_DS) {
+        if (!(t = dos_num(p, e, 0.0, hap ? 1.0 : 2.0, &a)) || t != e)
+            return fail(v, "DS '%.*s' is not a dosage in [0, %d]", (int)(e - p), p, hap ? 1 : 2);
+        *q = quantise(hap ? 2 * a : a);
+        return DOS_SET;
+    }
+    if (field == MG_VCF_HDS) {
+        if (!(t = dos_num(p, e, 0.0, 1.0, &a)))
+            return fail(v, "HDS '%.*s' is not a haplotype dosage in [0, 1]", (int)(e - p), p);
+        if (t == e) { *q = (int32_t)(a * 2 * MG_DOSAGE_ONE + 0.5); return DOS_SET; }
+        if (!(t = dos_num(t + 1, e, 0.0, 1.0, &b)))
+            return fail(v, "HDS '%.*s': second haplotype is not a dosage in [0, 1]", (int)(e - p), p);
+        *q = quantise(a + b);
+        return DOS_SET;
+    }
+    if (!(t = dos_num(p, e, 0.0, 1.0, &a)) || t == e
+        || !(t = dos_num(t + 1, e, 0.0, 1.0, &b)) || (!hap && (t == e || !(t = dos_num(t + 1, e, 0.0, 1.0, &c)))))
+        return fail(v, "GP '%.*s' is not %d probabilities in [0, 1]", (int)(e - p), p, hap ? 2 : 3);
+    return dos_gp(hap, a, b, hap ? 0.0 : c, q);
+}
+
+/* Parse one GT value "a/b", "a|b", "a", "./.", "." into gt[0..1]. Returns
+ * the number of alleles written (1: haploid, counted twice), or -1. */
 static int parse_gt(mg_vcf *v, const char *p, const char *e, int16_t *g)
 {
     int k = 0, n_missing = 0;
@@ -651,7 +747,7 @@ static int parse_gt(mg_vcf *v, const char *p, const char *e, int16_t *g)
     else if (n_missing == 1) return fail(v, "half-missing GT (plink2 --vcf-half-call error)");
     g[0] = a[0];
     g[1] = a[1];
-    return 0;
+    return k;
 }
 
 /* Whole 4-byte cells "a/b<TAB>" or "a|b<TAB>" (a, b in {0, 1}) or "./.<TAB>",
@@ -780,23 +876,26 @@ static int load_text(mg_vcf *v)
     }
     char *fmt = p, *fe = strchr(p, '\t');
     if (!fe) return fail(v, "no sample columns");
-    int gt_i = -1, ds_i = -1, nf = 0;
+    /* d_i: the dosage field asked for (DS or GP; DS as HDS's fallback, as
+     * plink2 dosage=HDS reads DS where HDS is missing) */
+    int gt_i = -1, d_i = -1, h_i = -1, nf = 0, field = v->dfield;
+    const char *dname = field == MG_VCF_GP ? "GP" : "DS";
     for (char *q = fmt; q < fe; nf++) {
         char *c = q;
         while (c < fe && *c != ':') c++;
         if (c - q == 2 && q[0] == 'G' && q[1] == 'T') gt_i = nf;
-        else if (c - q == 2 && q[0] == 'D' && q[1] == 'S') ds_i = nf;
+        else if (field && c - q == 2 && q[0] == dname[0] && q[1] == dname[1]) d_i = nf;
+        else if (field == MG_VCF_HDS && c - q == 3 && !memcmp(q, "HDS", 3)) h_i = nf;
         q = c + 1;
     }
-    if (!v->use_ds) ds_i = -1;
-    if (gt_i < 0 && ds_i < 0)
-        return fail(v, v->use_ds ? "no GT or DS field" : "no GT field");
-    if (ds_i >= 0 && v->n_allele > 2)
-        return fail(v, "DS dosages on a multi-allelic record are not supported (nor by plink2)");
+    if (gt_i < 0 && d_i < 0 && h_i < 0)
+        return fail(v, field ? "no GT or %s field" : "no GT field", field == MG_VCF_HDS ? "HDS/DS" : dname);
+    if ((d_i >= 0 || h_i >= 0) && v->n_allele > 2)
+        return fail(v, "dosages on a multi-allelic record are not supported (nor by plink2)");
     p = fe + 1;
     int n = v->nsamples;
     v->has_ds = 0;
-    if (gt_i == 0 && ds_i < 0) return load_text_gt_first(v, p);
+    if (gt_i == 0 && d_i < 0 && h_i < 0) return load_text_gt_first(v, p);
     for (int s = 0; s < n; s++) {
         char *cell = p;
         while (*p && *p != '\t') p++;
@@ -808,35 +907,31 @@ static int load_text(mg_vcf *v)
         } else if (*p)
             return fail(v, "more sample columns than the %d in the header", n);
         /* walk the subfields */
-        const char *g0 = NULL, *g1 = NULL, *d0 = NULL, *d1 = NULL;
+        const char *g0 = NULL, *g1 = NULL, *d0 = NULL, *d1 = NULL, *h0 = NULL, *h1 = NULL;
         char *q = cell;
         for (int k = 0; q <= ce; k++) {
             char *c = q;
             while (c < ce && *c != ':') c++;
             if (k == gt_i) { g0 = q; g1 = c; }
-            else if (k == ds_i) { d0 = q; d1 = c; }
+            else if (k == d_i) { d0 = q; d1 = c; }
+            else if (k == h_i) { h0 = q; h1 = c; }
             if (c == ce) break;
             q = c + 1;
         }
         int16_t *g = v->gt + 2 * s;
+        int hap = 0;          /* plink2: one allele in GT, missing or not */
         if (g0 && g1 > g0) {
-            if (parse_gt(v, g0, g1, g) < 0) return -1;
+            int k = parse_gt(v, g0, g1, g);
+            if (k < 0) return -1;
+            hap = k == 1;
         } else { g[0] = g[1] = -1; }
         v->dsq[s] = -1;
-        if (d0 && d1 > d0 && !(d1 - d0 == 1 && *d0 == '.')) {
-            char *end;
-            double ds = strtod(d0, &end);
-            if (end != d1) return fail(v, "DS '%.*s' is not a number", (int)(d1 - d0), d0);
-            int32_t x = quantise_ds(ds);
-            if (x < 0) return fail(v, "DS '%.*s' outside [0, 2]", (int)(d1 - d0), d0);
-            /* a haploid call's DS is a 0..1 dosage; plink2 scales it to 2 copies */
-            if (g0 && g1 - g0 == 1 && *g0 != '.') {
-                if (x > MG_DOSAGE_ONE) return fail(v, "haploid DS above 1");
-                x *= 2;
-            }
-            v->dsq[s] = x;
-            v->has_ds = 1;
-        }
+        int r = DOS_ABSENT;
+        if (h0) r = dos_text(v, MG_VCF_HDS, h0, h1, hap, &v->dsq[s]);
+        if (r == DOS_ABSENT && d0) r = dos_text(v, field == MG_VCF_GP ? MG_VCF_GP : MG_VCF_DS, d0, d1, hap, &v->dsq[s]);
+        if (r < 0) return -1;
+        if (r == DOS_SET) v->has_ds = 1;
+        else if (r == DOS_FORCE_MISSING) { g[0] = g[1] = -1; v->dsq[s] = -1; }
     }
     return 0;
 }
@@ -947,29 +1042,85 @@ static int load_bcf_gt8_slow(mg_vcf *v, const bcf_fmt_t *f)
     return 0;
 }
 
+/* A float FORMAT field of the current BCF record into *buf: values per
+ * sample, 0 when the record lacks it, -1 on error. Number=G/A/. fields of a
+ * biallelic record hold a few values; more than MAX_DOSAGE_VALUES per sample
+ * is refused before htslib converts them. */
+#define MAX_DOSAGE_VALUES 16
+static int bcf_floats(mg_vcf *v, const char *tag, float **buf, int *m)
+{
+    bcf_fmt_t *f = bcf_get_fmt(v->hdr, v->rec, tag);
+    if (!f) return 0;
+    if (f->n > MAX_DOSAGE_VALUES)
+        return fail(v, "%s has %d values per sample (at most %d)", tag, f->n, MAX_DOSAGE_VALUES);
+    int r = bcf_get_format_float(v->hdr, v->rec, tag, buf, m);
+    if (r == -1 || r == -3) return 0;           /* not in the header / record */
+    if (r < 0) return fail(v, "%s is not a Float field", tag);
+    return r / v->nsamples;
+}
+
+/* plink2 reads a BCF float as missing when its bits exceed +inf's: missing,
+ * end of vector and NaN alike. */
+static int bcf_dos_missing(float x)
+{
+    uint32_t b;
+    memcpy(&b, &x, 4);
+    return (int32_t)b > 0x7f800000;
+}
+
+/* One sample's BCF dosage, as dos_text() for the text forms. */
+static int dos_bcf(mg_vcf *v, int field, const float *x, int per, int hap, int32_t *q)
+{
+    if (per < 1 || bcf_dos_missing(x[0])) return DOS_ABSENT;
+    double a = x[0];
+    if (field == MG_VCF_DS) {
+        if (!(a >= 0.0 && a <= (hap ? 1.0 : 2.0)))
+            return fail(v, "DS %g is not a dosage in [0, %d]", a, hap ? 1 : 2);
+        *q = quantise(hap ? 2 * a : a);
+        return DOS_SET;
+    }
+    if (field == MG_VCF_HDS) {
+        if (!(a >= 0.0 && a <= 1.0)) return fail(v, "HDS %g is not a haplotype dosage in [0, 1]", a);
+        if (per < 2 || bcf_float_is_vector_end(x[1])) { *q = (int32_t)(a * 2 * MG_DOSAGE_ONE + 0.5); return DOS_SET; }
+        double b = x[1];
+        if (!(b >= 0.0 && b <= 1.0)) return fail(v, "HDS: second haplotype is not a dosage in [0, 1]");
+        *q = quantise(a + b);
+        return DOS_SET;
+    }
+    int need = hap ? 2 : 3;
+    for (int i = 0; i < need; i++)
+        if (i >= per || !(x[i] >= 0.0f && x[i] <= 1.0f))
+            return fail(v, "GP is not %d probabilities in [0, 1]", need);
+    return dos_gp(hap, x[0], x[1], hap ? 0.0 : x[2], q);
+}
+
 static int load_bcf(mg_vcf *v)
 {
-    int n = v->nsamples;
+    int n = v->nsamples, field = v->dfield;
     if (bcf_unpack(v->rec, BCF_UN_FMT) < 0) return fail(v, "malformed BCF record");
     v->has_ds = 0;
-    if (!v->use_ds) {
+    if (!field) {
         bcf_fmt_t *f = bcf_get_fmt(v->hdr, v->rec, "GT");
         if (f && f->type == BCF_BT_INT8 && f->n == 2 && f->p) return load_bcf_gt8(v, f);
     }
     int ngt = bcf_get_genotypes(v->hdr, v->rec, &v->bgt, &v->m_bgt);
-    int nds = -1;
-    if (v->use_ds) {
-        nds = bcf_get_format_float(v->hdr, v->rec, "DS", &v->bds, &v->m_bds);
-        if (nds >= 0 && v->n_allele > 2)
-            return fail(v, "DS dosages on a multi-allelic record are not supported (nor by plink2)");
+    int dper = 0, hper = 0;
+    if (field) {
+        dper = bcf_floats(v, field == MG_VCF_GP ? "GP" : "DS", &v->bds, &v->m_bds);
+        if (field == MG_VCF_HDS && dper >= 0) hper = bcf_floats(v, "HDS", &v->bhds, &v->m_bhds);
+        if (dper < 0 || hper < 0) return -1;
+        if ((dper > 0 || hper > 0) && v->n_allele > 2)
+            return fail(v, "dosages on a multi-allelic record are not supported (nor by plink2)");
     }
-    if (ngt < 0 && nds < 0) return fail(v, v->use_ds ? "no GT or DS field" : "no GT field");
+    if (ngt < 0 && dper == 0 && hper == 0)
+        return fail(v, field ? "no GT or %s field" : "no GT field",
+                    field == MG_VCF_HDS ? "HDS/DS" : field == MG_VCF_GP ? "GP" : "DS");
     int ploidy = ngt > 0 ? ngt / n : 0;
     if (ngt >= 0 && (ngt % n || ploidy > 2))
         return fail(v, "GT with more than two alleles is not supported");
     for (int s = 0; s < n; s++) {
         int16_t *g = v->gt + 2 * s;
-        int hap = 0;
+        int hap = 0;          /* plink2: one allele (or none) in GT */
         g[0] = g[1] = -1;
         if (ploidy > 0) {
             int32_t *x = v->bgt + (size_t)s * ploidy;
@@ -982,34 +1133,28 @@ static int load_bcf(mg_vcf *v)
                 if (al < 0 || al >= v->n_allele) return fail(v, "GT allele %d out of range", al);
                 a[k++] = (int16_t)al;
             }
-            if (k == 1) { a[1] = a[0]; hap = a[0] >= 0; }
+            if (k <= 1) { a[1] = a[0]; hap = 1; }
             else if (k == 2 && nm == 1)
                 return fail(v, "half-missing GT (plink2 --vcf-half-call error)");
             g[0] = a[0];
             g[1] = a[1];
         }
         v->dsq[s] = -1;
-        if (nds > 0) {
-            int per = nds / n;
-            float d = v->bds[(size_t)s * per];
-            if (per >= 1 && !bcf_float_is_missing(d) && !bcf_float_is_vector_end(d)) {
-                int32_t q = quantise_ds(d);
-                if (q < 0) return fail(v, "DS %g outside [0, 2]", d);
-                if (hap) {
-                    if (q > MG_DOSAGE_ONE) return fail(v, "haploid DS above 1");
-                    q *= 2;
-                }
-                v->dsq[s] = q;
-                v->has_ds = 1;
-            }
-        }
+        if (!field) continue;
+        int r = DOS_ABSENT;
+        if (hper) r = dos_bcf(v, MG_VCF_HDS, v->bhds + (size_t)s * hper, hper, hap, &v->dsq[s]);
+        if (r == DOS_ABSENT && dper)
+            r = dos_bcf(v, field == MG_VCF_GP ? MG_VCF_GP : MG_VCF_DS, v->bds + (size_t)s * dper, dper, hap, &v->dsq[s]);
+        if (r < 0) return -1;
+        if (r == DOS_SET) v->has_ds = 1;
+        else if (r == DOS_FORCE_MISSING) { g[0] = g[1] = -1; v->dsq[s] = -1; }
     }
     return 0;
 }
 
-int mg_vcf_load_genotypes(mg_vcf *v, int use_ds)
+int mg_vcf_load_genotypes(mg_vcf *v, int field)
 {
-    v->use_ds = use_ds;
+    v->dfield = field;
     v->cnt_valid = 0;
     return v->is_bcf ? load_bcf(v) : load_text(v);
 }

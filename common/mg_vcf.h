@@ -3,12 +3,13 @@
  * Built for scoring: each record's site fields (CHROM, POS, ID, REF, ALT) are
  * available first, cheaply; genotypes are decoded only when the caller asks for
  * them with mg_vcf_load_genotypes(). For text VCF the site fields are cut out of
- * the raw line and GT/DS are parsed straight from the text, so records that are
- * not scored cost one line scan and never reach htslib's full record parser.
+ * the raw line and GT and the dosage fields (DS, GP, HDS) are parsed straight
+ * from the text, so records that are not scored cost one line scan and never
+ * reach htslib's full record parser.
  *
  * Dosages are returned in plink2's fixed-point units, 1/16384 of an allele
  * (2 copies = 32768), because plink2 stores every dosage that way and scores
- * computed from unquantised DS values differ from its output.
+ * computed from unquantised dosages differ from its output.
  *
  * The library never exits or prints; errors are returned as -1/NULL with a
  * reason from mg_vcf_error() and the record position from mg_vcf_line().
@@ -23,6 +24,9 @@
 
 #define MG_DOSAGE_ONE 16384         /* one allele copy, plink2 kDosageMid */
 #define MG_DOSAGE_MISSING (-1)
+
+/* The FORMAT field dosages are read from (plink2 `--vcf f dosage=FIELD`). */
+enum { MG_VCF_GT_ONLY = 0, MG_VCF_DS = 1, MG_VCF_GP = 2, MG_VCF_HDS = 3 };
 
 typedef struct mg_vcf mg_vcf;
 
@@ -64,16 +68,22 @@ int64_t mg_vcf_line(const mg_vcf *v);
 /** Non-zero for BCF input (mg_vcf_line() is then a record number). */
 int mg_vcf_is_bcf(const mg_vcf *v);
 
-/** Decode the current record's genotypes: GT, and with use_ds the DS field
- *  (plink2 `dosage=DS` rules: DS wins where present, GT fills in where DS is
- *  missing, a haploid call counts double on these diploid chromosomes).
- *  Returns 0, or -1 on malformed or missing fields. */
-MG_MUST_CHECK int mg_vcf_load_genotypes(mg_vcf *v, int use_ds);
+/** Decode the current record's genotypes: GT, and with field (MG_VCF_DS, _GP,
+ *  _HDS) dosages read as plink2 2.00a3.5 `dosage=FIELD` import does with its
+ *  defaults: the dosage wins where present, GT fills in where it is missing
+ *  ('.', '?', absent); DS is the ALT dosage (a haploid call's 0..1, doubled);
+ *  GP is (P01 + 2*P11) / (P00 + P01 + P11), haploid 2*P1 / (P0 + P1), and
+ *  all-zero probabilities make the call missing; HDS is h1 + h2, a single
+ *  (haploid) value counts double, and DS is read where HDS is missing.
+ *  "Haploid" is a GT with one allele, missing or not. Each dosage is
+ *  quantised to 1/16384 as plink2 stores it. Dosages on multi-allelic
+ *  records are refused. Returns 0, or -1 on malformed or missing fields. */
+MG_MUST_CHECK int mg_vcf_load_genotypes(mg_vcf *v, int field);
 /** Dosage of allele a (0 = REF) for every sample of the loaded record, in
  *  1/16384 units, MG_DOSAGE_MISSING for a missing call. q has nsamples slots. */
 void mg_vcf_allele_dosage(const mg_vcf *v, int a, int32_t *q);
 
-/** Non-zero when the loaded record has at least one DS dosage in use; when
+/** Non-zero when the loaded record has at least one dosage in use; when
  *  zero, every call is a hard call and mg_vcf_allele_counts() says it all. */
 int mg_vcf_has_dosage(const mg_vcf *v);
 /** Copies of allele a (0, 1, 2) per sample of the loaded record, 3 for a

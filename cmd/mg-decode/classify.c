@@ -67,6 +67,7 @@ int mg_decode_classify(int argc, char **argv)
     if (!rec || !x || !v) { mg_error(&cli, NULL, "out of memory"); goto done; }
     /* the output is opened only after the first record checks out, so that a
      * mismatched stream leaves no file behind */
+    mg_cli_progress_begin(&cli, "records", 0);
     while ((st = mg_reader_next(r, rec)) == 1) {
         int64_t k = mg_reader_count(r);
         const char *id = mg_record_get_meta(rec, "id");

@@ -488,6 +488,7 @@ static int run_job(gen *g, const job *jb, char *err, size_t errlen)
         free(line);
     }
     g->n_prompts++;
+    mg_progress_step(g->cli->progress, (uint64_t)g->n_prompts);
     rc = 0;
     goto done;
 oom:
@@ -786,6 +787,7 @@ int mg_decode_generate(int argc, char **argv)
         if (g.tok && mg_tokenizer_vocab_size(g.tok) < g.n_vocab) g.n_vocab = mg_tokenizer_vocab_size(g.tok);
         mg_info(&cli, "%s: %s decoder, hidden %d, context %lld, %lld output ids", g.dir,
                 g.info->model_type, g.info->hidden, (long long)g.info->max_ctx, (long long)g.n_vocab);
+        mg_cli_progress_begin(&cli, "prompts", in ? 0 : (uint64_t)g.n_tsv);
         if (in) {
             if (run_stream(&g, in, err, sizeof err) < 0) { efile = in; goto fail; }
         } else if (g.n_tsv && !g.prompt_ids) {

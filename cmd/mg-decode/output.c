@@ -15,6 +15,8 @@ struct mg_decode_out {
     mg_ofile *f;         /* TSV, JSON Lines */
     mg_writer *w;          /* mgt */
     mg_record *rec;
+    mg_progress *progress; /* the program's progress line, stepped per row */
+    uint64_t rows;
 };
 
 int mg_decode_format(const char *s)
@@ -29,6 +31,7 @@ mg_decode_out *mg_decode_out_open(const mg_cli *cli, const char *path, int forma
     mg_decode_out *o = calloc(1, sizeof *o);
     if (!o) { mg_seterr(err, errlen, "out of memory"); return NULL; }
     o->format = format; o->cols = cols; o->ncol = ncol;
+    o->progress = cli->progress;
     if (format == MG_DECODE_MGT) {
         size_t len = 1;
         for (int j = 0; j < ncol; j++) len += strlen(cols[j]) + 1;
@@ -60,6 +63,7 @@ fail:
 int mg_decode_out_row(mg_decode_out *o, const mg_record *meta, const char *id, const double *v,
                       char *err, size_t errlen)
 {
+    mg_progress_step(o->progress, ++o->rows);
     if (o->format == MG_DECODE_TSV) {
         FILE *fp = mg_ofile_fp(o->f);
         fputs(id, fp);

@@ -350,6 +350,7 @@ int mg_decode_zeroshot(int argc, char **argv)
     }
     /* the output is opened only after the first record checks out, so that a
      * mismatched stream leaves no file behind */
+    mg_cli_progress_begin(&cli, "records", 0);
     while ((st = mg_reader_next(r, rec)) == 1) {
         long long k = (long long)mg_reader_count(r);
         const char *id = mg_record_get_meta(rec, "id");

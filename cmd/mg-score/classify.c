@@ -386,7 +386,7 @@ static int boot_stat(void *vctx, const double *w, double *out)
 
 /* Bootstrap replicates of every metric (A, R, and B as the paired
  * difference A - B). */
-static int run_bootstrap(const mg_cli *cli, const clf_opts *o, clf_run *r)
+static int run_bootstrap(mg_cli *cli, const clf_opts *o, clf_run *r)
 {
     int na = r->na, nr = r->nr;
     r->nout = na + nr + (o->compare ? na : 0);
@@ -394,7 +394,11 @@ static int run_bootstrap(const mg_cli *cli, const clf_opts *o, clf_run *r)
     r->res = malloc((size_t)o->bootstrap * (size_t)r->nout * sizeof *r->res);
     if (!r->res) { mg_error(cli, NULL, "out of memory"); return -1; }
     boot_ctx bc = { .a = &r->A, .b = o->compare ? &r->B : NULL, .risk = r->is_risk ? &r->R : NULL, .na = na, .nr = nr };
-    if (mg_bootstrap(r->d.n, (int)o->bootstrap, o->seed, cli->pool, r->nout, boot_stat, &bc, r->res, &r->nskip) < 0) {
+    mg_cli_progress_begin(cli, "bootstrap replicates", (uint64_t)o->bootstrap);
+    int rc = mg_bootstrap(r->d.n, (int)o->bootstrap, o->seed, cli->pool, r->nout, boot_stat, &bc, r->res,
+                          &r->nskip, cli->progress);
+    mg_cli_progress_end(cli);
+    if (rc < 0) {
         mg_error(cli, NULL, "bootstrap failed (out of memory)");
         return -1;
     }

@@ -49,7 +49,11 @@ int run_text_output(mg_cli *cli, const text_opts *o, const char *command, size_t
     json_t *root = json_object();
     if (o->bootstrap > 0) {
         res = malloc((size_t)o->bootstrap * (size_t)nm * sizeof *res);
-        if (!res || mg_bootstrap(n, (int)o->bootstrap, o->seed, cli->pool, nm, mean_stat, mc, res, &nskip) < 0) {
+        mg_cli_progress_begin(cli, "bootstrap replicates", (uint64_t)o->bootstrap);
+        int brc = res ? mg_bootstrap(n, (int)o->bootstrap, o->seed, cli->pool, nm, mean_stat, mc, res, &nskip,
+                                     cli->progress) : -1;
+        mg_cli_progress_end(cli);
+        if (brc < 0) {
             mg_error(cli, NULL, "bootstrap failed (out of memory)");
             goto done;
         }

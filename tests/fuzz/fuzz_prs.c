@@ -1,5 +1,5 @@
 /* libFuzzer harness for the scoring-file and VCF parsers and the matcher:
- * input = flags byte, then a scoring file and a VCF separated by a NUL byte.
+ * input = flags byte (bits 3 and 7: dosage field), then a scoring file and a VCF separated by a NUL byte.
  * Both are written to temporary files (htslib reads paths), scored with id or
  * pos matching, and the .sscore and match log written to memory. */
 #include <stdint.h>
@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (v) {
             mg_prs_opts o = mg_prs_default_opts();
             o.match = flags & 4 ? MG_PRS_MATCH_POS : MG_PRS_MATCH_ID;
-            o.use_ds = (flags & 8) != 0;
+            o.dosage = (flags & 8 ? MG_VCF_DS : 0) + (flags & 128 ? 2 : 0);   /* 0, DS, GP, HDS */
             o.no_mean_imputation = (flags & 16) != 0;
             o.threads = flags & 32 ? 2 : 1;
             o.keep_multiallelic = (flags & 64) != 0;

@@ -44,12 +44,36 @@ bad_vcf error_too_many_sample_columns 'error: .*bad\.vcf:7: more sample columns 
     '1\t100\trs1\tA\tG\t.\t.\t.\tGT\t0/1\t1/1\t0/0\t0/0\n'
 bad_vcf error_half_missing_call 'error: .*bad\.vcf:7: half-missing GT' \
     '1\t100\trs1\tA\tG\t.\t.\t.\tGT\t0/.\t1/1\t0/0\n'
-bad_vcf error_ds_outside_range 'error: .*bad\.vcf:7: DS .2.5. outside \[0, 2\]' \
+bad_vcf error_ds_outside_range 'error: .*bad\.vcf:7: DS .2.5. is not a dosage in \[0, 2\]' \
     '1\t100\trs1\tA\tG\t.\t.\t.\tGT:DS\t0/1:1\t1/1:2.5\t0/0:0\n' --dosage DS
 bad_vcf error_duplicate_variant_id 'error: .*bad\.vcf:8: variant ID .rs1. occurs more than once' \
     '1\t100\trs1\tA\tG\t.\t.\t.\tGT\t0/1\t1/1\t0/0\n1\t150\trs1\tA\tC\t.\t.\t.\tGT\t0/1\t1/1\t0/0\n'
-bad_vcf error_chrx_refused 'error: .*bad\.vcf:7: scored variant on chromosome .X.: only autosomes' \
-    'X\t100\trs1\tA\tG\t.\t.\t.\tGT\t0/1\t1/1\t0/0\n'
+bad_vcf error_unknown_chromosome_refused 'error: .*bad\.vcf:7: scored variant on chromosome .GL000192\.1.: only 1-22, X, Y, XY and MT' \
+    'GL000192.1\t100\trs1\tA\tG\t.\t.\t.\tGT\t0/1\t1/1\t0/0\n'
+bad_vcf error_dominant_on_mt_refused 'error: .*bad\.vcf:7: dominant or recessive score on chromosome .MT.' \
+    'MT\t100\trs1\tA\tG\t.\t.\t.\tGT\t0/1\t1\t0\n' --dominant
+bad_vcf error_recessive_on_x_refused 'error: .*bad\.vcf:7: dominant or recessive score on chromosome .X.' \
+    'X\t100\trs1\tA\tG\t.\t.\t.\tGT\t0/1\t1\t0\n' --recessive
+# dosage fields: malformed values are refused, with the record's line
+bad_vcf error_gp_two_values_on_diploid_call 'error: .*bad\.vcf:7: GP .0\.2,0\.8. is not 3 probabilities' \
+    '1\t100\trs1\tA\tG\t.\t.\t.\tGT:GP\t0/1:0.2,0.8\t1/1:0,0,1\t0/0:1,0,0\n' --dosage GP
+bad_vcf error_gp_probability_above_one 'error: .*bad\.vcf:7: GP .0,0,1\.5. is not 3 probabilities' \
+    '1\t100\trs1\tA\tG\t.\t.\t.\tGT:GP\t0/1:0,0,1.5\t1/1:0,0,1\t0/0:1,0,0\n' --dosage GP
+bad_vcf error_hds_half_call 'error: .*bad\.vcf:7: HDS .0\.3,\..: second haplotype' \
+    '1\t100\trs1\tA\tG\t.\t.\t.\tGT:HDS\t0|1:0.3,.\t1|1:1,1\t0|0:0,0\n' --dosage HDS
+bad_vcf error_hds_above_one 'error: .*bad\.vcf:7: HDS .1\.2. is not a haplotype dosage' \
+    '1\t100\trs1\tA\tG\t.\t.\t.\tGT:HDS\t1:1.2\t1|1:1,1\t0|0:0,0\n' --dosage HDS
+bad_vcf error_haploid_ds_above_one 'error: .*bad\.vcf:7: DS .1\.5. is not a dosage in \[0, 1\]' \
+    '1\t100\trs1\tA\tG\t.\t.\t.\tGT:DS\t1:1.5\t1/1:2\t0/0:0\n' --dosage DS
+bad_vcf error_gp_on_multiallelic_record 'error: .*bad\.vcf:7: dosages on a multi-allelic record' \
+    '1\t100\trs1\tA\tG,C\t.\t.\t.\tGT:GP\t0/1:0,1,0,0,0,0\t1/1:0,0,1,0,0,0\t0/0:1,0,0,0,0,0\n' --dosage GP
+# a BCF FORMAT field of absurd length is refused before it is converted
+{ vcf_head | sed '2a ##FORMAT=<ID=GP,Number=G,Type=Float,Description="p">'
+  printf '1\t100\trs1\tA\tG\t.\t.\t.\tGT:GP\t0/1:%s\t0/0:1,0,0\t0/0:1,0,0\n' "$(printf '0%.0s,' $(seq 1 40))0"; } >"$T/long.vcf"
+if command -v bcftools >/dev/null && bcftools view -Ob -o "$T/long.bcf" "$T/long.vcf" 2>/dev/null; then
+    expect_error error_bcf_gp_too_many_values 1 'error: .*long\.bcf:1: GP has 41 values per sample \(at most 16\)' \
+        mg-prs-image -q -s "$T/ok.score" --dosage GP --sscore "$T/out.sscore" --no-image "$T/long.bcf"
+else skip error_bcf_gp_too_many_values "bcftools missing"; fi
 bad_vcf error_empty_intersection 'error: .*bad\.vcf: no scoring-file variant matched' \
     '1\t100\trs9\tA\tG\t.\t.\t.\tGT\t0/1\t1/1\t0/0\n'
 bad_vcf error_unsorted_vcf_for_pos_matching 'error: .*bad\.vcf:9: position 1:100 met again' \
@@ -91,19 +115,20 @@ usage_error() {
 }
 usage_error usage_without_score 'no scoring file' mg-prs-image "$T/ok.vcf"
 usage_error usage_bad_match_mode "match must be" mg-prs-image -m chr -s "$T/ok.score" "$T/ok.vcf"
+usage_error usage_bad_dosage_field "dosage must be DS, GP or HDS" mg-prs-image --dosage PL -s "$T/ok.score" "$T/ok.vcf"
 printf '#score\tmean\tsd\nother\t0\t1\n' >"$T/ref.tsv"
 expect_error error_ref_stats_missing_score 1 "error: .*ref\\.tsv: no statistics for score 'w'" \
     mg-prs-image -q -s "$T/ok.score" --ref-stats "$T/ref.tsv" -o "$T/o.mgt" "$T/ok.vcf"
 
-# --match pos excludes a chrX match with a warning instead of refusing
-{ vcf_head; printf "$good"'X\t100\trsX\tA\tG\t.\t.\t.\tGT\t0/1\t1/1\t0/0\n'; } >"$T/x.vcf"
-printf '###PGS CATALOG SCORING FILE\n#format_version=2.0\n#pgs_id=PGSX\nchr_name\tchr_position\teffect_allele\tother_allele\teffect_weight\n1\t100\tG\tA\t1\n1\t200\tT\tC\t1\nX\t100\tG\tA\t1\n' >"$T/x.pgs"
+# --match pos scores chrX as pgsc_calc does and excludes MT with a warning
+{ vcf_head; printf "$good"'X\t100\trsX\tA\tG\t.\t.\t.\tGT\t0/1\t1\t0\nMT\t100\trsM\tA\tG\t.\t.\t.\tGT\t0\t1\t1\n'; } >"$T/x.vcf"
+printf '###PGS CATALOG SCORING FILE\n#format_version=2.0\n#pgs_id=PGSX\nchr_name\tchr_position\teffect_allele\tother_allele\teffect_weight\n1\t100\tG\tA\t1\n1\t200\tT\tC\t1\nX\t100\tG\tA\t1\nMT\t100\tG\tA\t1\n' >"$T/x.pgs"
 if mg-prs-image -m pos --min-overlap 0.5 -s "$T/x.pgs" --no-image --sscore "$T/x.sscore" \
         --match-log "$T/x.log" "$T/x.vcf" 2>"$T/err" &&
-   grep -q 'warning: .*1 matched score rows outside chromosomes 1-22 excluded' "$T/err" &&
-   grep -q 'excluded_non_autosomal' "$T/x.log" && [ "$(cut -f3 "$T/x.sscore" | tail -n1)" = 4 ]; then
-    pass pos_match_on_chrx_excluded_with_warning
-else fail pos_match_on_chrx_excluded_with_warning "$(cat "$T/err")"; fi
+   grep -q 'warning: .*1 matched score rows outside chromosomes 1-22, X, Y, XY excluded' "$T/err" &&
+   grep -q 'MT.*excluded_chromosome' "$T/x.log" && [ "$(cut -f3 "$T/x.sscore" | tail -n1)" = 6 ]; then
+    pass pos_match_scores_chrx_and_excludes_mt_with_warning
+else fail pos_match_scores_chrx_and_excludes_mt_with_warning "$(cat "$T/err")"; fi
 
 # a small cohort is scored, with a warning about mean-imputation frequencies
 if mg-prs-image -s "$T/ok.score" --no-image --sscore "$T/ok.sscore" "$T/ok.vcf" 2>"$T/err" &&

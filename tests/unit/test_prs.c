@@ -44,13 +44,19 @@ int main(void)
     expect("g6_integer", b, "100000");
     mg_prs_format_g6(0, b);
     expect("g6_zero", b, "0");
-    mg_prs_format_dosage_sum(1985 * 16384 + 5177, b);   /* 1985.31597 */
+    mg_prs_format_dosage_sum(1985 * 32768 + 10354, b);  /* 1985.31597 */
     expect("dosage_sum_three_decimals", b, "1985.316");
-    mg_prs_format_dosage_sum(2 * 16384 + 12616, b);     /* 2.770019 */
+    mg_prs_format_dosage_sum(2 * 32768 + 25232, b);     /* 2.770019 */
     expect("dosage_sum_trailing_zero_dropped", b, "2.77");
-    mg_prs_format_dosage_sum(1961 * 16384, b);
+    mg_prs_format_dosage_sum(1961 * 32768, b);
     expect("dosage_sum_integer", b, "1961");
-    mg_prs_format_dosage_sum(1024, b);                  /* 0.0625 exactly: plink2 rounds up */
+    mg_prs_format_dosage_sum(2048, b);                  /* 0.0625 exactly: plink2 rounds up */
     expect("dosage_sum_tie_rounds_up", b, "0.063");
+    mg_prs_format_dosage_sum(2 * 32768 + 1, b);         /* a haploid half unit */
+    expect("dosage_sum_half_unit", b, "2");
+    mg_prs_format_dosage_sum(2097LL * 32768 + 28608, b); /* 0.873046875: plink2 prints .872 */
+    expect("dosage_sum_plink2_off_by_one_at_4048", b, "2097.872");
+    mg_prs_format_dosage_sum(32768 - 16, b);             /* 0.99951: carries */
+    expect("dosage_sum_carries_to_integer", b, "1");
     return fails ? 1 : 0;
 }
