@@ -2,12 +2,13 @@
  * (libllama), the second implementation mg-decode's output is compared with.
  * Driving by ids leaves tokenizers out of the comparison.
  *
- *   llama-greedy MODEL.gguf N "ID ID ..." [-t THREADS] [--logits OUT.npy]
+ *   llama-greedy MODEL.gguf N "ID ID ..." [-t THREADS] [--logits OUT.npy] [-v]
  *
  * Prints the N generated ids on one line. With --logits, writes the logits of
  * every processed position (each prompt position, then each generated token but
  * the last) as a float32 .npy [rows, vocab], the layout of mg-decode
- * --dump-logits. The K/V cache is kept in float32 and flash attention is off,
+ * --dump-logits. With -v, prints the prompt and generation speeds on stderr
+ * (model loading excluded; generation counts the N - 1 tokens fed back). The K/V cache is kept in float32 and flash attention is off,
  * so that the cache does not round to float16 (llama.cpp's default cache type)
  * and the comparison sees the model's arithmetic rather than a storage choice. */
 #include <errno.h>
@@ -78,17 +79,18 @@ int main(int argc, char **argv)
 {
     const char *model_path = NULL, *ids_arg = NULL, *logits_path = NULL;
     long n_gen = -1;
-    int threads = 1, npos = 0;
+    int threads = 1, npos = 0, verbose = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-t") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--logits") && i + 1 < argc) logits_path = argv[++i];
+        else if (!strcmp(argv[i], "-v")) verbose = 1;
         else if (npos == 0) { model_path = argv[i]; npos++; }
         else if (npos == 1) { n_gen = strtol(argv[i], NULL, 10); npos++; }
         else if (npos == 2) { ids_arg = argv[i]; npos++; }
         else npos = 99;
     }
     if (npos != 3 || n_gen < 1 || threads < 1) {
-        fprintf(stderr, "usage: llama-greedy MODEL.gguf N \"IDS\" [-t THREADS] [--logits OUT.npy]\n");
+        fprintf(stderr, "usage: llama-greedy MODEL.gguf N \"IDS\" [-t THREADS] [--logits OUT.npy] [-v]\n");
         return 2;
     }
     llama_token *prompt = NULL, *gen = NULL;
@@ -131,7 +133,9 @@ int main(int argc, char **argv)
         batch.logits[i] = logits_path != NULL || i == n_prompt - 1;
     }
     batch.n_tokens = n_prompt;
+    int64_t t0 = llama_time_us();
     if (llama_decode(ctx, batch) != 0) { why = "prompt decode failed"; goto fail; }
+    int64_t t1 = llama_time_us();
     if (dump)
         for (int i = 0; i < n_prompt; i++)
             memcpy(dump + (size_t)i * nv, llama_get_logits_ith(ctx, i), (size_t)nv * sizeof *dump);
@@ -144,6 +148,11 @@ int main(int argc, char **argv)
         row = llama_get_logits_ith(ctx, -1);
         if (dump) memcpy(dump + (size_t)(n_prompt + k) * nv, row, (size_t)nv * sizeof *dump);
     }
+    int64_t t2 = llama_time_us();
+    if (verbose)
+        fprintf(stderr, "llama-greedy: prompt %d tokens, %.2f tokens/s; generated %ld tokens, %.2f tokens/s\n",
+                n_prompt, n_prompt / ((t1 - t0) * 1e-6), n_gen - 1,
+                n_gen > 1 ? (n_gen - 1) / ((t2 - t1) * 1e-6) : 0.0);
     for (long k = 0; k < n_gen; k++) printf("%s%d", k ? " " : "", gen[k]);
     printf("\n");
     if (fflush(stdout) != 0) { why = "cannot write the output"; goto fail; }
