@@ -7,6 +7,10 @@
 # same run (bench/encode3d_peer.py), achieved GFLOP/s against cblas_sgemm on
 # 2048^2 measured in this run, and peak RSS against the weights file.
 # Checkpoints are generated once under $BENCH_DIR (never committed).
+# MG_BENCH_3D picks the rows (default "vit i3d"; also "i3d-bf16": the I3D with
+# --precision bf16, against the same PyTorch fp32 peer). MG_ENCODE3D_BASE names
+# a second mg-encode3d build (e.g. an earlier commit's) timed beside it in the
+# same run. The peer runs once per model.
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 TH=${MG_BENCH_THREADS:-$(nproc)}
@@ -29,10 +33,11 @@ cc -O2 $(pkg-config --cflags openblas) bench/sgemm_peak.c $(pkg-config --libs op
 [ -s "$W/vitb.mgt" ] || { $R volumes "$W/vv_" 1 32x256x256 && mg-stream import -t volume "$W/vv_0.npy" >"$W/vitb.mgt"; }
 [ -s "$W/i3d.mgt" ] || { $R volumes "$W/iv_" 1 160x224x224 && mg-stream import -t volume "$W/iv_0.npy" >"$W/i3d.mgt"; }
 
-# bench3d NAME DIR GFLOP: rows for one model
+declare -A peer_t peer_c
+# bench3d NAME DIR GFLOP [BINARY [OPTIONS]]: rows for one model
 bench3d() {
-    local name=$1 dir=$2 gf=$3 ts=() cs=() rss=() peak=() r
-    local cmd="mg-encode3d -m '$dir' -@ $TH '$W/$(basename "$dir").mgt'"
+    local name=$1 dir=$2 gf=$3 bin=${4:-mg-encode3d} opt=${5:-} ts=() cs=() rss=() peak=() r
+    local cmd="$bin -m '$dir' $opt -@ $TH '$W/$(basename "$dir").mgt'"
     for ((r = 0; r < RUNS; r++)); do
         /usr/bin/time -f "%e %U %S %M" -o "$W/time" bash -c "$cmd" >/dev/null || return 1
         ts+=("$(cut -d' ' -f1 "$W/time")"); cs+=("$(awk '{print $2 + $3}' "$W/time")")
@@ -40,7 +45,10 @@ bench3d() {
         peak+=("$("$W/sgemm_peak" 2048 "$TH" 3)")
     done
     local t c m g; t=$(med "${ts[@]}"); c=$(med "${cs[@]}"); m=$(med "${rss[@]}"); g=$(med "${peak[@]}")
-    read -r t_pt c_pt < <($PY bench/encode3d_peer.py "$dir" "$TH" "$RUNS") || return 1
+    if [ -z "${peer_t[$dir]:-}" ]; then
+        read -r peer_t[$dir] peer_c[$dir] < <($PY bench/encode3d_peer.py "$dir" "$TH" "$RUNS") || return 1
+    fi
+    local t_pt=${peer_t[$dir]} c_pt=${peer_c[$dir]}
     local wmb; wmb=$(awk -v b="$(stat -c %s "$dir/model.safetensors")" 'BEGIN { printf "%.0f", b / 1048576 }')
     row "$name, $TH threads (volumes/s)" "$(calc "1/$t" %.3f)" "pytorch $(calc "1/$t_pt" %.3f)" \
         "$(ratio "$t_pt" "$t")" "target >= 2; ours includes process start, load and I/O; load avg $(load)"
@@ -73,5 +81,12 @@ for st, n in enumerate([3, 8, 36, 3]):
 print("%.1f" % (2 * mac / 1e9))
 PY
 )
-bench3d "m3d-clip vit-b 4x16x16 on 32x256x256" "$W/vitb" "$gf_vit"
-bench3d "merlin i3d resnet-152 224x224x160" "$W/i3d" "$gf_i3d"
+for sel in ${MG_BENCH_3D:-vit i3d}; do
+    case $sel in
+    vit) bench3d "m3d-clip vit-b 4x16x16 on 32x256x256" "$W/vitb" "$gf_vit" ;;
+    i3d) bench3d "merlin i3d resnet-152 224x224x160" "$W/i3d" "$gf_i3d"
+         [ -n "${MG_ENCODE3D_BASE:-}" ] &&
+             bench3d "merlin i3d resnet-152 224x224x160 (base build)" "$W/i3d" "$gf_i3d" "$MG_ENCODE3D_BASE" ;;
+    i3d-bf16) bench3d "merlin i3d resnet-152 224x224x160 bf16" "$W/i3d" "$gf_i3d" mg-encode3d "--precision bf16" ;;
+    esac
+done

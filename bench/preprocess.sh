@@ -15,10 +15,16 @@
 #      3x448x448 float32 array); runs interleaved, medians of 5.
 #   4. Slides: tiles/s over a 40k x 40k JPEG pyramid, and peak memory for a 10k
 #      and a 40k slide (flat as the slide grows).
-#   MG_BENCH_SECTIONS: any of "ct 2d slide" [all].
+#   5. Large volumes read a slab at a time: a 1024^3 int16 .nii.gz (2 GiB
+#      stored, 12 MB on disk) to 2 mm, and an ordinary 256x256x128 CT (LPS,
+#      scl_inter -1024, noise) through --preset merlin: peak RSS and wall time
+#      against nibabel reading the same file to float32 (MONAI's reader); with
+#      MG_PREPROCESS_BEFORE=/path/to/an/older/mg-preprocess, that build side by
+#      side in the same run.
+#   MG_BENCH_SECTIONS: any of "ct 2d slide big" [all].
 set -u
 cd "$(dirname "$0")/.."
-export MG_BENCH_SECTIONS=${MG_BENCH_SECTIONS:-ct 2d slide}
+export MG_BENCH_SECTIONS=${MG_BENCH_SECTIONS:-ct 2d slide big}
 PY=${PY:-/usr/bin/python3}
 B=${BENCH_DIR:-${TMPDIR:-/tmp}/mgpipe-bench}/preprocess
 mkdir -p "$B"
@@ -170,4 +176,58 @@ def section_slide():
 
 if "slide" in SECTIONS:
     section_slide()
+
+# ---- 5: large volumes, slab reading ----
+def section_big():
+    sys.path.insert(0, "tests/preprocess")
+    import bigvol
+    big, ct = os.path.join(B, "big1024.nii.gz"), os.path.join(B, "ct256.nii.gz")
+    if not os.path.exists(big):
+        bigvol.write(big + ".tmp", 1024, 1024, 1024)
+        os.rename(big + ".tmp", big)
+    if not os.path.exists(ct):
+        bigvol.write(ct + ".tmp", 256, 256, 128, zooms=(0.8, 0.8, 2.5), axes=np.diag([-1, -1, 1]),
+                     slope=1.0, inter=-1024.0, noise=20)
+        os.rename(ct + ".tmp", ct)
+    nib_cmd = ["/usr/bin/python3", "-c", "import sys, numpy as np, nibabel as nib; "
+               "nib.load(sys.argv[1]).get_fdata(dtype=np.float32)"]
+    before = os.environ.get("MG_PREPROCESS_BEFORE")
+    def run_interleaved(cmds, rep):
+        """Per command: median wall s, median CPU s (user+sys), peak RSS MiB;
+        the commands take turns, so load changes hit them alike."""
+        res = [([], [], 0) for _ in cmds]
+        for _ in range(rep):
+            for i, cmd in enumerate(cmds):
+                t0 = time.perf_counter()
+                p = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", "-o", os.path.join(B, "rss")] + cmd,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                wall = time.perf_counter() - t0
+                if p.returncode:
+                    raise SystemExit("bench: %s failed: %s" % (cmd[0], p.stderr.decode()[-300:]))
+                m, u, sy = open(os.path.join(B, "rss")).read().split()[-3:]
+                ts, cs, r = res[i]
+                res[i] = (ts + [wall], cs + [float(u) + float(sy)], max(r, int(m) / 1024))
+        return [(median(ts), median(cs), r) for ts, cs, r in res]
+    cases = [(big, ["--spacing", "2,2,2"], 3, "1024^3 int16 .nii.gz -> 2 mm", 2048),
+             (ct, ["--preset", "merlin"], 5, "256x256x128 CT .nii.gz, --preset merlin", 16)]
+    for path, args, rep, label, stored in cases:
+        load = open("/proc/loadavg").read().split()[0]
+        cmds = [["mg-preprocess", "--no-version"] + args + ["-o", "/dev/null", path], nib_cmd + [path]]
+        if before:
+            cmds.append([before, "--no-version"] + args + ["-o", "/dev/null", path])
+        res = run_interleaved(cmds, rep)
+        (mg_t, mg_c, mg_rss), (nb_t, nb_c, nb_rss) = res[0], res[1]
+        note = ("stored %d MiB; nibabel only reads (get_fdata float32), mg reads, resamples, writes; "
+                "medians of %d interleaved runs, load %s at start" % (stored, rep, load))
+        row(label + " peak RSS", "%.0f MiB" % mg_rss, "nibabel %.0f MiB" % nb_rss, "%.2fx" % (nb_rss / mg_rss), note)
+        row(label + " wall (CPU)", "%.2f s (%.2f s)" % (mg_t, mg_c), "nibabel %.2f s (%.2f s)" % (nb_t, nb_c),
+            "%.2fx" % (nb_t / mg_t), note)
+        if before:
+            b_t, b_c, b_rss = res[2]
+            row(label + " slab reading vs whole volume", "%.0f MiB %.2f s (%.2f s CPU)" % (mg_rss, mg_t, mg_c),
+                "before %.0f MiB %.2f s (%.2f s CPU)" % (b_rss, b_t, b_c),
+                "%.2fx RSS %.2fx wall" % (b_rss / mg_rss, b_t / mg_t), "same output; " + note)
+
+if "big" in SECTIONS:
+    section_big()
 EOF

@@ -1,6 +1,7 @@
 /* mg-fit: train a linear head (logistic or ridge regression) on embeddings
  * or other fixed-shape tensors of an mgt stream, labels joined by id; the
- * L2 strength chosen by cross-validation. Writes a head directory
+ * L2 strength chosen by cross-validation; or with --mlp a one-hidden-layer
+ * MLP (mg_mlp_train). Writes a head directory
  * (config.json + head.safetensors) that mg-decode classify applies. The
  * objective and solvers are in common/mg_fit.h. */
 #include <jansson.h>
@@ -39,15 +40,30 @@ static const char usage[] =
 "      --cv K               folds [5]\n"
 "      --cv-score S         accuracy or log-loss (classification; ridge: R2)\n"
 "                           [accuracy, as LogisticRegressionCV]\n"
-"      --seed S             seed of the fold assignment [1]\n"
+"      --seed S             seed of the folds (--mlp: of the validation split,\n"
+"                           initial weights and batch order) [1]\n"
 "      --class-weight W     none or balanced [none]\n"
 "      --no-standardize     fit on the raw inputs (mean 0, scale 1)\n"
 "      --tol T              gradient tolerance [1e-10]\n"
 "      --max-iter N         Newton iterations per fit [100]\n"
+"MLP (instead of the linear head):\n"
+"      --mlp H              one hidden layer of H ReLU units, trained by Adam\n"
+"                           on mini-batches with early stopping\n"
+"      --mlp-batch B        rows per step [128]\n"
+"      --mlp-epochs N       epochs at most [200]\n"
+"      --mlp-patience P     stop after P epochs without a lower validation\n"
+"                           loss [10]\n"
+"      --mlp-lr R           Adam learning rate [0.001] (betas 0.9, 0.999,\n"
+"                           eps 1e-8)\n"
+"      --mlp-weight-decay W L2 added to the weights' gradients, as\n"
+"                           torch.optim.Adam's weight_decay [0.0001]\n"
+"      --mlp-val F          fraction held out for early stopping, stratified\n"
+"                           by class [0.1]; 0: no early stopping\n"
 "Output:\n"
 "  -o, --output DIR         head directory (written whole or not at all)\n"
 "      --json FILE          fit report as JSON (CV score per grid value)\n"
-"      --folds-out FILE     fold of each training id (TSV id, fold)\n"
+"      --folds-out FILE     fold of each training id (TSV id, fold; --mlp:\n"
+"                           id, split: train or validation)\n"
 "  -@, --threads N          threads [1]; results do not depend on N\n"
 "  -q, --quiet              no warnings, no report on stderr\n"
 "  -v, --verbose            progress on stderr\n"
@@ -56,7 +72,8 @@ static const char usage[] =
 "      --version            print the version\n";
 
 enum { O_LABELS = MG_OPT_FIRST_OWN, O_INPUT, O_IDCOL, O_LABELCOL, O_TASK, O_C, O_ALPHA, O_GRID,
-       O_CV, O_CVSCORE, O_SEED, O_CW, O_NOSTD, O_TOL, O_MAXIT, O_JSON, O_FOLDS };
+       O_CV, O_CVSCORE, O_SEED, O_CW, O_NOSTD, O_TOL, O_MAXIT, O_JSON, O_FOLDS, O_MLP, O_MLP_BATCH,
+       O_MLP_EPOCHS, O_MLP_PATIENCE, O_MLP_LR, O_MLP_WD, O_MLP_VAL };
 
 static json_t *jreal(double x) { return isfinite(x) ? json_real(x) : json_null(); }
 
@@ -107,6 +124,128 @@ static json_t *report_json(const mg_fit_result *r, const mg_fit_labels *lab, con
     return o;
 }
 
+/* config.json keys every head has: model_type, task, input name, dimension
+ * and shape, output columns, classes, label columns, output kind,
+ * normalisation. */
+static json_t *config_base(const char *model_type, const mg_fit_inputs *in, const mg_fit_labels *lab,
+                           const char *input, int standardize)
+{
+    json_t *cfg = json_object();
+    json_object_set_new(cfg, "model_type", json_string(model_type));
+    json_object_set_new(cfg, "task", json_string(mg_fit_task_name(lab->task)));
+    json_object_set_new(cfg, "input_name", json_string(input));
+    json_object_set_new(cfg, "input_dim", json_integer(in->d));
+    json_t *shp = json_array();
+    for (int a = 0; a < in->ndim; a++) json_array_append_new(shp, json_integer(in->shape[a]));
+    if (in->ndim == 0) json_array_append_new(shp, json_integer(1));
+    json_object_set_new(cfg, "input_shape", shp);
+    json_object_set_new(cfg, "outputs", jstrv(lab->outputs, lab->nout));
+    json_object_set_new(cfg, "classes", lab->classes ? jstrv(lab->classes, lab->nclasses) : json_null());
+    json_object_set_new(cfg, "label_columns", jstrv(lab->label_cols, lab->nlabel));
+    json_object_set_new(cfg, "output_kind", json_string(lab->task == MG_FIT_REGRESSION ? "value"
+                        : lab->task == MG_FIT_MULTICLASS ? "softmax" : "sigmoid"));
+    json_object_set_new(cfg, "normalization", json_string(standardize ? "standard" : "none"));
+    return cfg;
+}
+
+/* --folds-out (fold of each row, or with split the validation split) and
+ * --json (the report), each written whole or not at all. 0 or -1 (reported). */
+static int write_side_files(mg_cli *cli, const mg_fit_inputs *in, const mg_fit_labels *lab, const int *fold,
+                            int split, json_t *rep, const char *folds_path, const char *json_path)
+{
+    char err[1024];
+    if (folds_path) {
+        mg_ofile *f = mg_ofile_open(folds_path, NULL, err, sizeof err);
+        if (!f) { mg_error(cli, folds_path, "%s", err); return -1; }
+        FILE *fp = mg_ofile_fp(f);
+        fprintf(fp, split ? "id\tsplit\n" : "id\tfold\n");
+        for (int64_t i = 0; i < lab->n; i++) {
+            if (split) fprintf(fp, "%s\t%s\n", in->ids[lab->row[i]], fold[i] ? "validation" : "train");
+            else fprintf(fp, "%s\t%d\n", in->ids[lab->row[i]], fold ? fold[i] : 0);
+        }
+        if (mg_ofile_close(f, !ferror(fp), err, sizeof err) < 0) { mg_error(cli, folds_path, "%s", err); return -1; }
+    }
+    if (json_path) {
+        mg_ofile *f = mg_ofile_open(json_path, NULL, err, sizeof err);
+        if (!f) { mg_error(cli, json_path, "%s", err); return -1; }
+        FILE *fp = mg_ofile_fp(f);
+        int ok = json_dumpf(rep, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) == 0 && fputc('\n', fp) != EOF;
+        if (mg_ofile_close(f, ok, err, sizeof err) < 0) { mg_error(cli, json_path, "%s", err); return -1; }
+    }
+    return 0;
+}
+
+/* --mlp: train, write the side files and the head. 0 or -1 (reported). */
+static int fit_mlp(mg_cli *cli, const mg_fit_inputs *in, const mg_fit_labels *lab, const mg_fit_targets *t,
+                   const mg_mlp_params *mp, const char *input, const char *in_path, const char *json_path,
+                   const char *folds_path)
+{
+    char err[1024];
+    mg_mlp_result r;
+    json_t *cfg = NULL, *rep = NULL;
+    char *cfg_s = NULL;
+    int rc = -1;
+    mg_info(cli, "%lld rows, %d inputs, task %s, MLP with %d hidden units", (long long)lab->n, in->d,
+            mg_fit_task_name(lab->task), mp->hidden);
+    int trc = mg_mlp_train(in->x, lab->n, in->d, t, mp, &r, err, sizeof err);
+    mg_cli_progress_end(cli);
+    if (trc < 0) {
+        mg_error(cli, in_path, "%s", err);
+        return -1;
+    }
+    rep = json_object();
+    json_object_set_new(rep, "task", json_string(mg_fit_task_name(lab->task)));
+    json_object_set_new(rep, "n_samples", json_integer(lab->n));
+    json_object_set_new(rep, "n_features", json_integer(in->d));
+    json_object_set_new(rep, "n_validation", json_integer(r.n_val));
+    json_object_set_new(rep, "epochs", json_integer(r.epochs));
+    json_object_set_new(rep, "best_epoch", json_integer(r.best_epoch));
+    json_t *tl = json_array(), *vl = json_array();
+    for (int e = 0; e < r.epochs; e++) {
+        json_array_append_new(tl, jreal(r.train_loss[e]));
+        json_array_append_new(vl, jreal(r.val_loss[e]));
+    }
+    json_object_set_new(rep, "train_loss", tl);
+    json_object_set_new(rep, "validation_loss", vl);
+    cfg = config_base(MG_HEAD_MLP_MODEL_TYPE, in, lab, input, mp->standardize);
+    json_object_set_new(cfg, "hidden_size", json_integer(mp->hidden));
+    json_object_set_new(cfg, "hidden_act", json_string("relu"));
+    json_t *opt = json_object();
+    json_object_set_new(opt, "name", json_string("adam"));
+    json_object_set_new(opt, "lr", json_real(mp->lr));
+    json_t *betas = json_array();
+    json_array_append_new(betas, json_real(mp->beta1));
+    json_array_append_new(betas, json_real(mp->beta2));
+    json_object_set_new(opt, "betas", betas);
+    json_object_set_new(opt, "eps", json_real(mp->eps));
+    json_object_set_new(opt, "weight_decay", json_real(mp->weight_decay));
+    json_object_set_new(cfg, "optimizer", opt);
+    json_object_set_new(cfg, "batch_size", json_integer(mp->batch));
+    json_object_set_new(cfg, "max_epochs", json_integer(mp->max_epochs));
+    json_object_set_new(cfg, "patience", json_integer(mp->patience));
+    json_object_set_new(cfg, "validation_fraction", json_real(mp->val));
+    json_object_set_new(cfg, "seed", json_integer((json_int_t)mp->seed));
+    json_object_set(cfg, "fit", rep);
+    if (!cli->no_version) json_object_set_new(cfg, "mgpipe_version", json_string(MG_VERSION));
+    if (!(cfg_s = json_dumps(cfg, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)))) {
+        mg_error(cli, NULL, "out of memory");
+        goto done;
+    }
+    if (write_side_files(cli, in, lab, r.validation, 1, rep, folds_path, json_path) < 0) goto done;
+    mg_head h = { .task = lab->task, .d = in->d, .k = r.k, .nout = lab->nout, .mean = r.mean, .scale = r.scale,
+                  .weight = r.w2, .bias = r.b2, .hidden = r.hidden, .hidden_weight = r.w1, .hidden_bias = r.b1 };
+    if (mg_head_save(&h, cfg_s, cli->output, err, sizeof err) < 0) { mg_error(cli, cli->output, "%s", err); goto done; }
+    if (!cli->quiet)
+        fprintf(stderr, "mg-fit: MLP %d hidden units: %d epoch(s), kept epoch %d (validation loss %.6g)\n",
+                r.hidden, r.epochs, r.best_epoch, r.n_val ? r.val_loss[r.best_epoch - 1] : NAN);
+    rc = 0;
+done:
+    free(cfg_s);
+    json_decref(cfg); json_decref(rep);
+    mg_mlp_result_free(&r);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     mg_cli cli = mg_cli_default("mg-fit", argc, argv);
@@ -120,7 +259,11 @@ int main(int argc, char **argv)
         {"seed", required_argument, 0, O_SEED}, {"class-weight", required_argument, 0, O_CW},
         {"no-standardize", no_argument, 0, O_NOSTD}, {"tol", required_argument, 0, O_TOL},
         {"max-iter", required_argument, 0, O_MAXIT}, {"json", required_argument, 0, O_JSON},
-        {"folds-out", required_argument, 0, O_FOLDS}, {0, 0, 0, 0}
+        {"folds-out", required_argument, 0, O_FOLDS}, {"mlp", required_argument, 0, O_MLP},
+        {"mlp-batch", required_argument, 0, O_MLP_BATCH}, {"mlp-epochs", required_argument, 0, O_MLP_EPOCHS},
+        {"mlp-patience", required_argument, 0, O_MLP_PATIENCE}, {"mlp-lr", required_argument, 0, O_MLP_LR},
+        {"mlp-weight-decay", required_argument, 0, O_MLP_WD}, {"mlp-val", required_argument, 0, O_MLP_VAL},
+        {0, 0, 0, 0}
     };
     struct option *lo = mg_cli_long_options(own);
     const char *labels = NULL, *input = "embedding", *id_col = "id", *label_cols = NULL;
@@ -129,6 +272,8 @@ int main(int argc, char **argv)
     double fixed = 0, grid[4096];
     long v;
     mg_fit_params p = mg_fit_default_params();
+    mg_mlp_params mp = mg_mlp_default_params();
+    int mlp = 0, mlp_opts = 0, linear_opts = 0;
     cli.output = NULL;
     while ((c = getopt_long(argc, argv, MG_CLI_SHORT, lo, NULL)) >= 0) {
         switch (mg_cli_common(&cli, c, optarg)) {
@@ -148,11 +293,13 @@ int main(int argc, char **argv)
         case O_C: case O_ALPHA:
             if (mg_parse_double(optarg, &fixed) < 0 || !(fixed > 0)) { mg_usage_error(&cli, "--%s: a positive number", c == O_C ? "C" : "alpha"); goto usage_fail; }
             if (c == O_C) have_c = 1; else have_alpha = 1;
+            linear_opts = 1;
             break;
-        case O_GRID: grid_s = optarg; break;
+        case O_GRID: grid_s = optarg; linear_opts = 1; break;
         case O_CV:
             if (mg_parse_long(optarg, 2, 1000, &v) < 0) { mg_usage_error(&cli, "--cv: folds from 2 to 1000"); goto usage_fail; }
             p.folds = (int)v;
+            linear_opts = 1;
             break;
         case O_CVSCORE:
             if (!strcmp(optarg, "accuracy")) p.cv_score = MG_CV_ACCURACY;
@@ -161,14 +308,15 @@ int main(int argc, char **argv)
             break;
         case O_SEED:
             if (mg_parse_long(optarg, 0, 0x7fffffffffffffffL, &v) < 0) { mg_usage_error(&cli, "--seed: a non-negative integer"); goto usage_fail; }
-            p.seed = (uint64_t)v;
+            p.seed = mp.seed = (uint64_t)v;
             break;
         case O_CW:
             if (!strcmp(optarg, "balanced")) p.balanced = 1;
             else if (!strcmp(optarg, "none")) p.balanced = 0;
             else { mg_usage_error(&cli, "--class-weight: none or balanced"); goto usage_fail; }
+            linear_opts = 1;
             break;
-        case O_NOSTD: p.standardize = 0; break;
+        case O_NOSTD: p.standardize = mp.standardize = 0; break;
         case O_TOL:
             if (mg_parse_double(optarg, &p.solve.tol) < 0 || !(p.solve.tol > 0)) { mg_usage_error(&cli, "--tol: a positive number"); goto usage_fail; }
             break;
@@ -178,10 +326,40 @@ int main(int argc, char **argv)
             break;
         case O_JSON: json_path = optarg; break;
         case O_FOLDS: folds_path = optarg; break;
+        case O_MLP: case O_MLP_BATCH: case O_MLP_EPOCHS: case O_MLP_PATIENCE:
+            if (mg_parse_long(optarg, 1, c == O_MLP ? MG_HEAD_MAX_HIDDEN : 1000000, &v) < 0) {
+                mg_usage_error(&cli, "--%s: a positive integer", c == O_MLP ? "mlp" : c == O_MLP_BATCH ? "mlp-batch"
+                               : c == O_MLP_EPOCHS ? "mlp-epochs" : "mlp-patience");
+                goto usage_fail;
+            }
+            if (c == O_MLP) { mp.hidden = (int)v; mlp = 1; }
+            else if (c == O_MLP_BATCH) mp.batch = (int)v;
+            else if (c == O_MLP_EPOCHS) mp.max_epochs = (int)v;
+            else mp.patience = (int)v;
+            mlp_opts |= c != O_MLP;
+            break;
+        case O_MLP_LR: case O_MLP_WD: case O_MLP_VAL: {
+            double *dst = c == O_MLP_LR ? &mp.lr : c == O_MLP_WD ? &mp.weight_decay : &mp.val;
+            int okv = mg_parse_double(optarg, dst) == 0 && (c == O_MLP_LR ? *dst > 0 : *dst >= 0) &&
+                      (c != O_MLP_VAL || *dst < 1) && isfinite(*dst);
+            if (!okv) {
+                mg_usage_error(&cli, "%s", c == O_MLP_LR ? "--mlp-lr: a positive number" : c == O_MLP_WD
+                               ? "--mlp-weight-decay: a number >= 0" : "--mlp-val: a fraction in [0, 1)");
+                goto usage_fail;
+            }
+            mlp_opts = 1;
+            break;
+        }
         default: mg_usage_error(&cli, "unknown option"); goto usage_fail;
         }
     }
     free(lo); lo = NULL;
+    if (mlp_opts && !mlp) { mg_usage_error(&cli, "--mlp-* options need --mlp H"); mg_cli_free(&cli); return 2; }
+    if (mlp && linear_opts) {
+        mg_usage_error(&cli, "--mlp excludes --C, --alpha, --grid, --cv and --class-weight");
+        mg_cli_free(&cli);
+        return 2;
+    }
     if (!labels) { mg_usage_error(&cli, "--labels is required"); mg_cli_free(&cli); return 2; }
     if (!cli.output || !strcmp(cli.output, "-")) { mg_usage_error(&cli, "-o HEAD_DIR is required"); mg_cli_free(&cli); return 2; }
     if (argc - optind > 1) { mg_usage_error(&cli, "one input stream at most"); mg_cli_free(&cli); return 2; }
@@ -242,6 +420,13 @@ int main(int argc, char **argv)
         if (lab.row[i] != i)
             memcpy(in.x + (size_t)i * in.d, in.x + (size_t)lab.row[i] * in.d, (size_t)in.d * sizeof *in.x);
     mg_fit_targets t = { lab.task, lab.nout, lab.cls, lab.y };
+    if (mlp) {
+        mp.pool = cli.pool;
+        mg_cli_progress_begin(&cli, "epochs", (uint64_t)mp.max_epochs);
+        mp.progress = cli.progress;
+        status = fit_mlp(&cli, &in, &lab, &t, &mp, input, in_path, json_path, folds_path) < 0 ? 1 : 0;
+        goto done;
+    }
     if (p.ngrid > 1 && lab.n < p.folds) { mg_error(&cli, labels, "%lld rows for %d folds", (long long)lab.n, p.folds); goto done; }
     mg_info(&cli, "%lld rows, %d inputs, task %s, %d grid value(s)", (long long)lab.n, in.d, mg_fit_task_name(lab.task), p.ngrid);
     mg_cli_progress_begin(&cli, "fits", p.ngrid > 1 ? (uint64_t)p.folds * (uint64_t)p.ngrid + 1 : 1);
@@ -277,20 +462,7 @@ int main(int argc, char **argv)
         h.bias[k] = res.theta[(size_t)k * (h.d + 1) + h.d];
     }
     rep = report_json(&res, &lab, &p, ridge);
-    cfg = json_object();
-    json_object_set_new(cfg, "model_type", json_string(MG_HEAD_MODEL_TYPE));
-    json_object_set_new(cfg, "task", json_string(mg_fit_task_name(lab.task)));
-    json_object_set_new(cfg, "input_name", json_string(input));
-    json_object_set_new(cfg, "input_dim", json_integer(in.d));
-    json_t *shp = json_array();
-    for (int a = 0; a < in.ndim; a++) json_array_append_new(shp, json_integer(in.shape[a]));
-    if (in.ndim == 0) json_array_append_new(shp, json_integer(1));
-    json_object_set_new(cfg, "input_shape", shp);
-    json_object_set_new(cfg, "outputs", jstrv(lab.outputs, lab.nout));
-    json_object_set_new(cfg, "classes", lab.classes ? jstrv(lab.classes, lab.nclasses) : json_null());
-    json_object_set_new(cfg, "label_columns", jstrv(lab.label_cols, lab.nlabel));
-    json_object_set_new(cfg, "output_kind", json_string(ridge ? "value" : lab.task == MG_FIT_MULTICLASS ? "softmax" : "sigmoid"));
-    json_object_set_new(cfg, "normalization", json_string(p.standardize ? "standard" : "none"));
+    cfg = config_base(MG_HEAD_MODEL_TYPE, &in, &lab, input, p.standardize);
     json_object_set_new(cfg, "objective", json_string(ridge ? "0.5*|w|^2 + (1/alpha)*sum(0.5*(y-z)^2)" :
                         lab.task == MG_FIT_MULTICLASS ? "0.5*|W|^2 + C*sum(sw*cross_entropy(softmax(z)))"
                                                        : "0.5*|w|^2 + C*sum(sw*log_loss(sigmoid(z)))"));
@@ -303,24 +475,9 @@ int main(int argc, char **argv)
     cfg_s = json_dumps(cfg, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
     if (!cfg_s) { free(h.weight); free(h.bias); mg_error(&cli, NULL, "out of memory"); goto done; }
     /* side files first, so that a failure leaves no head */
-    if (folds_path) {
-        mg_ofile *f = mg_ofile_open(folds_path, NULL, err, sizeof err);
-        if (!f) { free(h.weight); free(h.bias); mg_error(&cli, folds_path, "%s", err); goto done; }
-        FILE *fp = mg_ofile_fp(f);
-        fprintf(fp, "id\tfold\n");
-        for (int64_t i = 0; i < lab.n; i++) fprintf(fp, "%s\t%d\n", in.ids[lab.row[i]], res.fold ? res.fold[i] : 0);
-        if (mg_ofile_close(f, !ferror(fp), err, sizeof err) < 0) {
-            free(h.weight); free(h.bias); mg_error(&cli, folds_path, "%s", err); goto done;
-        }
-    }
-    if (json_path) {
-        mg_ofile *f = mg_ofile_open(json_path, NULL, err, sizeof err);
-        if (!f) { free(h.weight); free(h.bias); mg_error(&cli, json_path, "%s", err); goto done; }
-        FILE *fp = mg_ofile_fp(f);
-        int ok = json_dumpf(rep, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) == 0 && fputc('\n', fp) != EOF;
-        if (mg_ofile_close(f, ok, err, sizeof err) < 0) {
-            free(h.weight); free(h.bias); mg_error(&cli, json_path, "%s", err); goto done;
-        }
+    if (write_side_files(&cli, &in, &lab, res.fold, 0, rep, folds_path, json_path) < 0) {
+        free(h.weight); free(h.bias);
+        goto done;
     }
     int sr = mg_head_save(&h, cfg_s, cli.output, err, sizeof err);
     free(h.weight); free(h.bias);

@@ -541,16 +541,21 @@ static int set_volume_meta(run_ctx *x, const mg_volume *v, const int64_t orig[4]
 static int do_volume(run_ctx *x, char *err, size_t errlen)
 {
     mg_nifti_info info;
-    mg_volume *v = mg_nifti_read(x->path, &info, err, errlen);
-    if (!v) return -1;
+    mg_nifti_file *f = mg_nifti_open(x->path, &info, err, errlen);
+    if (!f) return -1;
     if (info.qs_diff > MG_NIFTI_QS_TOL)
         mg_warn(x->cli, x->path, "sform and qform disagree (max difference %.3g mm); using the sform",
                 info.qs_diff);
-    int64_t orig[4] = { v->nx, v->ny, v->nz, v->nc };
+    const mg_volume_src *src = mg_nifti_src(f);
+    int64_t orig[4] = { src->nx, src->ny, src->nz, src->nc };
     int rc = -1;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (mg_volume_prep_run(&x->o->prep.vol, v, x->cli->pool, err, errlen) < 0) goto out;
+    /* read while processing: the volume is never held whole as float when
+     * it is resampled */
+    mg_volume *v = mg_volume_prep_src(&x->o->prep.vol, src, x->cli->pool, err, errlen);
+    mg_nifti_close(f);
+    if (!v) return -1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     mg_info(x->cli, "%s: volume operations %.3f s, %lldx%lldx%lld voxels out", x->path,
             (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec),

@@ -286,6 +286,26 @@ float *mg_ckpt_f32(mg_ckpt *ck, const char *suffix, int ndim, const int64_t *dim
     return p;
 }
 
+double *mg_ckpt_f64(mg_ckpt *ck, const char *suffix, int ndim, const int64_t *dims)
+{
+    const char *name = full_name(ck, suffix);
+    mg_st_tensor *t = ck->st ? mg_st_find(ck->st, name) : NULL;
+    if (!t) { mg_ckpt_error(ck, "missing tensor '%s'", name); return NULL; }
+    int ok = t->ndim == ndim && t->dtype == MG_F64;
+    for (int i = 0; ok && i < ndim; i++) ok = t->shape[i] == dims[i];
+    if (!ok) {
+        char want[128];
+        shape_str(want, sizeof want, ndim, dims);
+        mg_ckpt_error(ck, "tensor '%s' is not F64 of shape %s", name, want);
+        return NULL;
+    }
+    double *p = own(ck, malloc((size_t)(t->numel ? t->numel : 1) * sizeof *p));
+    if (!p) { mg_ckpt_error(ck, "out of memory"); return NULL; }
+    memcpy(p, t->data, (size_t)t->numel * sizeof *p);
+    t->used = 1;
+    return p;
+}
+
 float *mg_ckpt_vec(mg_ckpt *ck, const char *suffix, int64_t n)
 {
     return mg_ckpt_f32(ck, suffix, 1, &n);

@@ -90,6 +90,9 @@ MG_MUST_CHECK int mg_ckpt_flat_matrix(mg_ckpt *ck, const char *suffix, int ndim,
                                       mg_nn_weight *w);
 /** An f32 copy of a tensor of the given shape, owned by the checkpoint. */
 MG_MUST_CHECK float *mg_ckpt_f32(mg_ckpt *ck, const char *suffix, int ndim, const int64_t *dims);
+/** An F64 tensor of the given shape copied to doubles, owned by the
+ *  checkpoint (heads keep their parameters in double). */
+MG_MUST_CHECK double *mg_ckpt_f64(mg_ckpt *ck, const char *suffix, int ndim, const int64_t *dims);
 /** A vector [n] as f32. */
 MG_MUST_CHECK float *mg_ckpt_vec(mg_ckpt *ck, const char *suffix, int64_t n);
 /** An nn.Linear: base.weight [out, in] in file dtype and, when bias, base.bias

@@ -13,7 +13,7 @@ struct mg_decoder {
     mg_decoder_info info;
 };
 
-mg_decoder *mg_decoder_load(const char *dir, int64_t max_ctx, char *err, size_t errlen)
+mg_decoder *mg_decoder_load(const char *dir, int64_t max_ctx, int precision, char *err, size_t errlen)
 {
     mg_decoder *d = calloc(1, sizeof *d);
     if (!d) { mg_seterr(err, errlen, "out of memory"); return NULL; }
@@ -27,7 +27,7 @@ mg_decoder *mg_decoder_load(const char *dir, int64_t max_ctx, char *err, size_t 
     }
     d->ops = d->fam->ops;
     if (mg_ckpt_open_tensors(d->ck, NULL) < 0 ||
-        !(d->state = d->ops->load(d->ck, max_ctx, &d->info, err, errlen)))
+        !(d->state = d->ops->load(d->ck, max_ctx, precision, &d->info, err, errlen)))
         goto fail;
     mg_ckpt_set_err(d->ck, NULL, 0);      /* err is the caller's, for this call only */
     d->info.family = d->fam->name;

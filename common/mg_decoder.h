@@ -31,15 +31,20 @@ typedef struct {
     /* multimodal checkpoints; -1 / 0 when text-only */
     int32_t image_token, boi_token, eoi_token;
     int mm_tokens;                   /* soft tokens per image */
+    const char *backend;             /* the prompt path's matrix products (mg_mm_describe) */
 } mg_decoder_info;
 
 typedef struct mg_decoder mg_decoder;
 
 /** Load the decoder of the checkpoint directory dir with a cache of max_ctx
  *  positions (0: the model's max_position_embeddings, capped at 8192). Weights
- *  stay memory-mapped in file dtype. NULL and err on failure (missing or
- *  misshapen tensors, an unsupported config). */
-MG_MUST_CHECK mg_decoder *mg_decoder_load(const char *dir, int64_t max_ctx, char *err, size_t errlen);
+ *  stay memory-mapped in file dtype. precision (mg_precision, mg_matmul.h)
+ *  chooses the back end of the batched prompt rows; one row at a time always
+ *  runs the matrix-vector kernel (mg_nn_gemv). NULL and err on failure
+ *  (missing or misshapen tensors, an unsupported config, bf16 asked of a CPU
+ *  without it). */
+MG_MUST_CHECK mg_decoder *mg_decoder_load(const char *dir, int64_t max_ctx, int precision, char *err,
+                                          size_t errlen);
 void mg_decoder_free(mg_decoder *d);
 
 const mg_decoder_info *mg_decoder_get_info(const mg_decoder *d);
@@ -51,7 +56,9 @@ MG_MUST_CHECK int mg_decoder_embed(const mg_decoder *d, const int32_t *ids, int6
 
 /** Positions held in the cache. */
 int64_t mg_decoder_length(const mg_decoder *d);
-/** Forget cache positions from n on (n <= length); 0 or -1. */
+/** Forget cache positions from n on (n <= length); 0 or -1. A family that
+ *  keeps only a sliding window of some layers' keys can go back to n = 0 or
+ *  to any n at or after the length at its last append; -1 otherwise. */
 MG_MUST_CHECK int mg_decoder_truncate(mg_decoder *d, int64_t n);
 
 /** Run the n rows x[n, hidden] at positions length … length+n−1 and keep them
@@ -68,7 +75,8 @@ MG_MUST_CHECK int mg_decoder_forward(mg_decoder *d, const mg_nn_ctx *ctx, const 
 typedef struct mg_decoder_ops {
     /* Fills info except family/model_type; the checkpoint stays open while the
      * state lives (weights point into it). Errors through the checkpoint. */
-    void *(*load)(mg_ckpt *ck, int64_t max_ctx, mg_decoder_info *info, char *err, size_t errlen);
+    void *(*load)(mg_ckpt *ck, int64_t max_ctx, int precision, mg_decoder_info *info, char *err,
+                  size_t errlen);
     void (*free)(void *state);
     int (*embed)(const void *state, const int32_t *ids, int64_t n, float *x,
                  char *err, size_t errlen);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct {
     mg_encoder *e;
@@ -84,8 +85,13 @@ static int flush_batch(enc_job *j)
         mg_seterr(j->err, j->errlen, "out of memory");
         return -1;
     }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (mg_encoder_forward(j->e, &j->o->ctx, j->o->kind, j->in, j->n, j->ndim, j->shape, j->out,
                            j->err, j->errlen) < 0) return -1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (j->o->forward_s)
+        *j->o->forward_s += (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     int rc = 0;
     if (j->o->slices) {
         size_t need = (size_t)((j->g_n + j->n) * j->per) * sizeof(float);

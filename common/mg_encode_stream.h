@@ -20,6 +20,7 @@ typedef struct {
     mg_slice_pool slices;   /* slice-wise (2.5D) pooling, or off */
     mg_nn_ctx ctx;
     mg_progress *progress;  /* stepped per output record, or NULL */
+    double *forward_s;      /* when set, wall seconds of the forward passes are added */
 } mg_encode_opts;
 
 /** Encode every record of r into w. 0; -1 with err for an input or model

@@ -47,18 +47,37 @@ static uint64_t splitmix64(uint64_t *s)
     return z ^ (z >> 31);
 }
 static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-static uint64_t xoshiro(uint64_t s[4])
+
+void mg_fit_rng_seed(mg_fit_rng *r, uint64_t seed)
 {
-    uint64_t r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]; s[2] ^= t; s[3] = rotl(s[3], 45);
-    return r;
+    for (int k = 0; k < 4; k++) r->s[k] = splitmix64(&seed);
 }
-/* Uniform in [0, n) by rejection (no modulo bias). */
-static uint64_t below(uint64_t s[4], uint64_t n)
+
+uint64_t mg_fit_rng_next(mg_fit_rng *r)
 {
-    uint64_t lim = UINT64_MAX - UINT64_MAX % n, v;
-    do v = xoshiro(s); while (v >= lim);
+    uint64_t *s = r->s, v = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]; s[2] ^= t; s[3] = rotl(s[3], 45);
+    return v;
+}
+
+uint64_t mg_fit_rng_below(mg_fit_rng *r, uint64_t n)
+{
+    uint64_t lim = UINT64_MAX - UINT64_MAX % n, v;       /* rejection: no modulo bias */
+    do v = mg_fit_rng_next(r); while (v >= lim);
     return v % n;
+}
+
+double mg_fit_rng_unit(mg_fit_rng *r)
+{
+    return (double)(mg_fit_rng_next(r) >> 11) * 0x1p-53;
+}
+
+void mg_fit_rng_shuffle(mg_fit_rng *r, int64_t *v, int64_t m)
+{
+    for (int64_t i = m - 1; i > 0; i--) {
+        int64_t j = (int64_t)mg_fit_rng_below(r, (uint64_t)i + 1);
+        int64_t t = v[i]; v[i] = v[j]; v[j] = t;
+    }
 }
 
 int mg_fit_folds(const int *strata, int nstrata, int64_t n, int folds, uint64_t seed, int *fold)
@@ -74,15 +93,12 @@ int mg_fit_folds(const int *strata, int nstrata, int64_t n, int folds, uint64_t 
     if (!pos) { free(idx); free(start); return -1; }
     for (int s = 0; s < nstrata; s++) pos[s] = start[s];
     for (int64_t i = 0; i < n; i++) idx[pos[strata ? strata[i] : 0]++] = i;
-    uint64_t sm = seed, st[4];
-    for (int k = 0; k < 4; k++) st[k] = splitmix64(&sm);
+    mg_fit_rng st;
+    mg_fit_rng_seed(&st, seed);
     int64_t deal = 0;
     for (int s = 0; s < nstrata; s++) {
         int64_t a = start[s], m = start[s + 1] - a;
-        for (int64_t i = m - 1; i > 0; i--) {        /* Fisher–Yates */
-            int64_t j = (int64_t)below(st, (uint64_t)i + 1);
-            int64_t t = idx[a + i]; idx[a + i] = idx[a + j]; idx[a + j] = t;
-        }
+        mg_fit_rng_shuffle(&st, idx + a, m);
         for (int64_t i = 0; i < m; i++) fold[idx[a + i]] = (int)(deal++ % folds);
     }
     free(idx); free(start); free(pos);

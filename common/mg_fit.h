@@ -140,11 +140,80 @@ int mg_fit_train(const float *x, int64_t n, int d, const mg_fit_targets *t,
                  const mg_fit_params *p, mg_fit_result *res, char *err, size_t errlen);
 void mg_fit_result_free(mg_fit_result *r);
 
+/** The seeded generator of folds, validation splits, initial weights and
+ *  batch orders: xoshiro256** (Blackman & Vigna), its four state words the
+ *  first four outputs of splitmix64 started at seed. */
+typedef struct { uint64_t s[4]; } mg_fit_rng;
+void mg_fit_rng_seed(mg_fit_rng *r, uint64_t seed);
+uint64_t mg_fit_rng_next(mg_fit_rng *r);
+/** Uniform in [0, n): outputs v >= 2^64 − 1 − ((2^64 − 1) mod n) are
+ *  rejected, then v mod n. */
+uint64_t mg_fit_rng_below(mg_fit_rng *r, uint64_t n);
+/** (next >> 11) · 2^−53, uniform in [0, 1). */
+double mg_fit_rng_unit(mg_fit_rng *r);
+/** Fisher–Yates: for i = m−1 down to 1, swap v[i] and v[below(i + 1)]. */
+void mg_fit_rng_shuffle(mg_fit_rng *r, int64_t *v, int64_t m);
+
 /** Stratified fold assignment: rows of each stratum (strata[i], values in
  *  [0, nstrata)) shuffled with xoshiro256** seeded by splitmix64(seed), then
  *  dealt to folds round-robin, the deal continuing from one stratum to the
  *  next (strata in order) so fold sizes differ by at most one. strata NULL:
  *  one stratum. -1 (memory). */
 int mg_fit_folds(const int *strata, int nstrata, int64_t n, int folds, uint64_t seed, int *fold);
+
+/* ---- a one-hidden-layer MLP ---- */
+
+/* Model: z = W2 · relu(W1 · xs + b1) + b2 on standardised inputs xs (as
+ * mg_fit_standardize over all rows), as torch.nn.Linear → ReLU → Linear.
+ * Loss of a mini-batch B: (1/|B|) Σ_{i∈B} Σ_j loss_ij — binary cross-entropy
+ * with logits (binary, each multilabel column), cross-entropy of softmax(z)
+ * (multiclass), ½(z − y)² (regression) — minimised by Adam exactly as
+ * torch.optim.Adam (Kingma & Ba 2015, Algorithm 1, with torch's arithmetic:
+ * θ −= (lr / (1 − β1^t)) · m / (√v / √(1 − β2^t) + eps)), weight decay
+ * coupled as torch's (g += wd · θ) on W1 and W2 only.
+ * Seeds (each a mg_fit_rng): seed → validation split, seed + 1 → initial
+ * weights, seed + 2 → batch orders.
+ *  - split: rows of each stratum (class; one stratum for multilabel and
+ *    regression) in row order, shuffled; the first round(val · m_s) of each
+ *    go to validation.
+ *  - init: W1 (row-major), b1, W2, b2 drawn in that order, each value
+ *    bound · (2u − 1), u = mg_fit_rng_unit, bound = 1/√fan_in (d for W1, b1;
+ *    H for W2, b2) — torch.nn.Linear's default range.
+ *  - epochs: the training rows in row order, shuffled, cut into batches of
+ *    `batch` rows (the last one shorter).
+ * Early stopping: after each epoch the mean validation loss; the parameters
+ * of the epoch with the lowest one are kept; training stops after patience
+ * epochs without a lower one. Without validation rows (val 0): every epoch,
+ * the last parameters kept. Row sums in fixed blocks in a fixed order:
+ * results do not depend on the number of threads. */
+typedef struct {
+    int hidden;            /* H [256] */
+    int batch;             /* rows per step [128] */
+    int max_epochs;        /* [200] */
+    int patience;          /* [10] */
+    double lr, beta1, beta2, eps, weight_decay;   /* [1e-3, 0.9, 0.999, 1e-8, 1e-4] */
+    double val;            /* validation fraction [0.1] */
+    uint64_t seed;
+    int standardize;
+    mg_pool *pool;
+    mg_progress *progress; /* stepped per epoch */
+} mg_mlp_params;
+mg_mlp_params mg_mlp_default_params(void);
+
+typedef struct {
+    int task, k, d, hidden;        /* k outputs (binary: 1) */
+    int64_t n;
+    double *mean, *scale;          /* d */
+    double *w1, *b1, *w2, *b2;     /* H × d, H, k × H, k */
+    int *validation;               /* per row: 1 validation, 0 training */
+    int64_t n_val;
+    int epochs, best_epoch;        /* epochs run; epoch kept (1-based) */
+    double *train_loss, *val_loss; /* per epoch: mean over the epoch's steps, over validation rows */
+} mg_mlp_result;
+
+/** Train on the n rows of x (d columns). 0, or -1 with err. */
+int mg_mlp_train(const float *x, int64_t n, int d, const mg_fit_targets *t, const mg_mlp_params *p,
+                 mg_mlp_result *res, char *err, size_t errlen);
+void mg_mlp_result_free(mg_mlp_result *r);
 
 #endif

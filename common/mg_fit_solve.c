@@ -105,6 +105,8 @@ typedef struct {
     int square;            /* gradient pass on squared standardised inputs */
     double *part;          /* gradient pass: nblk × k × (d + 1) */
     double *xc;            /* per worker scratch: SUB × d */
+    const double *Hw;      /* Hessian-vector pass: nr × k curvature weights … */
+    double *Rw;            /* … and the residual weights Hw ⊙ Z written */
 } pass_job;
 
 /* Centred rows x − mean of rows [i0, i1) into xc (row-major, d columns). */
@@ -161,6 +163,33 @@ static void grad_task(void *arg, int blk, int w)
     }
 }
 
+/* Hessian-vector product in one pass: per block dZ = b + xc·vᵀ (as
+ * margin_task), R = Hw ⊙ dZ, then acc += Rᵀ·xc (as grad_task) while the
+ * centred rows are still in cache — the same operations on the same blocks as
+ * the two passes, so the same bits, reading X once instead of twice. */
+static void hessvec_task(void *arg, int blk, int w)
+{
+    pass_job *j = arg;
+    const mg_fit_x *X = j->X;
+    int d = X->d, k = j->k;
+    double *xc = j->xc + (size_t)w * SUB * (size_t)d;
+    double *acc = j->part + (size_t)blk * (size_t)k * (size_t)(d + 1);
+    memset(acc, 0, (size_t)k * (size_t)(d + 1) * sizeof *acc);
+    int64_t b0 = (int64_t)blk * BLK, b1 = b0 + BLK < j->nr ? b0 + BLK : j->nr;
+    for (int64_t i0 = b0; i0 < b1; i0 += SUB) {
+        int nb = (int)(b1 - i0 < SUB ? b1 - i0 : SUB);
+        centre_rows(X, i0, i0 + nb, xc);
+        double *Z = j->Z + (size_t)i0 * (size_t)k, *R = j->Rw + (size_t)i0 * (size_t)k;
+        const double *Hw = j->Hw + (size_t)i0 * (size_t)k;
+        for (int r = 0; r < nb; r++) memcpy(Z + (size_t)r * k, j->b, (size_t)k * sizeof *Z);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, k, d, 1.0, xc, d, j->v, d, 1.0, Z, k);
+        for (size_t e = 0; e < (size_t)nb * k; e++) R[e] = Hw[e] * Z[e];
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, d, nb, 1.0, R, k, xc, d, 1.0, acc, d + 1);
+        for (int r = 0; r < nb; r++)
+            for (int o = 0; o < k; o++) acc[(size_t)o * (d + 1) + d] += R[(size_t)r * k + o];
+    }
+}
+
 typedef struct {
     mg_pool *pool;
     int threads;           /* workers of pool */
@@ -194,23 +223,27 @@ static void passes_free(passes *p)
 }
 
 /* Z = [Xs, 1] · thetaᵀ for the k outputs. */
-static void margins(passes *p, const mg_fit_x *X, const double *theta, double *Z)
+/* v = weights / scale, b = intercepts of the k rows of theta. */
+static void set_vb(passes *p, const mg_fit_x *X, const double *theta)
 {
     int d = X->d;
     for (int o = 0; o < p->k; o++) {
         for (int c = 0; c < d; c++) p->v[(size_t)o * d + c] = theta[(size_t)o * (d + 1) + c] / X->scale[c];
         p->b[o] = theta[(size_t)o * (d + 1) + d];
     }
+}
+
+static void margins(passes *p, const mg_fit_x *X, const double *theta, double *Z)
+{
+    set_vb(p, X, theta);
     pass_job j = { .X = X, .nr = p->nr, .k = p->k, .v = p->v, .b = p->b, .Z = Z, .xc = p->xc };
     run(p->pool, p->nblk, margin_task, &j);
 }
 
-/* G (k × (d+1)) = [Xs, 1]ᵀ R (square: [Xs², 1]ᵀ R), block sums in block order. */
-static void gradpass(passes *p, const mg_fit_x *X, const double *R, int square, double *G)
+/* G = the block partial sums added in block order (scaled unless square). */
+static void sum_parts(passes *p, const mg_fit_x *X, int square, double *G)
 {
     int d = X->d, k = p->k;
-    pass_job j = { .X = X, .nr = p->nr, .k = k, .R = R, .square = square, .part = p->part, .xc = p->xc };
-    run(p->pool, p->nblk, grad_task, &j);
     size_t m = (size_t)k * (size_t)(d + 1);
     for (size_t e = 0; e < m; e++) {
         double s = 0;
@@ -220,6 +253,26 @@ static void gradpass(passes *p, const mg_fit_x *X, const double *R, int square, 
     if (!square)
         for (int o = 0; o < k; o++)
             for (int c = 0; c < d; c++) G[(size_t)o * (d + 1) + c] /= X->scale[c];
+}
+
+/* G (k × (d+1)) = [Xs, 1]ᵀ R (square: [Xs², 1]ᵀ R), block sums in block order. */
+static void gradpass(passes *p, const mg_fit_x *X, const double *R, int square, double *G)
+{
+    pass_job j = { .X = X, .nr = p->nr, .k = p->k, .R = R, .square = square, .part = p->part, .xc = p->xc };
+    run(p->pool, p->nblk, grad_task, &j);
+    sum_parts(p, X, square, G);
+}
+
+/* Q = [Xs, 1]ᵀ (Hw ⊙ ([Xs, 1]·thetaᵀ)): margins into dZ, R = Hw ⊙ dZ and
+ * gradpass, fused. */
+static void hessvec(passes *p, const mg_fit_x *X, const double *theta, const double *Hw, double *dZ, double *R,
+                    double *Q)
+{
+    set_vb(p, X, theta);
+    pass_job j = { .X = X, .nr = p->nr, .k = p->k, .v = p->v, .b = p->b, .Z = dZ, .Rw = R, .Hw = Hw,
+                   .part = p->part, .xc = p->xc };
+    run(p->pool, p->nblk, hessvec_task, &j);
+    sum_parts(p, X, 0, Q);
 }
 
 void mg_fit_margins(const mg_fit_x *X, const double *theta, int k, double *Z, mg_pool *pool)
@@ -517,9 +570,7 @@ int mg_fit_glm(const mg_fit_x *X, int L, const double *Y, const double *SW, int 
             int left = 0;
             for (int l = 0; l < L; l++) left += !done[l];
             if (!left) break;
-            margins(&p, X, Pv, dZ);
-            for (size_t e = 0; e < nl; e++) R[e] = Hw[e] * dZ[e];
-            gradpass(&p, X, R, 0, Q);
+            hessvec(&p, X, Pv, Hw, dZ, R, Q);
             for (int l = 0; l < L; l++) {
                 if (done[l]) continue;
                 double *res = Res + (size_t)l * m, *zv = Zv + (size_t)l * m, *pv = Pv + (size_t)l * m;

@@ -1,20 +1,23 @@
-/* mg_head.c: load, save and apply linear heads (mg_head.h). */
+/* mg_head.c: the head role — config.json fields every head has, the family
+ * lookup (common/models/head.c), saving, and prediction through the family. */
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mg_ckpt.h"
 #include "mg_err.h"
+#include "mg_family.h"
 #include "mg_fit.h"
 #include "mg_head.h"
 #include "mg_output.h"
-#include "mg_safetensors.h"
 #include "mg_safetensors_write.h"
 
 static void free_strv(char **v, int n)
@@ -30,8 +33,7 @@ void mg_head_free(mg_head *h)
     free(h->input_name);
     free_strv(h->outputs, h->nout);
     free_strv(h->classes, h->nclasses);
-    free(h->mean); free(h->scale); free(h->weight); free(h->bias);
-    free(h->config_json);
+    mg_ckpt_close(h->ck);                 /* owns the parameter arrays */
     free(h);
 }
 
@@ -50,111 +52,105 @@ static int strv(json_t *a, char ***out, int *n)
     return 0;
 }
 
-/* An F64 tensor of the expected shape copied into a new array. */
-static double *f64_tensor(mg_st *st, const char *name, int ndim, const int64_t *shape, char *err, size_t errlen)
+/* mg_seterr returning -1. */
+static int bad(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int bad(char *err, size_t errlen, const char *fmt, ...)
 {
-    mg_st_tensor *t = mg_st_find(st, name);
-    if (!t) { mg_seterr(err, errlen, "head.safetensors: no tensor %s", name); return NULL; }
-    int ok = t->ndim == ndim && t->dtype == MG_F64;
-    for (int i = 0; ok && i < ndim; i++) ok = t->shape[i] == shape[i];
-    if (!ok) {
-        mg_seterr(err, errlen, "head.safetensors: tensor %s is not F64 of the shape config.json gives", name);
-        return NULL;
-    }
-    double *v = malloc((size_t)(t->numel ? t->numel : 1) * sizeof *v);
-    if (!v) { mg_seterr(err, errlen, "out of memory"); return NULL; }
-    memcpy(v, t->data, (size_t)t->numel * sizeof *v);
-    t->used = 1;
-    return v;
+    va_list ap;
+    va_start(ap, fmt);
+    if (err && errlen) vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
 }
 
-mg_head *mg_head_load(const char *dir, char *err, size_t errlen)
+/* The config.json fields every head has: task, input, outputs, classes. */
+static int read_common(const json_t *cfg, mg_head *h, char *err, size_t errlen)
 {
-    char path[PATH_MAX];
-    json_error_t je;
-    mg_st *st = NULL;
-    mg_head *h = calloc(1, sizeof *h);
-    json_t *cfg = NULL;
-    if (!h) { mg_seterr(err, errlen, "out of memory"); return NULL; }
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    if (!(cfg = json_load_file(path, JSON_REJECT_DUPLICATES, &je))) {
-        mg_seterr(err, errlen, "config.json: %s", je.text);
-        goto fail;
-    }
-    const char *mt = json_string_value(json_object_get(cfg, "model_type"));
-    if (!mt || strcmp(mt, MG_HEAD_MODEL_TYPE)) {
-        mg_seterr(err, errlen, "config.json: model_type '%s' is not %s", mt ? mt : "", MG_HEAD_MODEL_TYPE);
-        goto fail;
-    }
     const char *task = json_string_value(json_object_get(cfg, "task"));
-    if (!task || !(h->task = mg_fit_task_from_name(task))) {
-        mg_seterr(err, errlen, "config.json: unknown task '%s'", task ? task : "");
-        goto fail;
-    }
+    if (!task || !(h->task = mg_fit_task_from_name(task)))
+        return bad(err, errlen, "config.json: unknown task '%s'", task ? task : "");
     const char *in = json_string_value(json_object_get(cfg, "input_name"));
     json_t *dim = json_object_get(cfg, "input_dim"), *shp = json_object_get(cfg, "input_shape");
-    if (!in || !json_is_integer(dim) || !json_is_array(shp) || json_array_size(shp) < 1 || json_array_size(shp) > 8) {
-        mg_seterr(err, errlen, "config.json: input_name, input_dim and input_shape are required");
-        goto fail;
-    }
+    if (!in || !json_is_integer(dim) || !json_is_array(shp) || json_array_size(shp) < 1 || json_array_size(shp) > 8)
+        return bad(err, errlen, "config.json: input_name, input_dim and input_shape are required");
     json_int_t dv = json_integer_value(dim);
-    if (dv < 1 || dv > MG_HEAD_MAX_DIM) { mg_seterr(err, errlen, "config.json: input_dim %lld out of range", (long long)dv); goto fail; }
+    if (dv < 1 || dv > MG_HEAD_MAX_DIM)
+        return bad(err, errlen, "config.json: input_dim %lld out of range", (long long)dv);
     h->d = (int)dv;
     h->ndim = (int)json_array_size(shp);
     int64_t prod = 1;
     for (int i = 0; i < h->ndim; i++) {
         json_t *e = json_array_get(shp, (size_t)i);
-        if (!json_is_integer(e) || json_integer_value(e) < 1 || json_integer_value(e) > MG_HEAD_MAX_DIM) {
-            mg_seterr(err, errlen, "config.json: bad input_shape");
-            goto fail;
-        }
+        if (!json_is_integer(e) || json_integer_value(e) < 1 || json_integer_value(e) > MG_HEAD_MAX_DIM)
+            return bad(err, errlen, "config.json: bad input_shape");
         h->shape[i] = json_integer_value(e);
         prod *= h->shape[i];
         if (prod > MG_HEAD_MAX_DIM) break;
     }
-    if (prod != h->d) { mg_seterr(err, errlen, "config.json: input_shape does not multiply to input_dim"); goto fail; }
-    if (!(h->input_name = strdup(in))) goto nomem;
-    if (strv(json_object_get(cfg, "outputs"), &h->outputs, &h->nout) < 0 || h->nout < 1) {
-        mg_seterr(err, errlen, "config.json: outputs must be a non-empty list of column names");
-        goto fail;
-    }
+    if (prod != h->d) return bad(err, errlen, "config.json: input_shape does not multiply to input_dim");
+    if (!(h->input_name = strdup(in))) return mg_fail(err, errlen, "out of memory");
+    if (strv(json_object_get(cfg, "outputs"), &h->outputs, &h->nout) < 0 || h->nout < 1)
+        return bad(err, errlen, "config.json: outputs must be a non-empty list of column names");
     json_t *cl = json_object_get(cfg, "classes");
-    if (cl && !json_is_null(cl) && strv(cl, &h->classes, &h->nclasses) < 0) {
-        mg_seterr(err, errlen, "config.json: classes must be a list of names");
-        goto fail;
-    }
+    if (cl && !json_is_null(cl) && strv(cl, &h->classes, &h->nclasses) < 0)
+        return bad(err, errlen, "config.json: classes must be a list of names");
     h->k = h->nout;
     if ((h->task == MG_FIT_BINARY && (h->nout != 1 || h->nclasses != 2)) ||
-        (h->task == MG_FIT_MULTICLASS && (h->nout < 3 || h->nclasses != h->nout))) {
-        mg_seterr(err, errlen, "config.json: outputs and classes do not fit a %s task", task);
+        (h->task == MG_FIT_MULTICLASS && (h->nout < 3 || h->nclasses != h->nout)))
+        return bad(err, errlen, "config.json: outputs and classes do not fit a %s task", task);
+    return 0;
+}
+
+mg_head *mg_head_load(const char *dir, char *err, size_t errlen)
+{
+    mg_head *h = calloc(1, sizeof *h);
+    if (!h) { mg_seterr(err, errlen, "out of memory"); return NULL; }
+    if (!(h->ck = mg_ckpt_open(dir, err, errlen))) goto fail;
+    const char *type = mg_ckpt_model_type(h->ck);
+    const mg_family *fam = mg_family_find(type, MG_ROLE_HEAD);
+    if (!fam) {
+        char types[256];
+        mg_seterr(err, errlen, "config.json: model_type '%s' is not a head (supported: %s)", type,
+                  mg_family_types(MG_ROLE_HEAD, types, sizeof types));
         goto fail;
     }
-    snprintf(path, sizeof path, "%s/head.safetensors", dir);
-    if (!(st = mg_st_open_file(path, err, errlen))) goto fail;
-    int64_t sd[1] = { h->d }, sw[2] = { h->k, h->d }, sb[1] = { h->k };
-    if (!(h->mean = f64_tensor(st, "norm.mean", 1, sd, err, errlen)) ||
-        !(h->scale = f64_tensor(st, "norm.scale", 1, sd, err, errlen)) ||
-        !(h->weight = f64_tensor(st, "linear.weight", 2, sw, err, errlen)) ||
-        !(h->bias = f64_tensor(st, "linear.bias", 1, sb, err, errlen)))
+    h->ops = fam->ops;
+    if (read_common(mg_ckpt_config(h->ck), h, err, errlen) < 0) goto fail;
+    mg_ckpt_set_prefix(h->ck, "");
+    if (mg_ckpt_open_tensors(h->ck, "head.safetensors") < 0 || h->ops->load(h->ck, h) < 0 ||
+        mg_ckpt_check_unused(h->ck, "", NULL) < 0)
         goto fail;
-    for (int i = 0; i < mg_st_count(st); i++)
-        if (!mg_st_at(st, i)->used) {
-            mg_seterr(err, errlen, "head.safetensors: unexpected tensor %s", mg_st_at(st, i)->name);
+    for (int c = 0; c < h->d; c++)
+        if (!(h->scale[c] > 0) || !isfinite(h->mean[c])) {
+            mg_seterr(err, errlen, "head.safetensors: bad norm.scale or norm.mean");
             goto fail;
         }
-    for (int c = 0; c < h->d; c++)
-        if (!(h->scale[c] > 0) || !isfinite(h->mean[c])) { mg_seterr(err, errlen, "head.safetensors: bad norm.scale or norm.mean"); goto fail; }
-    if (!(h->config_json = json_dumps(cfg, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) goto nomem;
-    mg_st_close(st);
-    json_decref(cfg);
+    mg_ckpt_set_err(h->ck, NULL, 0);      /* err is the caller's, for this call only */
     return h;
-nomem:
-    mg_seterr(err, errlen, "out of memory");
 fail:
-    mg_st_close(st);
-    json_decref(cfg);
     mg_head_free(h);
     return NULL;
+}
+
+int mg_head_predict(const mg_head *h, const float *x, int64_t n, double *out)
+{
+    return h->ops->predict(h, x, n, out);
+}
+
+void mg_head_activate(const mg_head *h, double *o)
+{
+    int k = h->k;
+    if (h->task == MG_FIT_BINARY || h->task == MG_FIT_MULTILABEL) {
+        for (int j = 0; j < k; j++) {
+            double z = o[j];
+            o[j] = z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z));
+        }
+    } else if (h->task == MG_FIT_MULTICLASS) {
+        double mx = o[0], sum = 0;
+        for (int j = 1; j < k; j++) if (o[j] > mx) mx = o[j];
+        for (int j = 0; j < k; j++) { o[j] = exp(o[j] - mx); sum += o[j]; }
+        for (int j = 0; j < k; j++) o[j] /= sum;
+    }
 }
 
 /* Remove a directory holding only plain files (a head written earlier). */
@@ -194,11 +190,16 @@ int mg_head_save(const mg_head *h, const char *config_json, const char *dir, cha
     if (!mkdtemp(tmp)) { mg_seterr(err, errlen, "cannot create a directory next to it: %s", strerror(errno)); return -1; }
     mg_stw *w = mg_stw_new();
     if (!w) { rmdir(tmp); return mg_fail(err, errlen, "out of memory"); }
-    int64_t sd[1] = { h->d }, sw[2] = { h->k, h->d }, sk[1] = { h->k };
+    int in = h->hidden ? h->hidden : h->d;
+    int64_t sd[1] = { h->d }, sw[2] = { h->k, in }, sk[1] = { h->k };
+    int64_t shw[2] = { h->hidden, h->d }, shb[1] = { h->hidden };
+    const char *wn = h->hidden ? "output.weight" : "linear.weight", *bn = h->hidden ? "output.bias" : "linear.bias";
     int ok = mg_stw_add(w, "norm.mean", MG_F64, 1, sd, h->mean, err, errlen) == 0 &&
              mg_stw_add(w, "norm.scale", MG_F64, 1, sd, h->scale, err, errlen) == 0 &&
-             mg_stw_add(w, "linear.weight", MG_F64, 2, sw, h->weight, err, errlen) == 0 &&
-             mg_stw_add(w, "linear.bias", MG_F64, 1, sk, h->bias, err, errlen) == 0 &&
+             (!h->hidden || (mg_stw_add(w, "hidden.weight", MG_F64, 2, shw, h->hidden_weight, err, errlen) == 0 &&
+                             mg_stw_add(w, "hidden.bias", MG_F64, 1, shb, h->hidden_bias, err, errlen) == 0)) &&
+             mg_stw_add(w, wn, MG_F64, 2, sw, h->weight, err, errlen) == 0 &&
+             mg_stw_add(w, bn, MG_F64, 1, sk, h->bias, err, errlen) == 0 &&
              mg_stw_set_meta(w, "format", "mgpipe", err, errlen) == 0;
     snprintf(path, sizeof path, "%s/head.safetensors", tmp);
     ok = ok && mg_stw_write(w, path, err, errlen) == 0;
@@ -231,29 +232,3 @@ int mg_head_save(const mg_head *h, const char *config_json, const char *dir, cha
     return 0;
 }
 
-void mg_head_predict(const mg_head *h, const float *x, int64_t n, double *out)
-{
-    int d = h->d, k = h->k;
-    for (int64_t i = 0; i < n; i++) {
-        const float *r = x + (size_t)i * (size_t)d;
-        double *o = out + (size_t)i * (size_t)h->nout;
-        for (int j = 0; j < k; j++) {
-            const double *w = h->weight + (size_t)j * (size_t)d;
-            double s = 0;
-            /* the solver's arithmetic: (x − mean) · (w / scale) */
-            for (int c = 0; c < d; c++) s += (r[c] - h->mean[c]) * (w[c] / h->scale[c]);
-            o[j] = h->bias[j] + s;
-        }
-        if (h->task == MG_FIT_BINARY || h->task == MG_FIT_MULTILABEL) {
-            for (int j = 0; j < k; j++) {
-                double z = o[j];
-                o[j] = z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z));
-            }
-        } else if (h->task == MG_FIT_MULTICLASS) {
-            double mx = o[0], sum = 0;
-            for (int j = 1; j < k; j++) if (o[j] > mx) mx = o[j];
-            for (int j = 0; j < k; j++) { o[j] = exp(o[j] - mx); sum += o[j]; }
-            for (int j = 0; j < k; j++) o[j] /= sum;
-        }
-    }
-}

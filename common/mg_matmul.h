@@ -76,6 +76,18 @@ int mg_mm_prepare(mg_mm *mm, const mg_nn_ctx *ctx, const mg_mm_matrix *ms, int n
  *  caller at a time per mm. 0, or -1 (memory, oneDNN failure). */
 int mg_mm_linear(mg_mm *mm, const mg_nn_ctx *ctx, const float *x, int64_t n,
                  const mg_nn_weight *w, const float *bias, int act, float *y, int64_t ldy);
+/** y[n, out] = x[n, in] · Wᵀ + bias for W [out, in] used as stored, never
+ *  packed or kept converted: for models whose weights are memory-mapped and
+ *  must not be held twice (the decoder). The bf16 back end reads a BF16 weight
+ *  in place (oneDNN reorders the block it works on into its per-call
+ *  scratchpad; other dtypes are rounded to bf16 a block at a time) and splits
+ *  the outputs into column blocks whose width depends on `out` only, each one
+ *  single-threaded oneDNN call over all n rows: the same result for any -@,
+ *  and every weight element read once per call. mm NULL or f32: mg_nn_linear.
+ *  0, or -1 (memory, oneDNN failure). */
+int mg_mm_linear_stored(mg_mm *mm, const mg_nn_ctx *ctx, const float *x, int64_t n,
+                        const mg_nn_weight *w, const float *bias, float *y, int64_t ldy);
+
 /** y[n, out] = x[n, in] · W for W stored [in, out]. */
 int mg_mm_in_out(mg_mm *mm, const mg_nn_ctx *ctx, const float *x, int64_t n,
                  const mg_nn_weight *w, float *y);

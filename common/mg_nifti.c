@@ -213,24 +213,184 @@ static void nifti_name_done(const char *dir, const char *link)
     rmdir(dir);
 }
 
-static mg_volume *nifti_read_named(const char *path, mg_nifti_info *info, char *err, size_t errlen);
+struct mg_nifti_file {
+    nifti_image *nim;               /* header; nim->data only once loaded whole */
+    mg_volume_src src;
+    char dir[PATH_MAX], link[PATH_MAX + 16];   /* see nifti_name */
+    int64_t nz, nxy;                /* stored slices per channel, voxels per slice */
+    int rgb;                        /* 3 or 4 interleaved samples per voxel, else 0 */
+    int scale;
+    double slope, inter;
+    znzFile fp;                     /* the voxel data, streamed */
+    int gz;                         /* compressed: the stream only goes forward */
+    int64_t pos;                    /* stored slice (c*nz+z) at the stream position */
+    unsigned char *raw;
+    size_t rawcap;
+};
 
-mg_volume *mg_nifti_read(const char *path, mg_nifti_info *info, char *err, size_t errlen)
+/* Sample k of stored data as float: libnifti's load replaces non-finite
+ * float32/float64 voxels by 0 (nifti_read_buffer), and the streamed slabs do
+ * the same, so a file reads alike either way; then y = slope*x + inter. */
+static float stored_to_float(const mg_nifti_file *f, const void *p, size_t k)
 {
-    char dir[PATH_MAX], link[PATH_MAX + 16];
-    const char *name = nifti_name(path, dir, link, sizeof link);
-    if (!name) { mg_seterr(err, errlen, "cannot prepare the file for libnifti"); return NULL; }
-    mg_volume *v = nifti_read_named(name, info, err, errlen);
-    nifti_name_done(dir, link);
-    return v;
+    int dt = f->nim->datatype;
+    double x = raw_sample(p, dt, k);
+    if ((dt == DT_FLOAT32 || dt == DT_FLOAT64) && !isfinite(x)) x = 0;
+    return (float)(f->scale ? x * f->slope + f->inter : x);
 }
 
-static mg_volume *nifti_read_named(const char *path, mg_nifti_info *info, char *err, size_t errlen)
+/* n samples from k0 on as float, as stored_to_float, one loop per type. */
+#define CONVERT(T, FIX)                                                        \
+    do {                                                                       \
+        const T *q = (const T *)p + k0;                                        \
+        for (size_t i = 0; i < n; i++) {                                       \
+            double x = (double)q[i];                                           \
+            if (FIX && !isfinite(x)) x = 0;                                    \
+            dst[i] = (float)(f->scale ? x * f->slope + f->inter : x);          \
+        }                                                                      \
+    } while (0)
+
+static void convert(const mg_nifti_file *f, const void *p, size_t k0, size_t n, float *dst)
+{
+    switch (f->nim->datatype) {
+    case DT_UINT8: CONVERT(uint8_t, 0); break;
+    case DT_INT8: CONVERT(int8_t, 0); break;
+    case DT_INT16: CONVERT(int16_t, 0); break;
+    case DT_UINT16: CONVERT(uint16_t, 0); break;
+    case DT_INT32: CONVERT(int32_t, 0); break;
+    case DT_UINT32: CONVERT(uint32_t, 0); break;
+    case DT_INT64: CONVERT(int64_t, 0); break;
+    case DT_UINT64: CONVERT(uint64_t, 0); break;
+    case DT_FLOAT32: CONVERT(float, 1); break;
+    default: CONVERT(double, 1); break;
+    }
+}
+
+/* The whole stored volume, once: the fallback when a .nii.gz is asked for
+ * slabs out of file order (a flipped slice axis), and for RGB channels. */
+static int load_whole(mg_nifti_file *f, char *err, size_t errlen)
+{
+    if (f->nim->data) return 0;
+    if (!znz_isnull(f->fp)) znzclose(f->fp);
+    f->fp = NULL;
+    free(f->raw);
+    f->raw = NULL;
+    f->rawcap = 0;
+    if (nifti_image_load(f->nim) < 0 || !f->nim->data) {
+        mg_seterr(err, errlen, "cannot read the voxel data (truncated or corrupt file)");
+        return -1;
+    }
+    return 0;
+}
+
+/* Read stored slices [s0, s0+n) (channel-major index) from the stream into
+ * f->raw, seeking there first (forward only in a .nii.gz). */
+static int stream_slices(mg_nifti_file *f, int64_t s0, int64_t n, char *err, size_t errlen)
+{
+    nifti_image *nim = f->nim;
+    size_t sb = (size_t)f->nxy * (size_t)nim->nbyper, need = sb * (size_t)n;
+    if (znz_isnull(f->fp)) {
+        f->fp = znzopen(nim->iname, "rb", f->gz);
+        if (znz_isnull(f->fp) || znzseek(f->fp, (znz_off_t)nim->iname_offset, SEEK_SET) < 0) goto bad;
+        f->pos = 0;
+    }
+    if (s0 != f->pos && (f->gz ? znzseek(f->fp, (znz_off_t)((size_t)(s0 - f->pos) * sb), SEEK_CUR)
+                               : znzseek(f->fp, (znz_off_t)((size_t)nim->iname_offset + (size_t)s0 * sb), SEEK_SET)) < 0)
+        goto bad;
+    f->pos = s0;
+    if (need > f->rawcap) {
+        unsigned char *r = realloc(f->raw, need);
+        if (!r) { mg_seterr(err, errlen, "out of memory"); return -1; }
+        f->raw = r;
+        f->rawcap = need;
+    }
+    if (znzread(f->raw, 1, need, f->fp) != need) goto bad;
+    f->pos += n;
+    if (nim->byteorder != nifti_short_order() && nim->swapsize > 1)
+        nifti_swap_Nbytes((int64_t)(need / (size_t)nim->swapsize), nim->swapsize, f->raw);
+    return 0;
+bad:
+    mg_seterr(err, errlen, "cannot read the voxel data (truncated or corrupt file)");
+    return -1;
+}
+
+/* mg_volume_src read: slices z0.. of channel c as float. */
+static int nifti_slab(void *ctx, int64_t c, int64_t z0, int64_t n, float *dst, char *err, size_t errlen)
+{
+    mg_nifti_file *f = ctx;
+    size_t cnt = (size_t)(n * f->nxy);
+    if (f->rgb) {
+        /* interleaved RGB(A) per voxel -> planar channels */
+        if (load_whole(f, err, errlen) < 0) return -1;
+        int64_t cc = c / f->rgb, k = c % f->rgb;
+        size_t base = (size_t)((cc * f->nz + z0) * f->nxy);
+        for (size_t i = 0; i < cnt; i++)
+            dst[i] = stored_to_float(f, f->nim->data, (base + i) * (size_t)f->rgb + (size_t)k);
+        return 0;
+    }
+    int64_t s0 = c * f->nz + z0;
+    if (f->nim->data || (s0 < f->pos && f->gz)) {
+        if (load_whole(f, err, errlen) < 0) return -1;
+        convert(f, f->nim->data, (size_t)(s0 * f->nxy), cnt, dst);
+        return 0;
+    }
+    /* a slice at a time: the stored-type buffer stays one slice */
+    for (int64_t k = 0; k < n; k++) {
+        if (stream_slices(f, s0 + k, 1, err, errlen) < 0) return -1;
+        convert(f, f->raw, 0, (size_t)f->nxy, dst + (size_t)(k * f->nxy));
+    }
+    return 0;
+}
+
+static int nifti_open_named(mg_nifti_file *f, const char *path, mg_nifti_info *info, char *err, size_t errlen);
+
+mg_nifti_file *mg_nifti_open(const char *path, mg_nifti_info *info, char *err, size_t errlen)
 {
     mg_nifti_info tmp;
     if (!info) info = &tmp;
     memset(info, 0, sizeof *info);
-    mg_volume *v = NULL;
+    mg_nifti_file *f = calloc(1, sizeof *f);
+    if (!f) { mg_seterr(err, errlen, "out of memory"); return NULL; }
+    const char *name = nifti_name(path, f->dir, f->link, sizeof f->link);
+    if (!name) {
+        mg_seterr(err, errlen, "cannot prepare the file for libnifti");
+        free(f);
+        return NULL;
+    }
+    if (nifti_open_named(f, name, info, err, errlen) < 0) {
+        mg_nifti_close(f);
+        return NULL;
+    }
+    return f;
+}
+
+const mg_volume_src *mg_nifti_src(const mg_nifti_file *f)
+{
+    return &f->src;
+}
+
+void mg_nifti_close(mg_nifti_file *f)
+{
+    if (!f) return;
+    if (!znz_isnull(f->fp)) znzclose(f->fp);
+    nifti_image_free(f->nim);
+    free(f->raw);
+    nifti_name_done(f->dir, f->link);
+    free(f);
+}
+
+mg_volume *mg_nifti_read(const char *path, mg_nifti_info *info, char *err, size_t errlen)
+{
+    mg_nifti_file *f = mg_nifti_open(path, info, err, errlen);
+    if (!f) return NULL;
+    mg_volume *v = mg_volume_src_load(&f->src, err, errlen);
+    mg_nifti_close(f);
+    return v;
+}
+
+static int nifti_open_named(mg_nifti_file *f, const char *path, mg_nifti_info *info, char *err, size_t errlen)
+{
+
     nifti_set_debug_level(0);        /* libnifti prints nothing; errors are ours */
     /* Check the stored dimensions before libnifti converts the header: it
      * prints about a bad dim[0] whatever the debug level, and a NIfTI-2
@@ -239,18 +399,18 @@ static mg_volume *nifti_read_named(const char *path, mg_nifti_info *info, char *
     int hr = raw_header(path, &rh);
     if (hr < 0) {
         mg_seterr(err, errlen, hr == -2 ? "truncated NIfTI header" : "not a readable NIfTI header");
-        return NULL;
+        return -1;
     }
     const int64_t *rdim = rh.dim;
     const double *pd = rh.pd;
     if (rdim[0] < 1 || rdim[0] > 7) {
         mg_seterr(err, errlen, "bad number of dimensions %lld in the header", (long long)rdim[0]);
-        return NULL;
+        return -1;
     }
     double nbytes = 1;
     uint64_t nstored = 1;
     for (int i = 1; i <= rdim[0]; i++) {
-        if (rdim[i] <= 0) { mg_seterr(err, errlen, "dimension %d is %lld", i, (long long)rdim[i]); return NULL; }
+        if (rdim[i] <= 0) { mg_seterr(err, errlen, "dimension %d is %lld", i, (long long)rdim[i]); return -1; }
         nbytes *= (double)rdim[i];
         /* Checked product of every stored dimension: libnifti multiplies them
          * in int64 (overflowing for NIfTI-2 dims such as 2^32 x 2^32) and
@@ -261,17 +421,17 @@ static mg_volume *nifti_read_named(const char *path, mg_nifti_info *info, char *
             for (int j = 1; j <= rdim[0] && o < (int)sizeof dims - 24; j++)
                 o += snprintf(dims + o, sizeof dims - o, "%s%lld", j > 1 ? "x" : "", (long long)rdim[j]);
             mg_seterr(err, errlen, "volume too large (%s voxels; at most %lld)", dims, (long long)MG_VOLUME_MAX_VOXELS);
-            return NULL;
+            return -1;
         }
     }
     if (!sample_reader_ok(rh.datatype)) {
         mg_seterr(err, errlen, "unsupported NIfTI datatype %d", rh.datatype);
-        return NULL;
+        return -1;
     }
     /* libnifti prints when it cannot seek to the data: check that first */
     if (!(rh.vox_offset >= rh.hdr_size) || rh.vox_offset > 1e15) {
         mg_seterr(err, errlen, "bad vox_offset %g in the header", rh.vox_offset);
-        return NULL;
+        return -1;
     }
     if (!rh.compressed) {
         struct stat st;
@@ -282,12 +442,12 @@ static mg_volume *nifti_read_named(const char *path, mg_nifti_info *info, char *
             nbytes <= (double)MG_VOLUME_MAX_VOXELS * 8) {
             mg_seterr(err, errlen, "truncated file: %.0f bytes of voxel data expected, %.0f present",
                    nbytes, (double)st.st_size - rh.vox_offset);
-            return NULL;
+            return -1;
         }
     }
-    if (rh.compressed && gz_verify(path, err, errlen) < 0) return NULL;
-    nifti_image *nim = nifti_image_read(path, 0);
-    if (!nim) { mg_seterr(err, errlen, "not a readable NIfTI header (corrupt or truncated)"); return NULL; }
+    if (rh.compressed && gz_verify(path, err, errlen) < 0) return -1;
+    nifti_image *nim = f->nim = nifti_image_read(path, 0);
+    if (!nim) { mg_seterr(err, errlen, "not a readable NIfTI header (corrupt or truncated)"); return -1; }
     info->nifti_version = nim->nifti_type >= 4 ? 2 : 1;
     info->datatype = nim->datatype;
     for (int i = 0; i < 8; i++) info->dim[i] = nim->dim[i];
@@ -296,19 +456,19 @@ static mg_volume *nifti_read_named(const char *path, mg_nifti_info *info, char *
     if (!sample_reader_ok(nim->datatype)) {
         mg_seterr(err, errlen, "unsupported NIfTI datatype %d (%s)", nim->datatype,
                nifti_datatype_string(nim->datatype));
-        goto fail;
+        return -1;
     }
     if (nim->ndim < 1 || nim->ndim > 5) {
         mg_seterr(err, errlen, "unsupported number of dimensions %lld", (long long)nim->ndim);
-        goto fail;
+        return -1;
     }
     for (int i = 1; i <= nim->ndim; i++)
-        if (nim->dim[i] <= 0) { mg_seterr(err, errlen, "dimension %d is %lld", i, (long long)nim->dim[i]); goto fail; }
+        if (nim->dim[i] <= 0) { mg_seterr(err, errlen, "dimension %d is %lld", i, (long long)nim->dim[i]); return -1; }
     int64_t nx = nim->nx, ny = nim->ndim >= 2 ? nim->ny : 1, nz = nim->ndim >= 3 ? nim->nz : 1;
     int64_t nc;                /* dims were bounded above, but check anyway */
     if (__builtin_mul_overflow((int64_t)(nim->ndim >= 4 ? nim->nt : 1), (int64_t)(nim->ndim >= 5 ? nim->nu : 1), &nc)) {
         mg_seterr(err, errlen, "volume too large");
-        goto fail;
+        return -1;
     }
     int rgb = nim->datatype == DT_RGB24 ? 3 : nim->datatype == DT_RGBA32 ? 4 : 0;
     int64_t ncc = rgb ? nc * rgb : nc;
@@ -316,7 +476,7 @@ static mg_volume *nifti_read_named(const char *path, mg_nifti_info *info, char *
     if (nvox > (double)MG_VOLUME_MAX_VOXELS) {
         mg_seterr(err, errlen, "volume too large (%lldx%lldx%lldx%lld voxels)",
                (long long)nx, (long long)ny, (long long)nz, (long long)ncc);
-        goto fail;
+        return -1;
     }
     /* Choose the affine before loading the data: a bad geometry fails fast. */
     double aff[16];
@@ -335,7 +495,7 @@ static mg_volume *nifti_read_named(const char *path, mg_nifti_info *info, char *
         for (int i = 0; i < 3 && i < nim->ndim; i++)
             if (!isfinite(pd[i]) || pd[i] <= 0) {
                 mg_seterr(err, errlen, "pixdim[%d] = %g: voxel spacing must be positive", i + 1, pd[i]);
-                goto fail;
+                return -1;
             }
         dmat_to_affine(&nim->qto_xyz, aff);
         info->source = MG_AFFINE_QFORM;
@@ -344,53 +504,28 @@ static mg_volume *nifti_read_named(const char *path, mg_nifti_info *info, char *
         info->source = MG_AFFINE_FALLBACK;
     }
     for (int i = 0; i < 16; i++)
-        if (!isfinite(aff[i])) { mg_seterr(err, errlen, "non-finite value in the voxel-to-world affine"); goto fail; }
+        if (!isfinite(aff[i])) { mg_seterr(err, errlen, "non-finite value in the voxel-to-world affine"); return -1; }
     for (int j = 0; j < 3; j++) {
         double s = 0;
         for (int i = 0; i < 3; i++) s += aff[i * 4 + j] * aff[i * 4 + j];
-        if (!(s > 0)) { mg_seterr(err, errlen, "zero voxel spacing along axis %d", j + 1); goto fail; }
-    }
-    if (nifti_image_load(nim) < 0 || !nim->data) {
-        mg_seterr(err, errlen, "cannot read the voxel data (truncated or corrupt file)");
-        goto fail;
+        if (!(s > 0)) { mg_seterr(err, errlen, "zero voxel spacing along axis %d", j + 1); return -1; }
     }
     double slope = nim->scl_slope, inter = nim->scl_inter;
     /* nibabel get_slope_inter: a zero or non-finite slope means no scaling. */
     int scale = !rgb && isfinite(slope) && slope != 0;
     if (!isfinite(inter)) inter = 0;
     if (scale && slope == 1 && inter == 0) scale = 0;     /* identity */
-    info->scaled = scale;
-    if (nim->datatype == DT_FLOAT32 && !scale) {
-        /* float data as stored: take libnifti's buffer instead of copying it */
-        v = mg_volume_wrap(nx, ny, nz, ncc, nim->data);
-        if (!v) { mg_seterr(err, errlen, "out of memory"); goto fail; }
-        nim->data = NULL;
-        memcpy(v->affine, aff, sizeof aff);
-        nifti_image_free(nim);
-        return v;
-    }
-    v = mg_volume_new(nx, ny, nz, ncc);
-    if (!v) { mg_seterr(err, errlen, "out of memory"); goto fail; }
-    memcpy(v->affine, aff, sizeof aff);
-    size_t spatial = (size_t)(nx * ny * nz);
-    if (rgb) {
-        /* interleaved RGB(A) per voxel -> planar channels */
-        for (int64_t c = 0; c < nc; c++)
-            for (size_t i = 0; i < spatial; i++)
-                for (int k = 0; k < rgb; k++)
-                    v->data[(size_t)(c * rgb + k) * spatial + i] =
-                        (float)raw_sample(nim->data, nim->datatype, ((size_t)c * spatial + i) * rgb + k);
-    } else {
-        size_t n = spatial * (size_t)nc;
-        for (size_t i = 0; i < n; i++) {
-            double x = raw_sample(nim->data, nim->datatype, i);
-            v->data[i] = (float)(scale ? x * slope + inter : x);
-        }
-    }
-    nifti_image_free(nim);
-    return v;
-fail:
-    mg_volume_free(v);
-    nifti_image_free(nim);
-    return NULL;
+    info->scaled = f->scale = scale;
+    f->slope = slope;
+    f->inter = inter;
+    f->rgb = rgb;
+    f->nz = nz;
+    f->nxy = nx * ny;
+    f->gz = nifti_is_gzfile(nim->iname);
+    mg_volume_src *s = &f->src;
+    s->nx = nx; s->ny = ny; s->nz = nz; s->nc = ncc;
+    memcpy(s->affine, aff, sizeof aff);
+    s->read = nifti_slab;
+    s->ctx = f;
+    return 0;
 }

@@ -31,7 +31,23 @@ typedef struct {
 
 /** Read the whole volume. NULL and err on failure (unreadable, truncated,
  *  unsupported datatype, dimensions over MG_VOLUME_MAX_VOXELS, non-finite
- *  or zero voxel spacing). info may be NULL. */
+ *  or zero voxel spacing). info may be NULL. Peak memory: the float volume
+ *  plus one slab. */
 MG_MUST_CHECK mg_volume *mg_nifti_read(const char *path, mg_nifti_info *info, char *err, size_t errlen);
+
+typedef struct mg_nifti_file mg_nifti_file;
+
+/** Open a volume: every header check of mg_nifti_read, the geometry and the
+ *  scaling decided, no voxel read yet. NULL and err on failure. */
+MG_MUST_CHECK mg_nifti_file *mg_nifti_open(const char *path, mg_nifti_info *info, char *err, size_t errlen);
+/** The volume as a slab source, valid until mg_nifti_close; slabs are the
+ *  floats mg_nifti_read gives. Asked for in increasing (channel, slice) order
+ *  they are streamed from the file, a slice of the stored type at a time
+ *  (an uncompressed file in any order); in a .nii.gz the first request that
+ *  goes back (a reversed slice axis) loads the whole volume in its stored
+ *  type once, as RGB(A) volumes always are. A read error ("cannot read the
+ *  voxel data ...") can first show up here. */
+const mg_volume_src *mg_nifti_src(const mg_nifti_file *f);
+void mg_nifti_close(mg_nifti_file *f);
 
 #endif

@@ -124,13 +124,29 @@ typedef struct {
  *  MaxPool3d with ceil_mode=False); < 1 when the input is too small. */
 int64_t mg_nn_conv_out_len(int64_t n, int k, int s, int p);
 
+struct mg_mm;                    /* the matmul back end (mg_matmul.h) */
+
+/** What a convolution does after its product, and which output depth planes
+ *  it computes: y = act(conv + bias + res), res (or NULL) laid out as y (it
+ *  may be y itself: each row is read before it is written); relu 1 applies
+ *  ReLU; planes [od0, od1) only when od1 > od0 (y then holds those planes). */
+typedef struct {
+    const float *res;
+    int relu;
+    int64_t od0, od1;
+} mg_nn_conv3d_out;
+
 /** y[Do·Ho·Wo, O] = Conv3d of x [D·H·W, C] (channels-last) with w [O, kd·kh·kw·C]
  *  (taps d, h, w slowest to fastest, channel fastest: see mg_nn_conv3d_weight_cl)
- *  plus bias [O] (or NULL). Blocks of output rows are gathered (im2col, on
- *  ctx->threads threads) and multiplied by mg_nn_linear. 0 or -1 (memory). */
-MG_MUST_CHECK int mg_nn_conv3d_cl(const mg_nn_ctx *ctx, const float *x, int64_t C, int64_t D, int64_t H,
-                    int64_t W, const mg_nn_conv3d_geom *g, const mg_nn_weight *w,
-                    const float *bias, float *y);
+ *  plus bias [O] (or NULL), then o (NULL: nothing more, every plane). Output
+ *  rows go in slabs of bounded size: gathered (im2col; a 1×1×1 stride-1
+ *  convolution reads x as it is) and multiplied on the back end mm (NULL:
+ *  fp32), on ctx's workers, with blocks fixed by the shapes: the same output
+ *  for any thread count. 0 or -1 (memory, back end failure). */
+MG_MUST_CHECK int mg_nn_conv3d_cl(const mg_nn_ctx *ctx, struct mg_mm *mm, const float *x, int64_t C,
+                                  int64_t D, int64_t H, int64_t W, const mg_nn_conv3d_geom *g,
+                                  const mg_nn_weight *w, const float *bias,
+                                  const mg_nn_conv3d_out *o, float *y);
 
 /** A torch Conv3d weight [O, C, kd, kh, kw] reordered to [O, kd, kh, kw, C]. */
 void mg_nn_conv3d_weight_cl(const float *w, int64_t O, int64_t C, int kd, int kh, int kw,
@@ -140,6 +156,13 @@ void mg_nn_conv3d_weight_cl(const float *w, int64_t O, int64_t C, int kd, int kh
  *  positions never win (torch pads with −inf). */
 void mg_nn_maxpool3d_cl(const mg_nn_ctx *ctx, const float *x, int64_t C, int64_t D, int64_t H,
                         int64_t W, const mg_nn_conv3d_geom *g, float *y);
+/** The output depth planes [od0, od1) of the same pool into y, from input
+ *  planes [z0, z1) of the D-plane volume (x points at plane z0; they must
+ *  cover every plane those outputs read), so that a volume can be pooled as it
+ *  is produced, a few planes at a time. */
+void mg_nn_maxpool3d_cl_planes(const mg_nn_ctx *ctx, const float *x, int64_t z0, int64_t z1,
+                               int64_t C, int64_t D, int64_t H, int64_t W,
+                               const mg_nn_conv3d_geom *g, int64_t od0, int64_t od1, float *y);
 
 /** AdaptiveAvgPool3d of channels-last x [D·H·W, C] to y [od·oh·ow, C]: cell i of
  *  an axis of n averages [floor(i·n/o), ceil((i+1)·n/o)), as torch. Sums in
@@ -185,16 +208,18 @@ typedef struct {
     const int32_t *span;       /* [nk] block ids by key position, 0 = none; or NULL */
 } mg_nn_mask;
 
-/** Attention of nq new queries over a cache of nk keys/values at positions
- *  0 … nk−1: for query i (at position qpos[i] < nk) and head h,
- *  out = softmax(mask(cap(q·kᵀ·scale))) · v with cap(s) = c·tanh(s/c) when
- *  softcap c > 0, scores and softmax in fp32. q rows have stride ldq (heads·hd
- *  used), k/v rows stride ldk (kv_heads·hd used; grouped-query attention: head h
- *  reads kv head h / (heads/kv_heads)), out rows stride ldo. 0, or -1 (memory,
- *  or heads not a multiple of kv_heads, or a position outside the cache). */
+/** Attention of nq new queries over a cache of keys/values at positions
+ *  k0 … nk−1 (row r of k and v holds position k0 + r; a cache that keeps only
+ *  a window passes its first position): for query i (at position qpos[i] < nk)
+ *  and head h, out = softmax(mask(cap(q·kᵀ·scale))) · v with cap(s) = c·tanh(s/c)
+ *  when softcap c > 0, scores and softmax in fp32. q rows have stride ldq
+ *  (heads·hd used), k/v rows stride ldk (kv_heads·hd used; grouped-query
+ *  attention: head h reads kv head h / (heads/kv_heads)), out rows stride ldo.
+ *  0, or -1 (memory, or heads not a multiple of kv_heads, or a position outside
+ *  the cache, or a query whose mask reaches below k0). */
 MG_MUST_CHECK int mg_nn_attention_cached(const mg_nn_ctx *ctx, const float *q, int64_t ldq, int64_t nq,
                            const int64_t *qpos, const float *k, const float *v, int64_t ldk,
-                           int64_t nk, int heads, int kv_heads, int hd, float scale,
+                           int64_t k0, int64_t nk, int heads, int kv_heads, int hd, float scale,
                            float softcap, const mg_nn_mask *mask, float *out, int64_t ldo);
 
 /** y[r] = W[r, :] · x (+ bias[r]) for the first rows rows of W (F32, F16 or BF16,

@@ -4,6 +4,7 @@
  * one row (im2col) and multiplies a block of such rows with the weight in one
  * GEMM; a 1×1×1 stride-1 convolution needs no gathering at all. */
 #include "mg_nn.h"
+#include "mg_matmul.h"
 #include <cblas.h>
 
 #include <float.h>
@@ -63,104 +64,164 @@ static void im2col_task(void *arg, int t, int wk)
     }
 }
 
-/* Output rows per block: about 16 MiB of gathered rows, at least 64. The block
- * size depends on the shapes only, never on the thread count. */
-#define MG_CONV_BLOCK_BYTES (16 << 20)
+/* Output rows are computed in slabs of about 16 MiB of gathered rows (at least
+ * 256 rows), so the gather buffer is bounded whatever the volume; a slab is cut
+ * into sub-blocks of SUB rows, the unit of work of the pool. Slab and sub-block
+ * boundaries depend on the shapes only, never on the thread count, and every
+ * product runs single-threaded on one worker (or in the bf16 back end's own
+ * row blocks, which depend on the row count only): the output is the same for
+ * any -@. */
+#define MG_CONV_SLAB_BYTES (16 << 20)
+#define SUB 256
 
 typedef struct {
-    im2col_job g;                   /* the gather (g.r0, g.nrows set per block) */
+    im2col_job g;                   /* the gather (g.cols, g.r0 set per slab) */
     const mg_nn_weight *w;
     const float *bias;
-    float *y;
-    float **cols;                   /* one gather buffer per worker */
-    int64_t block, L, O, K;
-    int pointwise, failed;
+    const mg_nn_conv3d_out *o;
+    float *y;                       /* output row ybase */
+    float *prod;                    /* with a residual: products before the epilogue */
+    int64_t ybase, n, K, O;         /* ybase: absolute row of y[0]; n: rows in the slab */
+    int pointwise, gemm, sgemm, failed; /* sgemm: aligned fp32 weight, bias in the epilogue */
 } conv_job;
 
-/* Block t: gather its rows (unless pointwise) and multiply them on this worker
- * with single-threaded BLAS, so every output element is summed in the same
- * order whatever the thread count (deterministic output for any -@). */
-static void conv_block_task(void *arg, int t, int wk)
+/* y rows [a, a + n) (absolute) = act(p + bias + res), p being their products
+ * (it may be y itself), bias added here only for sgemm. Row by row, each read
+ * before it is written, so res may alias y. The sums are in the order of
+ * mg_nn_linear's (bias first, then the product) and torch's. */
+static void conv_epilogue(const conv_job *j, int64_t a, int64_t n, const float *p)
+{
+    const mg_nn_conv3d_out *o = j->o;
+    const float *b = j->sgemm ? j->bias : NULL, *r = o && o->res ? o->res + (a - j->ybase) * j->O : NULL;
+    int relu = o && o->relu;
+    if (!b && !r && !relu) return;
+    float *y = j->y + (a - j->ybase) * j->O;
+    for (int64_t i = 0; i < n; i++, p += j->O, y += j->O, r = r ? r + j->O : NULL)
+        for (int64_t c = 0; c < j->O; c++) {
+            float v = b ? b[c] + p[c] : p[c];
+            if (r) v += r[c];
+            y[c] = relu && v <= 0 ? 0 : v;
+        }
+}
+
+/* Sub-block t of the current slab: gather its rows (unless pointwise); with
+ * gemm set, also multiply them with single-threaded BLAS and finish them while
+ * they are in cache (through the worker's product buffer when a residual is
+ * added, since the residual may be the output itself). */
+static void conv_sub_task(void *arg, int t, int wk)
 {
     conv_job *j = arg;
-    int64_t r0 = (int64_t)t * j->block, n = j->L - r0 < j->block ? j->L - r0 : j->block;
+    int64_t a = (int64_t)t * SUB, n = j->n - a < SUB ? j->n - a : SUB, r0 = j->g.r0 + a;
     const float *src = j->g.x + r0 * j->K;
     if (!j->pointwise) {
         im2col_job g = j->g;
-        g.cols = j->cols[wk];
+        g.cols = j->g.cols + a * j->K;
         g.r0 = r0;
         g.nrows = n;
         g.chunk = n;
         im2col_task(&g, 0, wk);
         src = g.cols;
     }
+    if (!j->gemm) return;
+    float *p = j->prod ? j->prod + (int64_t)wk * SUB * j->O : j->y + (r0 - j->ybase) * j->O;
     mg_nn_ctx one = { .threads = 1 };
-    if (mg_nn_linear(&one, src, n, j->w, j->bias, j->y + r0 * j->O, j->O) < 0) j->failed = 1;
+    if (j->sgemm)
+        /* one product over every output channel: the gathered rows are packed once */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)j->O, (int)j->K, 1.0f, src,
+                    (int)j->K, (const float *)j->w->data, (int)j->K, 0.0f, p, (int)j->O);
+    else if (mg_nn_linear(&one, src, n, j->w, j->bias, p, j->O) < 0) {
+        __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    conv_epilogue(j, r0, n, p);
 }
 
-int mg_nn_conv3d_cl(const mg_nn_ctx *ctx, const float *x, int64_t C, int64_t D, int64_t H,
+/* Sub-block t of a slab multiplied by the bf16 back end: its epilogue. */
+static void conv_epi_task(void *arg, int t, int wk)
+{
+    (void)wk;
+    conv_job *j = arg;
+    int64_t a = (int64_t)t * SUB, n = j->n - a < SUB ? j->n - a : SUB, r0 = j->g.r0 + a;
+    conv_epilogue(j, r0, n, j->prod ? j->prod + a * j->O : j->y + (r0 - j->ybase) * j->O);
+}
+
+int mg_nn_conv3d_cl(const mg_nn_ctx *ctx, mg_mm *mm, const float *x, int64_t C, int64_t D, int64_t H,
                     int64_t W, const mg_nn_conv3d_geom *g, const mg_nn_weight *w,
-                    const float *bias, float *y)
+                    const float *bias, const mg_nn_conv3d_out *o, float *y)
 {
     int64_t Do = mg_nn_conv_out_len(D, g->k[0], g->s[0], g->p[0]);
     int64_t Ho = mg_nn_conv_out_len(H, g->k[1], g->s[1], g->p[1]);
     int64_t Wo = mg_nn_conv_out_len(W, g->k[2], g->s[2], g->p[2]);
-    int64_t L = Do * Ho * Wo, K = (int64_t)g->k[0] * g->k[1] * g->k[2] * C, O = w->rows;
-    if (L <= 0) return 0;
-    int nt = ctx->threads > 0 ? ctx->threads : 1, rc = 0;
-    conv_job j = { { x, NULL, C, D, H, W, Do, Ho, Wo, 0, 0, 0, g }, w, bias, y, NULL, 0, L, O, K,
-                   0, 0 };
+    int64_t K = (int64_t)g->k[0] * g->k[1] * g->k[2] * C, O = w->rows;
+    int64_t od0 = o && o->od1 > o->od0 ? o->od0 : 0, od1 = o && o->od1 > o->od0 ? o->od1 : Do;
+    if (od1 > Do) od1 = Do;
+    int64_t L0 = od0 * Ho * Wo, L1 = od1 * Ho * Wo;
+    if (L1 <= L0 || Ho <= 0 || Wo <= 0) return 0;
+    conv_job j = { { x, NULL, C, D, H, W, Do, Ho, Wo, 0, 0, 0, g }, w, bias, o, y, NULL, L0, 0, K, O,
+                   0, mg_mm_precision(mm) != MG_PREC_BF16, 0, 0 };
+    j.sgemm = j.gemm && w->dtype == MG_F32 && ((uintptr_t)w->data & 3) == 0;
     j.pointwise = g->k[0] == 1 && g->k[1] == 1 && g->k[2] == 1 && g->s[0] == 1 && g->s[1] == 1 &&
                   g->s[2] == 1 && g->p[0] == 0 && g->p[1] == 0 && g->p[2] == 0;
-    j.block = MG_CONV_BLOCK_BYTES / (K * (int64_t)sizeof(float));
-    if (j.block < 64) j.block = 64;
-    if (j.block > L) j.block = L;
-    if (!j.pointwise) {
-        if (!(j.cols = calloc((size_t)nt, sizeof *j.cols))) return -1;
-        for (int i = 0; i < nt; i++)
-            if (!(j.cols[i] = malloc((size_t)(j.block * K) * sizeof(float)))) rc = -1;
+    int64_t wide = K > O ? K : O, slab = MG_CONV_SLAB_BYTES / (wide * (int64_t)sizeof(float)) / SUB * SUB;
+    if (slab < SUB) slab = SUB;
+    int64_t rows = L1 - L0 < slab ? L1 - L0 : slab;
+    int nw = mg_pool_threads(ctx->pool) > ctx->threads ? mg_pool_threads(ctx->pool) : ctx->threads;
+    float *cols = NULL;
+    if ((!j.pointwise && !(cols = malloc((size_t)(rows * K) * sizeof(float)))) ||
+        (o && o->res &&
+         !(j.prod = malloc((size_t)((j.gemm ? (int64_t)nw * SUB : rows) * O) * sizeof(float))))) {
+        free(cols);
+        return -1;
     }
-    if (rc == 0) {
-        /* One BLAS thread per worker for the whole region (mg_nn.h's OpenBLAS rule). */
-        int prev = openblas_get_num_threads();
-        if (prev != 1) openblas_set_num_threads(1);
-        mg_nn_parallel(ctx, (int)((L + j.block - 1) / j.block), conv_block_task, &j);
-        if (prev != 1) openblas_set_num_threads(prev);
-        rc = j.failed ? -1 : 0;
+    /* One BLAS thread per worker for the whole region (mg_nn.h's OpenBLAS rule). */
+    int prev = mg_nn_blas_enter(1);
+    for (int64_t a = L0; a < L1 && !j.failed; a += slab) {
+        j.g.r0 = a;
+        j.n = a + slab < L1 ? slab : L1 - a;
+        j.g.cols = cols;
+        int nsub = (int)((j.n + SUB - 1) / SUB);
+        if (j.gemm || !j.pointwise) mg_nn_parallel(ctx, nsub, conv_sub_task, &j);
+        if (j.gemm) continue;
+        const float *src = j.pointwise ? x + a * K : cols;
+        float *p = j.prod ? j.prod : y + (a - L0) * O;
+        if (mg_mm_linear(mm, ctx, src, j.n, w, bias, 0, p, O) < 0) { j.failed = 1; break; }
+        if (o && (o->res || o->relu)) mg_nn_parallel(ctx, nsub, conv_epi_task, &j);
     }
-    for (int i = 0; j.cols && i < nt; i++) free(j.cols[i]);
-    free(j.cols);
-    return rc;
+    mg_nn_blas_leave(prev, 1);
+    free(cols);
+    free(j.prod);
+    return j.failed ? -1 : 0;
 }
 
 typedef struct {
-    const float *x;
-    float *y;
-    int64_t C, D, H, W, Do, Ho, Wo;
+    const float *x;                 /* input plane z0 */
+    float *y;                       /* output plane od0 */
+    int64_t C, D, H, W, Do, Ho, Wo, z0, z1, od0;
     const mg_nn_conv3d_geom *g;
 } pool_job;
 
-/* One output depth plane per task. */
-static void maxpool_task(void *arg, int od, int wk)
+/* Output depth plane od0 + t. Input planes outside [z0, z1) are never read:
+ * the caller passes every plane the output planes need. */
+static void maxpool_task(void *arg, int t, int wk)
 {
     (void)wk;
     const pool_job *j = arg;
     const mg_nn_conv3d_geom *g = j->g;
-    int64_t C = j->C;
+    int64_t C = j->C, od = j->od0 + t;
     for (int64_t oh = 0; oh < j->Ho; oh++)
         for (int64_t ow = 0; ow < j->Wo; ow++) {
-            float *dst = j->y + (((int64_t)od * j->Ho + oh) * j->Wo + ow) * C;
+            float *dst = j->y + (((int64_t)t * j->Ho + oh) * j->Wo + ow) * C;
             for (int64_t c = 0; c < C; c++) dst[c] = -INFINITY;
             for (int kz = 0; kz < g->k[0]; kz++) {
                 int64_t z = od * g->s[0] - g->p[0] + kz;
-                if (z < 0 || z >= j->D) continue;
+                if (z < 0 || z >= j->D || z < j->z0 || z >= j->z1) continue;
                 for (int ky = 0; ky < g->k[1]; ky++) {
                     int64_t yy = oh * g->s[1] - g->p[1] + ky;
                     if (yy < 0 || yy >= j->H) continue;
                     for (int kx = 0; kx < g->k[2]; kx++) {
                         int64_t xx = ow * g->s[2] - g->p[2] + kx;
                         if (xx < 0 || xx >= j->W) continue;
-                        const float *src = j->x + ((z * j->H + yy) * j->W + xx) * C;
+                        const float *src = j->x + (((z - j->z0) * j->H + yy) * j->W + xx) * C;
                         /* NaN propagates as in torch (a NaN input wins). */
                         for (int64_t c = 0; c < C; c++)
                             if (src[c] > dst[c] || isnan(src[c])) dst[c] = src[c];
@@ -173,10 +234,19 @@ static void maxpool_task(void *arg, int od, int wk)
 void mg_nn_maxpool3d_cl(const mg_nn_ctx *ctx, const float *x, int64_t C, int64_t D, int64_t H,
                         int64_t W, const mg_nn_conv3d_geom *g, float *y)
 {
+    mg_nn_maxpool3d_cl_planes(ctx, x, 0, D, C, D, H, W, g, 0,
+                              mg_nn_conv_out_len(D, g->k[0], g->s[0], g->p[0]), y);
+}
+
+void mg_nn_maxpool3d_cl_planes(const mg_nn_ctx *ctx, const float *x, int64_t z0, int64_t z1,
+                               int64_t C, int64_t D, int64_t H, int64_t W,
+                               const mg_nn_conv3d_geom *g, int64_t od0, int64_t od1, float *y)
+{
     pool_job j = { x, y, C, D, H, W, mg_nn_conv_out_len(D, g->k[0], g->s[0], g->p[0]),
                    mg_nn_conv_out_len(H, g->k[1], g->s[1], g->p[1]),
-                   mg_nn_conv_out_len(W, g->k[2], g->s[2], g->p[2]), g };
-    if (j.Do > 0 && j.Ho > 0 && j.Wo > 0) mg_nn_parallel(ctx, (int)j.Do, maxpool_task, &j);
+                   mg_nn_conv_out_len(W, g->k[2], g->s[2], g->p[2]), z0, z1, od0, g };
+    if (od1 > j.Do) od1 = j.Do;
+    if (od1 > od0 && j.Ho > 0 && j.Wo > 0) mg_nn_parallel(ctx, (int)(od1 - od0), maxpool_task, &j);
 }
 
 int mg_nn_adaptive_avgpool3d_cl(const float *x, int64_t C, int64_t D, int64_t H, int64_t W,

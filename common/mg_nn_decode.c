@@ -86,7 +86,7 @@ enum { ATTC_BQ = 64 };
 typedef struct {
     const float *q, *k, *v;
     float *out;
-    int64_t ldq, ldk, ldo, nq, nk;
+    int64_t ldq, ldk, ldo, k0, nq, nk;
     const int64_t *qpos;
     int heads, kv_heads, hd, nqb;
     float scale, softcap;
@@ -137,8 +137,8 @@ static void attc_task(void *arg, int task, int wk)
     int64_t nkr = hi - lo + 1;
     float *S = j->scratch + (size_t)wk * j->per_worker;
     const float *Q = j->q + i0 * j->ldq + (int64_t)h * hd;
-    const float *K = j->k + lo * j->ldk + (int64_t)kvh * hd;
-    const float *V = j->v + lo * j->ldk + (int64_t)kvh * hd;
+    const float *K = j->k + (lo - j->k0) * j->ldk + (int64_t)kvh * hd;
+    const float *V = j->v + (lo - j->k0) * j->ldk + (int64_t)kvh * hd;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bq, (int)nkr, hd, j->scale,
                 Q, (int)j->ldq, K, (int)j->ldk, 0.0f, S, (int)nkr);
     for (int64_t i = 0; i < bq; i++) {
@@ -168,15 +168,22 @@ static void attc_task(void *arg, int task, int wk)
 
 int mg_nn_attention_cached(const mg_nn_ctx *ctx, const float *q, int64_t ldq, int64_t nq,
                            const int64_t *qpos, const float *k, const float *v, int64_t ldk,
-                           int64_t nk, int heads, int kv_heads, int hd, float scale,
+                           int64_t k0, int64_t nk, int heads, int kv_heads, int hd, float scale,
                            float softcap, const mg_nn_mask *mask, float *out, int64_t ldo)
 {
     if (nq <= 0) return 0;
     if (kv_heads <= 0 || heads % kv_heads) return -1;
+    if (k0 < 0) return -1;
     for (int64_t i = 0; i < nq; i++) if (qpos[i] < 0 || qpos[i] >= nk) return -1;
-    attc_job j = { q, k, v, out, ldq, ldk, ldo, nq, nk, qpos, heads, kv_heads, hd,
+    attc_job j = { q, k, v, out, ldq, ldk, ldo, k0, nq, nk, qpos, heads, kv_heads, hd,
                    (int)((nq + ATTC_BQ - 1) / ATTC_BQ), scale, softcap,
                    mask ? mask->window : 0, mask ? mask->span : NULL, NULL, 0 };
+    if (k0 > 0)                     /* every key a query sees must still be held */
+        for (int64_t i = 0; i < nq; i++) {
+            int64_t a, b;
+            key_range(&j, qpos[i], &a, &b);
+            if (a < k0) return -1;
+        }
     /* scratch per pool worker (any worker may take any task) */
     int nworkers = ctx->pool ? mg_pool_threads(ctx->pool) : 1;
     int ntasks = heads * j.nqb;

@@ -86,6 +86,10 @@ typedef struct {               /* per-worker buffers, touched by that worker onl
     size_t xcap;
     void *sp;
     size_t spcap;
+    uint16_t *wcv;             /* a weight block rounded to bf16 (non-BF16 storage) */
+    size_t wcvcap;
+    float *row;                /* one weight row in f32 on the way there */
+    size_t rowcap;
 } worker_buf;
 
 struct mg_mm {
@@ -98,6 +102,8 @@ struct mg_mm {
     int np, mp;
     worker_buf *wk;            /* one per pool worker */
     int nwk;
+    uint16_t *xs;              /* activations in bf16, shared by the column blocks */
+    size_t xscap;
 };
 
 static const char *dnnl_msg(dnnl_status_t s)
@@ -141,7 +147,10 @@ void mg_mm_free(mg_mm *mm)
         if (mm->wk[i].stream) dnnl_stream_destroy(mm->wk[i].stream);
         free(mm->wk[i].xb);
         free(mm->wk[i].sp);
+        free(mm->wk[i].wcv);
+        free(mm->wk[i].row);
     }
+    free(mm->xs);
     free(mm->wk);
     free(mm->p);
     free(mm->w);
@@ -202,6 +211,17 @@ static void *big_alloc(size_t bytes)
     void *p = aligned_alloc(align, (bytes + align - 1) / align * align);
     if (p && align > 64) madvise(p, (bytes + align - 1) / align * align, MADV_HUGEPAGE);
     return p;
+}
+
+/* Grow a per-worker buffer of elem-byte items to at least n items. */
+static int reserve(void **p, size_t *cap, size_t n, size_t elem)
+{
+    if (n <= *cap) return 0;
+    free(*p);
+    *cap = 0;
+    if (!(*p = big_alloc(n * elem))) return -1;
+    *cap = n;
+    return 0;
 }
 
 static dnnl_status_t matmul_pd(const mg_mm *mm, int64_t m, int64_t n, int64_t k, int64_t ldy,
@@ -401,6 +421,43 @@ typedef struct {
     int failed;
 } mm_job;
 
+/* Run primitive e on one worker: src (bf16 rows), weights in e's layout, dst
+ * and bias (NULL: none) as e describes them, the worker's scratchpad. */
+static dnnl_status_t run_prim(const mg_mm *mm, const prim_entry *e, worker_buf *wb, const void *src,
+                              const void *wts, float *dst, const float *bias)
+{
+    dnnl_memory_t ms = NULL, mw = NULL, md = NULL, mb = NULL, msp = NULL;
+    dnnl_status_t s;
+    dnnl_exec_arg_t a[5];
+    int na = 0;
+    if ((s = dnnl_memory_create(&ms, &e->src, mm->eng, (void *)src)) ||
+        (s = dnnl_memory_create(&mw, &e->wmd, mm->eng, (void *)wts)) ||
+        (s = dnnl_memory_create(&md, &e->dst, mm->eng, dst))) goto done;
+    a[na++] = (dnnl_exec_arg_t){ DNNL_ARG_SRC, ms };
+    a[na++] = (dnnl_exec_arg_t){ DNNL_ARG_WEIGHTS, mw };
+    a[na++] = (dnnl_exec_arg_t){ DNNL_ARG_DST, md };
+    if (bias) {
+        if ((s = dnnl_memory_create(&mb, &e->bmd, mm->eng, (void *)bias))) goto done;
+        a[na++] = (dnnl_exec_arg_t){ DNNL_ARG_BIAS, mb };
+    }
+    if (e->scratch) {
+        const_dnnl_primitive_desc_t pd;
+        if ((s = dnnl_primitive_get_primitive_desc(e->prim, &pd))) goto done;
+        const dnnl_memory_desc_t *spd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+        if ((s = dnnl_memory_create(&msp, spd, mm->eng, wb->sp))) goto done;
+        a[na++] = (dnnl_exec_arg_t){ DNNL_ARG_SCRATCHPAD, msp };
+    }
+    s = dnnl_primitive_execute(e->prim, wb->stream, na, a);
+    if (!s) s = dnnl_stream_wait(wb->stream);
+done:
+    if (ms) dnnl_memory_destroy(ms);
+    if (mw) dnnl_memory_destroy(mw);
+    if (md) dnnl_memory_destroy(md);
+    if (mb) dnnl_memory_destroy(mb);
+    if (msp) dnnl_memory_destroy(msp);
+    return s;
+}
+
 static void block_task(void *arg, int t, int worker)
 {
     mm_job *j = arg;
@@ -409,51 +466,14 @@ static void block_task(void *arg, int t, int worker)
     prim_entry *e = nr == j->block ? j->full : j->tail;
     int64_t k = j->pw->k;
     omp_set_num_threads(1);
-    size_t need = (size_t)(nr * k);
-    if (need > wb->xcap) {
-        free(wb->xb);
-        wb->xcap = 0;
-        if (!(wb->xb = big_alloc(need * 2))) { __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED); return; }
-        wb->xcap = need;
-    }
-    if (e->scratch > wb->spcap) {
-        free(wb->sp);
-        wb->spcap = 0;
-        if (!(wb->sp = big_alloc(e->scratch))) { __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED); return; }
-        wb->spcap = e->scratch;
+    if (reserve((void **)&wb->xb, &wb->xcap, (size_t)(nr * k), 2) < 0 ||
+        reserve(&wb->sp, &wb->spcap, e->scratch, 1) < 0) {
+        __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+        return;
     }
     to_bf16(j->x + r0 * k, nr * k, wb->xb);
-    dnnl_memory_t ms = NULL, mw = NULL, md = NULL, mb = NULL, msp = NULL;
-    const dnnl_memory_desc_t *spd = NULL;
-    dnnl_status_t s;
-    dnnl_exec_arg_t a[5];
-    int na = 0;
-    if ((s = dnnl_memory_create(&ms, &e->src, j->mm->eng, wb->xb)) ||
-        (s = dnnl_memory_create(&mw, &j->pw->md, j->mm->eng, j->pw->buf)) ||
-        (s = dnnl_memory_create(&md, &e->dst, j->mm->eng, j->y + r0 * j->ldy))) goto done;
-    a[na++] = (dnnl_exec_arg_t){ DNNL_ARG_SRC, ms };
-    a[na++] = (dnnl_exec_arg_t){ DNNL_ARG_WEIGHTS, mw };
-    a[na++] = (dnnl_exec_arg_t){ DNNL_ARG_DST, md };
-    if (j->bias) {
-        if ((s = dnnl_memory_create(&mb, &e->bmd, j->mm->eng, (void *)j->bias))) goto done;
-        a[na++] = (dnnl_exec_arg_t){ DNNL_ARG_BIAS, mb };
-    }
-    if (e->scratch) {
-        const_dnnl_primitive_desc_t pd;
-        if ((s = dnnl_primitive_get_primitive_desc(e->prim, &pd))) goto done;
-        spd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
-        if ((s = dnnl_memory_create(&msp, spd, j->mm->eng, wb->sp))) goto done;
-        a[na++] = (dnnl_exec_arg_t){ DNNL_ARG_SCRATCHPAD, msp };
-    }
-    s = dnnl_primitive_execute(e->prim, wb->stream, na, a);
-    if (!s) s = dnnl_stream_wait(wb->stream);
-done:
-    if (s != dnnl_success) __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
-    if (ms) dnnl_memory_destroy(ms);
-    if (mw) dnnl_memory_destroy(mw);
-    if (md) dnnl_memory_destroy(md);
-    if (mb) dnnl_memory_destroy(mb);
-    if (msp) dnnl_memory_destroy(msp);
+    if (run_prim(j->mm, e, wb, wb->xb, j->pw->buf, j->y + r0 * j->ldy, j->bias) != dnnl_success)
+        __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
 }
 
 /* Rows per block: a function of the row count alone (never of the threads), so
@@ -467,17 +487,9 @@ static int64_t block_rows(int64_t m)
     return b < 64 ? 64 : b;
 }
 
-static int bf16_matmul(mg_mm *mm, const mg_nn_ctx *ctx, const float *x, int64_t m,
-                       const packed_w *pw, const float *bias, int act, float *y, int64_t ldy)
+/* A stream and buffers for every worker the pool may hand a block to. */
+static int ensure_workers(mg_mm *mm, const mg_nn_ctx *ctx)
 {
-    if (m <= 0) return 0;
-    mm_job j = { mm, x, y, m, block_rows(m), ldy, bias, pw, NULL, NULL, 0 };
-    if (j.block > m) j.block = m;
-    int nb = (int)((m + j.block - 1) / j.block);
-    int64_t tail = m - (int64_t)(nb - 1) * j.block;
-    if (!(j.full = get_prim(mm, j.block, pw, ldy, bias != NULL, act))) return -1;
-    if (!(j.tail = tail == j.block ? j.full : get_prim(mm, tail, pw, ldy, bias != NULL, act))) return -1;
-    /* a stream and buffers for every worker the pool may hand a block to */
     int nw = mg_pool_threads(ctx->pool);
     if (nw > mm->nwk) {
         worker_buf *p = realloc(mm->wk, (size_t)nw * sizeof *p);
@@ -490,6 +502,20 @@ static int bf16_matmul(mg_mm *mm, const mg_nn_ctx *ctx, const float *x, int64_t 
         if (!mm->wk[i].stream &&
             dnnl_stream_create(&mm->wk[i].stream, mm->eng, dnnl_stream_default_flags) != dnnl_success)
             return -1;
+    return 0;
+}
+
+static int bf16_matmul(mg_mm *mm, const mg_nn_ctx *ctx, const float *x, int64_t m,
+                       const packed_w *pw, const float *bias, int act, float *y, int64_t ldy)
+{
+    if (m <= 0) return 0;
+    mm_job j = { mm, x, y, m, block_rows(m), ldy, bias, pw, NULL, NULL, 0 };
+    if (j.block > m) j.block = m;
+    int nb = (int)((m + j.block - 1) / j.block);
+    int64_t tail = m - (int64_t)(nb - 1) * j.block;
+    if (!(j.full = get_prim(mm, j.block, pw, ldy, bias != NULL, act))) return -1;
+    if (!(j.tail = tail == j.block ? j.full : get_prim(mm, tail, pw, ldy, bias != NULL, act))) return -1;
+    if (ensure_workers(mm, ctx) < 0) return -1;
     mg_nn_parallel(ctx, nb, block_task, &j);
     return j.failed ? -1 : 0;
 }
@@ -542,4 +568,87 @@ int mg_mm_in_out(mg_mm *mm, const mg_nn_ctx *ctx, const float *x, int64_t n,
     const packed_w *pw = packed(mm, w, 1);
     if (!pw) return -1;
     return bf16_matmul(mm, ctx, x, n, pw, NULL, 0, y, w->cols);
+}
+
+/* ---- weights used as stored ---- */
+
+typedef struct {
+    mg_mm *mm;
+    const mg_nn_weight *w;
+    const float *bias;
+    float *y;
+    int64_t block, ldy;
+    prim_entry *full, *tail;
+    int failed;
+} stored_job;
+
+/* Output columns per block: a function of the column count alone (never of the
+ * threads). Up to 16 blocks for the workers to balance; at least 128 columns so
+ * that oneDNN's kernels run at full width, at most 2048 so that its copy of the
+ * block (the scratchpad) stays in cache-sized pieces. */
+static int64_t block_cols(int64_t n)
+{
+    int64_t b = (n + 15) / 16;
+    b = (b + 31) / 32 * 32;
+    b = b < 128 ? 128 : b > 2048 ? 2048 : b;
+    return b > n ? n : b;
+}
+
+static void stored_task(void *arg, int t, int worker)
+{
+    stored_job *j = arg;
+    worker_buf *wb = &j->mm->wk[worker];
+    const mg_nn_weight *w = j->w;
+    int64_t k = w->cols, n0 = (int64_t)t * j->block;
+    int64_t nb = w->rows - n0 < j->block ? w->rows - n0 : j->block;
+    prim_entry *e = nb == j->block ? j->full : j->tail;
+    omp_set_num_threads(1);
+    const void *wp;
+    if (w->dtype == MG_BF16 && ((uintptr_t)w->data & 1) == 0) {
+        wp = (const uint16_t *)w->data + n0 * k;
+    } else {
+        /* F32/F16 storage: this block rounded to bf16, a transient copy */
+        if (reserve((void **)&wb->wcv, &wb->wcvcap, (size_t)(nb * k), 2) < 0 ||
+            reserve((void **)&wb->row, &wb->rowcap, (size_t)k, sizeof(float)) < 0) goto fail;
+        for (int64_t r = 0; r < nb; r++) {
+            if (mg_dtype_float_to_f32(w->dtype, w->data, (n0 + r) * k, k, wb->row) < 0) goto fail;
+            to_bf16(wb->row, k, wb->wcv + r * k);
+        }
+        wp = wb->wcv;
+    }
+    if (reserve(&wb->sp, &wb->spcap, e->scratch, 1) < 0 ||
+        run_prim(j->mm, e, wb, j->mm->xs, wp, j->y + n0, j->bias ? j->bias + n0 : NULL) != dnnl_success)
+        goto fail;
+    return;
+fail:
+    __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+}
+
+/* The primitive for m rows over a plain [cols-wide] block of an nn.Linear weight. */
+static prim_entry *stored_prim(mg_mm *mm, int64_t m, int64_t k, int64_t cols, int64_t ldy, int bias)
+{
+    packed_w pw;
+    memset(&pw, 0, sizeof pw);
+    pw.k = k;
+    pw.n = cols;
+    if (plain_md(&pw.md, k, cols, 0, dnnl_bf16) != dnnl_success) return NULL;
+    return get_prim(mm, m, &pw, ldy, bias, 0);
+}
+
+int mg_mm_linear_stored(mg_mm *mm, const mg_nn_ctx *ctx, const float *x, int64_t n,
+                        const mg_nn_weight *w, const float *bias, float *y, int64_t ldy)
+{
+    if (!mm || mm->prec != MG_PREC_BF16) return mg_nn_linear(ctx, x, n, w, bias, y, ldy);
+    if (n <= 0 || w->rows <= 0) return 0;
+    stored_job j = { mm, w, bias, y, block_cols(w->rows), ldy, NULL, NULL, 0 };
+    int nb = (int)((w->rows + j.block - 1) / j.block);
+    int64_t tail = w->rows - (int64_t)(nb - 1) * j.block;
+    if (!(j.full = stored_prim(mm, n, w->cols, j.block, ldy, bias != NULL)) ||
+        !(j.tail = tail == j.block ? j.full : stored_prim(mm, n, w->cols, tail, ldy, bias != NULL)))
+        return -1;
+    if (ensure_workers(mm, ctx) < 0 ||
+        reserve((void **)&mm->xs, &mm->xscap, (size_t)(n * w->cols), 2) < 0) return -1;
+    to_bf16(x, n * w->cols, mm->xs);
+    mg_nn_parallel(ctx, nb, stored_task, &j);
+    return j.failed ? -1 : 0;
 }

@@ -43,13 +43,18 @@ void mg_volume_free(mg_volume *v)
     free(v);
 }
 
-void mg_volume_spacing(const mg_volume *v, double sp[3])
+static void affine_spacing(const double affine[16], double sp[3])
 {
     for (int j = 0; j < 3; j++) {
         double s = 0;
-        for (int i = 0; i < 3; i++) s += v->affine[i * 4 + j] * v->affine[i * 4 + j];
+        for (int i = 0; i < 3; i++) s += affine[i * 4 + j] * affine[i * 4 + j];
         sp[j] = sqrt(s);
     }
+}
+
+void mg_volume_spacing(const mg_volume *v, double sp[3])
+{
+    affine_spacing(v->affine, sp);
 }
 
 /* Replace v's data and grid; the new buffer is owned by v afterwards. */
@@ -133,6 +138,43 @@ void mg_affine_axcodes(const double affine[16], char codes[4])
     codes[3] = 0;
 }
 
+/* A reorientation to RAS: output axis j walks the input from start[j] by
+ * step[j] (input strides, negative when flipped); m maps new voxel indices to
+ * old ones (new voxel u -> old voxel i: i_a = u_axis[a] or n_a-1-u_axis[a]). */
+typedef struct {
+    int64_t n_out[3], step[3], start[3];
+    double m[16];
+} ras_map;
+
+static void ras_map_init(ras_map *r, const int64_t n_in[3], const int axis[3], const int sign[3])
+{
+    int src_of[3];                       /* output axis j comes from input axis src_of[j] */
+    for (int a = 0; a < 3; a++) { r->n_out[axis[a]] = n_in[a]; src_of[axis[a]] = a; }
+    int64_t stride_in[3] = { 1, n_in[0], n_in[0] * n_in[1] };
+    for (int j = 0; j < 3; j++) {
+        int a = src_of[j];
+        r->step[j] = sign[a] > 0 ? stride_in[a] : -stride_in[a];
+        r->start[j] = sign[a] > 0 ? 0 : (n_in[a] - 1) * stride_in[a];
+    }
+    memset(r->m, 0, sizeof r->m);
+    for (int a = 0; a < 3; a++) {
+        r->m[a * 4 + axis[a]] = sign[a];
+        r->m[a * 4 + 3] = sign[a] > 0 ? 0 : (double)(n_in[a] - 1);
+    }
+    r->m[15] = 1;
+}
+
+/* Copy n_out[0] x n_out[1] x nk output slices of one channel. */
+static void ras_copy(const ras_map *r, const float *src, float *dst, int64_t nk)
+{
+    size_t o = 0;
+    for (int64_t k = 0; k < nk; k++)
+        for (int64_t j = 0; j < r->n_out[1]; j++) {
+            int64_t base = r->start[0] + r->start[1] + r->start[2] + k * r->step[2] + j * r->step[1];
+            for (int64_t i = 0; i < r->n_out[0]; i++) dst[o++] = src[base + i * r->step[0]];
+        }
+}
+
 int mg_volume_reorient_ras(mg_volume *v, char *err, size_t errlen)
 {
     int axis[3], sign[3];
@@ -143,41 +185,107 @@ int mg_volume_reorient_ras(mg_volume *v, char *err, size_t errlen)
     int identity = 1;
     for (int a = 0; a < 3; a++) identity &= axis[a] == a && sign[a] == 1;
     if (identity) return 0;
-    int64_t n_in[3] = { v->nx, v->ny, v->nz }, n_out[3];
-    int src_of[3];                       /* output axis j comes from input axis src_of[j] */
-    for (int a = 0; a < 3; a++) { n_out[axis[a]] = n_in[a]; src_of[axis[a]] = a; }
+    int64_t n_in[3] = { v->nx, v->ny, v->nz };
+    ras_map r;
+    ras_map_init(&r, n_in, axis, sign);
     size_t vox = (size_t)(v->nx * v->ny * v->nz);
     float *nd = malloc(vox * v->nc * sizeof *nd);
     if (!nd) { mg_seterr(err, errlen, "out of memory"); return -1; }
-    int64_t stride_in[3] = { 1, v->nx, v->nx * v->ny };
-    /* input offset for output index u_j along axis j: flipped when the input
-     * axis points the negative way. */
-    int64_t step[3], start[3];
-    for (int j = 0; j < 3; j++) {
-        int a = src_of[j];
-        step[j] = sign[a] > 0 ? stride_in[a] : -stride_in[a];
-        start[j] = sign[a] > 0 ? 0 : (n_in[a] - 1) * stride_in[a];
-    }
-    for (int64_t c = 0; c < v->nc; c++) {
-        const float *src = v->data + (size_t)c * vox;
-        float *dst = nd + (size_t)c * vox;
-        size_t o = 0;
-        for (int64_t k = 0; k < n_out[2]; k++)
-            for (int64_t j = 0; j < n_out[1]; j++) {
-                int64_t base = start[0] + start[1] + start[2] + k * step[2] + j * step[1];
-                for (int64_t i = 0; i < n_out[0]; i++) dst[o++] = src[base + i * step[0]];
-            }
-    }
-    /* new voxel u -> old voxel i: i_a = u_axis[a] or n_a-1-u_axis[a] */
-    double m[16] = {0};
-    for (int a = 0; a < 3; a++) {
-        m[a * 4 + axis[a]] = sign[a];
-        m[a * 4 + 3] = sign[a] > 0 ? 0 : (double)(n_in[a] - 1);
-    }
-    m[15] = 1;
-    affine_mul(v->affine, m);
-    volume_replace(v, nd, n_out[0], n_out[1], n_out[2]);
+    for (int64_t c = 0; c < v->nc; c++) ras_copy(&r, v->data + (size_t)c * vox, nd + (size_t)c * vox, r.n_out[2]);
+    affine_mul(v->affine, r.m);
+    volume_replace(v, nd, r.n_out[0], r.n_out[1], r.n_out[2]);
     return 0;
+}
+
+/* ------------------------------------------------------------ sources */
+
+struct mg_volume_view {
+    mg_volume_src src;
+    const mg_volume_src *in;
+    int clip;
+    double lo, hi;
+    int moved;                     /* axes swapped or flipped */
+    int zflip;                     /* output slice k is input slice nz-1-k */
+    ras_map r;
+    float *tmp;                    /* one input slice */
+};
+
+static int view_read(void *ctx, int64_t c, int64_t z0, int64_t n, float *dst, char *err, size_t errlen)
+{
+    mg_volume_view *w = ctx;
+    const mg_volume_src *in = w->in;
+    size_t nxy = (size_t)(in->nx * in->ny), cnt = (size_t)n * nxy;
+    if (!w->moved) {
+        if (in->read(in->ctx, c, z0, n, dst, err, errlen) < 0) return -1;
+    } else {
+        if (!w->tmp && !(w->tmp = malloc(nxy * sizeof *w->tmp))) {
+            mg_seterr(err, errlen, "out of memory");
+            return -1;
+        }
+        /* a slice at a time, in the order the output needs them (a flipped
+         * slice axis reads backwards) */
+        ras_map r = w->r;
+        r.start[2] = 0;
+        for (int64_t k = 0; k < n; k++) {
+            int64_t z = w->zflip ? in->nz - 1 - (z0 + k) : z0 + k;
+            if (in->read(in->ctx, c, z, 1, w->tmp, err, errlen) < 0) return -1;
+            ras_copy(&r, w->tmp, dst + (size_t)k * nxy, 1);
+        }
+    }
+    if (w->clip) {
+        /* as mg_volume_prep's clip of the whole volume */
+        for (size_t i = 0; i < cnt; i++) {
+            float x = dst[i];
+            dst[i] = x < w->lo ? (float)w->lo : x > w->hi ? (float)w->hi : x;
+        }
+    }
+    return 0;
+}
+
+mg_volume_view *mg_volume_view_new(const mg_volume_src *in, int clip, double lo, double hi, int ras,
+                                   char *err, size_t errlen)
+{
+    int axis[3] = { 0, 1, 2 }, sign[3] = { 1, 1, 1 };
+    if (ras && mg_affine_orientation(in->affine, axis, sign) < 0) {
+        mg_seterr(err, errlen, "singular affine: orientation undefined");
+        return NULL;
+    }
+    if (axis[2] != 2) { mg_seterr(err, errlen, "the slice axis moves"); return NULL; }
+    mg_volume_view *w = calloc(1, sizeof *w);
+    if (!w) { mg_seterr(err, errlen, "out of memory"); return NULL; }
+    int64_t n_in[3] = { in->nx, in->ny, in->nz };
+    ras_map_init(&w->r, n_in, axis, sign);
+    for (int a = 0; a < 3; a++) w->moved |= axis[a] != a || sign[a] != 1;
+    w->zflip = sign[2] < 0;
+    w->in = in;
+    w->clip = clip;
+    w->lo = lo;
+    w->hi = hi;
+    w->src = *in;
+    w->src.nx = w->r.n_out[0];
+    w->src.ny = w->r.n_out[1];
+    affine_mul(w->src.affine, w->r.m);
+    w->src.read = view_read;
+    w->src.ctx = w;
+    return w;
+}
+
+int mg_volume_view_possible(const mg_volume_src *in, int ras)
+{
+    int axis[3], sign[3];
+    return !ras || mg_affine_orientation(in->affine, axis, sign) < 0 || axis[2] == 2;
+}
+
+const mg_volume_src *mg_volume_view_src(const mg_volume_view *w)
+{
+    return &w->src;
+}
+
+void mg_volume_view_free(mg_volume_view *w)
+{
+    if (!w) return;
+    free(w->tmp);
+    free(w);
 }
 
 /* ------------------------------------------------------------ resampling */
@@ -248,10 +356,11 @@ static int axis_map_torch(mg_axis_map *m, int64_t n_in, int64_t n_out, mg_interp
 }
 
 typedef struct {
-    const mg_volume *v;
+    const float *slab;             /* input slices z_base.. of one channel */
+    int64_t z_base, nx, ny;
     const mg_axis_map *mx, *my, *mz;
-    float *out;
-    int64_t c, z0, z1;             /* channel, output slice range */
+    float *out;                    /* the channel's output */
+    int64_t z0, z1;                /* output slice range */
     int failed;
 } rs_job;
 
@@ -277,12 +386,11 @@ static void lerp_rows(float *restrict o, const float *restrict a, const float *r
 /* Resample input slice iz in x then y into dst (nyo x nxo); tmp is ny x nxo. */
 static void slice_xy(const rs_job *j, int64_t iz, float *tmp, float *dst)
 {
-    const mg_volume *v = j->v;
     const mg_axis_map *mx = j->mx, *my = j->my;
-    const float *src = v->data + (size_t)((j->c * v->nz + iz) * v->ny * v->nx);
+    const float *src = j->slab + (size_t)((iz - j->z_base) * j->ny * j->nx);
     int64_t nxo = mx->n_out, nyo = my->n_out;
-    for (int64_t y = 0; y < v->ny; y++) {
-        const float *row = src + (size_t)(y * v->nx);
+    for (int64_t y = 0; y < j->ny; y++) {
+        const float *row = src + (size_t)(y * j->nx);
         float *o = tmp + (size_t)(y * nxo);
         for (int64_t x = 0; x < nxo; x++) {
             float a = row[mx->i0[x]], b = row[mx->i1[x]], w = mx->w1[x];
@@ -302,7 +410,7 @@ static void rs_task(void *arg, int task, int worker)
     (void)worker;
     rs_job *j = (rs_job *)arg + task;
     int64_t nxo = j->mx->n_out, nyo = j->my->n_out, plane = nxo * nyo;
-    float *tmp = malloc((size_t)(j->v->ny * nxo) * sizeof *tmp);
+    float *tmp = malloc((size_t)(j->ny * nxo) * sizeof *tmp);
     float *slot[2] = { malloc((size_t)plane * sizeof(float)), malloc((size_t)plane * sizeof(float)) };
     int64_t key[2] = { -1, -1 };
     if (!tmp || !slot[0] || !slot[1]) { j->failed = 1; goto done; }
@@ -320,43 +428,113 @@ static void rs_task(void *arg, int task, int worker)
             s[q] = slot[hit];
         }
         float w = j->mz->w1[z];
-        float *o = j->out + (size_t)((j->c * j->mz->n_out + z) * plane);
+        float *o = j->out + (size_t)(z * plane);
         lerp_rows(o, s[0], s[1], w, plane);
     }
 done:
     free(tmp); free(slot[0]); free(slot[1]);
 }
 
-static int resample_maps(mg_volume *v, const mg_axis_map *mx, const mg_axis_map *my,
-                         const mg_axis_map *mz, mg_pool *pool, char *err, size_t errlen)
+/* Output slices [zs, ze) of one channel from the input slices held in slab
+ * (from z_base on), one contiguous share per worker. -1 out of memory. */
+static int resample_run(const float *slab, int64_t z_base, int64_t nx, int64_t ny,
+                        const mg_axis_map m[3], float *out, int64_t zs, int64_t ze, mg_pool *pool)
 {
-    int64_t nxo = mx->n_out, nyo = my->n_out, nzo = mz->n_out;
+    int threads = mg_pool_threads(pool);
+    if (threads > ze - zs) threads = (int)(ze - zs);
+    rs_job *jobs = calloc((size_t)threads, sizeof *jobs);
+    if (!jobs) return -1;
+    for (int t = 0; t < threads; t++) {
+        rs_job *j = &jobs[t];
+        j->slab = slab; j->z_base = z_base; j->nx = nx; j->ny = ny;
+        j->mx = &m[0]; j->my = &m[1]; j->mz = &m[2]; j->out = out;
+        j->z0 = zs + (ze - zs) * t / threads; j->z1 = zs + (ze - zs) * (t + 1) / threads;
+    }
+    mg_pool_for(pool, threads, rs_task, jobs);
+    int failed = 0;
+    for (int t = 0; t < threads; t++) failed |= jobs[t].failed;
+    free(jobs);
+    return failed ? -1 : 0;
+}
+
+static float *resample_out(const mg_axis_map m[3], int64_t nc, char *err, size_t errlen)
+{
+    int64_t nxo = m[0].n_out, nyo = m[1].n_out, nzo = m[2].n_out;
     if (nxo <= 0 || nyo <= 0 || nzo <= 0 || nxo > MG_VOLUME_MAX_VOXELS / nyo ||
-        nzo > MG_VOLUME_MAX_VOXELS / (nxo * nyo) || v->nc > MG_VOLUME_MAX_VOXELS / (nxo * nyo * nzo)) {
+        nzo > MG_VOLUME_MAX_VOXELS / (nxo * nyo) || nc > MG_VOLUME_MAX_VOXELS / (nxo * nyo * nzo)) {
         mg_seterr(err, errlen, "output grid too large (%lldx%lldx%lld)",
                (long long)nxo, (long long)nyo, (long long)nzo);
-        return -1;
+        return NULL;
     }
-    float *out = malloc((size_t)(nxo * nyo * nzo * v->nc) * sizeof *out);
-    if (!out) { mg_seterr(err, errlen, "out of memory"); return -1; }
-    /* one contiguous share of output slices per worker */
-    int threads = mg_pool_threads(pool);
-    if (threads > nzo) threads = (int)nzo;
-    rs_job *jobs = calloc((size_t)threads, sizeof *jobs);
-    int failed = !jobs;
-    for (int64_t c = 0; c < v->nc && !failed; c++) {
-        for (int t = 0; t < threads; t++) {
-            rs_job *j = &jobs[t];
-            j->v = v; j->mx = mx; j->my = my; j->mz = mz; j->out = out; j->c = c;
-            j->z0 = nzo * t / threads; j->z1 = nzo * (t + 1) / threads; j->failed = 0;
+    float *out = malloc((size_t)(nxo * nyo * nzo * nc) * sizeof *out);
+    if (!out) mg_seterr(err, errlen, "out of memory");
+    return out;
+}
+
+static int resample_maps(mg_volume *v, const mg_axis_map m[3], mg_pool *pool, char *err, size_t errlen)
+{
+    float *out = resample_out(m, v->nc, err, errlen);
+    if (!out) return -1;
+    size_t vin = (size_t)(v->nx * v->ny * v->nz), vout = (size_t)(m[0].n_out * m[1].n_out * m[2].n_out);
+    for (int64_t c = 0; c < v->nc; c++)
+        if (resample_run(v->data + c * vin, 0, v->nx, v->ny, m, out + c * vout, 0, m[2].n_out, pool) < 0) {
+            free(out);
+            mg_seterr(err, errlen, "out of memory");
+            return -1;
         }
-        mg_pool_for(pool, threads, rs_task, jobs);
-        for (int t = 0; t < threads; t++) failed |= jobs[t].failed;
-    }
-    free(jobs);
-    if (failed) { free(out); mg_seterr(err, errlen, "out of memory"); return -1; }
-    volume_replace(v, out, nxo, nyo, nzo);
+    volume_replace(v, out, m[0].n_out, m[1].n_out, m[2].n_out);
     return 0;
+}
+
+/* Slices per slab: MG_VOLUME_SLAB_BYTES of floats, at least two (the two
+ * neighbours of one output slice). */
+static int64_t slab_slices(int64_t nx, int64_t ny, int64_t nz)
+{
+    int64_t k = (int64_t)(MG_VOLUME_SLAB_BYTES / sizeof(float)) / (nx * ny);
+    if (k < 2) k = 2;
+    return k < nz ? k : nz;
+}
+
+/* resample_maps over a source: per channel, runs of output slices whose
+ * input slices fit in one slab; slices shared with the previous run are kept,
+ * so the source is read once, in order. */
+static float *resample_src(const mg_volume_src *s, const mg_axis_map m[3], mg_pool *pool,
+                           char *err, size_t errlen)
+{
+    float *out = resample_out(m, s->nc, err, errlen);
+    if (!out) return NULL;
+    size_t nxy = (size_t)(s->nx * s->ny), vout = (size_t)(m[0].n_out * m[1].n_out * m[2].n_out);
+    int64_t cap = slab_slices(s->nx, s->ny, s->nz), nzo = m[2].n_out;
+    float *slab = malloc((size_t)cap * nxy * sizeof *slab);
+    if (!slab) { mg_seterr(err, errlen, "out of memory"); goto fail; }
+    for (int64_t c = 0; c < s->nc; c++) {
+        int64_t h0 = 0, h1 = 0;                /* slices [h0, h1) held */
+        for (int64_t zs = 0; zs < nzo;) {
+            int64_t lo = m[2].i0[zs], hi = m[2].i1[zs], ze = zs + 1;
+            for (; ze < nzo; ze++) {
+                int64_t l = m[2].i0[ze] < lo ? m[2].i0[ze] : lo, h = m[2].i1[ze] > hi ? m[2].i1[ze] : hi;
+                if (h - l + 1 > cap) break;
+                lo = l; hi = h;
+            }
+            int64_t keep = lo >= h0 && lo < h1 ? h1 - lo : 0, from = lo + keep;
+            if (keep) memmove(slab, slab + (size_t)(lo - h0) * nxy, (size_t)keep * nxy * sizeof *slab);
+            if (hi + 1 > from && s->read(s->ctx, c, from, hi + 1 - from, slab + (size_t)keep * nxy, err, errlen) < 0)
+                goto fail;
+            h0 = lo;
+            h1 = hi + 1 > from ? hi + 1 : from;
+            if (resample_run(slab, lo, s->nx, s->ny, m, out + c * vout, zs, ze, pool) < 0) {
+                mg_seterr(err, errlen, "out of memory");
+                goto fail;
+            }
+            zs = ze;
+        }
+    }
+    free(slab);
+    return out;
+fail:
+    free(slab);
+    free(out);
+    return NULL;
 }
 
 static int check_spacing(const double sp[3], char *err, size_t errlen, const char *what)
@@ -369,50 +547,17 @@ static int check_spacing(const double sp[3], char *err, size_t errlen, const cha
     return 0;
 }
 
-int mg_volume_resample_spacing(mg_volume *v, const double sp_out[3], mg_interp mode,
-                               mg_pool *pool, char *err, size_t errlen)
+/* Axis maps and output affine of a resize to no[] on torch interpolate's grid. */
+static int torch_plan(const int64_t n[3], double affine[16], const int64_t no[3], mg_interp mode,
+                      mg_axis_map m[3], char *err, size_t errlen)
 {
-    double sp_in[3];
-    mg_volume_spacing(v, sp_in);
-    if (check_spacing(sp_in, err, errlen, "input voxel") < 0 ||
-        check_spacing(sp_out, err, errlen, "target") < 0) return -1;
-    int64_t n[3] = { v->nx, v->ny, v->nz };
-    mg_axis_map m[3] = {{0}};
-    int rc = -1;
-    for (int a = 0; a < 3; a++) {
-        /* MONAI compute_shape_offset: extent of the voxel centres in output
-         * voxels, np.round (half to even) + 1. */
-        double ext = (double)(n[a] - 1) * sp_in[a] / sp_out[a];
-        if (ext > (double)MG_VOLUME_MAX_VOXELS) { mg_seterr(err, errlen, "output grid too large"); goto out; }
-        int64_t no = (int64_t)nearbyint(ext) + 1;
-        if (axis_map_affine(&m[a], n[a], no, sp_out[a] / sp_in[a], 0.0, mode) < 0) {
-            mg_seterr(err, errlen, "out of memory");
-            goto out;
-        }
-    }
-    if (resample_maps(v, &m[0], &m[1], &m[2], pool, err, errlen) < 0) goto out;
-    for (int j = 0; j < 3; j++)
-        for (int i = 0; i < 3; i++) v->affine[i * 4 + j] *= sp_out[j] / sp_in[j];
-    rc = 0;
-out:
-    for (int a = 0; a < 3; a++) axis_map_free(&m[a]);
-    return rc;
-}
-
-static int resize_torch(mg_volume *v, const int64_t no[3], mg_interp mode, mg_pool *pool,
-                        char *err, size_t errlen)
-{
-    int64_t n[3] = { v->nx, v->ny, v->nz };
-    mg_axis_map m[3] = {{0}};
-    int rc = -1;
     for (int a = 0; a < 3; a++) {
         if (no[a] <= 0 || no[a] > MG_VOLUME_MAX_VOXELS) {
             mg_seterr(err, errlen, "bad output size %lld", (long long)no[a]);
-            goto out;
+            return -1;
         }
-        if (axis_map_torch(&m[a], n[a], no[a], mode) < 0) { mg_seterr(err, errlen, "out of memory"); goto out; }
+        if (axis_map_torch(&m[a], n[a], no[a], mode) < 0) { mg_seterr(err, errlen, "out of memory"); return -1; }
     }
-    if (resample_maps(v, &m[0], &m[1], &m[2], pool, err, errlen) < 0) goto out;
     /* output voxel u sits at input coordinate (u+0.5)*s-0.5 */
     double mm[16] = {0};
     for (int a = 0; a < 3; a++) {
@@ -421,35 +566,125 @@ static int resize_torch(mg_volume *v, const int64_t no[3], mg_interp mode, mg_po
         mm[a * 4 + 3] = 0.5 * s - 0.5;
     }
     mm[15] = 1;
-    affine_mul(v->affine, mm);
+    affine_mul(affine, mm);
+    return 0;
+}
+
+/* Axis maps and output affine (updated in place) of a resampling to spacing
+ * sp_out, on MONAI's grid or (torch_grid) torch interpolate's. */
+static int spacing_plan(const int64_t n[3], double affine[16], const double sp_out[3], mg_interp mode,
+                        int torch_grid, mg_axis_map m[3], char *err, size_t errlen)
+{
+    double sp_in[3];
+    affine_spacing(affine, sp_in);
+    if (check_spacing(sp_in, err, errlen, "input voxel") < 0 ||
+        check_spacing(sp_out, err, errlen, "target") < 0) return -1;
+    if (torch_grid) {
+        int64_t no[3];
+        for (int a = 0; a < 3; a++) {
+            double e = (double)n[a] * sp_in[a] / sp_out[a];
+            if (e > (double)MG_VOLUME_MAX_VOXELS) { mg_seterr(err, errlen, "output grid too large"); return -1; }
+            no[a] = (int64_t)e;                      /* CT-CLIP: int(n * s_in / s_out) */
+            if (no[a] < 1) no[a] = 1;
+        }
+        return torch_plan(n, affine, no, mode, m, err, errlen);
+    }
+    for (int a = 0; a < 3; a++) {
+        /* MONAI compute_shape_offset: extent of the voxel centres in output
+         * voxels, np.round (half to even) + 1. */
+        double ext = (double)(n[a] - 1) * sp_in[a] / sp_out[a];
+        if (ext > (double)MG_VOLUME_MAX_VOXELS) { mg_seterr(err, errlen, "output grid too large"); return -1; }
+        int64_t no = (int64_t)nearbyint(ext) + 1;
+        if (axis_map_affine(&m[a], n[a], no, sp_out[a] / sp_in[a], 0.0, mode) < 0) {
+            mg_seterr(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    for (int j = 0; j < 3; j++)
+        for (int i = 0; i < 3; i++) affine[i * 4 + j] *= sp_out[j] / sp_in[j];
+    return 0;
+}
+
+static int resample_volume(mg_volume *v, const double sp_out[3], mg_interp mode, int torch_grid,
+                           mg_pool *pool, char *err, size_t errlen)
+{
+    int64_t n[3] = { v->nx, v->ny, v->nz };
+    mg_axis_map m[3] = {{0}};
+    double aff[16];
+    memcpy(aff, v->affine, sizeof aff);
+    int rc = -1;
+    if (spacing_plan(n, aff, sp_out, mode, torch_grid, m, err, errlen) < 0 ||
+        resample_maps(v, m, pool, err, errlen) < 0) goto out;
+    memcpy(v->affine, aff, sizeof aff);
     rc = 0;
 out:
     for (int a = 0; a < 3; a++) axis_map_free(&m[a]);
     return rc;
 }
 
-int mg_volume_resize(mg_volume *v, int64_t nx, int64_t ny, int64_t nz, mg_interp mode,
-                     mg_pool *pool, char *err, size_t errlen)
+int mg_volume_resample_spacing(mg_volume *v, const double sp_out[3], mg_interp mode,
+                               mg_pool *pool, char *err, size_t errlen)
 {
-    int64_t no[3] = { nx, ny, nz };
-    return resize_torch(v, no, mode, pool, err, errlen);
+    return resample_volume(v, sp_out, mode, 0, pool, err, errlen);
 }
 
 int mg_volume_resample_spacing_scaled(mg_volume *v, const double sp_out[3], mg_interp mode,
                                       mg_pool *pool, char *err, size_t errlen)
 {
-    double sp_in[3];
-    mg_volume_spacing(v, sp_in);
-    if (check_spacing(sp_in, err, errlen, "input voxel") < 0 ||
-        check_spacing(sp_out, err, errlen, "target") < 0) return -1;
-    int64_t n[3] = { v->nx, v->ny, v->nz }, no[3];
-    for (int a = 0; a < 3; a++) {
-        double e = (double)n[a] * sp_in[a] / sp_out[a];
-        if (e > (double)MG_VOLUME_MAX_VOXELS) { mg_seterr(err, errlen, "output grid too large"); return -1; }
-        no[a] = (int64_t)e;                      /* CT-CLIP: int(n * s_in / s_out) */
-        if (no[a] < 1) no[a] = 1;
-    }
-    return resize_torch(v, no, mode, pool, err, errlen);
+    return resample_volume(v, sp_out, mode, 1, pool, err, errlen);
+}
+
+int mg_volume_resize(mg_volume *v, int64_t nx, int64_t ny, int64_t nz, mg_interp mode,
+                     mg_pool *pool, char *err, size_t errlen)
+{
+    int64_t n[3] = { v->nx, v->ny, v->nz }, no[3] = { nx, ny, nz };
+    mg_axis_map m[3] = {{0}};
+    double aff[16];
+    memcpy(aff, v->affine, sizeof aff);
+    int rc = -1;
+    if (torch_plan(n, aff, no, mode, m, err, errlen) < 0 || resample_maps(v, m, pool, err, errlen) < 0) goto out;
+    memcpy(v->affine, aff, sizeof aff);
+    rc = 0;
+out:
+    for (int a = 0; a < 3; a++) axis_map_free(&m[a]);
+    return rc;
+}
+
+mg_volume *mg_volume_src_resample_spacing(const mg_volume_src *s, const double sp_out[3], mg_interp mode,
+                                          int torch_grid, mg_pool *pool, char *err, size_t errlen)
+{
+    int64_t n[3] = { s->nx, s->ny, s->nz };
+    mg_axis_map m[3] = {{0}};
+    mg_volume *v = NULL;
+    double aff[16];
+    memcpy(aff, s->affine, sizeof aff);
+    if (spacing_plan(n, aff, sp_out, mode, torch_grid, m, err, errlen) < 0) goto out;
+    float *d = resample_src(s, m, pool, err, errlen);
+    if (!d) goto out;
+    v = mg_volume_wrap(m[0].n_out, m[1].n_out, m[2].n_out, s->nc, d);
+    if (!v) { free(d); mg_seterr(err, errlen, "out of memory"); goto out; }
+    memcpy(v->affine, aff, sizeof aff);
+out:
+    for (int a = 0; a < 3; a++) axis_map_free(&m[a]);
+    return v;
+}
+
+mg_volume *mg_volume_src_load(const mg_volume_src *s, char *err, size_t errlen)
+{
+    mg_volume *v = mg_volume_new(s->nx, s->ny, s->nz, s->nc);
+    if (!v) { mg_seterr(err, errlen, "out of memory"); return NULL; }
+    memcpy(v->affine, s->affine, sizeof v->affine);
+    size_t nxy = (size_t)(s->nx * s->ny);
+    int64_t k = slab_slices(s->nx, s->ny, s->nz);
+    for (int64_t c = 0; c < s->nc; c++)
+        for (int64_t z = 0; z < s->nz; z += k) {
+            int64_t n = s->nz - z < k ? s->nz - z : k;
+            if (s->read(s->ctx, c, z, n, v->data + (size_t)(c * s->nz + z) * nxy, err, errlen) < 0) {
+                mg_volume_free(v);
+                return NULL;
+            }
+        }
+    return v;
 }
 
 /* ---------------------------------------------------------- intensities */

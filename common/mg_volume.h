@@ -37,6 +37,38 @@ void mg_volume_free(mg_volume *v);
 /** Voxel sizes: lengths of the affine's first three columns. */
 void mg_volume_spacing(const mg_volume *v, double sp[3]);
 
+/** A volume produced a slab of slices at a time (a file being read, a view
+ *  of one), so that large inputs need not be held whole as float. read fills
+ *  dst with slices z0..z0+n-1 of channel c (nx*ny floats each, x fastest),
+ *  0 or -1 with err; any order is allowed, but file readers are fastest (and
+ *  smallest) when (c, z0) never decreases, which is how the functions below
+ *  read. */
+typedef struct {
+    int64_t nx, ny, nz, nc;
+    double affine[16];
+    int (*read)(void *ctx, int64_t c, int64_t z0, int64_t n, float *dst, char *err, size_t errlen);
+    void *ctx;
+} mg_volume_src;
+
+/** Slabs hold about this many bytes of float input (at least two slices). */
+#define MG_VOLUME_SLAB_BYTES ((size_t)32 << 20)
+
+/** The whole source as a volume, read a slab at a time. */
+MG_MUST_CHECK mg_volume *mg_volume_src_load(const mg_volume_src *s, char *err, size_t errlen);
+
+/** A source clipped to [lo, hi] (when clip; as mg_volume_prep's clip) and
+ *  reoriented to RAS (when ras; as mg_volume_reorient_ras, same values),
+ *  read through its input a slab at a time. Possible when the slice axis
+ *  stays the slice axis (x and y may swap, any axis may flip): check with
+ *  mg_volume_view_possible. The view reads in through its pointer: in must
+ *  outlive it. */
+typedef struct mg_volume_view mg_volume_view;
+int mg_volume_view_possible(const mg_volume_src *in, int ras);
+MG_MUST_CHECK mg_volume_view *mg_volume_view_new(const mg_volume_src *in, int clip, double lo, double hi,
+                                                 int ras, char *err, size_t errlen);
+const mg_volume_src *mg_volume_view_src(const mg_volume_view *w);
+void mg_volume_view_free(mg_volume_view *w);
+
 /** nibabel io_orientation: for each voxel axis, the world axis it points
  *  along (0=x/R, 1=y/A, 2=z/S) and its sign (+1 towards R/A/S), from the
  *  polar (closest orthogonal) factor of the affine's normalised columns,
@@ -64,6 +96,13 @@ typedef enum { MG_INTERP_LINEAR = 0, MG_INTERP_NEAREST = 1 } mg_interp;
  *  per thread. */
 MG_MUST_CHECK int mg_volume_resample_spacing(mg_volume *v, const double sp_out[3], mg_interp mode,
                                mg_pool *pool, char *err, size_t errlen);
+/** mg_volume_resample_spacing (torch_grid 0) or _scaled (1) of a source,
+ *  the same floats, reading it once in slice order, a slab at a time: peak
+ *  memory is the output plus one slab (MG_VOLUME_SLAB_BYTES) and what the
+ *  source itself holds. NULL and err on failure. */
+MG_MUST_CHECK mg_volume *mg_volume_src_resample_spacing(const mg_volume_src *s, const double sp_out[3],
+                                                        mg_interp mode, int torch_grid, mg_pool *pool,
+                                                        char *err, size_t errlen);
 /** Resample to spacing on the grid of torch interpolate with size
  *  int(n*s_in/s_out) (as CT-CLIP): see mg_volume_resize for the grid. */
 MG_MUST_CHECK int mg_volume_resample_spacing_scaled(mg_volume *v, const double sp_out[3], mg_interp mode,

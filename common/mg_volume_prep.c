@@ -72,6 +72,31 @@ int mg_volume_prep_run(const mg_volume_prep *p, mg_volume *v, mg_pool *pool,
     return 0;
 }
 
+mg_volume *mg_volume_prep_src(const mg_volume_prep *p, const mg_volume_src *s, mg_pool *pool,
+                              char *err, size_t errlen)
+{
+    mg_volume_prep rest = *p;
+    mg_volume *v = NULL;
+    if (!mg_volume_view_possible(s, p->ras)) {
+        v = mg_volume_src_load(s, err, errlen);        /* the whole pipeline, in memory */
+    } else {
+        mg_volume_view *w = mg_volume_view_new(s, p->clip, p->clip_lo, p->clip_hi, p->ras, err, errlen);
+        if (!w) return NULL;
+        const mg_volume_src *ws = mg_volume_view_src(w);
+        v = p->spacing_set
+            ? mg_volume_src_resample_spacing(ws, p->spacing, p->labels ? MG_INTERP_NEAREST : MG_INTERP_LINEAR,
+                                             p->grid == MG_GRID_SCALE, pool, err, errlen)
+            : mg_volume_src_load(ws, err, errlen);
+        mg_volume_view_free(w);
+        rest.clip = rest.ras = rest.spacing_set = 0;
+    }
+    if (v && mg_volume_prep_run(&rest, v, pool, err, errlen) < 0) {
+        mg_volume_free(v);
+        v = NULL;
+    }
+    return v;
+}
+
 mg_image *mg_volume_slice_image(const mg_volume *v, int64_t z, int nwin,
                                 const double win[][2], int radiological,
                                 char *err, size_t errlen)

@@ -41,6 +41,13 @@ int mg_window_parse(const char *s, double *lo, double *hi);
 /** Run the pipeline in place. 0 or -1 with err. */
 int mg_volume_prep_run(const mg_volume_prep *p, mg_volume *v, mg_pool *pool,
                        char *err, size_t errlen);
+/** Run the pipeline on a source, as mg_volume_prep_run on the whole volume
+ *  would (same floats): clip, RAS and spacing are applied a slab at a time
+ *  while the source is read, so the input is never held whole as float when
+ *  it is resampled; a reorientation that moves the slice axis reads it whole
+ *  first. The result, or NULL and err. */
+MG_MUST_CHECK mg_volume *mg_volume_prep_src(const mg_volume_prep *p, const mg_volume_src *s, mg_pool *pool,
+                                            char *err, size_t errlen);
 
 /** Axial slice z of channel 0 as an 8-bit image: one channel per window
  *  (nwin 1 or 3): clip to [lo, hi], (x-lo)/(hi-lo)*255, round half to even

@@ -1,5 +1,6 @@
-/* classify.c: mg-decode classify — apply a head written by mg-fit
- * (common/mg_head.h) to the records of a stream, one prediction per record. */
+/* classify.c: mg-decode classify — apply a head written by mg-fit (linear
+ * or MLP, loaded through the model registry: common/mg_head.h) to the records
+ * of a stream, one prediction per record. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,10 +11,11 @@
 
 static const char usage[] =
 "Usage: mg-decode classify -m HEAD_DIR [options] [INPUT.mgt]\n"
-"Apply a head written by mg-fit to the records of INPUT (stdin when absent or\n"
-"\"-\"): class probabilities (binary: the positive class; multiclass: one\n"
-"column per class; multilabel: one column per label) or regression values,\n"
-"one row per record, in the columns mg-score classify/risk read.\n"
+"Apply a head written by mg-fit (linear or MLP) to the records of INPUT\n"
+"(stdin when absent or \"-\"): class probabilities (binary: the positive\n"
+"class; multiclass: one column per class; multilabel: one column per label)\n"
+"or regression values, one row per record, in the columns mg-score\n"
+"classify/risk read.\n"
 "\n"
 "  -m, --model DIR          head directory (config.json, head.safetensors)\n"
 "  -O, --output-format F    tsv, jsonl or mgt (prediction records: tensor\n"
@@ -89,7 +91,7 @@ int mg_decode_classify(int argc, char **argv)
             goto done;
         }
         mg_convert_to_f32(x, t->data, t->dtype, (size_t)h->d);
-        mg_head_predict(h, x, 1, v);
+        if (mg_head_predict(h, x, 1, v) < 0) { mg_error(&cli, NULL, "out of memory"); goto done; }
         if (mg_decode_out_row(o, rec, id, v, err, sizeof err) < 0) { mg_error(&cli, cli.output, "%s", err); goto done; }
     }
     if (st < 0) { mg_error(&cli, in_path, "%s", mg_reader_error(r)); goto done; }

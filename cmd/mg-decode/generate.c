@@ -6,6 +6,7 @@
 #include "mg_cli.h"
 #include "mg_decoder.h"
 #include "mg_err.h"
+#include "mg_matmul.h"
 #include "mg_npy.h"
 #include "mg_output.h"
 #include "mg_sample.h"
@@ -54,25 +55,32 @@ static const char USAGE[] =
     "  -o, --output FILE     JSON Lines: id, text, ids, stop, prompt_tokens,\n"
     "                        generated_tokens, timings, choices [stdout]\n"
     "      --text            only the generated text, one prompt per line\n"
+    "      --tsv             a table 'id<TAB>text' (line breaks and tabs in the text\n"
+    "                        folded to one space), as mg-score report / vqa read\n"
     "      --no-timings      leave timings out (byte-stable output)\n"
     "      --dump-logits F   logits of every processed position as .npy (one prompt)\n"
     "      --tokenize        print the ids of each input line (FILE or stdin) and exit\n"
     "      --detokenize      print the text of each line of ids and exit\n"
     "  -@, --threads N       worker threads [1]\n"
-    "  -v, --verbose         prompt and generation speed on stderr\n"
+    MG_CLI_PRECISION_HELP
+    "                      (prompt rows; one token at a time reads the weights as\n"
+    "                      stored through fp32-accurate matrix-vector products)\n"
+    "  -v, --verbose         back end, prompt and generation speed on stderr\n"
     "  -q, --quiet  --no-version  -h, --help  --version\n";
 
 enum {
     OPT_PROMPTS = MG_OPT_FIRST_OWN, OPT_RAW, OPT_IDS, OPT_IPP, OPT_TEMP, OPT_TOPK, OPT_TOPP,
-    OPT_MINP, OPT_REP, OPT_SEED, OPT_STOP, OPT_CHOICES, OPT_TEXT, OPT_NOTIME, OPT_DUMP,
+    OPT_MINP, OPT_REP, OPT_SEED, OPT_STOP, OPT_CHOICES, OPT_TEXT, OPT_TSV, OPT_NOTIME, OPT_DUMP,
     OPT_ECHO
 };
+
+enum { OUT_JSONL, OUT_TEXT, OUT_TSV };
 
 typedef struct {
     mg_cli *cli;
     const char *dir, *prompt, *system, *prompts_tsv, *prompt_ids, *dump;
     char *prompt_buf;
-    int raw, text_only_out, no_timings, echo;
+    int raw, out_kind, no_timings, echo;   /* out_kind: OUT_* */
     long max_tokens, ctx_len, per_prompt;
     mg_sample_params sp;
     char **stops;
@@ -295,6 +303,17 @@ static int keep_dump(gen *g, const float *rows, int64_t n)
     return 0;
 }
 
+/* A table cell: each run of tabs and line breaks becomes one space, so that
+ * the row stays one line of two columns. */
+static void put_tsv_field(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (!strchr("\t\r\n", *s)) { fputc(*s, f); continue; }
+        while (s[1] && strchr("\t\r\n", s[1])) s++;
+        fputc(' ', f);
+    }
+}
+
 static int is_stop_id(const gen *g, int32_t t)
 {
     for (int i = 0; i < g->info->n_eos; i++) if (g->info->eos[i] == t) return 1;
@@ -477,8 +496,13 @@ static int run_job(gen *g, const job *jb, char *err, size_t errlen)
     mg_info(g->cli, "%s: prompt %zu tokens, %.1f tokens/s; generated %lld tokens, %.2f tokens/s",
             jb->id, n, (double)n / (t1 - t0 > 0 ? t1 - t0 : 1e-9), (long long)n_out,
             n_out ? (double)n_out / (t2 - t1 > 0 ? t2 - t1 : 1e-9) : 0.0);
-    if (g->text_only_out) {
+    if (g->out_kind == OUT_TEXT) {
         fputs(text ? text : "", g->out);
+        fputc('\n', g->out);
+    } else if (g->out_kind == OUT_TSV) {
+        fputs(jb->id, g->out);
+        fputc('\t', g->out);
+        put_tsv_field(g->out, text ? text : "");
         fputc('\n', g->out);
     } else {
         char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
@@ -677,12 +701,14 @@ int mg_decode_generate(int argc, char **argv)
         {"top-p", required_argument, NULL, OPT_TOPP}, {"min-p", required_argument, NULL, OPT_MINP},
         {"repeat-penalty", required_argument, NULL, OPT_REP}, {"seed", required_argument, NULL, OPT_SEED},
         {"stop", required_argument, NULL, OPT_STOP}, {"choices", required_argument, NULL, OPT_CHOICES},
-        {"text", no_argument, NULL, OPT_TEXT}, {"no-timings", no_argument, NULL, OPT_NOTIME},
+        {"text", no_argument, NULL, OPT_TEXT}, {"tsv", no_argument, NULL, OPT_TSV},
+        {"no-timings", no_argument, NULL, OPT_NOTIME},
         {"dump-logits", required_argument, NULL, OPT_DUMP},
-        {"echo-prompt", no_argument, NULL, OPT_ECHO},
+        {"echo-prompt", no_argument, NULL, OPT_ECHO}, MG_CLI_PRECISION_OPTION,
         {NULL, 0, NULL, 0}};
     struct option *lo = mg_cli_long_options(own);
-    gen g = { .cli = &cli, .max_tokens = 256, .sp = mg_sample_default_params(), .eot = -1 };
+    gen g = { .cli = &cli, .max_tokens = 256, .sp = mg_sample_default_params(), .eot = -1,
+              .ctx.precision = MG_PREC_AUTO };
     const char *pfile = NULL;
     int c, ret = 2;
     double dv;
@@ -699,13 +725,17 @@ int mg_decode_generate(int argc, char **argv)
         }
         switch (c) {
         case 'm': g.dir = optarg; break;
+        case MG_OPT_PRECISION:
+            if (mg_cli_precision(&cli, optarg, &g.ctx.precision) != MG_CLI_HANDLED) goto out;
+            break;
         case 'p': g.prompt = optarg; break;
         case 'f': pfile = optarg; break;
         case 's': g.system = optarg; break;
         case OPT_PROMPTS: g.prompts_tsv = optarg; break;
         case OPT_RAW: g.raw = 1; break;
         case OPT_IDS: g.prompt_ids = optarg; break;
-        case OPT_TEXT: g.text_only_out = 1; break;
+        case OPT_TEXT: g.out_kind = OUT_TEXT; break;
+        case OPT_TSV: g.out_kind = OUT_TSV; break;
         case OPT_NOTIME: g.no_timings = 1; break;
         case OPT_DUMP: g.dump = optarg; break;
         case OPT_ECHO: g.echo = 1; break;
@@ -768,6 +798,7 @@ int mg_decode_generate(int argc, char **argv)
 
     mg_ofile *of = NULL;
     if (!(g.out = open_memstream(&g.out_buf, &g.out_len))) { mg_error(&cli, NULL, "out of memory"); goto out; }
+    if (g.out_kind == OUT_TSV) fputs("id\ttext\n", g.out);
     if (pfile) {
         size_t l;
         if (!(g.prompt_buf = read_file(pfile, &l, err, sizeof err))) { efile = pfile; goto fail; }
@@ -781,12 +812,13 @@ int mg_decode_generate(int argc, char **argv)
         g.eot = mg_tokenizer_id(g.tok, "<end_of_turn>");
     }
     {
-        if (!(g.dec = mg_decoder_load(g.dir, g.ctx_len, err, sizeof err))) { efile = g.dir; goto fail; }
+        if (!(g.dec = mg_decoder_load(g.dir, g.ctx_len, g.ctx.precision, err, sizeof err))) { efile = g.dir; goto fail; }
         g.info = mg_decoder_get_info(g.dec);
         g.n_vocab = g.info->vocab;
         if (g.tok && mg_tokenizer_vocab_size(g.tok) < g.n_vocab) g.n_vocab = mg_tokenizer_vocab_size(g.tok);
-        mg_info(&cli, "%s: %s decoder, hidden %d, context %lld, %lld output ids", g.dir,
-                g.info->model_type, g.info->hidden, (long long)g.info->max_ctx, (long long)g.n_vocab);
+        mg_info(&cli, "%s: %s decoder, hidden %d, context %lld, %lld output ids; prompt rows %s; "
+                "%d thread(s)", g.dir, g.info->model_type, g.info->hidden, (long long)g.info->max_ctx,
+                (long long)g.n_vocab, g.info->backend, cli.threads);
         mg_cli_progress_begin(&cli, "prompts", in ? 0 : (uint64_t)g.n_tsv);
         if (in) {
             if (run_stream(&g, in, err, sizeof err) < 0) { efile = in; goto fail; }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "decode.h"
+#include "mg_matmul.h"
 #include "mg_tensor.h"
 #include "mg_textenc.h"
 
@@ -36,6 +37,7 @@ static const char usage[] =
 "  -o, --output FILE           output [stdout]\n"
 "  -z, --compress[=L]          zstd-compress tensor data of mgt output\n"
 "  -@, --threads N             threads for the text tower [1]\n"
+MG_CLI_PRECISION_HELP
 "  -q, --quiet                 no warnings\n"
 "  -v, --verbose               progress on stderr\n"
 "      --no-version            no provenance line of this program (mgt output)\n"
@@ -280,11 +282,11 @@ int mg_decode_zeroshot(int argc, char **argv)
         {"tensor", required_argument, 0, 't'}, {"output-format", required_argument, 0, 'O'},
         {"softmax", no_argument, 0, OPT_SOFTMAX}, {"save-text", required_argument, 0, OPT_SAVE_TEXT},
         {"text-only", no_argument, 0, OPT_TEXT_ONLY}, {"text-embeddings", required_argument, 0, OPT_TEXT_EMB},
-        {0, 0, 0, 0}
+        MG_CLI_PRECISION_OPTION, {0, 0, 0, 0}
     };
     struct option *lo = mg_cli_long_options(own);
     const char *model = NULL, *prompts = NULL, *save = NULL, *text_in = NULL, *tname = "embedding";
-    int format = MG_DECODE_TSV, softmax = 0, text_only = 0, c, status = 2;
+    int format = MG_DECODE_TSV, softmax = 0, text_only = 0, c, status = 2, prec = MG_PREC_AUTO;
     optind = 1;
     while ((c = getopt_long(argc, argv, MG_CLI_SHORT "m:p:t:O:", lo, NULL)) >= 0) {
         switch (mg_cli_common(&cli, c, optarg)) {
@@ -304,6 +306,9 @@ int mg_decode_zeroshot(int argc, char **argv)
         case OPT_SAVE_TEXT: save = optarg; break;
         case OPT_TEXT_ONLY: text_only = 1; break;
         case OPT_TEXT_EMB: text_in = optarg; break;
+        case MG_OPT_PRECISION:
+            if (mg_cli_precision(&cli, optarg, &prec) != MG_CLI_HANDLED) goto out;
+            break;
         default: mg_usage_error(&cli, "unknown option"); goto out;
         }
     }
@@ -332,7 +337,7 @@ int mg_decode_zeroshot(int argc, char **argv)
     if (text_in) {
         if (read_text_embeddings(text_in, &cl, err, sizeof err) < 0) { mg_error(&cli, text_in, "%s", err); goto done; }
     } else {
-        mg_nn_ctx ctx = { cli.threads, cli.pool, 0 };     /* the text tower runs in fp32 */
+        mg_nn_ctx ctx = { cli.threads, cli.pool, prec };
         if (!(te = mg_textenc_load(model, err, sizeof err))) { mg_error(&cli, model, "%s", err); goto done; }
         if (embed_prompts(prompts, te, &ctx, &cl, err, sizeof err) < 0) { mg_error(&cli, model, "%s", err); goto done; }
         mg_info(&cli, "%d class(es), text embeddings of width %d", cl.n, cl.dim);

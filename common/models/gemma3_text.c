@@ -14,12 +14,20 @@
  * layers use rope_theta with rope_scaling (linear). Input embedding scaled by
  * √hidden rounded to the weight dtype (Gemma3TextScaledWordEmbedding); the
  * output embedding is tied unless tie_word_embeddings is false. Activations
- * and the residual stream are fp32; weights are used as stored. */
+ * and the residual stream are fp32; weights are used as stored.
+ *
+ * The key/value cache: global layers hold every position; sliding layers hold
+ * only the positions a new query can still see: a buffer of 1.5 windows (or
+ * sliding_window − 1 + a prompt chunk's rows when longer) whose rows no query
+ * can see any more are dropped by moving the last window − 1 keys to the front
+ * when it fills. A 4,096-token context of the 4B model (29 of 34 layers
+ * sliding, window 1,024) then caches 0.53 GB instead of 1.14 GB. */
 #include "../mg_ckpt.h"
 #include "../mg_decoder.h"
 #include "../mg_dtype.h"
 #include "../mg_err.h"
 #include "../mg_family.h"
+#include "../mg_matmul.h"
 #include "../mg_nn.h"
 
 #include <jansson.h>
@@ -35,13 +43,16 @@ typedef struct {
     float *q_b, *k_b, *v_b, *o_b;
     float *in_norm, *post_attn_norm, *pre_ff_norm, *post_ff_norm, *q_norm, *k_norm;
     int sliding;
-    float *kc, *vc;                  /* cache [max_ctx, kv_heads·hd] */
+    float *kc, *vc;                  /* cache [positions held, kv_heads·hd] */
 } g3_layer;
 
 typedef struct {
     int D, F, L, H, KV, hd, act;
     float eps, scale, attn_cap, final_cap;
     int64_t window, vocab, max_ctx, len;
+    int64_t ring;                    /* rows of a sliding layer's cache (max_ctx: all) */
+    int64_t base;                    /* the position in a sliding layer's first row */
+    mg_mm *mm;                       /* the prompt rows' matrix products */
     float *inv_local, *inv_global;
     mg_nn_weight embed, head;
     float embed_scale;
@@ -171,6 +182,7 @@ static void g3_free(void *p)
     free(m->work);
     free(m->inv_local);
     free(m->inv_global);
+    mg_mm_free(m->mm);
     free(m);
 }
 
@@ -200,7 +212,7 @@ static int load_layer(mg_ckpt *ck, g3 *m, int i, int bias)
          !(l->o_b = vec(ck, NM("self_attn.o_proj.bias"), D)))) return -1;
 #undef NM
     /* The cache: address space only until positions are written. */
-    size_t cb = (size_t)m->max_ctx * (size_t)kvd * sizeof(float);
+    size_t cb = (size_t)(l->sliding ? m->ring : m->max_ctx) * (size_t)kvd * sizeof(float);
     if (!(l->kc = malloc(cb)) || !(l->vc = malloc(cb))) {
         mg_ckpt_error(ck, "out of memory for a %lld-position cache", (long long)m->max_ctx);
         return -1;
@@ -217,9 +229,9 @@ static float round_to_dtype(float f, int dtype)
     return f;
 }
 
-static void *g3_load(mg_ckpt *ck, int64_t max_ctx, mg_decoder_info *info, char *err, size_t errlen)
+static void *g3_load(mg_ckpt *ck, int64_t max_ctx, int precision, mg_decoder_info *info, char *err,
+                     size_t errlen)
 {
-    (void)err; (void)errlen;     /* errors go to the checkpoint's buffer */
     const mg_cfg *cfg = mg_ckpt_config(ck), *tc = cfg;
     const char *model_type = mg_ckpt_model_type(ck);
     int multimodal = strcmp(model_type, "gemma3") == 0;
@@ -276,6 +288,9 @@ static void *g3_load(mg_ckpt *ck, int64_t max_ctx, mg_decoder_info *info, char *
         goto fail;
     }
     m->max_ctx = max_ctx;
+    /* A window and a half: the last window − 1 keys move to the front every
+     * window/2 + 1 tokens; a longer prompt chunk widens it once (make_room). */
+    m->ring = window + (window + 1) / 2 < max_ctx ? window + (window + 1) / 2 : max_ctx;
 
     m->layer = calloc((size_t)L, sizeof *m->layer);
     m->span = calloc((size_t)max_ctx, sizeof *m->span);
@@ -332,6 +347,18 @@ static void *g3_load(mg_ckpt *ck, int64_t max_ctx, mg_decoder_info *info, char *
     }
     /* Every tensor of the text model must have been used. */
     if (mg_ckpt_check_unused(ck, pfx, NULL) < 0) goto fail;
+    int all_bf16 = 1;
+    for (int i = 0; i < L; i++) {
+        const g3_layer *l = &m->layer[i];
+        const mg_nn_weight *w[7] = { &l->q, &l->k, &l->v, &l->o, &l->gate, &l->up, &l->down };
+        for (int k = 0; k < 7; k++) all_bf16 &= w[k]->dtype == MG_BF16;
+    }
+    int prec = mg_precision_resolve(precision, all_bf16, err, errlen);
+    if (prec < 0 || !(m->mm = mg_mm_create(prec, err, errlen))) {
+        mg_ckpt_error(ck, "%s", err);
+        goto fail;
+    }
+    info->backend = mg_mm_describe(m->mm);
 
     info->hidden = m->D;
     info->vocab = m->vocab;
@@ -375,12 +402,45 @@ static int g3_embed(const void *p, const int32_t *ids, int64_t n, float *x, char
 }
 
 /* y[n, w->rows] (row stride ldy) = x · Wᵀ + b: the vector kernel for one row
- * (decoding), the GEMM path for a batch of prompt rows. */
-static int lin(const mg_nn_ctx *ctx, const float *x, int64_t n, const mg_nn_weight *w,
+ * (decoding), the model's matmul back end (fp32 GEMM or bf16 oneDNN, weights
+ * as stored) for a batch of prompt rows. */
+static int lin(const g3 *m, const mg_nn_ctx *ctx, const float *x, int64_t n, const mg_nn_weight *w,
                const float *b, float *y, int64_t ldy)
 {
     if (n == 1) return mg_nn_gemv(ctx, w, w->rows, x, b, y);
-    return mg_nn_linear(ctx, x, n, w, b, y, ldy);
+    return mg_mm_linear_stored(m->mm, ctx, x, n, w, b, y, ldy);
+}
+
+/* Room in the sliding layers' caches for c more rows at position len: when the
+ * buffer is full, the keys the next queries can still see (the last window − 1
+ * positions) move to its front; a chunk longer than the buffer planned for (an
+ * image block that cannot be cut) widens it. 0, or -1 (memory). */
+static int make_room(g3 *m, int64_t c)
+{
+    int64_t p0 = m->len;
+    if (p0 + c - m->base <= m->ring) return 0;
+    int64_t nb = p0 - m->window + 1 > m->base ? p0 - m->window + 1 : m->base;
+    int64_t keep = p0 - nb, need = keep + c;      /* need <= max_ctx: p0 + c fits */
+    size_t kvd = (size_t)m->KV * (size_t)m->hd;
+    for (int i = 0; i < m->L; i++) {
+        g3_layer *l = &m->layer[i];
+        if (!l->sliding) continue;
+        memmove(l->kc, l->kc + (size_t)(nb - m->base) * kvd, (size_t)keep * kvd * sizeof(float));
+        memmove(l->vc, l->vc + (size_t)(nb - m->base) * kvd, (size_t)keep * kvd * sizeof(float));
+    }
+    m->base = nb;
+    if (need <= m->ring) return 0;
+    for (int i = 0; i < m->L; i++) {
+        g3_layer *l = &m->layer[i];
+        if (!l->sliding) continue;
+        float *k = realloc(l->kc, (size_t)need * kvd * sizeof(float));
+        if (k) l->kc = k;
+        float *v = k ? realloc(l->vc, (size_t)need * kvd * sizeof(float)) : NULL;
+        if (!v) return -1;
+        l->vc = v;
+    }
+    m->ring = need;
+    return 0;
 }
 
 static void add_rows(float *x, const float *h, int64_t n)
@@ -400,27 +460,28 @@ static int g3_pass(g3 *m, const mg_nn_ctx *ctx, const float *xin, int64_t n, flo
     memcpy(x, xin, (size_t)(n * D) * sizeof(float));
     for (int li = 0; li < m->L; li++) {
         g3_layer *l = &m->layer[li];
-        float *kc = l->kc + p0 * kvd, *vc = l->vc + p0 * kvd;
+        int64_t k0 = l->sliding ? m->base : 0;       /* the position in cache row 0 */
+        float *kc = l->kc + (p0 - k0) * kvd, *vc = l->vc + (p0 - k0) * kvd;
         const float *inv = l->sliding ? m->inv_local : m->inv_global;
         mg_nn_rms_norm_gemma(ctx, x, h, n, D, l->in_norm, m->eps);
-        if (lin(ctx, h, n, &l->q, l->q_b, q, qd) < 0 || lin(ctx, h, n, &l->k, l->k_b, kc, kvd) < 0 ||
-            lin(ctx, h, n, &l->v, l->v_b, vc, kvd) < 0) return -1;
+        if (lin(m, ctx, h, n, &l->q, l->q_b, q, qd) < 0 || lin(m, ctx, h, n, &l->k, l->k_b, kc, kvd) < 0 ||
+            lin(m, ctx, h, n, &l->v, l->v_b, vc, kvd) < 0) return -1;
         mg_nn_rms_norm_gemma(ctx, q, q, n * m->H, m->hd, l->q_norm, m->eps);
         mg_nn_rms_norm_gemma(ctx, kc, kc, n * m->KV, m->hd, l->k_norm, m->eps);
         if (mg_nn_rope(ctx, q, n, qd, m->H, m->hd, m->pos, inv) < 0 ||
             mg_nn_rope(ctx, kc, n, kvd, m->KV, m->hd, m->pos, inv) < 0) return -1;
         mg_nn_mask mask = { l->sliding ? m->window : 0, m->span };
-        if (mg_nn_attention_cached(ctx, q, qd, n, m->pos, l->kc, l->vc, kvd, p0 + n, m->H, m->KV,
-                                   m->hd, m->scale, m->attn_cap, &mask, a, qd) < 0) return -1;
-        if (lin(ctx, a, n, &l->o, l->o_b, h, D) < 0) return -1;
+        if (mg_nn_attention_cached(ctx, q, qd, n, m->pos, l->kc, l->vc, kvd, k0, p0 + n, m->H,
+                                   m->KV, m->hd, m->scale, m->attn_cap, &mask, a, qd) < 0) return -1;
+        if (lin(m, ctx, a, n, &l->o, l->o_b, h, D) < 0) return -1;
         mg_nn_rms_norm_gemma(ctx, h, h, n, D, l->post_attn_norm, m->eps);
         add_rows(x, h, n * D);
         mg_nn_rms_norm_gemma(ctx, x, h, n, D, l->pre_ff_norm, m->eps);
-        if (lin(ctx, h, n, &l->gate, NULL, g, F) < 0 || lin(ctx, h, n, &l->up, NULL, u, F) < 0)
+        if (lin(m, ctx, h, n, &l->gate, NULL, g, F) < 0 || lin(m, ctx, h, n, &l->up, NULL, u, F) < 0)
             return -1;
         mg_nn_activate(ctx, g, n * F, m->act);
         for (int64_t i = 0; i < n * F; i++) g[i] *= u[i];
-        if (lin(ctx, g, n, &l->down, NULL, h, D) < 0) return -1;
+        if (lin(m, ctx, g, n, &l->down, NULL, h, D) < 0) return -1;
         mg_nn_rms_norm_gemma(ctx, h, h, n, D, l->post_ff_norm, m->eps);
         add_rows(x, h, n * D);
     }
@@ -430,7 +491,7 @@ static int g3_pass(g3 *m, const mg_nn_ctx *ctx, const float *xin, int64_t n, flo
     mg_nn_rms_norm_gemma(ctx, x + r0 * D, h, nr, D, m->final_norm, m->eps);
     mg_nn_weight head = m->head;
     head.rows = n_vocab;
-    if (lin(ctx, h, nr, &head, NULL, logits, n_vocab) < 0) return -1;
+    if (lin(m, ctx, h, nr, &head, NULL, logits, n_vocab) < 0) return -1;
     if (m->final_cap > 0)
         for (int64_t i = 0; i < nr * n_vocab; i++)
             logits[i] = m->final_cap * tanhf(logits[i] / m->final_cap);
@@ -465,7 +526,7 @@ static int g3_forward(void *p, const mg_nn_ctx *ctx, const float *x, int64_t n, 
         }
         int last = i0 + c == n;
         float *lg = !logits ? NULL : all_rows ? logits + i0 * n_vocab : last ? logits : NULL;
-        if (g3_pass(m, ctx, x + i0 * m->D, c, lg, n_vocab, all_rows) < 0) {
+        if (make_room(m, c) < 0 || g3_pass(m, ctx, x + i0 * m->D, c, lg, n_vocab, all_rows) < 0) {
             mg_seterr(err, errlen, "out of memory");
             return -1;
         }
@@ -480,6 +541,9 @@ static int g3_truncate(void *p, int64_t n)
 {
     g3 *m = p;
     if (n < 0 || n > m->len) return -1;
+    /* sliding layers must still hold the keys a query at n sees */
+    if (n == 0) m->base = 0;
+    else if (m->base > 0 && m->base > n - m->window + 1) return -1;
     m->len = n;
     return 0;
 }

@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 typedef struct {
     mg_nn_conv3d_geom g;
@@ -45,7 +47,20 @@ typedef struct {
     int64_t feat;                   /* 8·width·4 = 2048 for ResNet-152 */
     mg_nn_weight head;
     float *head_b;
+    int stored_bf16;                /* every convolution stored BF16 (for auto precision) */
+    mg_mm *mm;                      /* the matmul back end (NULL: fp32) */
 } i3d;
+
+/* Give back the pages of [p, p + bytes) that nothing will read again: whole
+ * pages inside the range only. Used on the checkpoint's read-only file mapping
+ * (the pages stay in the page cache and would fault back in if read) and on
+ * fp32 copies the bf16 back end has packed; a hint, so errors are harmless. */
+static void drop_pages(const void *p, size_t bytes)
+{
+    uintptr_t ps = (uintptr_t)sysconf(_SC_PAGESIZE), a = ((uintptr_t)p + ps - 1) & ~(ps - 1),
+              b = ((uintptr_t)p + bytes) & ~(ps - 1);
+    if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);
+}
 
 static void i3d_free(void *p)
 {
@@ -58,12 +73,13 @@ static void i3d_free(void *p)
         for (int k = 0; k < 4; k++) { free(c[k]->w); free(c[k]->b); }
     }
     free(m->blk);
+    mg_mm_free(m->mm);
     free(m);
 }
 
 /* Conv3d base.weight [O, C, k] followed by BatchNorm3d bn, folded (see top).
  * sum_in: fold identical input channels into one. */
-static int load_conv_bn(mg_ckpt *ck, const i3d *m, const char *base, const char *bn, int64_t O,
+static int load_conv_bn(mg_ckpt *ck, i3d *m, const char *base, const char *bn, int64_t O,
                         int64_t C, const int k[3], const int s[3], const int p[3], int sum_in, conv3 *c)
 {
     char nm[300];
@@ -79,6 +95,7 @@ static int load_conv_bn(mg_ckpt *ck, const i3d *m, const char *base, const char 
     }
     snprintf(nm, sizeof nm, "%s.num_batches_tracked", bn);
     mg_ckpt_skip(ck, nm);
+    if (t->dtype != MG_BF16) m->stored_bf16 = 0;
     int64_t cin = sum_in ? 1 : C;
     float *raw = malloc((size_t)(O * C * taps) * sizeof(float));
     c->w = malloc((size_t)(O * cin * taps) * sizeof(float));
@@ -89,6 +106,8 @@ static int load_conv_bn(mg_ckpt *ck, const i3d *m, const char *base, const char 
         mg_ckpt_error(ck, "tensor '%s.weight' has an unsupported dtype", base);
         return -1;
     }
+    /* the folded copy below is all the forward reads: the mapped tensor goes */
+    drop_pages(t->data, t->nbytes);
     for (int64_t o = 0; o < O; o++) {
         float sc = (float)(v[0][o] / sqrt((double)v[3][o] + m->eps));
         c->b[o] = v[1][o] - v[2][o] * sc;
@@ -116,6 +135,7 @@ static void *i3d_load(mg_ckpt *ck, char *err, size_t errlen)
     i3d *m = calloc(1, sizeof *m);
     if (!m) { mg_ckpt_error(ck, "out of memory"); return NULL; }
     snprintf(m->type, sizeof m->type, "%s", mg_ckpt_model_type(ck));
+    m->stored_bf16 = 1;
     static const int resnet152[4] = { 3, 8, 36, 3 };
     double eps;
     int n_class;
@@ -239,65 +259,114 @@ static int i3d_output_shape(const void *p, mg_output kind, int ndim, const int64
     }
 }
 
-/* y = conv(x) with folded bias, then ReLU when relu; dims updated. NULL on memory. */
-static float *conv_run(const mg_nn_ctx *ctx, const conv3 *c, const float *x, int64_t d[3], int relu)
+/* conv(x) with folded bias, plus res when given, then ReLU when relu, into y
+ * (allocated when y is NULL; y may be res); dims updated. NULL on failure. */
+static float *conv_run(const i3d *m, const mg_nn_ctx *ctx, const conv3 *c, const float *x, int64_t d[3],
+                       const float *res, int relu, float *y)
 {
     int64_t o[3];
     for (int a = 0; a < 3; a++) o[a] = mg_nn_conv_out_len(d[a], c->g.k[a], c->g.s[a], c->g.p[a]);
-    int64_t n = o[0] * o[1] * o[2] * c->cout;
-    float *y = malloc((size_t)n * sizeof(float));
-    if (!y || mg_nn_conv3d_cl(ctx, x, c->cin, d[0], d[1], d[2], &c->g, &c->W, c->b, y) < 0) {
-        free(y);
+    float *own = y ? NULL : malloc((size_t)(o[0] * o[1] * o[2] * c->cout) * sizeof(float));
+    if (!y && !(y = own)) return NULL;
+    mg_nn_conv3d_out post = { res, relu, 0, 0 };
+    if (mg_nn_conv3d_cl(ctx, m->mm, x, c->cin, d[0], d[1], d[2], &c->g, &c->W, c->b, &post, y) < 0) {
+        free(own);
         return NULL;
     }
-    if (relu)
-        for (int64_t i = 0; i < n; i++) y[i] = y[i] > 0 ? y[i] : 0;
     memcpy(d, o, sizeof o);
     return y;
 }
 
-/* Features of one volume: [Z'·X'·Y', feat], dims in f. NULL on memory. */
+typedef struct {
+    const float *in;
+    float *out;
+    int64_t X, Y;
+} permute_job;
+
+/* Depth plane z: record [y][x] -> Merlin's [x][y]. */
+static void permute_task(void *arg, int z, int wk)
+{
+    (void)wk;
+    const permute_job *j = arg;
+    const float *in = j->in + (int64_t)z * j->X * j->Y;
+    float *out = j->out + (int64_t)z * j->X * j->Y;
+    for (int64_t y = 0; y < j->Y; y++)
+        for (int64_t x = 0; x < j->X; x++) out[x * j->Y + y] = in[y * j->X + x];
+}
+
+/* Stem output planes pooled per round: the stem's full output (the largest
+ * activation of the network, 64 channels at half resolution) is never held,
+ * only the 2·STEM_ROUND + 1 planes one round of pooled planes reads. */
+#define STEM_ROUND 8
+
+/* Stem convolution, ReLU and max pool of x0 [Z·X·Y] into a new [pooled, 64]
+ * array; d becomes the pooled dims. NULL on failure. */
+static float *stem_pool(const i3d *m, const mg_nn_ctx *ctx, const float *x0, int64_t d[3])
+{
+    static const mg_nn_conv3d_geom pool = { { 3, 3, 3 }, { 2, 2, 2 }, { 1, 1, 1 } };
+    const conv3 *c = &m->stem;
+    int64_t s[3], pd[3];
+    for (int a = 0; a < 3; a++) {
+        s[a] = mg_nn_conv_out_len(d[a], c->g.k[a], c->g.s[a], c->g.p[a]);
+        pd[a] = mg_nn_conv_out_len(s[a], pool.k[a], pool.s[a], pool.p[a]);
+    }
+    int64_t plane = s[1] * s[2] * c->cout, pplane = pd[1] * pd[2] * c->cout;
+    int64_t span = (int64_t)(STEM_ROUND - 1) * pool.s[0] + pool.k[0];
+    float *x = malloc((size_t)(pd[0] * pplane) * sizeof(float));
+    float *buf = malloc((size_t)((span < s[0] ? span : s[0]) * plane) * sizeof(float));
+    if (!x || !buf) goto fail;
+    for (int64_t p0 = 0; p0 < pd[0]; p0 += STEM_ROUND) {
+        int64_t p1 = p0 + STEM_ROUND < pd[0] ? p0 + STEM_ROUND : pd[0];
+        /* stem planes [z0, z1) cover what pooled planes [p0, p1) read */
+        int64_t z0 = p0 * pool.s[0] - pool.p[0], z1 = (p1 - 1) * pool.s[0] - pool.p[0] + pool.k[0];
+        if (z0 < 0) z0 = 0;
+        if (z1 > s[0]) z1 = s[0];
+        mg_nn_conv3d_out post = { NULL, 1, z0, z1 };
+        if (mg_nn_conv3d_cl(ctx, m->mm, x0, 1, d[0], d[1], d[2], &c->g, &c->W, c->b, &post, buf) < 0)
+            goto fail;
+        mg_nn_maxpool3d_cl_planes(ctx, buf, z0, z1, c->cout, s[0], s[1], s[2], &pool, p0, p1,
+                                  x + p0 * pplane);
+    }
+    free(buf);
+    memcpy(d, pd, sizeof pd);
+    return x;
+fail:
+    free(x);
+    free(buf);
+    return NULL;
+}
+
+/* Features of one volume: [Z'·X'·Y', feat], dims in f. NULL on failure. */
 static float *i3d_features(const i3d *m, const mg_nn_ctx *ctx, const float *in, const int64_t zxy[3],
                            int64_t f[3])
 {
     int64_t Z = zxy[0], X = zxy[1], Y = zxy[2], d[3] = { Z, X, Y };
     float *x0 = malloc((size_t)(Z * X * Y) * sizeof(float));
     if (!x0) return NULL;
-    /* record [z][y][x] -> Merlin's [z][x][y] */
-    for (int64_t z = 0; z < Z; z++)
-        for (int64_t y = 0; y < Y; y++)
-            for (int64_t x = 0; x < X; x++) x0[(z * X + x) * Y + y] = in[(z * Y + y) * X + x];
-    float *a = conv_run(ctx, &m->stem, x0, d, 1);
+    permute_job pj = { in, x0, X, Y };
+    mg_nn_parallel(ctx, (int)Z, permute_task, &pj);
+    float *x = stem_pool(m, ctx, x0, d);
     free(x0);
-    if (!a) return NULL;
-    static const mg_nn_conv3d_geom pool = { { 3, 3, 3 }, { 2, 2, 2 }, { 1, 1, 1 } };
-    int64_t pd[3];
-    for (int i = 0; i < 3; i++) pd[i] = mg_nn_conv_out_len(d[i], 3, 2, 1);
-    float *x = malloc((size_t)(pd[0] * pd[1] * pd[2] * m->stem.cout) * sizeof(float));
-    if (!x) { free(a); return NULL; }
-    mg_nn_maxpool3d_cl(ctx, a, m->stem.cout, d[0], d[1], d[2], &pool, x);
-    free(a);
-    memcpy(d, pd, sizeof d);
+    if (!x) return NULL;
     for (int i = 0; i < m->nblk; i++) {
         const bottleneck *b = &m->blk[i];
         int64_t d1[3], dr[3];
         memcpy(d1, d, sizeof d);
         memcpy(dr, d, sizeof d);
-        float *t1 = conv_run(ctx, &b->c1, x, d1, 1);
-        float *t2 = t1 ? conv_run(ctx, &b->c2, t1, d1, 1) : NULL;
+        float *t1 = conv_run(m, ctx, &b->c1, x, d1, NULL, 1, NULL);
+        float *t2 = t1 ? conv_run(m, ctx, &b->c2, t1, d1, NULL, 1, NULL) : NULL;
         free(t1);
-        float *t3 = t2 ? conv_run(ctx, &b->c3, t2, d1, 0) : NULL;
+        /* the block's output relu(conv3 + identity) overwrites its residual,
+         * the downsampled input or the input itself */
+        float *r = t2 && b->has_down ? conv_run(m, ctx, &b->down, x, dr, NULL, 0, NULL) : x;
+        float *t3 = t2 && r ? conv_run(m, ctx, &b->c3, t2, d1, r, 1, r) : NULL;
         free(t2);
-        float *r = t3 && b->has_down ? conv_run(ctx, &b->down, x, dr, 0) : NULL;
-        if (!t3 || (b->has_down && !r)) { free(t3); free(r); free(x); return NULL; }
-        const float *res = b->has_down ? r : x;
-        int64_t n = d1[0] * d1[1] * d1[2] * b->c3.cout;
-        for (int64_t k = 0; k < n; k++) {
-            float v = t3[k] + res[k];
-            t3[k] = v > 0 ? v : 0;
+        if (!t3) {
+            if (r != x) free(r);
+            free(x);
+            return NULL;
         }
-        free(r);
-        free(x);
+        if (r != x) free(x);
         x = t3;
         memcpy(d, d1, sizeof d);
     }
@@ -318,7 +387,12 @@ static int i3d_forward(void *p, const mg_nn_ctx *ctx, mg_output kind, const floa
     if (!pooled) { mg_seterr(err, errlen, "%s: out of memory", m->type); return -1; }
     for (int b = 0; b < batch; b++) {
         float *x = i3d_features(m, ctx, in + b * per_in, zxy, f);
-        if (!x) { free(pooled); mg_seterr(err, errlen, "%s: out of memory", m->type); return -1; }
+        if (!x) {
+            free(pooled);
+            mg_seterr(err, errlen, "%s: out of memory (or the %s back end failed)", m->type,
+                      mg_precision_name(mg_mm_precision(m->mm)));
+            return -1;
+        }
         float *o = out + b * per_out;
         int rc = 0;
         if (kind == MG_OUT_TOKENS) {
@@ -328,7 +402,7 @@ static int i3d_forward(void *p, const mg_nn_ctx *ctx, mg_output kind, const floa
             if (mg_nn_adaptive_avgpool3d_cl(x, m->feat, f[0], f[1], f[2], 1, 1, 1, pl) < 0)
                 rc = -1;
             else if (kind == MG_OUT_PROJECTED)
-                rc = mg_nn_linear(ctx, pl, 1, &m->head, m->head_b, o, m->n_contrastive);
+                rc = mg_mm_linear(m->mm, ctx, pl, 1, &m->head, m->head_b, 0, o, m->n_contrastive);
         }
         free(x);
         if (rc < 0) { free(pooled); mg_seterr(err, errlen, "%s: out of memory", m->type); return -1; }
@@ -347,6 +421,44 @@ static void i3d_input_shape(const void *p, int64_t *shape)
     shape[3] = 224;
 }
 
+/* The back end for every convolution and the head. bf16: the folded fp32
+ * weights are packed once and their fp32 copies given back. auto picks bf16
+ * when the checkpoint's convolutions are stored BF16 (the folding itself is fp32). */
+static int i3d_set_precision(void *p, const mg_nn_ctx *ctx, int prec, char *err, size_t errlen)
+{
+    i3d *m = p;
+    int n = 0, rc = -1;
+    mg_mm_matrix *ms = malloc((size_t)(2 + 4 * m->nblk) * sizeof *ms);
+    if (!ms) { mg_seterr(err, errlen, "out of memory"); return -1; }
+    ms[n++] = (mg_mm_matrix){ &m->stem.W, 0 };
+    for (int i = 0; i < m->nblk; i++) {
+        bottleneck *b = &m->blk[i];
+        ms[n++] = (mg_mm_matrix){ &b->c1.W, 0 };
+        ms[n++] = (mg_mm_matrix){ &b->c2.W, 0 };
+        ms[n++] = (mg_mm_matrix){ &b->c3.W, 0 };
+        if (b->has_down) ms[n++] = (mg_mm_matrix){ &b->down.W, 0 };
+    }
+    ms[n++] = (mg_mm_matrix){ &m->head, 0 };
+    int pr = mg_precision_resolve(prec, m->stored_bf16 && m->head.dtype == MG_BF16, err, errlen);
+    if (pr < 0) goto done;
+    mg_mm_free(m->mm);
+    if (!(m->mm = mg_mm_create(pr, err, errlen)) || mg_mm_prepare(m->mm, ctx, ms, n, err, errlen) < 0)
+        goto done;
+    /* packed weights are looked up by address, so the fp32 copies stay
+     * allocated; their pages are never read again */
+    for (int i = 0; pr == MG_PREC_BF16 && i < n; i++)
+        drop_pages(ms[i].w->data, (size_t)(ms[i].w->rows * ms[i].w->cols) * mg_dtype_size(ms[i].w->dtype));
+    rc = 0;
+done:
+    free(ms);
+    return rc;
+}
+
+static const char *i3d_backend(const void *p)
+{
+    return mg_mm_describe(((const i3d *)p)->mm);
+}
+
 static const mg_encoder_ops i3d_ops = {
     .input_ndim = 4,
     .load = i3d_load,
@@ -355,6 +467,8 @@ static const mg_encoder_ops i3d_ops = {
     .input_shape = i3d_input_shape,
     .output_shape = i3d_output_shape,
     .forward = i3d_forward,
+    .set_precision = i3d_set_precision,
+    .backend = i3d_backend,
 };
 static const char *const i3d_types[] = { "merlin_i3d", NULL };
 const mg_family mg_family_i3d_resnet = { "merlin-i3d-resnet", MG_ROLE_ENCODER, i3d_types, &i3d_ops };

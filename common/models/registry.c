@@ -11,7 +11,9 @@
     X(vit3d) \
     X(i3d_resnet) \
     X(gemma3_text) \
-    X(siglip_text)
+    X(siglip_text) \
+    X(head_linear) \
+    X(head_mlp)
 
 #define DECLARE(id) extern const mg_family mg_family_##id;
 FAMILIES(DECLARE)

@@ -9,7 +9,10 @@
  * Text is prepared as SiglipTokenizer does (tokenization_siglip.py): lower-cased
  * (do_lower_case; Latin, Greek and Cyrillic capitals), ASCII punctuation removed and whitespace runs folded to one
  * space, trimmed (canonicalize_text), SentencePiece pieces, </s> appended, then
- * truncated and padded with </s> (its pad token) to max_length. */
+ * truncated and padded with </s> (its pad token) to max_length.
+ * The matrix products run on the back end ctx->precision asks for (mg_matmul.h),
+ * chosen at the first forward pass: the text-encoder role has no load-time
+ * context. */
 #include "models.h"
 
 #include <ctype.h>
@@ -31,12 +34,15 @@ typedef struct {
     mg_nn_weight head;                /* [proj, D] */
     float *head_b;
     double logit_scale, logit_bias;
+    mg_mm *mm;                        /* the matmul back end, once chosen */
+    int mm_req;                       /* the precision it was chosen for */
 } siglip_text;
 
 static void text_free(void *state)
 {
     siglip_text *s = state;
     if (!s) return;
+    mg_mm_free(s->mm);
     free(s->layer);
     free(s);
 }
@@ -220,7 +226,16 @@ enum { TEXT_CHUNK = 16 };
 static int text_forward(void *state, const mg_nn_ctx *ctx, const int32_t *ids, int batch, float *out,
                         char *err, size_t errlen)
 {
-    const siglip_text *s = state;
+    siglip_text *s = state;
+    /* The layers' six matrices and the head (in the place of a patch
+     * embedding: one more matrix to prepare) on one back end; auto picks bf16
+     * only when all of them are stored BF16. */
+    if (!s->mm || s->mm_req != ctx->precision) {
+        if (mg_vit_blocks_set_precision(&s->mm, ctx, &s->head, s->layer, s->layers, ctx->precision,
+                                        err, errlen) < 0)
+            return -1;
+        s->mm_req = ctx->precision;
+    }
     int64_t D = s->dim, L = s->seq;
     int chunk = batch < TEXT_CHUNK ? batch : TEXT_CHUNK;
     mg_vit_block_shape sh = { s->dim, s->heads, s->ffn, s->act, s->eps };
@@ -245,7 +260,7 @@ static int text_forward(void *state, const mg_nn_ctx *ctx, const int32_t *ids, i
                 for (int64_t k = 0; k < D; k++) row[k] += s->pos[t * D + k];
             }
         for (int i = 0; i < s->layers; i++)
-            if (mg_vit_block_forward(ctx, NULL, &s->layer[i], &sh, x, nb, L, work) < 0) {
+            if (mg_vit_block_forward(ctx, s->mm, &s->layer[i], &sh, x, nb, L, work) < 0) {
                 mg_seterr(err, errlen, "out of memory");
                 goto done;
             }
@@ -253,7 +268,8 @@ static int text_forward(void *state, const mg_nn_ctx *ctx, const int32_t *ids, i
         for (int b = 0; b < nb; b++)
             memcpy(last + b * D, x + ((int64_t)b * L + L - 1) * D, (size_t)D * sizeof(float));
         mg_nn_layer_norm(ctx, last, last, nb, D, s->fin_w, s->fin_b, s->eps);
-        if (mg_nn_linear(ctx, last, nb, &s->head, s->head_b, out + (int64_t)b0 * s->proj, s->proj) < 0) {
+        if (mg_mm_linear(s->mm, ctx, last, nb, &s->head, s->head_b, 0, out + (int64_t)b0 * s->proj,
+                         s->proj) < 0) {
             mg_seterr(err, errlen, "out of memory");
             goto done;
         }

@@ -26,6 +26,10 @@ inputs:
   threshold:
     type: double?
     inputBinding: {prefix: --threshold}
+  score_col:
+    type: string?
+    doc: the score column(s) to use, e.g. the positive class of zero-shot scores
+    inputBinding: {prefix: --score-col}
   options:
     type: string[]?
     inputBinding: {position: 1}

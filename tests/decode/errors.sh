@@ -54,3 +54,5 @@ expect_error no_model_is_usage 2 "-m DIR" mg-decode --prompt-ids "$NOIMG"
 expect_error bad_temperature_is_usage 2 "invalid --temperature" \
     mg-decode -m "$T/ok" --prompt-ids "$NOIMG" --temperature -1
 expect_error unknown_mode_is_usage 2 "unknown command 'frobnicate'" mg-decode frobnicate
+expect_error unknown_precision_is_usage 2 "unknown precision 'fp8'" \
+    mg-decode -m "$T/ok" --prompt-ids "$NOIMG" --precision fp8

@@ -35,7 +35,7 @@ mg-stream cat "$T/a.mgt" "$T/b.mgt" "$T/c.mgt" >"$T/ids.mgt"
 
 export T TOP PKG MG_BIN
 NODE_PATH="$TOP/build/node/node_modules" PYTHONPATH="$TOP/examples/sim" "$PY" - <<'PYEOF'
-import json, os, subprocess, sys
+import json, os, re, subprocess, sys
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 T, TOP, PKG = os.environ["T"], os.environ["TOP"], os.environ["PKG"]
@@ -121,7 +121,8 @@ print("PASS detokenize_round_trip" if p.returncode == 0 and p.stdout.decode().sp
 import numpy as np
 import gemma3
 choices = ["yes", "no", "pleural effusion"]
-out, err = run(["-p", "Is there an effusion?", "--choices", ",".join(choices)])
+# (the fp32 prompt path: the scores are held to 1e-3 absolute)
+out, err = run(["-p", "Is there an effusion?", "--choices", ",".join(choices), "--precision", "f32"])
 if out is None:
     print("FAIL choices_scores_match_reference: " + err[:300])
 else:
@@ -171,6 +172,15 @@ else:
     lines = p.stdout.decode().split("\n")
     print("PASS text_output_one_line_per_prompt" if p.returncode == 0 and len(lines) == 3 and lines[0] == out[0]["text"]
           else "FAIL text_output_one_line_per_prompt: %r" % p.stdout[:200])
+    # --tsv: the id/text table mg-score report and vqa read, tabs and line
+    # breaks of the text folded to one space
+    p = subprocess.run([dec, "-m", ck, "--prompts", os.path.join(T, "p.tsv"), os.path.join(T, "ids.mgt"),
+                        "-n", "3", "--tsv"], stdout=subprocess.PIPE)
+    rows = [l.split("\t") for l in p.stdout.decode().split("\n")[:-1]]
+    fold = lambda t: re.sub(r"[\t\r\n]+", " ", t)
+    want = [["id", "text"]] + [[o["id"], fold(o["text"])] for o in out]
+    print("PASS tsv_output_id_and_text" if p.returncode == 0 and rows == want
+          else "FAIL tsv_output_id_and_text: %r vs %r" % (rows, want))
 PYEOF
 
 printf 'bad \xff\xfe utf-8\n' >"$T/bad.txt"

@@ -11,12 +11,14 @@ merlin/models/{build,i3res,inflate}.py over torchvision's ResNet Bottleneck).
         as torch.save() does for the converter's test.
   ref3d.py volumes OUTPREFIX N SHAPE [--seed S]    (SHAPE like 1x8x32x32; OUTPREFIX{i}.npy)
   ref3d.py check DIR KIND VOL.npy... -- OUT.npy... [--l2]
+  ref3d.py bf16check DIR KIND MIN_COS VOL.npy... -- OUT.npy...   a bf16 run (see bf16check)
   ref3d.py slices IMG.npy... -- OUT.npy [--pool mean|max|tokens] [--l2]
         pool per-slice outputs of mg-encode2d as mg-encode3d --slices does
   ref3d.py compare A.npy B.npy MAX_REL MIN_COS
   ref3d.py phantom FILE.nii.gz [NX NY NZ]   a CT-like phantom in HU (nibabel)
   ref3d.py convert-check DIR FILE.pt    same tensors (names, shapes, values)
 """
+import copy
 import json
 import os
 import sys
@@ -308,10 +310,10 @@ def load(d):
     return cfg, model.eval()
 
 
-def reference(cfg, model, kind, vol):
-    """vol: the record's [D,H,W] or [C,D,H,W] array."""
+def reference(cfg, model, kind, vol, dtype=torch.float32):
+    """vol: the record's [D,H,W] or [C,D,H,W] array; the model is in dtype."""
     t = cfg["model_type"]
-    x = torch.from_numpy(vol.astype(np.float32))
+    x = torch.from_numpy(vol.astype(np.float64)).to(dtype)
     if x.dim() == 3:
         x = x[None]
     if t == "merlin_i3d":
@@ -359,6 +361,62 @@ def check(d, kind, vols, outs, l2):
             bad.append(e)
     if len(vols) != len(outs):
         bad.append("%d inputs, %d outputs" % (len(vols), len(outs)))
+    if bad:
+        raise SystemExit("; ".join(bad))
+
+
+def row_cos(a, b):
+    a, b = a.reshape(-1, a.shape[-1]), b.reshape(-1, b.shape[-1])
+    return (a * b).sum(1) / np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-300)
+
+
+class MaxPoolUpcast(nn.Module):
+    """A max pool of bf16 values through float32 (torch 1.13 has no bf16
+    max_pool3d on CPU); the maximum of bf16 values is one of them, so this is
+    exactly what a bf16 max pool gives."""
+    def __init__(self, pool):
+        super().__init__()
+        self.pool = pool
+
+    def forward(self, x):
+        return self.pool(x.float()).to(x.dtype)
+
+
+def bf16check(d, kind, min_cos, vols, outs):
+    """A --precision bf16 run against the float64 forward (every embedding's or
+    token's cosine at least min_cos) and against PyTorch's own bf16 forward
+    (model and input cast to bfloat16), which also rounds activations, batch
+    norm and the residual sums to bf16: the program's worst row distance from
+    float64 (1 - cosine) at most twice PyTorch bf16's. Twice, not once: the two
+    round different things (here batch norm is folded in fp32 before the
+    weights are rounded), so on a handful of rows either may come out ahead;
+    a wrong layer moves rows by orders of magnitude more."""
+    cfg, model = load(d)
+    m64 = copy.deepcopy(model).double()
+    m16 = copy.deepcopy(model).to(torch.bfloat16)
+    if cfg["model_type"] == "merlin_i3d":
+        net = m16.encode_image.i3_resnet
+        net.maxpool = MaxPoolUpcast(net.maxpool)
+    bad = []
+    if len(vols) != len(outs):
+        bad.append("%d inputs, %d outputs" % (len(vols), len(outs)))
+    for v, o in zip(vols, outs):
+        vol = np.load(v)
+        with torch.no_grad():
+            ref = reference(cfg, m64, kind, vol, torch.float64).numpy()
+            tb = reference(cfg, m16, kind, vol, torch.bfloat16).double().numpy()
+        got = np.load(o).astype(np.float64)
+        if got.shape != ref.shape:
+            bad.append("%s: shape %s, expected %s" % (o, got.shape, ref.shape))
+            continue
+        scale = np.abs(ref).max()
+        err, terr = np.abs(got - ref).max() / scale, np.abs(tb - ref).max() / scale
+        cos, tcos = row_cos(got, ref).min(), row_cos(tb, ref).min()
+        line = "%s vs float64: max_rel_err %.3g min_row_cos %.6f; torch bf16: max_rel_err %.3g " \
+               "min_row_cos %.6f" % (os.path.basename(o), err, cos, terr, tcos)
+        print(line)
+        if not (np.isfinite(got).all() and cos >= min_cos and 1 - cos <= 2 * (1 - tcos)):
+            bad.append(line)
     if bad:
         raise SystemExit("; ".join(bad))
 
@@ -424,6 +482,9 @@ def main(a):
         l2 = "--l2" in a
         rest = [x for x in a[k + 1:] if x != "--l2"]
         check(a[1], a[2], a[3:k], rest, l2)
+    elif cmd == "bf16check":
+        k = a.index("--")
+        bf16check(a[1], a[2], float(a[3]), a[4:k], a[k + 1:])
     elif cmd == "slices":
         k = a.index("--")
         pool = a[a.index("--pool") + 1] if "--pool" in a else "mean"

@@ -78,7 +78,7 @@ dec_err decode_truncated_stream 'trunc.mgt: .*truncated' trunc.mgt
 dec_err decode_dimension_changes_midway "shape.mgt: record 6 \\(id a5\\): tensor 'embedding' has 5 values" shape.mgt
 expect_error decode_not_a_head 1 'y.tsv: config.json' mg-decode classify -m y.tsv x.mgt
 cp -r head head_t && printf '{"model_type": "siglip"}' >head_t/config.json
-expect_error decode_wrong_model_type 1 "model_type 'siglip' is not mgpipe_linear_head" mg-decode classify -m head_t x.mgt
+expect_error decode_wrong_model_type 1 "model_type 'siglip' is not a head" mg-decode classify -m head_t x.mgt
 cp -r head head_w && "$PY" - <<'PY'
 import json; c = json.load(open("head_w/config.json")); c["input_dim"] = 7; c["input_shape"] = [7]
 json.dump(c, open("head_w/config.json", "w"))

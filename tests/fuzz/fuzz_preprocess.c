@@ -1,7 +1,9 @@
 /* libFuzzer harness for mg-preprocess's readers: any bytes are written to a
  * file (libtiff, libpng, libjpeg and libnifti read files), sniffed, and read
  * as the format they claim: PNG, JPEG, TIFF pages, a TIFF slide (a few tiles),
- * NIfTI volumes (then reoriented and resampled a little). */
+ * NIfTI volumes (then reoriented and resampled a little, whole and a slab at
+ * a time). */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 #include "mg_slide.h"
 #include "mg_tiff.h"
 #include "mg_volume.h"
+#include "mg_volume_prep.h"
 
 static int stop_after_four(void *ctx, const mg_image *tile, int64_t x0, int64_t y0, int level, double mpp)
 {
@@ -63,6 +66,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (mg_volume_reorient_ras(v, err, sizeof err) == 0)
                 mg_volume_resample_spacing(v, target, MG_INTERP_LINEAR, NULL, err, sizeof err);
             mg_volume_free(v);
+        }
+        /* the slab path: streamed slices, RAS view, slab-wise resampling */
+        mg_nifti_file *f = mg_nifti_open(path, NULL, err, sizeof err);
+        if (f) {
+            const mg_volume_src *s = mg_nifti_src(f);
+            mg_volume_prep p = mg_volume_prep_default();
+            p.ras = p.clip = 1;
+            p.clip_lo = -100;
+            p.clip_hi = 100;
+            p.spacing_set = 1;
+            double sp[3];
+            for (int a = 0; a < 3; a++) {
+                sp[a] = 0;
+                for (int i = 0; i < 3; i++) sp[a] += s->affine[i * 4 + a] * s->affine[i * 4 + a];
+                p.spacing[a] = 1.3 * sqrt(sp[a]);
+            }
+            mg_volume_free(mg_volume_prep_src(&p, s, NULL, err, sizeof err));
+            mg_nifti_close(f);
         }
     }
     return 0;

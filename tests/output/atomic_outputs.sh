@@ -2,7 +2,8 @@
 # Outputs appear whole or not at all: file modes as a plain fopen gives them,
 # write failures (a file size limit standing in for a full disk), damaged
 # input streams, multi-file exports and plots committed all or nothing, and
-# temporaries removed on SIGTERM however many are open.
+# temporaries removed on SIGTERM however many are open, and those SIGKILL
+# leaves found by the pattern mgt(5) documents.
 source "$(dirname "$0")/../lib.sh"
 export PYTHONPATH="$TOP/examples"
 cd "$T"
@@ -121,3 +122,28 @@ wait "$pid"; st=$?
 kill "$feeder" 2>/dev/null; wait "$feeder" 2>/dev/null
 if [ "$n_open" = 20 ] && [ "$st" = $((128 + 15)) ] && only sig; then pass sigterm_removes_20_open_temporaries
 else fail sigterm_removes_20_open_temporaries "$n_open open, exit $st, left: $(ls -A sig | head -3)"; fi
+
+# ---- SIGKILL cannot be caught: the temporaries stay, under the names that
+# mgt(5) FILES documents, and no file appears under a final name
+for ext in npy nii.gz; do
+    d=kill_${ext//./_}
+    mkdir -p "$d"; rm -f kill.fifo; mkfifo kill.fifo
+    { head -c $((size - 1)) s.mgt; sleep 30; } >kill.fifo &
+    feeder=$!
+    mg-stream export -o "$d/x_{n}.$ext" kill.fifo 2>/dev/null &
+    pid=$!
+    for _ in $(seq 100); do
+        [ "$(ls "$d" | wc -l)" -ge 20 ] && break
+        sleep 0.1
+    done
+    kill -KILL "$pid"
+    wait "$pid" 2>/dev/null; st=$?
+    kill "$feeder" 2>/dev/null; wait "$feeder" 2>/dev/null
+    found=$(find "$d" \( -name '*.tmp.??????' -o -name '*.tmp.??????.nii' -o -name '*.tmp.??????.nii.gz' \) -type f | wc -l)
+    final=$(find "$d" -type f -name "x_*.$ext" ! -name '*.tmp.*' | wc -l)
+    if [ "$st" = $((128 + 9)) ] && [ "$found" = 20 ] && [ "$final" = 0 ] && [ "$(ls -A "$d" | wc -l)" = 20 ]; then
+        pass "sigkill_leaves_temporaries_found_by_documented_pattern_${ext//./_}"
+    else
+        fail "sigkill_leaves_temporaries_found_by_documented_pattern_${ext//./_}" "exit $st, $found found, $final final: $(ls -A "$d" | head -3 | tr '\n' ' ')"
+    fi
+done

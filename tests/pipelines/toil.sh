@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The CWL main job (pipelines/cwl/main.cwl) under Toil on a single machine gives
-# the same bytes as the programs piped by hand.
+# The CWL main job (pipelines/cwl/main.cwl: PRS, X-ray and CT probes, zero-shot,
+# reports and closed VQA) under Toil on a single machine gives the same bytes as
+# the programs piped by hand.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/cohort.bash"
 command -v toil-cwl-runner >/dev/null || { skip toil_main_job_matches_pipes "toil-cwl-runner not installed"; exit 0; }
@@ -13,12 +14,8 @@ mkdir -p "$T/work"
 if toil-cwl-runner --jobStore "file:$T/jobstore" --workDir "$T/work" --outdir "$T/toil" \
         --batchSystem single_machine --maxCores 2 --logLevel WARNING --preserve-entire-environment \
         "$TOP/pipelines/cwl/main.cwl" "$T/d/job.yml" >"$T/toil.log" 2>&1; then
-    H=$T/hand C=$T/toil
-    same_outputs toil_main_job_matches_pipes "$H/prs/cohort.mgt:$C/cohort.mgt" "$H/prs/cohort.sscore:$C/cohort.sscore" \
-        "$H/prs/head:$C/prs_head" "$H/prs/predictions.tsv:$C/prs_predictions.tsv" \
-        "$H/prs/metrics.json:$C/prs_metrics.json" "$H/xray/train.mgt:$C/train.mgt" "$H/xray/test.mgt:$C/test.mgt" \
-        "$H/xray/head:$C/image_head" "$H/xray/predictions.tsv:$C/image_predictions.tsv" \
-        "$H/xray/metrics.json:$C/image_metrics.json"
+    # shellcheck disable=SC2046
+    same_outputs toil_main_job_matches_pipes $(cwl_pairs "$T/hand" "$T/toil")
 else
     fail toil_main_job_runs "$(grep -v '^ *"' "$T/toil.log" | tail -5 | tr '\n' ' ')"
 fi

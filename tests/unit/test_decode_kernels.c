@@ -2,7 +2,8 @@
  * double-precision computations: the matrix-vector product on every code path
  * this CPU has (portable, AVX2, AVX-512 BF16) for F32/F16/BF16 weights and odd
  * widths, thread-count independence, RoPE, and cached attention with causal,
- * sliding-window and bidirectional-span masks and grouped-query heads.
+ * sliding-window and bidirectional-span masks and grouped-query heads, and
+ * the bf16 prompt product over weights as stored (mg_mm_linear_stored).
  * (Whole-model parity with PyTorch is in tests/decode/.) */
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 
 #include "mg_nn.h"
 #include "mg_dtype.h"
+#include "mg_matmul.h"
 
 static int n_fail;
 #define CHECK(name, cond) do { if (cond) printf("PASS %s\n", name); \
@@ -125,9 +127,9 @@ static void test_attention(void)
         mg_nn_mask m = { win, span };
         mg_nn_ctx c1 = { .threads = 1 }, c2;
         if (mg_nn_ctx_init(&c2, 2) < 0) { printf("FAIL pool\n"); n_fail++; return; }
-        int rc = mg_nn_attention_cached(&c1, q, ldq, NQ, qpos, k, v, ld, NK, H, KV, HD, 0.25f, cap,
+        int rc = mg_nn_attention_cached(&c1, q, ldq, NQ, qpos, k, v, ld, 0, NK, H, KV, HD, 0.25f, cap,
                                         &m, o, ldq);
-        rc |= mg_nn_attention_cached(&c2, q, ldq, NQ, qpos, k, v, ld, NK, H, KV, HD, 0.25f, cap, &m,
+        rc |= mg_nn_attention_cached(&c2, q, ldq, NQ, qpos, k, v, ld, 0, NK, H, KV, HD, 0.25f, cap, &m,
                                      o2, ldq);
         double err = 0;
         for (int i = 0; i < NQ; i++)
@@ -155,15 +157,86 @@ static void test_attention(void)
                    : "attention_causal_span_gqa_matches_double", rc == 0 && err < 1e-5);
         CHECK(pass ? "attention_window_same_for_two_threads" : "attention_causal_same_for_two_threads",
               memcmp(o, o2, NQ * ldq * sizeof *o) == 0);
+        if (pass) {
+            /* a cache that keeps only the window: the first query (60) sees keys 41 on */
+            int64_t k0 = NK - NQ - W + 1;
+            int r2 = mg_nn_attention_cached(&c2, q, ldq, NQ, qpos, k + k0 * ld, v + k0 * ld, ld, k0, NK,
+                                            H, KV, HD, 0.25f, cap, &m, o2, ldq);
+            CHECK("attention_window_cache_from_k0_same_as_whole",
+                  r2 == 0 && memcmp(o, o2, NQ * ldq * sizeof *o) == 0);
+            CHECK("attention_rejects_keys_below_k0",
+                  mg_nn_attention_cached(&c2, q, ldq, NQ, qpos, k + (k0 + 1) * ld, v + (k0 + 1) * ld, ld,
+                                         k0 + 1, NK, H, KV, HD, 0.25f, cap, &m, o2, ldq) < 0);
+        }
         mg_nn_ctx_free(&c2);
     }
     int64_t bad = NK;
     mg_nn_ctx c1 = { .threads = 1 };
     CHECK("attention_rejects_position_outside_cache",
-          mg_nn_attention_cached(&c1, q, ldq, 1, &bad, k, v, ld, NK, H, KV, HD, 1, 0, NULL, o, ldq) < 0);
+          mg_nn_attention_cached(&c1, q, ldq, 1, &bad, k, v, ld, 0, NK, H, KV, HD, 1, 0, NULL, o, ldq) < 0);
     CHECK("attention_rejects_heads_not_multiple_of_kv",
-          mg_nn_attention_cached(&c1, q, ldq, 1, qpos, k, v, ld, NK, 3, 2, HD, 1, 0, NULL, o, ldq) < 0);
+          mg_nn_attention_cached(&c1, q, ldq, 1, qpos, k, v, ld, 0, NK, 3, 2, HD, 1, 0, NULL, o, ldq) < 0);
     free(k); free(v); free(q); free(o); free(o2);
+}
+
+static float bf16_round(float f)
+{
+    uint32_t u = (uint32_t)to_bf16(f) << 16;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+/* y = x·Wᵀ + b on the bf16 back end with W read as stored (BF16 in place, F32
+ * rounded a block at a time): against the double product of the bf16-rounded
+ * operands (what the hardware multiplies exactly), over column blocks with a
+ * tail, for one and two threads. */
+static void test_linear_stored(int dtype, const char *dname)
+{
+    if (!mg_mm_cpu_has_bf16()) { printf("SKIP linear_stored_%s: no bf16 on this CPU\n", dname); return; }
+    enum { N = 70, OUT = 300, IN = 200 };
+    size_t es = mg_dtype_size(dtype);
+    unsigned char *w = malloc((size_t)OUT * IN * es);
+    float *x = malloc(N * IN * sizeof *x), *y1 = malloc(N * OUT * sizeof *y1), *y2 = malloc(N * OUT * sizeof *y2);
+    float b[OUT];
+    double err = 0;
+    for (int i = 0; i < OUT * IN; i++) {
+        float f = frand();
+        if (dtype == MG_BF16) { uint16_t h = to_bf16(f); memcpy(w + (size_t)i * 2, &h, 2); }
+        else memcpy(w + (size_t)i * 4, &f, 4);
+    }
+    for (int i = 0; i < N * IN; i++) x[i] = frand() * 3;
+    for (int i = 0; i < OUT; i++) b[i] = frand();
+    mg_nn_weight wt = { dtype, w, OUT, IN };
+    mg_nn_ctx c1 = { .threads = 1 }, c2;
+    char e[200];
+    mg_mm *mm = mg_mm_create(MG_PREC_BF16, e, sizeof e);
+    if (!mm || mg_nn_ctx_init(&c2, 2) < 0) { printf("FAIL linear_stored_%s: setup\n", dname); n_fail++; return; }
+    int rc = mg_mm_linear_stored(mm, &c1, x, N, &wt, b, y1, OUT);
+    rc |= mg_mm_linear_stored(mm, &c2, x, N, &wt, b, y2, OUT);
+    for (int i = 0; i < N; i++)
+        for (int o = 0; o < OUT; o++) {
+            double r = b[o];
+            float wf;
+            for (int k = 0; k < IN; k++) {
+                if (dtype == MG_BF16) {
+                    uint16_t h;
+                    memcpy(&h, w + ((size_t)o * IN + k) * 2, 2);
+                    uint32_t u = (uint32_t)h << 16;
+                    memcpy(&wf, &u, 4);
+                } else memcpy(&wf, w + ((size_t)o * IN + k) * 4, 4);
+                r += (double)bf16_round(x[i * IN + k]) * bf16_round(wf);
+            }
+            err = fmax(err, fabs(r - y1[i * OUT + o]));
+        }
+    char nm[64];
+    /* fp32 accumulation of 200 products of size ~3: ~1e-5 absolute */
+    snprintf(nm, sizeof nm, "linear_stored_%s_matches_double_of_bf16_operands", dname);
+    CHECK(nm, rc == 0 && err < 1e-3);
+    snprintf(nm, sizeof nm, "linear_stored_%s_same_for_two_threads", dname);
+    CHECK(nm, rc == 0 && memcmp(y1, y2, N * OUT * sizeof *y1) == 0);
+    mg_nn_ctx_free(&c2);
+    mg_mm_free(mm);
+    free(w); free(x); free(y1); free(y2);
 }
 
 int main(void)
@@ -173,5 +246,7 @@ int main(void)
     test_gemv(MG_F32, "f32");
     test_rope();
     test_attention();
+    test_linear_stored(MG_BF16, "bf16");
+    test_linear_stored(MG_F32, "f32");
     return n_fail ? 1 : 0;
 }
