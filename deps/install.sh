@@ -19,14 +19,19 @@ if [ -n "$missing" ]; then
         exit 1
     fi
 fi
+# A line is a package, optionally followed by npm install options. A package with
+# options gets a folder of its own (build/node/NAME), so that later installs into
+# build/node, which reify the whole tree, do not undo those options.
 npm_want=$(cat deps/*.npm 2>/dev/null | sed 's/#.*//' | sed '/^[[:space:]]*$/d' || true)
 if [ -n "$npm_want" ]; then
-    mkdir -p build/node
-    for p in $npm_want; do
+    echo "$npm_want" | while read -r p opts; do
         name=${p%@*}; [ -n "$name" ] || name=$p
-        [ -d "build/node/node_modules/$name" ] && continue
-        echo "deps: npm install $p" >&2
-        (cd build/node && npm install --silent --no-audit --no-fund "$p" >&2)
+        dir=build/node; [ -z "$opts" ] || dir=build/node/$name
+        [ -d "$dir/node_modules/$name" ] && continue
+        echo "deps: npm install $p${opts:+ $opts}" >&2
+        mkdir -p "$dir"
+        # shellcheck disable=SC2086 # opts are separate words
+        npm install --prefix "$dir" --silent --no-audit --no-fund $opts "$p" >&2 || exit 1
     done
 fi
 exit 0
