@@ -19,12 +19,7 @@ mg_decoder *mg_decoder_load(const char *dir, int64_t max_ctx, int precision, cha
     if (!d) { mg_seterr(err, errlen, "out of memory"); return NULL; }
     if (!(d->ck = mg_ckpt_open(dir, err, errlen))) goto fail;
     const char *type = mg_ckpt_model_type(d->ck);
-    if (!(d->fam = mg_family_find(type, MG_ROLE_DECODER))) {
-        char types[512];
-        mg_seterr(err, errlen, "config.json: model_type '%s' has no decoder (supported: %s)", type,
-                  mg_family_types(MG_ROLE_DECODER, types, sizeof types));
-        goto fail;
-    }
+    if (!(d->fam = mg_family_require(type, MG_ROLE_DECODER, err, errlen))) goto fail;
     d->ops = d->fam->ops;
     if (mg_ckpt_open_tensors(d->ck, NULL) < 0 ||
         !(d->state = d->ops->load(d->ck, max_ctx, precision, &d->info, err, errlen)))

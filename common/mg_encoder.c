@@ -29,12 +29,7 @@ mg_encoder *mg_encoder_load(const char *dir, const mg_nn_ctx *ctx, char *err, si
     if (!e) { mg_seterr(err, errlen, "out of memory"); return NULL; }
     if (!(e->ck = mg_ckpt_open(dir, err, errlen))) goto fail;
     const char *type = mg_ckpt_model_type(e->ck);
-    if (!(e->fam = mg_family_find(type, MG_ROLE_ENCODER))) {
-        char types[512];
-        mg_seterr(err, errlen, "config.json: unsupported model_type '%s' (supported: %s)", type,
-                  mg_family_types(MG_ROLE_ENCODER, types, sizeof types));
-        goto fail;
-    }
+    if (!(e->fam = mg_family_require(type, MG_ROLE_ENCODER, err, errlen))) goto fail;
     e->ops = e->fam->ops;
     if (mg_ckpt_open_tensors(e->ck, NULL) < 0 || !(e->state = e->ops->load(e->ck, err, errlen)))
         goto fail;

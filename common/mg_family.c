@@ -1,5 +1,6 @@
 /* mg_family.c: lookups in the family table. */
 #include "mg_family.h"
+#include "mg_err.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -25,4 +26,19 @@ const char *mg_family_types(mg_role role, char *buf, size_t n)
             k += (size_t)snprintf(buf + k, n - k, "%s%s", k ? ", " : "", *t);
     }
     return buf;
+}
+
+const mg_family *mg_family_require(const char *model_type, mg_role role, char *err, size_t errlen)
+{
+    const mg_family *f = mg_family_find(model_type, role);
+    if (f) return f;
+    static const char *const fmt[] = {
+        [MG_ROLE_ENCODER] = "config.json: unsupported model_type '%s' (supported: %s)",
+        [MG_ROLE_DECODER] = "config.json: model_type '%s' has no decoder (supported: %s)",
+        [MG_ROLE_TEXT_ENCODER] = "config.json: model_type '%s' has no text encoder (supported: %s)",
+        [MG_ROLE_HEAD] = "config.json: model_type '%s' is not a head (supported: %s)",
+    };
+    char types[512];
+    mg_seterr(err, errlen, fmt[role], model_type, mg_family_types(role, types, sizeof types));
+    return NULL;
 }

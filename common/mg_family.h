@@ -23,6 +23,10 @@ typedef struct mg_family {
 
 /** The family claiming model_type for role; NULL if none. */
 MG_MUST_CHECK const mg_family *mg_family_find(const char *model_type, mg_role role);
+/** mg_family_find, or NULL with err: "config.json: model_type 'X' has no
+ *  decoder (supported: …)", worded for the role. */
+MG_MUST_CHECK const mg_family *mg_family_require(const char *model_type, mg_role role,
+                                                 char *err, size_t errlen);
 /** The model_type strings some family of role claims, comma-separated in
  *  registry order, into buf (for "supported: …" messages). Returns buf. */
 const char *mg_family_types(mg_role role, char *buf, size_t n);

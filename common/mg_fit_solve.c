@@ -120,20 +120,36 @@ static void centre_rows(const mg_fit_x *X, int64_t i0, int64_t i1, double *xc)
     }
 }
 
+/* Z[nb, k] = b + xc[nb, d] · v[k, d]ᵀ for the block of rows at i0
+ * (single-threaded BLAS, fixed shapes). */
+static double *margins_block(const pass_job *j, int64_t i0, int nb, const double *xc)
+{
+    int d = j->X->d, k = j->k;
+    double *Z = j->Z + (size_t)i0 * (size_t)k;
+    for (int r = 0; r < nb; r++) memcpy(Z + (size_t)r * k, j->b, (size_t)k * sizeof *Z);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, k, d, 1.0, xc, d, j->v, d, 1.0, Z, k);
+    return Z;
+}
+
+/* acc[k, 0:d] += R[nb, k]ᵀ · xc[nb, d]; acc[k, d] += the column sums of R. */
+static void accumulate_block(double *acc, const double *R, const double *xc, int nb, int k, int d)
+{
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, d, nb, 1.0, R, k, xc, d, 1.0, acc, d + 1);
+    for (int r = 0; r < nb; r++)
+        for (int o = 0; o < k; o++) acc[(size_t)o * (d + 1) + d] += R[(size_t)r * k + o];
+}
+
 static void margin_task(void *arg, int blk, int w)
 {
     pass_job *j = arg;
     const mg_fit_x *X = j->X;
-    int d = X->d, k = j->k;
+    int d = X->d;
     double *xc = j->xc + (size_t)w * SUB * (size_t)d;
     int64_t b0 = (int64_t)blk * BLK, b1 = b0 + BLK < j->nr ? b0 + BLK : j->nr;
     for (int64_t i0 = b0; i0 < b1; i0 += SUB) {
         int nb = (int)(b1 - i0 < SUB ? b1 - i0 : SUB);
         centre_rows(X, i0, i0 + nb, xc);
-        double *Z = j->Z + (size_t)i0 * (size_t)k;
-        for (int r = 0; r < nb; r++) memcpy(Z + (size_t)r * k, j->b, (size_t)k * sizeof *Z);
-        /* Z[nb, k] += xc[nb, d] · v[k, d]ᵀ (single-threaded BLAS, fixed shapes) */
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, k, d, 1.0, xc, d, j->v, d, 1.0, Z, k);
+        margins_block(j, i0, nb, xc);
     }
 }
 
@@ -155,11 +171,7 @@ static void grad_task(void *arg, int blk, int w)
                     double t = xc[(size_t)r * d + c] / X->scale[c];
                     xc[(size_t)r * d + c] = t * t;
                 }
-        const double *R = j->R + (size_t)i0 * (size_t)k;
-        /* acc[k, 0:d] += R[nb, k]ᵀ · xc[nb, d]; acc[k, d] += column sums of R */
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, d, nb, 1.0, R, k, xc, d, 1.0, acc, d + 1);
-        for (int r = 0; r < nb; r++)
-            for (int o = 0; o < k; o++) acc[(size_t)o * (d + 1) + d] += R[(size_t)r * k + o];
+        accumulate_block(acc, j->R + (size_t)i0 * (size_t)k, xc, nb, k, d);
     }
 }
 
@@ -179,14 +191,10 @@ static void hessvec_task(void *arg, int blk, int w)
     for (int64_t i0 = b0; i0 < b1; i0 += SUB) {
         int nb = (int)(b1 - i0 < SUB ? b1 - i0 : SUB);
         centre_rows(X, i0, i0 + nb, xc);
-        double *Z = j->Z + (size_t)i0 * (size_t)k, *R = j->Rw + (size_t)i0 * (size_t)k;
-        const double *Hw = j->Hw + (size_t)i0 * (size_t)k;
-        for (int r = 0; r < nb; r++) memcpy(Z + (size_t)r * k, j->b, (size_t)k * sizeof *Z);
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, k, d, 1.0, xc, d, j->v, d, 1.0, Z, k);
+        const double *Z = margins_block(j, i0, nb, xc), *Hw = j->Hw + (size_t)i0 * (size_t)k;
+        double *R = j->Rw + (size_t)i0 * (size_t)k;
         for (size_t e = 0; e < (size_t)nb * k; e++) R[e] = Hw[e] * Z[e];
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, d, nb, 1.0, R, k, xc, d, 1.0, acc, d + 1);
-        for (int r = 0; r < nb; r++)
-            for (int o = 0; o < k; o++) acc[(size_t)o * (d + 1) + d] += R[(size_t)r * k + o];
+        accumulate_block(acc, R, xc, nb, k, d);
     }
 }
 

@@ -107,13 +107,8 @@ mg_head *mg_head_load(const char *dir, char *err, size_t errlen)
     if (!h) { mg_seterr(err, errlen, "out of memory"); return NULL; }
     if (!(h->ck = mg_ckpt_open(dir, err, errlen))) goto fail;
     const char *type = mg_ckpt_model_type(h->ck);
-    const mg_family *fam = mg_family_find(type, MG_ROLE_HEAD);
-    if (!fam) {
-        char types[256];
-        mg_seterr(err, errlen, "config.json: model_type '%s' is not a head (supported: %s)", type,
-                  mg_family_types(MG_ROLE_HEAD, types, sizeof types));
-        goto fail;
-    }
+    const mg_family *fam = mg_family_require(type, MG_ROLE_HEAD, err, errlen);
+    if (!fam) goto fail;
     h->ops = fam->ops;
     if (read_common(mg_ckpt_config(h->ck), h, err, errlen) < 0) goto fail;
     mg_ckpt_set_prefix(h->ck, "");

@@ -18,12 +18,7 @@ mg_textenc *mg_textenc_load(const char *dir, char *err, size_t errlen)
     if (!te) { mg_seterr(err, errlen, "out of memory"); return NULL; }
     if (!(te->ck = mg_ckpt_open(dir, err, errlen))) goto fail;
     const char *type = mg_ckpt_model_type(te->ck);
-    if (!(te->fam = mg_family_find(type, MG_ROLE_TEXT_ENCODER))) {
-        char types[512];
-        mg_seterr(err, errlen, "config.json: model_type '%s' has no text encoder (supported: %s)",
-                  type, mg_family_types(MG_ROLE_TEXT_ENCODER, types, sizeof types));
-        goto fail;
-    }
+    if (!(te->fam = mg_family_require(type, MG_ROLE_TEXT_ENCODER, err, errlen))) goto fail;
     te->ops = te->fam->ops;
     if (mg_ckpt_open_tensors(te->ck, NULL) < 0 || !(te->state = te->ops->load(te->ck, err, errlen)))
         goto fail;
